@@ -1,0 +1,362 @@
+"""The engine: settings compiled into a file table, and the per-request decision.
+
+``Engine.handle(request)`` returns a :class:`~servestatic._records.Plan`, or None when the
+request belongs to the wrapped application. In the default mode it does a dictionary
+lookup and calls the pure core; in autorefresh mode it consults the filesystem (the ASGI
+adapter runs it in a worker thread).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import warnings
+from collections.abc import Callable
+from typing import Any
+
+from servestatic._entries import EntryBuilder
+from servestatic._files import MemoryCache
+from servestatic._glob import compile_glob
+from servestatic._index import VARIANT_SUFFIXES, HiddenPolicy, ScannedFile, scan_root, stat_file
+from servestatic._paths import (
+    MAX_PATH_LENGTH,
+    has_encoded_separator,
+    is_safe_url_path,
+    normalize_prefix,
+    relative_redirect,
+)
+from servestatic._records import FileEntry, HeaderBlock, Plan, RedirectEntry, Request
+from servestatic._redirects import compile_redirects, first_match
+from servestatic._respond import NOT_FOUND, HttpOptions, respond, respond_redirect
+from servestatic.config import DEFAULT_IMMUTABLE_FILE_TEST, ConfigError, Settings
+from servestatic.media_types import MediaTypes
+from servestatic.rules import compile_rules
+
+__all__ = ["Engine", "security_headers"]
+
+Entry = FileEntry | RedirectEntry
+
+_SECURITY_BASIC = (
+    ("X-Content-Type-Options", "nosniff"),
+    ("Referrer-Policy", "strict-origin-when-cross-origin"),
+    ("X-Frame-Options", "SAMEORIGIN"),
+)
+_SECURITY_STRICT = (
+    ("X-Content-Type-Options", "nosniff"),
+    ("Referrer-Policy", "strict-origin-when-cross-origin"),
+    ("X-Frame-Options", "DENY"),
+    ("Cross-Origin-Opener-Policy", "same-origin"),
+    ("Cross-Origin-Resource-Policy", "same-origin"),
+    (
+        "Content-Security-Policy",
+        "default-src 'self'; object-src 'none'; base-uri 'self'; frame-ancestors 'none'",
+    ),
+)
+
+
+def security_headers(settings: Settings) -> tuple[tuple[str, str], ...]:
+    """The headers of the ``[security]`` group, in the order they are sent."""
+    security = settings.security
+    headers = dict(
+        (name.lower(), (name, value))
+        for name, value in {
+            "off": (),
+            "basic": _SECURITY_BASIC,
+            "strict": _SECURITY_STRICT,
+        }[security.preset]
+    )
+    if security.content_security_policy is not None:
+        headers["content-security-policy"] = (
+            "Content-Security-Policy",
+            security.content_security_policy,
+        )
+    if security.hsts is not None:
+        headers["strict-transport-security"] = ("Strict-Transport-Security", security.hsts)
+    return tuple(headers.values())
+
+
+def _cors_headers(settings: Settings) -> tuple[tuple[str, str], ...]:
+    headers = []
+    allows = settings.allow_all_origins or settings.cors.allow_origins
+    if settings.allow_all_origins and not settings.cors.allow_origins:
+        headers.append(("Access-Control-Allow-Origin", "*"))
+    if allows and settings.cors.expose_headers:
+        headers.append(("Access-Control-Expose-Headers", ", ".join(settings.cors.expose_headers)))
+    return tuple(headers)
+
+
+def immutable_test_from(
+    setting: str | Callable[[str, str], bool] | None,
+) -> Callable[[str, str], bool]:
+    """ServeStatic's ``immutable_file_test``: a callable, or a regex searched in the URL."""
+    if callable(setting):
+        return setting
+    pattern = re.compile(setting if setting is not None else DEFAULT_IMMUTABLE_FILE_TEST)
+    return lambda path, url: pattern.search(url) is not None
+
+
+class Engine:
+    """The file table and request handling, built from validated settings."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        standalone: bool,
+        immutable_test: Callable[[str, str], bool] | None = None,
+    ) -> None:
+        self.settings = settings
+        self.standalone = standalone
+        self.autorefresh = settings.autorefresh
+        self.options = HttpOptions(
+            ranges=settings.ranges.enabled,
+            max_ranges=settings.ranges.max_ranges,
+            multipart=settings.ranges.multipart,
+        )
+        self.builder = EntryBuilder(
+            rules=compile_rules(settings.rules),
+            media_types=MediaTypes(extra_types=settings.mimetypes),
+            max_age=settings.max_age,
+            charset=settings.charset or None,
+            immutable_test=immutable_test or immutable_test_from(settings.immutable_file_test),
+            presets=_cors_headers(settings) + security_headers(settings),
+            cors_origins=frozenset(settings.cors.allow_origins),
+            etag_mode=settings.etag,
+            ranges=settings.ranges.enabled,
+            add_headers_function=settings.add_headers_function,
+        )
+        self.encodings = frozenset(settings.compression.encodings)
+        self.hidden = HiddenPolicy(
+            settings.hidden.serve_dotfiles,
+            tuple(compile_glob(pattern) for pattern in settings.hidden.allow),
+        )
+        self.index_file = settings.effective_index_file
+        self.redirects = compile_redirects(settings.redirects)
+        self.spa_exclude = tuple(compile_glob(pattern) for pattern in settings.spa.exclude)
+        self.memory = MemoryCache(
+            settings.memory_cache.max_file_size, settings.memory_cache.max_total_size
+        )
+        self.roots: list[tuple[str, str]] = []
+        self.files: dict[str, Entry] = {}
+        self.fallback: FileEntry | None = None
+        self.not_found: FileEntry | None = None
+        roots: list[tuple[Any, str | None]] = []
+        if settings.root is not None:
+            roots.append((settings.root, settings.prefix))
+        roots.extend((root.path, root.prefix) for root in settings.roots)
+        for root, prefix in roots:
+            self.add_root(root, prefix, refresh=False)
+        self._refresh_special()
+
+    # ------------------------------------------------------------------ building
+
+    def add_root(self, root: Any, prefix: str | None = None, *, refresh: bool = True) -> None:
+        """Add a directory (later roots win over earlier ones for the same URL)."""
+        path = os.path.abspath(os.fspath(root))
+        url_prefix = normalize_prefix(prefix)
+        if not self.autorefresh and not os.path.isdir(path):
+            if self.settings.strict:
+                raise ConfigError(f"No directory at: {path}")
+            warnings.warn(f"No directory at: {path}", UserWarning, stacklevel=3)
+        self.roots.append((path, url_prefix))
+        if not self.autorefresh:
+            for scanned in scan_root(
+                path,
+                url_prefix,
+                encodings=self.encodings,
+                allow_unsafe_symlinks=self.settings.allow_unsafe_symlinks,
+                hidden=self.hidden,
+            ):
+                self._add_file(scanned)
+        if refresh:
+            self._refresh_special()
+
+    def _add_file(self, scanned: ScannedFile) -> None:
+        url = scanned.url
+        entry = self.builder.build(scanned)
+        if entry is None:
+            self.files.pop(url, None)
+            return
+        self.files[url] = entry
+        index = self.index_file
+        if index is not None and url.endswith("/" + index):
+            directory_url = url[: -len(index)]
+            directory_entry = self.builder.build(scanned, url=directory_url)
+            if directory_entry is None:
+                return
+            self.files[directory_url] = directory_entry
+            self.files[url] = self.builder.redirect(relative_redirect("./"))
+            if directory_url != "/":
+                bare = directory_url[:-1]
+                self.files[bare] = self.builder.redirect(
+                    relative_redirect(bare.rsplit("/", 1)[-1] + "/")
+                )
+
+    def _refresh_special(self) -> None:
+        """Redirects over files, and the SPA fallback and 404 page entries."""
+        if self.redirects and not self.autorefresh:
+            targets = [redirect.literal for redirect in self.redirects if redirect.literal]
+            for url in [*self.files, *targets]:
+                found = first_match(self.redirects, url)
+                if found is not None:
+                    redirect, location = found
+                    self.files[url] = self._redirect_entry(redirect.status, location, redirect.keep_query)
+        spa, errors = self.settings.spa, self.settings.errors
+        self.fallback = self._special(spa.fallback, 200, None) if spa.fallback else None
+        self.not_found = (
+            self._special(errors.not_found, 404, errors.not_found_cache_control)
+            if errors.not_found
+            else None
+        )
+
+    def _special(self, url: str, status: int, cache_control: str | None) -> FileEntry | None:
+        scanned = self._scan_url(url)
+        entry = None
+        if scanned is not None:
+            entry = self.builder.build(scanned, status=status, cache_control=cache_control)
+        if entry is None and not self.autorefresh:
+            message = f"No file for {url!r} (configured as the {'SPA fallback' if status == 200 else '404 page'})"
+            if self.settings.strict:
+                raise ConfigError(message)
+            warnings.warn(message, UserWarning, stacklevel=4)
+        return entry
+
+    def _redirect_entry(self, status: int, location: str, keep_query: bool) -> RedirectEntry:
+        return RedirectEntry(location, status, HeaderBlock.of([("Content-Length", "0")]), keep_query)
+
+    # ------------------------------------------------------------------ requests
+
+    def handle(self, request: Request) -> Plan | None:
+        """The response plan, or None to hand the request to the wrapped application."""
+        entry = self.lookup(request.path, request)
+        if entry is None:
+            return NOT_FOUND if self.standalone else None
+        if type(entry) is FileEntry:
+            return respond(entry, request, self.options)
+        return respond_redirect(entry, request)  # type: ignore[arg-type]
+
+    def lookup(self, path: str, request: Request | None = None) -> Entry | None:
+        """Find what answers ``path``: a file, a redirect, the SPA fallback or the 404 page."""
+        if request is not None and has_encoded_separator(request.raw_path):
+            return self._miss(path, request)
+        if not self.autorefresh:
+            entry = self.files.get(path)
+            return entry if entry is not None else self._miss(path, request)
+        # Autorefresh: redirects first (the index applies them over files at start-up).
+        found = self._redirect(path)
+        if found is not None:
+            return found
+        entry = self._fs_lookup(path)
+        return entry if entry is not None else self._miss(path, request)
+
+    def _redirect(self, path: str) -> RedirectEntry | None:
+        if not self.redirects or len(path) > MAX_PATH_LENGTH:
+            return None
+        found = first_match(self.redirects, path)
+        if found is None:
+            return None
+        redirect, location = found
+        return self._redirect_entry(redirect.status, location, redirect.keep_query)
+
+    def _miss(self, path: str, request: Request | None) -> Entry | None:
+        if len(path) > MAX_PATH_LENGTH:
+            return None
+        if not self.autorefresh:
+            found = self._redirect(path)
+            if found is not None:
+                return found
+        method = request.method if request is not None else "GET"
+        if method not in {"GET", "HEAD"}:
+            return None
+        fallback = self._fs_special(self.settings.spa.fallback, 200) if self.autorefresh else self.fallback
+        if fallback is not None and not any(glob.match(path) for glob in self.spa_exclude):
+            return fallback
+        if self.standalone:
+            if self.autorefresh:
+                return self._fs_special(self.settings.errors.not_found, 404)
+            return self.not_found
+        return None
+
+    def refresh(self, path: str, stale_file: str) -> None:
+        """A file changed after start-up: rebuild what refers to it from the disk."""
+        self.memory.forget(stale_file)
+        if self.autorefresh:
+            return
+        entry = self._fs_lookup(path)
+        if entry is None:
+            self.files.pop(path, None)
+        else:
+            self.files[path] = entry
+        for special in (self.fallback, self.not_found):
+            if special is not None and any(rep.path == stale_file for rep in special.representations):
+                self._refresh_special()
+                break
+
+    # ------------------------------------------------------------------ filesystem lookups
+
+    def _fs_special(self, url: str | None, status: int) -> FileEntry | None:
+        if url is None:
+            return None
+        scanned = self._scan_url(url)
+        if scanned is None:
+            return None
+        cache_control = self.settings.errors.not_found_cache_control if status == 404 else None
+        return self.builder.build(scanned, status=status, cache_control=cache_control)
+
+    def _scan_url(self, url: str) -> ScannedFile | None:
+        """Find the file behind a URL on disk, checking the same rules as the index."""
+        if not is_safe_url_path(url) or not self.hidden.allows_file(url):
+            return None
+        for root, prefix in reversed(self.roots):
+            if not url.startswith(prefix):
+                continue
+            relative = url[len(prefix) :]
+            if not relative or relative.endswith("/"):
+                continue
+            base, suffix = os.path.splitext(relative)
+            candidate = os.path.join(root, *relative.split("/"))
+            if suffix in VARIANT_SUFFIXES and os.path.isfile(os.path.join(root, *base.split("/"))):
+                return None  # variants are reached through negotiation only
+            scanned = stat_file(
+                candidate,
+                url,
+                encodings=self.encodings,
+                real_root=os.path.realpath(root),
+                allow_unsafe_symlinks=self.settings.allow_unsafe_symlinks,
+            )
+            if scanned is not None:
+                return scanned
+        return None
+
+    def _fs_lookup(self, path: str) -> Entry | None:
+        """Autorefresh (and reload) lookup: the same answers as the index, from the disk."""
+        if not is_safe_url_path(path):
+            return None
+        index = self.index_file
+        for root, prefix in reversed(self.roots):
+            if index is not None and path + "/" == prefix and prefix != "/":
+                if os.path.isfile(os.path.join(root, index)):
+                    return self.builder.redirect(relative_redirect(path.rsplit("/", 1)[-1] + "/"))
+                continue
+            if not path.startswith(prefix):
+                continue
+            relative = path[len(prefix) :]
+            if relative == "" or relative.endswith("/"):
+                if index is None:
+                    continue
+                scanned = self._scan_url(path + index)
+                if scanned is not None:
+                    return self.builder.build(scanned, url=path)
+                continue
+            if index is not None:
+                directory = os.path.join(root, *relative.split("/"))
+                if os.path.basename(relative) == index:
+                    if self._scan_url(path) is not None:
+                        return self.builder.redirect(relative_redirect("./"))
+                    continue
+                if os.path.isdir(directory) and self._scan_url(path + "/" + index) is not None:
+                    return self.builder.redirect(relative_redirect(relative.rsplit("/", 1)[-1] + "/"))
+            scanned = self._scan_url(path)
+            if scanned is not None:
+                return self.builder.build(scanned)
+        return None

@@ -1,0 +1,100 @@
+"""Blocking file access shared by both adapters (ASGI runs these in a worker thread).
+
+A representation is opened and checked against what the index recorded: a file that was
+deleted, truncated or replaced since start-up raises :class:`StaleFile` *before* any header
+is sent, so the adapter can rebuild the entry and answer consistently.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Iterator
+from typing import BinaryIO
+
+from servestatic._records import Representation
+
+__all__ = ["MemoryCache", "StaleFile", "open_representation", "read_span"]
+
+
+class StaleFile(Exception):  # noqa: N818 - a condition, not an error the user handles
+    """The file on disk no longer matches the index (changed, deleted or unreadable)."""
+
+
+def open_representation(representation: Representation) -> BinaryIO:
+    """Open a representation's file, checking it is still the file that was indexed."""
+    try:
+        handle = open(representation.path, "rb")  # noqa: SIM115 - returned to the caller
+    except OSError as error:
+        raise StaleFile(representation.path) from error
+    try:
+        info = os.fstat(handle.fileno())
+    except OSError as error:  # pragma: no cover - fstat on an open descriptor
+        handle.close()
+        raise StaleFile(representation.path) from error
+    if info.st_size != representation.size or info.st_mtime_ns != representation.mtime_ns:
+        handle.close()
+        raise StaleFile(representation.path)
+    return handle
+
+
+def read_span(handle: BinaryIO, offset: int, length: int, block_size: int) -> Iterator[bytes]:
+    """Yield ``length`` bytes from ``offset`` in blocks; never reads past the span.
+
+    A file that shrank while being sent ends the iteration early with an error rather
+    than sending fewer bytes than Content-Length promised.
+    """
+    handle.seek(offset)
+    remaining = length
+    while remaining > 0:
+        block = handle.read(min(block_size, remaining))
+        if not block:
+            raise StaleFile(getattr(handle, "name", "?"))
+        remaining -= len(block)
+        yield block
+
+
+class MemoryCache:
+    """Small files, kept in memory after their first request; bounded in total size.
+
+    Filled lazily (start-up stays fast and memory stays flat for files nobody asks for).
+    Once the budget is used, further files are simply read from disk each time.
+    """
+
+    def __init__(self, max_file_size: int, max_total_size: int) -> None:
+        self.max_file_size = max_file_size
+        self.max_total_size = max_total_size
+        self.used = 0
+        # path -> (mtime_ns, size, bytes): a changed file never matches its old bytes.
+        self._data: dict[str, tuple[int, int, bytes]] = {}
+        self._lock = threading.Lock()
+
+    def eligible(self, representation: Representation) -> bool:
+        return representation.size <= self.max_file_size
+
+    def get(self, representation: Representation) -> bytes | None:
+        item = self._data.get(representation.path)
+        if item is None or item[0] != representation.mtime_ns or item[1] != representation.size:
+            return None
+        return item[2]
+
+    def load(self, representation: Representation) -> bytes:
+        """Read a small file (raising :class:`StaleFile` if it changed) and keep it if room."""
+        with open_representation(representation) as handle:
+            data = handle.read(representation.size + 1)
+        if len(data) != representation.size:
+            raise StaleFile(representation.path)
+        with self._lock:
+            old = self._data.get(representation.path)
+            room = self.used - (len(old[2]) if old else 0) + len(data) <= self.max_total_size
+            if room:
+                self._data[representation.path] = (representation.mtime_ns, representation.size, data)
+                self.used += len(data) - (len(old[2]) if old else 0)
+        return data
+
+    def forget(self, path: str) -> None:
+        """Drop the cached bytes of a file (after it changed on disk)."""
+        with self._lock:
+            item = self._data.pop(path, None)
+            if item is not None:
+                self.used -= len(item[2])

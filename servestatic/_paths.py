@@ -1,0 +1,105 @@
+"""URL path safety and normalisation. Pure: no filesystem access.
+
+The default (static) mode answers only from the start-up index, so a hostile path can at
+worst miss. These checks matter before any filesystem call (autorefresh mode, ``add_files``)
+and for redirect targets. They run on every OS so that tests are portable: a backslash, a
+drive letter or a Windows device name is refused on Linux too.
+"""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import quote
+
+__all__ = [
+    "MAX_PATH_LENGTH",
+    "decode_wsgi_path",
+    "has_encoded_separator",
+    "is_safe_url_path",
+    "normalize_prefix",
+    "relative_redirect",
+]
+
+#: Longer URL paths are treated as misses without further work (SWS uses the same bound).
+MAX_PATH_LENGTH = 8192
+
+# Windows device names (any case, with or without an extension or trailing spaces/dots,
+# including the superscript digits Windows also accepts): opening one reads a device.
+_DEVICE = re.compile(
+    r"(?i)(con|prn|aux|nul|conin\$|conout\$|clock\$|(com|lpt)[0-9\u00b9\u00b2\u00b3])"
+    r"[ .]*(\..*)?\Z"
+)
+_ENCODED_SEPARATOR = re.compile(r"(?i)%(2f|5c|00)")
+
+
+def decode_wsgi_path(path_info: str) -> str:
+    """PEP 3333 gives ``PATH_INFO`` as latin-1 code points of the raw bytes; decode UTF-8.
+
+    Invalid UTF-8 becomes U+FFFD, which no indexed file name contains: a miss, not an error.
+    """
+    try:
+        return path_info.encode("latin-1").decode("utf-8")
+    except UnicodeEncodeError:  # already decoded by a lenient server
+        return path_info
+    except UnicodeDecodeError:
+        return path_info.encode("latin-1").decode("utf-8", "replace")
+
+
+def has_encoded_separator(raw_path: str | bytes | None) -> bool:
+    """True if the undecoded request path contains ``%2F``, ``%5C`` or ``%00``.
+
+    Such a path decodes to something other than what its segments say (Sanic
+    CVE-2022-35920, Vert.x CVE-2018-12542), so it is treated as a miss.
+    """
+    if not raw_path:
+        return False
+    if isinstance(raw_path, bytes):
+        if b"%" not in raw_path:
+            return False
+        raw_path = raw_path.decode("latin-1")
+    elif "%" not in raw_path:
+        return False
+    return _ENCODED_SEPARATOR.search(raw_path.split("?", 1)[0]) is not None
+
+
+def is_safe_url_path(path: str) -> bool:
+    """True if a decoded URL path is canonical and cannot name anything outside a root.
+
+    Refused: relative paths, empty, ``.`` and ``..`` segments, ``//``, backslashes, NUL and
+    other control characters, a drive letter or ``:`` anywhere, and Windows device names
+    in any segment.
+    """
+    if not path.startswith("/") or len(path) > MAX_PATH_LENGTH:
+        return False
+    if "\\" in path or ":" in path or "//" in path:
+        return False
+    if any(ord(char) < 0x20 or ord(char) == 0x7F for char in path):
+        return False
+    for segment in path.split("/")[1:]:
+        if segment in {".", ".."}:
+            return False
+        if segment and (_DEVICE.match(segment) or segment[-1] in " ."):
+            return False
+    return True
+
+
+def normalize_prefix(prefix: str | None) -> str:
+    """``None``/``""`` → ``/``; ``static`` → ``/static/`` (ServeStatic's normalisation)."""
+    if not prefix:
+        return "/"
+    return "/" + prefix.strip("/") + "/" if prefix.strip("/") else "/"
+
+
+def relative_redirect(target_segment: str) -> str:
+    """A relative, path-only ``Location`` for a directory redirect.
+
+    ``target_segment`` is the last path segment plus ``/`` (``"docs/"``) or ``"./"``. The
+    result never starts with ``/`` (so never ``//`` or ``/\\``), and a segment that could be
+    read as a URL scheme (``"a:b/"``) gets a ``./`` prefix.
+    """
+    if target_segment == "./":
+        return "./"
+    encoded = quote(target_segment, safe="/!$&'()*+,;=@-._~")
+    if ":" in encoded.split("/", 1)[0] or encoded.startswith(("/", "\\")):
+        encoded = "./" + encoded
+    return encoded

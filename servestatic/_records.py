@@ -1,0 +1,157 @@
+"""Immutable records shared by the index, the HTTP core and the adapters.
+
+Entries and header blocks are built once at start-up; a request only reads them. Per-request
+records (:class:`Request`, :class:`Plan`) are NamedTuples: immutable and cheap to create.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import NamedTuple
+
+__all__ = [
+    "FileBody",
+    "FileEntry",
+    "HeaderBlock",
+    "MultipartBody",
+    "Plan",
+    "RedirectEntry",
+    "Representation",
+    "Request",
+    "reason_phrase",
+]
+
+_REASONS = {
+    200: "OK",
+    204: "No Content",
+    206: "Partial Content",
+    301: "Moved Permanently",
+    302: "Found",
+    303: "See Other",
+    304: "Not Modified",
+    307: "Temporary Redirect",
+    308: "Permanent Redirect",
+    404: "Not Found",
+    405: "Method Not Allowed",
+    406: "Not Acceptable",
+    412: "Precondition Failed",
+    416: "Range Not Satisfiable",
+}
+#: WSGI status lines, computed once.
+STATUS_LINES = {code: f"{code} {reason}" for code, reason in _REASONS.items()}
+
+
+def reason_phrase(status: int) -> str:
+    """The standard reason phrase of a status code served by servestatic."""
+    return _REASONS[status]
+
+
+@dataclass(frozen=True, slots=True)
+class HeaderBlock:
+    """A response header list in both forms: ``str`` pairs for WSGI, ``bytes`` for ASGI."""
+
+    pairs: tuple[tuple[str, str], ...]
+    raw: list[tuple[bytes, bytes]] = field(compare=False, repr=False)
+
+    @classmethod
+    def of(cls, pairs: list[tuple[str, str]] | tuple[tuple[str, str], ...]) -> HeaderBlock:
+        pairs = tuple(pairs)
+        raw = [(name.lower().encode("latin-1"), value.encode("latin-1")) for name, value in pairs]
+        return cls(pairs, raw)
+
+    def get(self, name: str) -> str | None:
+        """The value of a header (case-insensitive), for tests and ``explain``."""
+        lowered = name.lower()
+        for key, value in self.pairs:
+            if key.lower() == lowered:
+                return value
+        return None
+
+
+@dataclass(frozen=True, slots=True)
+class Representation:
+    """One stored form of a file: the file itself, or a precompressed sibling."""
+
+    coding: str  # "identity", "zstd", "br" or "gzip"
+    path: str
+    size: int
+    mtime_ns: int  # checked when the file is opened, to notice changes after start-up
+    etag: str | None
+    ok: HeaderBlock  # 200 (and the 404 page): everything, Content-Length included
+    not_modified: HeaderBlock  # 304: the RFC 9110 §15.4.5 subset
+    # 206 and 416 blocks are derived from ``ok`` when needed (rare; saves memory per file).
+
+
+@dataclass(frozen=True, slots=True)
+class FileEntry:
+    """A URL that serves a file (or the SPA fallback, or the 404 page)."""
+
+    url: str
+    representations: tuple[Representation, ...]  # identity first, then variants
+    codings: tuple[tuple[str, int], ...]  # (coding, size) per representation, for negotiation
+    media_type: str  # the full Content-Type value, for multipart parts
+    last_modified: str | None  # IMF-fixdate, or None for files with no usable mtime
+    last_modified_time: int | None
+    status: int = 200  # 404 for the custom not-found page
+    cors_origins: frozenset[str] = frozenset()  # echoed when listed (Vary: Origin is in blocks)
+    source_url: str = ""  # the file's own URL when served for another URL (index, fallback)
+
+    @property
+    def identity(self) -> Representation:
+        return self.representations[0]
+
+
+@dataclass(frozen=True, slots=True)
+class RedirectEntry:
+    """A URL answered with a redirect (index directories, ``[[redirects]]``)."""
+
+    location: str  # relative or absolute, without query
+    status: int
+    headers: HeaderBlock  # everything except Location
+    keep_query: bool = True
+
+
+class Request(NamedTuple):
+    """The parts of a request the HTTP core looks at (header values are raw strings)."""
+
+    method: str
+    path: str
+    query: str = ""
+    accept_encoding: str | None = None
+    if_none_match: str | None = None
+    if_modified_since: str | None = None
+    if_match: str | None = None
+    if_unmodified_since: str | None = None
+    range: str | None = None
+    if_range: str | None = None
+    origin: str | None = None
+    raw_path: str | bytes | None = None  # undecoded path, to refuse %2F/%5C/%00
+
+
+class FileBody(NamedTuple):
+    """Send ``length`` bytes of a representation's file from ``offset``."""
+
+    representation: Representation
+    offset: int
+    length: int
+
+    @property
+    def whole(self) -> bool:
+        return self.offset == 0 and self.length == self.representation.size
+
+
+class MultipartBody(NamedTuple):
+    """A ``multipart/byteranges`` body: (offset, length, part head) spans and a closing line."""
+
+    representation: Representation
+    parts: tuple[tuple[int, int, bytes], ...]
+    tail: bytes
+
+
+class Plan(NamedTuple):
+    """What to send: status, a precomputed header block, per-request extras, and the body."""
+
+    status: int
+    headers: HeaderBlock
+    extra: tuple[tuple[str, str], ...] = ()
+    body: FileBody | MultipartBody | bytes | None = None

@@ -1,0 +1,250 @@
+"""The HTTP core: a request record and an entry in, a response plan out. Pure (no I/O).
+
+Both adapters (WSGI and ASGI) call :func:`respond`; they only translate the plan into
+``start_response`` calls or ASGI messages.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+
+from servestatic._negotiation import IDENTITY, choose
+from servestatic._preconditions import evaluate, if_range_allows
+from servestatic._ranges import IGNORE, parse_range
+from servestatic._records import (
+    FileBody,
+    FileEntry,
+    HeaderBlock,
+    MultipartBody,
+    Plan,
+    RedirectEntry,
+    Representation,
+    Request,
+)
+
+__all__ = [
+    "METHOD_NOT_ALLOWED",
+    "NOT_FOUND",
+    "HttpOptions",
+    "respond",
+    "respond_redirect",
+]
+
+_EMPTY = ("Content-Length", "0")
+
+#: RFC 9110 §15.5.6: a 405 lists the allowed methods (ServeStatic's exact value).
+METHOD_NOT_ALLOWED = Plan(405, HeaderBlock.of([("Allow", "GET, HEAD"), _EMPTY]))
+#: The standalone 404 (no wrapped application and no custom page).
+NOT_FOUND = Plan(
+    404,
+    HeaderBlock.of(
+        [
+            ("Content-Type", "text/plain; charset=utf-8"),
+            ("Cache-Control", "no-cache"),
+            ("Content-Length", "9"),
+        ]
+    ),
+    body=b"Not Found",
+)
+_NOT_ACCEPTABLE = Plan(406, HeaderBlock.of([("Vary", "Accept-Encoding"), _EMPTY]))
+_PRECONDITION_FAILED = HeaderBlock.of([_EMPTY])
+_CONDITIONAL = ("if_match", "if_none_match", "if_modified_since", "if_unmodified_since")
+_NOT_MODIFIED_NAMES = frozenset(
+    {
+        # RFC 9110 §15.4.5: fields a 200 would carry that a 304 must repeat.
+        "cache-control",
+        "content-location",
+        "date",
+        "etag",
+        "expires",
+        "vary",
+        # CORS: a revalidated response must stay readable cross-origin (whitenoise #711).
+        "access-control-allow-origin",
+        "access-control-expose-headers",
+    }
+)
+_NOT_IN_PARTIAL = frozenset({"content-length"})
+_NOT_IN_UNSATISFIABLE = frozenset({"content-length", "content-type", "content-encoding"})
+_NOT_IN_MULTIPART = frozenset({"content-length", "content-type", "content-encoding"})
+_OPTIONS_ALLOW = ("Allow", "GET, HEAD, OPTIONS")
+
+
+@dataclass(frozen=True, slots=True)
+class HttpOptions:
+    """Per-request knobs, compiled from the settings once."""
+
+    ranges: bool = True
+    max_ranges: int = 16
+    multipart: bool = True
+
+
+def not_modified_block(ok: HeaderBlock) -> HeaderBlock:
+    """The 304 subset of a 200 header block; Last-Modified only when there is no ETag."""
+    names = {name.lower() for name, _ in ok.pairs}
+    keep = _NOT_MODIFIED_NAMES if "etag" in names else _NOT_MODIFIED_NAMES | {"last-modified"}
+    return HeaderBlock.of([pair for pair in ok.pairs if pair[0].lower() in keep])
+
+
+def _without(block: HeaderBlock, names: frozenset[str]) -> list[tuple[str, str]]:
+    return [pair for pair in block.pairs if pair[0].lower() not in names]
+
+
+def respond(entry: FileEntry, request: Request, options: HttpOptions) -> Plan:
+    """Decide the response for a request to a known file."""
+    method = request.method
+    if method != "GET" and method != "HEAD":  # noqa: PLR1714 - identity tests are fastest here
+        if method == "OPTIONS":
+            return _options(entry, request)
+        return METHOD_NOT_ALLOWED
+    # RFC 9110 §12.5.3: choose a content coding; none acceptable (identity;q=0) → 406.
+    index = choose(request.accept_encoding, entry.codings)
+    if index is None:
+        return _NOT_ACCEPTABLE
+    representation = entry.representations[index]
+    extra: tuple[tuple[str, str], ...] = ()
+    if entry.cors_origins and request.origin in entry.cors_origins:
+        extra = (("Access-Control-Allow-Origin", request.origin),)
+    if entry.status != 200:
+        # The custom 404 page: no validators, no ranges.
+        body = None if method == "HEAD" else FileBody(representation, 0, representation.size)
+        return Plan(entry.status, representation.ok, extra, body)
+    if (
+        request.if_none_match is not None
+        or request.if_modified_since is not None
+        or request.if_match is not None
+        or request.if_unmodified_since is not None
+    ):
+        decided = evaluate(
+            etag=representation.etag,
+            last_modified=entry.last_modified_time,
+            if_match=request.if_match,
+            if_none_match=request.if_none_match,
+            if_modified_since=request.if_modified_since,
+            if_unmodified_since=request.if_unmodified_since,
+        )
+        if decided == 304:
+            return Plan(304, representation.not_modified, extra)
+        if decided == 412:
+            return Plan(412, _PRECONDITION_FAILED, extra)
+    if request.range is not None and method == "GET" and options.ranges:
+        plan = _ranged(entry, representation, request, request.range, options, extra)
+        if plan is not None:
+            return plan
+    if method == "HEAD":
+        return Plan(200, representation.ok, extra)
+    return Plan(200, representation.ok, extra, FileBody(representation, 0, representation.size))
+
+
+def _ranged(
+    entry: FileEntry,
+    representation: Representation,
+    request: Request,
+    range_header: str,
+    options: HttpOptions,
+    extra: tuple[tuple[str, str], ...],
+) -> Plan | None:
+    """RFC 9110 §14.2 and §13.1.5: the 206/416 plan, or None for a full 200."""
+    if request.if_range is not None and not if_range_allows(
+        request.if_range, etag=representation.etag, last_modified=entry.last_modified
+    ):
+        return None
+    size = representation.size
+    result = parse_range(range_header, size, options.max_ranges)
+    if result == IGNORE:
+        return None
+    if isinstance(result, str):  # UNSATISFIABLE
+        block = HeaderBlock.of(
+            [
+                *_without(representation.ok, _NOT_IN_UNSATISFIABLE),
+                ("Content-Range", f"bytes */{size}"),
+                _EMPTY,
+            ]
+        )
+        return Plan(416, block, extra)
+    if len(result) == 1:
+        first, last = result[0]
+        length = last - first + 1
+        block = HeaderBlock.of(_without(representation.ok, _NOT_IN_PARTIAL))
+        headers = (
+            *extra,
+            ("Content-Range", f"bytes {first}-{last}/{size}"),
+            ("Content-Length", str(length)),
+        )
+        return Plan(206, block, headers, FileBody(representation, first, length))
+    # Several ranges of an encoded representation would need Content-Encoding on a multipart
+    # body, which would claim the multipart framing itself is encoded: send it whole.
+    if not options.multipart or representation.coding != IDENTITY:
+        return None
+    return _multipart(entry, representation, result, extra)
+
+
+def _multipart(
+    entry: FileEntry,
+    representation: Representation,
+    ranges: tuple[tuple[int, int], ...],
+    extra: tuple[tuple[str, str], ...],
+) -> Plan:
+    """RFC 9110 §14.6: ``multipart/byteranges`` with one part per (coalesced) range."""
+    boundary = secrets.token_hex(16)
+    size = representation.size
+    parts = []
+    total = 0
+    for number, (first, last) in enumerate(ranges):
+        lead = "" if number == 0 else "\r\n"
+        head = (
+            f"{lead}--{boundary}\r\nContent-Type: {entry.media_type}\r\n"
+            f"Content-Range: bytes {first}-{last}/{size}\r\n\r\n"
+        ).encode("latin-1")
+        length = last - first + 1
+        parts.append((first, length, head))
+        total += len(head) + length
+    tail = f"\r\n--{boundary}--\r\n".encode("latin-1")
+    total += len(tail)
+    block = HeaderBlock.of(
+        [
+            ("Content-Type", f"multipart/byteranges; boundary={boundary}"),
+            *_without(representation.ok, _NOT_IN_MULTIPART),
+        ]
+    )
+    return Plan(
+        206,
+        block,
+        (*extra, ("Content-Length", str(total))),
+        MultipartBody(representation, tuple(parts), tail),
+    )
+
+
+def _options(entry: FileEntry, request: Request) -> Plan:
+    """RFC 9110 §9.3.7 OPTIONS (and CORS preflight): 204 with Allow and the CORS headers."""
+    pairs = [_OPTIONS_ALLOW]
+    cors = [
+        pair
+        for pair in entry.identity.ok.pairs
+        if pair[0].lower() in {"access-control-allow-origin", "access-control-expose-headers"}
+    ]
+    allowed = bool(cors) or (entry.cors_origins and request.origin in entry.cors_origins)
+    if entry.cors_origins and request.origin in entry.cors_origins:
+        cors.append(("Access-Control-Allow-Origin", request.origin or ""))
+        cors.append(("Vary", "Origin"))
+    if allowed:
+        pairs.extend(cors)
+        pairs.append(("Access-Control-Allow-Methods", "GET, HEAD, OPTIONS"))
+        pairs.append(
+            (
+                "Access-Control-Allow-Headers",
+                "Range, If-Range, If-None-Match, If-Modified-Since, If-Match, "
+                "If-Unmodified-Since, Accept-Encoding",
+            )
+        )
+        pairs.append(("Access-Control-Max-Age", "86400"))
+    pairs.append(_EMPTY)
+    return Plan(204, HeaderBlock.of(pairs))
+
+
+def respond_redirect(entry: RedirectEntry, request: Request) -> Plan:
+    """A redirect keeps the query string (ServeStatic 2.1+) unless told otherwise."""
+    location = entry.location
+    if entry.keep_query and request.query:
+        location = f"{location}?{request.query}"
+    return Plan(entry.status, entry.headers, (("Location", location),))

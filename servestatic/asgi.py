@@ -1,0 +1,245 @@
+"""ASGI adapter: translate a scope into a request record and a plan into messages.
+
+Bodies go out the cheapest way the server offers: bytes from memory for small files,
+``http.response.pathsend`` for whole files, ``http.response.zerocopysend`` for ranges, and
+otherwise blocks read in a worker thread.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from collections.abc import Awaitable, Callable, MutableMapping
+from typing import Any, BinaryIO
+
+from asgiref.compatibility import guarantee_single_callable
+
+from servestatic._files import StaleFile, open_representation
+from servestatic._offload import run_sync
+from servestatic._records import FileBody, MultipartBody, Plan, Request
+from servestatic._respond import NOT_FOUND
+from servestatic.base import ServeStaticBase
+
+__all__ = ["ServeStaticASGI"]
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+
+#: Block size for reads in a worker thread (one thread hop per block).
+BLOCK_SIZE = 1024 * 1024
+
+# Request headers the core reads → position in the Request record.
+_FIELDS = {
+    b"accept-encoding": 3,
+    b"if-none-match": 4,
+    b"if-modified-since": 5,
+    b"if-match": 6,
+    b"if-unmodified-since": 7,
+    b"range": 8,
+    b"if-range": 9,
+    b"origin": 10,
+}
+
+
+def request_from_scope(scope: Scope) -> Request:
+    """Build the request record from an HTTP scope (``path`` is already decoded text)."""
+    values: list[Any] = [scope["method"], scope["path"], scope.get("query_string", b"").decode("latin-1"),
+                         None, None, None, None, None, None, None, None, scope.get("raw_path")]
+    fields = _FIELDS
+    for name, value in scope["headers"]:
+        position = fields.get(name)
+        if position is not None:
+            decoded = value.decode("latin-1")
+            current = values[position]
+            # Repeated list-valued headers combine with ", " (RFC 9110 §5.3).
+            values[position] = decoded if current is None else f"{current}, {decoded}"
+    return Request(*values)
+
+
+class ServeStaticASGI(ServeStaticBase):
+    """Serve static files in front of an ASGI application (or alone with ``application=None``)."""
+
+    def __init__(self, application: Any, *args: Any, **kwargs: Any) -> None:
+        if application is not None:
+            application = guarantee_single_callable(application)
+        super().__init__(application, *args, **kwargs)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            if self.application is not None:
+                await self.application(scope, receive, send)
+            else:
+                await _standalone_other(scope, receive, send)
+            return
+        request = request_from_scope(scope)
+        engine = self.engine
+        if engine.autorefresh:
+            plan = await run_sync(engine.handle, request)
+        else:
+            plan = engine.handle(request)
+        if plan is None:
+            await self.application(scope, receive, send)
+            return
+        try:
+            await self._send(plan, scope, receive, send)
+        except StaleFile as stale:
+            await run_sync(engine.refresh, request.path, str(stale))
+            plan = await run_sync(engine.handle, request)
+            if plan is None:
+                await self.application(scope, receive, send)
+                return
+            try:
+                await self._send(plan, scope, receive, send)
+            except StaleFile:
+                await self._send(NOT_FOUND, scope, receive, send)
+
+    async def _send(self, plan: Plan, scope: Scope, receive: Receive, send: Send) -> None:
+        headers = plan.headers.raw
+        if plan.extra:
+            headers = headers + [
+                (name.lower().encode("latin-1"), value.encode("latin-1")) for name, value in plan.extra
+            ]
+        body = plan.body
+        start = {"type": "http.response.start", "status": plan.status, "headers": headers}
+        if body is None:
+            await send(start)
+            await send({"type": "http.response.body", "body": b""})
+            return
+        if type(body) is bytes:
+            await send(start)
+            await send({"type": "http.response.body", "body": body})
+            return
+        if type(body) is FileBody:
+            await self._send_file(body, start, scope, receive, send)
+            return
+        await self._send_parts(body, start, receive, send)  # type: ignore[arg-type]
+
+    async def _send_file(
+        self, body: FileBody, start: Message, scope: Scope, receive: Receive, send: Send
+    ) -> None:
+        representation = body.representation
+        memory = self.engine.memory
+        if memory.eligible(representation):
+            data = memory.get(representation)
+            if data is None:
+                data = await run_sync(memory.load, representation)
+            await send(start)
+            chunk = data if body.whole else data[body.offset : body.offset + body.length]
+            await send({"type": "http.response.body", "body": chunk})
+            return
+        extensions = scope.get("extensions") or {}
+        if body.whole and "http.response.pathsend" in extensions:
+            # The server opens the path itself: check it is still the indexed file (a stat
+            # of a cached inode; far cheaper than a thread hop).
+            _check_current(representation.path, representation.size, representation.mtime_ns)
+            await send(start)
+            await send({"type": "http.response.pathsend", "path": representation.path})
+            return
+        handle = await run_sync(open_representation, representation)
+        try:
+            if "http.response.zerocopysend" in extensions:
+                await send(start)
+                await send(
+                    {
+                        "type": "http.response.zerocopysend",
+                        "file": handle.fileno(),
+                        "offset": body.offset,
+                        "count": body.length,
+                    }
+                )
+                return
+            await send(start)
+            await _stream(handle, [(body.offset, body.length, b"")], b"", receive, send)
+        finally:
+            handle.close()
+
+    async def _send_parts(
+        self, body: MultipartBody, start: Message, receive: Receive, send: Send
+    ) -> None:
+        handle = await run_sync(open_representation, body.representation)
+        try:
+            await send(start)
+            await _stream(handle, list(body.parts), body.tail, receive, send)
+        finally:
+            handle.close()
+
+
+def _check_current(path: str, size: int, mtime_ns: int) -> None:
+    try:
+        info = os.stat(path)
+    except OSError as error:
+        raise StaleFile(path) from error
+    if info.st_size != size or info.st_mtime_ns != mtime_ns:
+        raise StaleFile(path)
+
+
+def _read(handle: BinaryIO, offset: int, length: int) -> bytes:
+    handle.seek(offset)
+    data = handle.read(length)
+    if len(data) != length:
+        raise StaleFile(getattr(handle, "name", "?"))
+    return data
+
+
+async def _stream(
+    handle: BinaryIO,
+    parts: list[tuple[int, int, bytes]],
+    tail: bytes,
+    receive: Receive,
+    send: Send,
+) -> None:
+    """Send file spans in blocks read off the event loop; stop early if the client leaves."""
+    watcher = _disconnect_watcher(receive)
+    try:
+        for offset, length, head in parts:
+            if head:
+                await send({"type": "http.response.body", "body": head, "more_body": True})
+            position, end = offset, offset + length
+            while position < end:
+                if watcher is not None and watcher.done():
+                    return
+                size = min(BLOCK_SIZE, end - position)
+                data = await run_sync(_read, handle, position, size)
+                position += size
+                await send({"type": "http.response.body", "body": data, "more_body": True})
+        await send({"type": "http.response.body", "body": tail, "more_body": False})
+    finally:
+        if watcher is not None:
+            watcher.cancel()
+
+
+def _disconnect_watcher(receive: Receive) -> asyncio.Future[None] | None:
+    """Under asyncio, a task that finishes when the client disconnects (servers such as
+    uvicorn silently drop messages sent after that, so we would read the file for nothing).
+    """
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return None  # trio: the server stops us by raising from send()
+
+    async def wait() -> None:
+        while True:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                return
+
+    return asyncio.ensure_future(wait())
+
+
+async def _standalone_other(scope: Scope, receive: Receive, send: Send) -> None:
+    """Without a wrapped application: complete the lifespan protocol, refuse websockets."""
+    if scope["type"] == "lifespan":
+        while True:
+            message = await receive()
+            if message["type"] == "lifespan.startup":
+                await send({"type": "lifespan.startup.complete"})
+            elif message["type"] == "lifespan.shutdown":
+                await send({"type": "lifespan.shutdown.complete"})
+                return
+    elif scope["type"] == "websocket":
+        message = await receive()
+        if message["type"] == "websocket.connect":
+            # Closing before accepting makes the server answer the handshake with 403.
+            await send({"type": "websocket.close", "code": 1000})

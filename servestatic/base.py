@@ -1,0 +1,150 @@
+"""``ServeStaticBase``: ServeStatic's constructor, options and ``add_files``, on our engine."""
+
+from __future__ import annotations
+
+import inspect
+import re
+from collections.abc import Callable, Mapping
+from os import PathLike
+from typing import TYPE_CHECKING, Any, ClassVar, TypedDict
+
+from pydantic import ValidationError
+
+from servestatic._engine import Engine, immutable_test_from
+from servestatic._paths import is_safe_url_path
+from servestatic._records import FileEntry, RedirectEntry
+from servestatic.config import DEFAULT_IMMUTABLE_FILE_TEST, FOREVER, ConfigError, Settings
+from servestatic.config._errors import problems_from_validation
+from servestatic.config._loader import Layer
+
+if TYPE_CHECKING:
+    from typing import Unpack
+
+__all__ = ["ServeStaticBase", "ServeStaticOptions"]
+
+
+class ServeStaticOptions(TypedDict, total=False):
+    """ServeStatic's keyword options (all optional, same names and meaning)."""
+
+    autorefresh: bool
+    max_age: int | None
+    allow_all_origins: bool
+    charset: str
+    mimetypes: Mapping[str, str] | None
+    add_headers_function: Callable[..., Any] | str | None
+    index_file: bool | str | None
+    immutable_file_test: Callable[[str, str], bool] | str | None
+    allow_unsafe_symlinks: bool
+
+
+def _signature_template(
+    self: Any,
+    application: Any,
+    root: str | PathLike[str] | None = None,
+    prefix: str | None = None,
+    *,
+    autorefresh: bool = False,
+    max_age: int | None = 60,
+    allow_all_origins: bool = True,
+    charset: str = "utf-8",
+    mimetypes: Mapping[str, str] | None = None,
+    add_headers_function: Callable[..., Any] | None = None,
+    index_file: bool | str | None = None,
+    immutable_file_test: Callable[[str, str], bool] | str | None = None,
+    allow_unsafe_symlinks: bool = False,
+    settings: Settings | None = None,
+) -> None:
+    """ServeStatic 4.x's signature, plus ``settings``; shown by ``inspect.signature``."""
+
+
+class ServeStaticBase:
+    """Shared by the WSGI and ASGI classes: configuration, the file table, ``add_files``.
+
+    Keywords given explicitly are the highest-precedence configuration source; anything not
+    given comes from ``SERVESTATIC_*`` environment variables, ``servestatic.toml``,
+    ``[tool.servestatic]`` in ``pyproject.toml``, then ServeStatic's defaults. With
+    ``settings=``, that object is used as is (plus any explicit keywords).
+    """
+
+    #: Ten years in seconds (ServeStatic's constant, used for immutable files).
+    FOREVER: ClassVar[int] = FOREVER
+    DEFAULT_IMMUTABLE_FILE_TEST: ClassVar[str] = DEFAULT_IMMUTABLE_FILE_TEST
+
+    def __init__(
+        self,
+        application: Any,
+        root: str | PathLike[str] | None = None,
+        prefix: str | None = None,
+        *,
+        settings: Settings | None = None,
+        **options: Unpack[ServeStaticOptions],
+    ) -> None:
+        unknown = sorted(set(options) - set(ServeStaticOptions.__annotations__))
+        if unknown:
+            msg = f"{type(self).__name__}() got unexpected keyword arguments: {', '.join(unknown)}"
+            raise TypeError(msg)
+        values: dict[str, Any] = dict(options)
+        if root is not None:
+            values["root"] = root
+        if prefix is not None:
+            values["prefix"] = prefix
+        label = f"{type(self).__name__}()"
+        if settings is None:
+            settings = Settings(_code_source=label, **values)
+        elif values:
+            settings = _override(settings, values, label)
+        self.settings = settings
+        self.application = application
+        self._immutable = immutable_test_from(settings.immutable_file_test)
+        # ServeStatic exposes its options as attributes; keep them for subclasses.
+        self.autorefresh = settings.autorefresh
+        self.max_age = settings.max_age
+        self.allow_all_origins = settings.allow_all_origins
+        self.charset = settings.charset
+        self.index_file = settings.effective_index_file
+        self.allow_unsafe_symlinks = settings.allow_unsafe_symlinks
+        self.add_headers_function = settings.add_headers_function
+        self.engine = Engine(
+            settings, standalone=application is None, immutable_test=self.immutable_file_test
+        )
+
+    def immutable_file_test(self, path: str, url: str) -> bool:
+        """Whether a file never changes (cached for ten years). Override in a subclass."""
+        return self._immutable(path, url)
+
+    def add_files(self, root: str | PathLike[str], prefix: str | None = None) -> None:
+        """Serve another directory; files added later win over earlier ones."""
+        self.engine.add_root(root, prefix)
+
+    @property
+    def files(self) -> dict[str, FileEntry | RedirectEntry]:
+        """The URL → entry table (empty in autorefresh mode)."""
+        return self.engine.files
+
+    @property
+    def directories(self) -> list[tuple[str, str]]:
+        """The ``(directory, prefix)`` pairs served, in the order they were added."""
+        return list(self.engine.roots)
+
+    def find_file(self, url: str) -> FileEntry | RedirectEntry | None:
+        """What ``url`` resolves to (a file, a redirect), or None."""
+        return self.engine.lookup(url)
+
+    @staticmethod
+    def url_is_canonical(url: str) -> bool:
+        """True if ``url`` has no ``.``/``..``/empty segments, backslashes or other tricks."""
+        return is_safe_url_path(url) and not re.search(r"/\.\.?(/|$)", url)
+
+
+def _override(settings: Settings, values: dict[str, Any], label: str) -> Settings:
+    """Explicit keywords over a given Settings object, validated without reading sources."""
+    data = {name: getattr(settings, name) for name in type(settings).model_fields}
+    data.update(values)
+    try:
+        return Settings.model_validate(data)
+    except ValidationError as error:
+        layer = Layer("code", dict(values), label)
+        raise ConfigError(problems_from_validation(error, Settings, [layer], data)) from None
+
+
+ServeStaticBase.__init__.__signature__ = inspect.signature(_signature_template)  # type: ignore[attr-defined]

@@ -1,0 +1,707 @@
+"""The typed settings model: ServeStatic's options plus servestatic's groups.
+
+The field docstrings are the documentation: they feed the JSON Schema in ``schemas/`` and the
+configuration reference page. Validation collects every problem; ``_loader`` turns pydantic's
+errors into :class:`~servestatic.config.ConfigError` lines that name their source.
+"""
+
+from __future__ import annotations
+
+import importlib
+import re
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Annotated, Any, ClassVar, Literal
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    PrivateAttr,
+    WithJsonSchema,
+    field_validator,
+    model_validator,
+)
+from pydantic_core import PydanticCustomError
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+from servestatic._glob import GlobError, compile_glob
+from servestatic.config._headers import check_header_name, check_header_value, check_unset_name
+
+__all__ = [
+    "DEFAULT_IMMUTABLE_FILE_TEST",
+    "FOREVER",
+    "CompressionSettings",
+    "CorsSettings",
+    "ErrorPages",
+    "HiddenFiles",
+    "MemoryCache",
+    "RangeSettings",
+    "Redirect",
+    "RootSettings",
+    "Rule",
+    "SecuritySettings",
+    "Settings",
+    "SpaSettings",
+]
+
+#: ServeStatic's "forever": ten years, in seconds.
+FOREVER = 315360000
+#: ServeStatic 4.x marks ``name.<12 hex digits>.ext`` URLs immutable by default.
+DEFAULT_IMMUTABLE_FILE_TEST = r"^.+\.[0-9a-f]{12}\..+$"
+
+_IMPORT_STRING = re.compile(r"^[A-Za-z_][\w.]*:[A-Za-z_][\w.]*$")
+
+
+def _problem(kind: str, message: str) -> PydanticCustomError:
+    return PydanticCustomError(kind, message)
+
+
+# ----------------------------------------------------------------------------- field types
+
+
+def _import_callable(value: Any) -> Any:
+    """Accept a callable (from code) or ``"package.module:attribute"`` (from files and env)."""
+    if value is None or callable(value):
+        return value
+    if not isinstance(value, str) or not _IMPORT_STRING.match(value):
+        raise _problem(
+            "import_string", "expected a callable or an import string 'package.module:function'"
+        )
+    module_name, _, attribute = value.partition(":")
+    try:
+        target: Any = importlib.import_module(module_name)
+    except ImportError as error:
+        raise _problem(
+            "import_string", f"cannot import module {module_name!r} ({error})"
+        ) from None
+    for part in attribute.split("."):
+        try:
+            target = getattr(target, part)
+        except AttributeError:
+            raise _problem(
+                "import_string", f"module {module_name!r} has no attribute {attribute!r}"
+            ) from None
+    if not callable(target):
+        raise _problem("import_string", f"{value!r} is not callable")
+    return target
+
+
+def _serialize_callable(value: Any) -> str | None:
+    if value is None:
+        return None
+    module = getattr(value, "__module__", "?")
+    name = getattr(value, "__qualname__", repr(value))
+    return f"{module}:{name}"
+
+
+HeadersFunction = Annotated[
+    Callable[..., Any] | None,
+    BeforeValidator(_import_callable),
+    PlainSerializer(_serialize_callable, return_type=str | None),
+    WithJsonSchema(
+        {
+            "anyOf": [
+                {"type": "string", "pattern": _IMPORT_STRING.pattern},
+                {"type": "null"},
+            ]
+        }
+    ),
+]
+
+
+def _check_regex(value: Any) -> Any:
+    if isinstance(value, str):
+        try:
+            re.compile(value)
+        except re.error as error:
+            raise _problem(
+                "regex", f"not a valid regular expression: {error.msg} at position {error.pos}"
+            ) from None
+        return value
+    if value is None or callable(value):
+        return value
+    raise _problem("immutable_test", "expected a regular expression string or a callable")
+
+
+ImmutableTest = Annotated[
+    str | Callable[[str, str], bool] | None,
+    BeforeValidator(_check_regex),
+    PlainSerializer(lambda v: v if v is None or isinstance(v, str) else _serialize_callable(v)),
+    WithJsonSchema({"anyOf": [{"type": "string", "format": "regex"}, {"type": "null"}]}),
+]
+
+
+def _none_words(value: Any) -> Any:
+    # TOML has no null: ``max_age = false`` (or "none"/"null"/"off" from the environment)
+    # disables Cache-Control for mutable files, like ServeStatic's ``max_age=None``.
+    if value is False or (
+        isinstance(value, str) and value.strip().lower() in {"", "none", "null", "off", "false"}
+    ):
+        return None
+    if value is True:
+        raise _problem("max_age", "expected a number of seconds, or false to disable")
+    return value
+
+
+MaxAge = Annotated[
+    int | None,
+    BeforeValidator(_none_words),
+    Field(ge=0),
+    WithJsonSchema(
+        {
+            "anyOf": [
+                {"type": "integer", "minimum": 0},
+                {"const": False},
+                {"type": "null"},
+            ]
+        }
+    ),
+]
+
+
+def _index_file(value: Any) -> Any:
+    if isinstance(value, str):
+        lowered = value.strip().lower()
+        if lowered in {"true", "1", "yes", "on"}:
+            return True
+        if lowered in {"false", "0", "no", "off", ""}:
+            return None
+        if "/" in value or "\\" in value or value in {".", ".."}:
+            raise _problem("index_file", "an index file name cannot contain '/' or '\\'")
+    elif value is False:
+        return None
+    return value
+
+
+IndexFile = Annotated[bool | str | None, BeforeValidator(_index_file)]
+
+
+def _glob_pattern(value: str) -> str:
+    try:
+        compile_glob(value)
+    except GlobError as error:
+        raise _problem("glob", str(error)) from None
+    return value
+
+
+GlobPattern = Annotated[str, AfterValidator(_glob_pattern)]
+
+
+def _url_prefix(value: str | None) -> str | None:
+    if value is None:
+        return None
+    if "\\" in value or "\x00" in value or any(part in {".", ".."} for part in value.split("/")):
+        raise _problem("prefix", "a URL prefix cannot contain '\\', NUL or '.'/'..' segments")
+    return value
+
+
+UrlPrefix = Annotated[str | None, AfterValidator(_url_prefix)]
+
+
+def _url_path(value: str | None) -> str | None:
+    if value is None:
+        return None
+    if not value.startswith("/") or value.startswith("//"):
+        raise _problem("url_path", "must be a URL path starting with a single '/'")
+    return value
+
+
+UrlPath = Annotated[str | None, AfterValidator(_url_path)]
+
+
+def _header_name(value: str) -> str:
+    if problem := check_header_name(value):
+        raise _problem("header_name", problem)
+    return value
+
+
+def _header_value(value: str) -> str:
+    if problem := check_header_value(value):
+        raise _problem("header_value", problem)
+    return value
+
+
+HeaderName = Annotated[str, AfterValidator(_header_name)]
+HeaderValue = Annotated[str, AfterValidator(_header_value)]
+
+
+# ----------------------------------------------------------------------------- groups
+
+
+class _Group(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, use_attribute_docstrings=True)
+
+
+class RootSettings(_Group):
+    """A directory served at a URL prefix."""
+
+    path: Path
+    """Directory to serve. A relative path in a file is relative to that file's directory;
+    from code or the environment, to the working directory."""
+    prefix: UrlPrefix = "/"
+    """URL prefix the directory is served under, such as `/static/`."""
+
+
+class CompressionSettings(_Group):
+    """Precompressed variants: which ones are served, and which ones the build writes."""
+
+    encodings: list[Literal["zstd", "br", "gzip"]] = Field(
+        default_factory=lambda: ["zstd", "br", "gzip"]
+    )
+    """Content codings to look for next to each file (`.zst`/`.zstd`, `.br`, `.gz`) and,
+    for `servestatic compress`, the ones to write."""
+    min_saving: float = Field(default=0.05, ge=0, lt=1)
+    """The build keeps a variant only if it is at least this fraction smaller (0.05 = 5%)."""
+    skip_extensions: list[str] | None = None
+    """File extensions the build never compresses (already-compressed media); `None` keeps
+    the built-in list."""
+    gzip_level: int = Field(default=9, ge=1, le=9)
+    """gzip level used by the build."""
+    brotli_quality: int = Field(default=11, ge=0, le=11)
+    """Brotli quality used by the build."""
+    zstd_level: int = Field(default=19, ge=1, le=22)
+    """Zstandard level used by the build."""
+
+
+class RangeSettings(_Group):
+    """Byte-range requests (RFC 9110 §14)."""
+
+    enabled: bool = True
+    """Answer `Range` requests with 206; when false, every request gets the whole file."""
+    max_ranges: int = Field(default=16, ge=1, le=1000)
+    """More ranges than this in one request and the whole file is sent (200)."""
+    multipart: bool = True
+    """Answer several ranges with `multipart/byteranges`; when false they get a 200."""
+
+
+class HiddenFiles(_Group):
+    """Dotfiles: paths with a segment that starts with `.`."""
+
+    serve_dotfiles: bool = False
+    """Serve files and directories whose name starts with a dot."""
+    allow: list[GlobPattern] = Field(default_factory=lambda: ["/.well-known/**"])
+    """URL patterns served even though they contain a dot segment."""
+
+
+class CorsSettings(_Group):
+    """Cross-origin resource sharing beyond ServeStatic's `allow_all_origins`."""
+
+    allow_origins: list[str] = Field(default_factory=list)
+    """Origins allowed to read files (`https://app.example`). When set, a matching `Origin`
+    is echoed with `Vary: Origin`, and `allow_all_origins` no longer applies."""
+    expose_headers: list[str] = Field(default_factory=list)
+    """Response headers scripts on other origins may read (`Access-Control-Expose-Headers`)."""
+
+    @field_validator("allow_origins")
+    @classmethod
+    def _origins(cls, value: list[str]) -> list[str]:
+        bad = [
+            origin
+            for origin in value
+            if origin == "*"
+            or not re.fullmatch(r"https?://[A-Za-z0-9.\-]+(:\d{1,5})?|null", origin)
+        ]
+        if bad:
+            raise _problem(
+                "origin",
+                f"origins are 'scheme://host[:port]' with no path ('*' is allow_all_origins); "
+                f"bad: {', '.join(repr(origin) for origin in bad)}",
+            )
+        return value
+
+    @field_validator("expose_headers")
+    @classmethod
+    def _expose(cls, value: list[str]) -> list[str]:
+        bad = [name for name in value if not re.fullmatch(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+", name)]
+        if bad:
+            raise _problem("header_name", f"not header names: {', '.join(map(repr, bad))}")
+        return value
+
+
+class SecuritySettings(_Group):
+    """Security response headers. Off by default, as in ServeStatic."""
+
+    preset: Literal["off", "basic", "strict"] = "off"
+    """`basic`: `X-Content-Type-Options: nosniff`, `Referrer-Policy:
+    strict-origin-when-cross-origin`, `X-Frame-Options: SAMEORIGIN`. `strict` adds
+    `X-Frame-Options: DENY`, `Cross-Origin-Opener-Policy: same-origin`,
+    `Cross-Origin-Resource-Policy: same-origin` and a restrictive
+    `Content-Security-Policy`."""
+    hsts: str | None = None
+    """A `Strict-Transport-Security` value, such as `max-age=31536000; includeSubDomains`.
+    Never sent unless set."""
+    content_security_policy: str | None = None
+    """A `Content-Security-Policy` value; replaces the one from the `strict` preset."""
+
+    @field_validator("hsts")
+    @classmethod
+    def _hsts(cls, value: str | None) -> str | None:
+        if value is not None and not re.match(r"\s*max-age=\d+", value, re.IGNORECASE):
+            raise _problem("hsts", "an HSTS value must start with max-age=SECONDS")
+        if value is not None and (problem := check_header_value(value)):
+            raise _problem("header_value", problem)
+        return value
+
+    @field_validator("content_security_policy")
+    @classmethod
+    def _csp(cls, value: str | None) -> str | None:
+        if value is not None and (problem := check_header_value(value)):
+            raise _problem("header_value", problem)
+        return value
+
+
+class SpaSettings(_Group):
+    """Single-page application fallback (history API routing)."""
+
+    fallback: UrlPath = None
+    """A file URL (such as `/index.html`) answered for GET and HEAD requests that match no
+    file and no redirect. Its own headers apply, never those of the requested path."""
+    exclude: list[GlobPattern] = Field(default_factory=lambda: ["/**/*.*"])
+    """Requests matching these patterns never fall back. The default keeps file-looking paths
+    (a dot in the last segment) as real 404s, so a missing `app.1234.js` is not answered
+    with HTML."""
+
+
+class ErrorPages(_Group):
+    """Error pages for standalone serving (no wrapped application)."""
+
+    not_found: UrlPath = None
+    """A file URL (such as `/404.html`) sent with status 404 for misses."""
+    not_found_cache_control: str = "no-cache"
+    """`Cache-Control` of 404 responses, so a CDN does not keep a miss during a deploy."""
+
+
+class MemoryCache(_Group):
+    """Small files are kept in memory after their first request."""
+
+    max_file_size: int = Field(default=64 * 1024, ge=0)
+    """Files up to this many bytes are cached in memory (0 disables the cache)."""
+    max_total_size: int = Field(default=64 * 1024 * 1024, ge=0)
+    """Upper bound on the bytes held by the cache, per process."""
+
+
+class Redirect(_Group):
+    """A redirect evaluated before files: `from = "/old/*"`, `to = "/new/:splat"`."""
+
+    from_: str = Field(alias="from")
+    """Path pattern: literal segments, `:name` placeholders for one segment, and an optional
+    trailing `*` captured as `:splat`."""
+    to: str
+    """Target path (`/new/:name`) or absolute `https://` URL; placeholders are replaced by
+    the percent-encoded captures."""
+    status: Literal[301, 302, 303, 307, 308] = 301
+    """Redirect status code."""
+    keep_query: bool = True
+    """Append the request's query string to the target."""
+
+    model_config = ConfigDict(
+        extra="forbid", frozen=True, use_attribute_docstrings=True, populate_by_name=True
+    )
+
+    @field_validator("from_")
+    @classmethod
+    def _from(cls, value: str) -> str:
+        if not value.startswith("/") or value.startswith("//"):
+            raise _problem("redirect_from", "must be a path starting with a single '/'")
+        parts = value.split("/")
+        for index, part in enumerate(parts):
+            if part == "*" and index != len(parts) - 1:
+                raise _problem("redirect_from", "'*' is only allowed as the last segment")
+            if part.startswith(":") and not re.fullmatch(r":[A-Za-z_]\w*", part):
+                raise _problem("redirect_from", f"bad placeholder {part!r}; use ':name'")
+            if "*" in part and part != "*":
+                raise _problem("redirect_from", "'*' must be a whole segment, as in '/old/*'")
+        return value
+
+    @field_validator("to")
+    @classmethod
+    def _to(cls, value: str) -> str:
+        if any(ord(char) < 0x21 or ord(char) == 0x7F for char in value):
+            raise _problem("redirect_to", "a redirect target cannot contain spaces or controls")
+        if value.startswith(("//", "/\\", "\\")):
+            raise _problem(
+                "redirect_to",
+                "a target starting with '//' or a backslash is protocol-relative (open redirect)",
+            )
+        if not (value.startswith("/") or re.match(r"https?://[^/\\]+", value)):
+            raise _problem("redirect_to", "must be a path starting with '/' or an http(s) URL")
+        return value
+
+    @model_validator(mode="after")
+    def _placeholders(self) -> Redirect:
+        captured = set(re.findall(r":([A-Za-z_]\w*)", self.from_))
+        if self.from_.endswith("/*"):
+            captured.add("splat")
+        used = set(re.findall(r":([A-Za-z_]\w*)", self.to.split("://", 1)[-1]))
+        missing = sorted(used - captured)
+        if missing:
+            raise _problem(
+                "redirect_to",
+                f"placeholders {', '.join(':' + name for name in missing)} are not captured by "
+                f"'from' (captured: {', '.join(':' + n for n in sorted(captured)) or 'none'})",
+            )
+        return self
+
+
+class Rule(_Group):
+    """A header policy for the files whose URL matches `match` (or `regex`)."""
+
+    name: str | None = None
+    """A label shown by `servestatic explain` and in error messages."""
+    match: Annotated[
+        list[GlobPattern] | None,
+        BeforeValidator(lambda value: [value] if isinstance(value, str) else value),
+        WithJsonSchema(
+            {
+                "anyOf": [
+                    {"type": "string"},
+                    {"type": "array", "items": {"type": "string"}, "minItems": 1},
+                    {"type": "null"},
+                ]
+            }
+        ),
+    ] = None
+    """Anchored glob(s): `*` within a segment, `**` any depth, `?`, `[a-z]`, `{a,b}`."""
+    regex: str | None = None
+    """Alternative to `match`: a Python regular expression searched in the URL path. Only
+    evaluated at start-up, against the known files."""
+    headers: dict[HeaderName, HeaderValue] = Field(default_factory=dict)
+    """Headers to set, replacing earlier values."""
+    append: dict[HeaderName, HeaderValue] = Field(default_factory=dict)
+    """Values appended to a header (joined with `, `), e.g. `Link` or `Vary`."""
+    default: dict[HeaderName, HeaderValue] = Field(default_factory=dict)
+    """Headers set only if nothing else has set them once every rule has applied."""
+    unset: list[str] = Field(default_factory=list)
+    """Header names to remove; a leading or trailing `*` is a wildcard (`X-*`)."""
+    cache_control: str | None = None
+    """Sets `Cache-Control` verbatim (e.g. `no-cache`)."""
+    max_age: int | None = Field(default=None, ge=0)
+    """Sets `Cache-Control: max-age=N, public`."""
+    immutable: bool | None = None
+    """`true` marks files immutable (`max-age=315360000, public, immutable`, or the rule's
+    `max_age`); `false` gives them the mutable `max_age` policy."""
+    content_type: str | None = None
+    """Media type for the matched files (the charset is added for `text/*`)."""
+    charset: str | None = None
+    """Charset parameter of `Content-Type`; an empty string removes it."""
+    content_disposition: str | None = None
+    """`attachment` or `inline` (the file name is added), or a full header value."""
+    deny: bool = False
+    """Never serve the matched files: requests for them are misses."""
+    final: bool = False
+    """Stop: later rules do not apply to the matched files."""
+
+    @field_validator("headers", "append", "default")
+    @classmethod
+    def _header_map(cls, value: dict[str, str]) -> dict[str, str]:
+        seen: dict[str, str] = {}
+        for name in value:
+            if name.lower() in seen:
+                raise _problem(
+                    "header", f"{name!r} repeats {seen[name.lower()]!r} (header names ignore case)"
+                )
+            seen[name.lower()] = name
+        return value
+
+    @field_validator("unset")
+    @classmethod
+    def _unset(cls, value: list[str]) -> list[str]:
+        problems = [problem for name in value if (problem := check_unset_name(name))]
+        if problems:
+            raise _problem("header", "; ".join(problems))
+        return value
+
+    @field_validator("regex")
+    @classmethod
+    def _regex(cls, value: str | None) -> str | None:
+        return _check_regex(value)  # type: ignore[no-any-return]
+
+    @field_validator("cache_control", "content_type", "charset", "content_disposition")
+    @classmethod
+    def _sugar_value(cls, value: str | None) -> str | None:
+        if value is not None and (problem := check_header_value(value)):
+            raise _problem("header_value", problem)
+        return value
+
+    @field_validator("content_type")
+    @classmethod
+    def _media_type(cls, value: str | None) -> str | None:
+        if value is not None and not re.fullmatch(r"[\w.+\-]+/[\w.+\-]+(\s*;.*)?", value):
+            raise _problem("content_type", "expected a media type such as 'text/plain'")
+        return value
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Rule:
+        if (self.match is None) == (self.regex is None):
+            raise _problem("rule_target", "a rule needs exactly one of 'match' or 'regex'")
+        if self.cache_control is not None and (
+            self.max_age is not None or self.immutable is not None
+        ):
+            raise _problem(
+                "cache_conflict",
+                "'cache_control' sets Cache-Control verbatim; do not combine it with "
+                "'max_age' or 'immutable'",
+            )
+        return self
+
+    @property
+    def patterns(self) -> list[str]:
+        """The glob patterns of this rule (empty for a regex rule)."""
+        return list(self.match or [])
+
+
+# ----------------------------------------------------------------------------- settings
+
+
+class Settings(BaseSettings):
+    """Everything servestatic can be told. The top-level keys are ServeStatic's options."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="SERVESTATIC_",
+        env_nested_delimiter="__",
+        extra="forbid",
+        frozen=True,
+        use_attribute_docstrings=True,
+        populate_by_name=True,
+        arbitrary_types_allowed=False,
+        json_schema_extra={"additionalProperties": False},
+    )
+
+    #: Names read from the environment that belong to the Django integration (ServeStatic's
+    #: Django settings); they are recognised so that they are not reported as unknown.
+    django_only_names: ClassVar[frozenset[str]] = frozenset(
+        {
+            "use_finders",
+            "use_manifest",
+            "use_static_root",
+            "static_prefix",
+            "keep_only_hashed_files",
+            "manifest_strict",
+            "skip_compress_extensions",
+            "use_gzip",
+            "use_brotli",
+            "use_zstd",
+            "zstd_dictionary",
+            "zstd_dictionary_is_raw",
+            "zstd_level",
+            "minify",
+        }
+    )
+
+    schema_: str | None = Field(default=None, alias="$schema", exclude=True)
+    """JSON Schema URL for editors (Taplo / Even Better TOML); ignored by servestatic."""
+
+    # --- ServeStatic's options, same names and defaults --------------------------------
+    root: Path | None = None
+    """Directory to serve (ServeStatic's `root`)."""
+    prefix: UrlPrefix = None
+    """URL prefix for `root` (default `/`)."""
+    autorefresh: bool = False
+    """Look files up on disk per request (development only)."""
+    max_age: MaxAge = 60
+    """`Cache-Control: max-age` for files that are not immutable; `false` sends none."""
+    allow_all_origins: bool = True
+    """Send `Access-Control-Allow-Origin: *`."""
+    charset: str = "utf-8"
+    """Charset added to `text/*` media types."""
+    mimetypes: dict[str, str] | None = None
+    """Extra media types by extension (`.ext`) or whole file name, over the built-in table."""
+    index_file: IndexFile = None
+    """Serve `index.html` (true) or the named file for directory URLs ending in `/`."""
+    immutable_file_test: ImmutableTest = None
+    """Regex searched in the URL (or a callable `(path, url)` in code) marking files
+    immutable; the default matches `name.<12 hex>.ext`."""
+    allow_unsafe_symlinks: bool = False
+    """Serve files whose real path is outside their root."""
+    add_headers_function: HeadersFunction = None
+    """`package.module:function` called once per file as `f(headers, path, url)`."""
+
+    # --- servestatic's groups -----------------------------------------------------------
+    roots: list[RootSettings] = Field(default_factory=list)
+    """More directories, each with a prefix; later entries win over earlier ones."""
+    rules: list[Rule] = Field(default_factory=list)
+    """Header rules, applied in order to every file they match; the later rule wins."""
+    redirects: list[Redirect] = Field(default_factory=list)
+    """Redirects, checked before files; the first match wins."""
+    compression: CompressionSettings = Field(default_factory=CompressionSettings)
+    ranges: RangeSettings = Field(default_factory=RangeSettings)
+    hidden: HiddenFiles = Field(default_factory=HiddenFiles)
+    cors: CorsSettings = Field(default_factory=CorsSettings)
+    security: SecuritySettings = Field(default_factory=SecuritySettings)
+    spa: SpaSettings = Field(default_factory=SpaSettings)
+    errors: ErrorPages = Field(default_factory=ErrorPages)
+    memory_cache: MemoryCache = Field(default_factory=MemoryCache)
+    etag: Literal["mtime", "content", "off"] = "mtime"
+    """How ETags are made: `mtime` (modification time and size), `content` (a hash of the
+    bytes, identical on every machine; taken from the build manifest when present), `off`."""
+    strict: bool = False
+    """Turn start-up warnings (a missing root, a rule that matches no file) into errors."""
+
+    _provenance: dict[str, str] = PrivateAttr(default_factory=dict)
+
+    def __init__(
+        self,
+        *,
+        _environ: Mapping[str, str] | None = None,
+        _cwd: Path | str | None = None,
+        _config_file: Path | str | None = None,
+        _code_source: str = "code",
+        _code_labels: Mapping[str, str] | None = None,
+        **values: Any,
+    ) -> None:
+        """Build settings from keywords (highest precedence), the environment and files.
+
+        The underscore keywords exist for tests, the CLI (``--config``) and the Django
+        adapter: they choose the environment mapping, the working directory the files are
+        looked up in, an explicit config file, and how keyword values are labelled in errors.
+        """
+        # Every source is read in one place (``_loader``) so that errors name where each
+        # value came from; pydantic then validates the merged dictionary once.
+        from servestatic.config._loader import load_into  # noqa: PLC0415
+
+        load_into(
+            self,
+            values,
+            environ=_environ,
+            cwd=_cwd,
+            config_file=_config_file,
+            code_source=_code_source,
+            code_labels=_code_labels,
+        )
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        """The precedence, highest first: code, environment, config files (see ``_loader``)."""
+        from servestatic.config._loader import default_sources  # noqa: PLC0415
+
+        return default_sources(settings_cls, init_settings)
+
+    def source_of(self, key: str) -> str:
+        """Where the value of a dotted key (``max_age``, ``cors.allow_origins``) came from."""
+        provenance = self._provenance
+        if key in provenance:
+            return provenance[key]
+        nested = sorted(label for path, label in provenance.items() if path.startswith(key + "."))
+        if nested:
+            return ", ".join(dict.fromkeys(nested))
+        return "default"
+
+    @property
+    def effective_index_file(self) -> str | None:
+        """The index file name, or None when directory URLs are not served."""
+        if self.index_file is True:
+            return "index.html"
+        if isinstance(self.index_file, str):
+            return self.index_file
+        return None

@@ -1,0 +1,120 @@
+"""WSGI adapter: translate ``environ`` into a request record and a plan into a response."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any, BinaryIO
+from wsgiref.util import FileWrapper
+
+from servestatic._files import StaleFile, open_representation, read_span
+from servestatic._paths import decode_wsgi_path
+from servestatic._records import STATUS_LINES, FileBody, Plan, Request
+from servestatic._respond import NOT_FOUND
+from servestatic.base import ServeStaticBase
+
+__all__ = ["ServeStatic"]
+
+StartResponse = Callable[..., Any]
+#: Block size for reads that are not handed to ``wsgi.file_wrapper`` (ranges, multipart).
+BLOCK_SIZE = 256 * 1024
+
+
+class ServeStatic(ServeStaticBase):
+    """Serve static files in front of a WSGI application (or alone with ``application=None``)."""
+
+    def __call__(
+        self, environ: dict[str, Any], start_response: StartResponse
+    ) -> Iterable[bytes]:
+        get = environ.get
+        request = Request(
+            environ["REQUEST_METHOD"],
+            decode_wsgi_path(get("PATH_INFO", "")),
+            get("QUERY_STRING", ""),
+            get("HTTP_ACCEPT_ENCODING"),
+            get("HTTP_IF_NONE_MATCH"),
+            get("HTTP_IF_MODIFIED_SINCE"),
+            get("HTTP_IF_MATCH"),
+            get("HTTP_IF_UNMODIFIED_SINCE"),
+            get("HTTP_RANGE"),
+            get("HTTP_IF_RANGE"),
+            get("HTTP_ORIGIN"),
+            get("RAW_URI") or get("REQUEST_URI"),
+        )
+        engine = self.engine
+        plan = engine.handle(request)
+        if plan is None:
+            return self._app(environ, start_response)
+        try:
+            return self._send(plan, environ, start_response)
+        except StaleFile as stale:
+            # Changed on disk since start-up: rebuild that entry, answer once more.
+            engine.refresh(request.path, str(stale))
+            plan = engine.handle(request)
+            if plan is None:
+                return self._app(environ, start_response)
+            try:
+                return self._send(plan, environ, start_response)
+            except StaleFile:
+                return self._app(environ, start_response)
+
+    def _app(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+        if self.application is None:
+            return self._send(NOT_FOUND, environ, start_response)
+        result: Iterable[bytes] = self.application(environ, start_response)
+        return result
+
+    def _send(
+        self, plan: Plan, environ: dict[str, Any], start_response: StartResponse
+    ) -> Iterable[bytes]:
+        headers = list(plan.headers.pairs)
+        if plan.extra:
+            headers.extend(plan.extra)
+        body = plan.body
+        status = STATUS_LINES[plan.status]
+        if body is None:
+            start_response(status, headers)
+            return []
+        if type(body) is bytes:
+            start_response(status, headers)
+            return [body]
+        if type(body) is FileBody:
+            representation = body.representation
+            memory = self.engine.memory
+            if memory.eligible(representation):
+                data = memory.get(representation) or memory.load(representation)
+                start_response(status, headers)
+                if body.whole:
+                    return [data]
+                return [data[body.offset : body.offset + body.length]]
+            handle = open_representation(representation)
+            start_response(status, headers)
+            if body.whole:
+                wrapper = environ.get("wsgi.file_wrapper", FileWrapper)
+                return wrapper(handle, BLOCK_SIZE)  # type: ignore[no-any-return]
+            return _Span(handle, [(body.offset, body.length, b"")], b"")
+        handle = open_representation(body.representation)
+        start_response(status, headers)
+        return _Span(handle, list(body.parts), body.tail)
+
+
+class _Span:
+    """Iterate over spans of a file with part heads between them; closes the file."""
+
+    def __init__(self, handle: BinaryIO, parts: list[tuple[int, int, bytes]], tail: bytes) -> None:
+        self.handle = handle
+        self.parts = parts
+        self.tail = tail
+
+    def __iter__(self) -> Iterator[bytes]:
+        try:
+            for offset, length, head in self.parts:
+                if head:
+                    yield head
+                yield from read_span(self.handle, offset, length, BLOCK_SIZE)
+            if self.tail:
+                yield self.tail
+        finally:
+            self.handle.close()
+
+    def close(self) -> None:
+        self.handle.close()
