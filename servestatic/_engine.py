@@ -57,14 +57,8 @@ _SECURITY_STRICT = (
 def security_headers(settings: Settings) -> tuple[tuple[str, str], ...]:
     """The headers of the ``[security]`` group, in the order they are sent."""
     security = settings.security
-    headers = dict(
-        (name.lower(), (name, value))
-        for name, value in {
-            "off": (),
-            "basic": _SECURITY_BASIC,
-            "strict": _SECURITY_STRICT,
-        }[security.preset]
-    )
+    preset = {"off": (), "basic": _SECURITY_BASIC, "strict": _SECURITY_STRICT}[security.preset]
+    headers = {name.lower(): (name, value) for name, value in preset}
     if security.content_security_policy is not None:
         headers["content-security-policy"] = (
             "Content-Security-Policy",
@@ -200,7 +194,9 @@ class Engine:
                 found = first_match(self.redirects, url)
                 if found is not None:
                     redirect, location = found
-                    self.files[url] = self._redirect_entry(redirect.status, location, redirect.keep_query)
+                    self.files[url] = self._redirect_entry(
+                        redirect.status, location, redirect.keep_query
+                    )
         spa, errors = self.settings.spa, self.settings.errors
         self.fallback = self._special(spa.fallback, 200, None) if spa.fallback else None
         self.not_found = (
@@ -215,14 +211,17 @@ class Engine:
         if scanned is not None:
             entry = self.builder.build(scanned, status=status, cache_control=cache_control)
         if entry is None and not self.autorefresh:
-            message = f"No file for {url!r} (configured as the {'SPA fallback' if status == 200 else '404 page'})"
+            role = "SPA fallback" if status == 200 else "404 page"
+            message = f"No file for {url!r} (configured as the {role})"
             if self.settings.strict:
                 raise ConfigError(message)
             warnings.warn(message, UserWarning, stacklevel=4)
         return entry
 
     def _redirect_entry(self, status: int, location: str, keep_query: bool) -> RedirectEntry:
-        return RedirectEntry(location, status, HeaderBlock.of([("Content-Length", "0")]), keep_query)
+        return RedirectEntry(
+            location, status, HeaderBlock.of([("Content-Length", "0")]), keep_query
+        )
 
     # ------------------------------------------------------------------ requests
 
@@ -268,7 +267,9 @@ class Engine:
         method = request.method if request is not None else "GET"
         if method not in {"GET", "HEAD"}:
             return None
-        fallback = self._fs_special(self.settings.spa.fallback, 200) if self.autorefresh else self.fallback
+        fallback = (
+            self._fs_special(self.settings.spa.fallback, 200) if self.autorefresh else self.fallback
+        )
         if fallback is not None and not any(glob.match(path) for glob in self.spa_exclude):
             return fallback
         if self.standalone:
@@ -288,7 +289,9 @@ class Engine:
         else:
             self.files[path] = entry
         for special in (self.fallback, self.not_found):
-            if special is not None and any(rep.path == stale_file for rep in special.representations):
+            if special is not None and any(
+                rep.path == stale_file for rep in special.representations
+            ):
                 self._refresh_special()
                 break
 
@@ -355,7 +358,9 @@ class Engine:
                         return self.builder.redirect(relative_redirect("./"))
                     continue
                 if os.path.isdir(directory) and self._scan_url(path + "/" + index) is not None:
-                    return self.builder.redirect(relative_redirect(relative.rsplit("/", 1)[-1] + "/"))
+                    return self.builder.redirect(
+                        relative_redirect(relative.rsplit("/", 1)[-1] + "/")
+                    )
             scanned = self._scan_url(path)
             if scanned is not None:
                 return self.builder.build(scanned)

@@ -132,20 +132,20 @@ class EntryBuilder:
                 dated,
             )
         ]
-        for variant in sorted(scanned.variants, key=lambda v: (v.size, _CODING_ORDER[v.coding])):
-            representations.append(
-                self._representation(
-                    variant.coding,
-                    variant.path,
-                    variant.size,
-                    variant.mtime_ns,
-                    headers,
-                    last_modified,
-                    status,
-                    None if etag_override is None else _coded_tag(etag_override, variant.coding),
-                    dated,
-                )
+        representations.extend(
+            self._representation(
+                variant.coding,
+                variant.path,
+                variant.size,
+                variant.mtime_ns,
+                headers,
+                last_modified,
+                status,
+                None if etag_override is None else _coded_tag(etag_override, variant.coding),
+                dated,
             )
+            for variant in sorted(scanned.variants, key=lambda v: (v.size, _CODING_ORDER[v.coding]))
+        )
         return FileEntry(
             url=request_url,
             representations=tuple(representations),

@@ -88,7 +88,11 @@ class MemoryCache:
             old = self._data.get(representation.path)
             room = self.used - (len(old[2]) if old else 0) + len(data) <= self.max_total_size
             if room:
-                self._data[representation.path] = (representation.mtime_ns, representation.size, data)
+                self._data[representation.path] = (
+                    representation.mtime_ns,
+                    representation.size,
+                    data,
+                )
                 self.used += len(data) - (len(old[2]) if old else 0)
         return data
 

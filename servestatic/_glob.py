@@ -297,8 +297,7 @@ def _parse_class(raw: str, start: int) -> tuple[int, str]:
             index += 1
     if index >= len(raw):
         raise GlobError(
-            "'[' without a matching ']' in one path segment "
-            "(a character class cannot contain '/')"
+            "'[' without a matching ']' in one path segment (a character class cannot contain '/')"
         )
     body = "".join(items)
     return index + 1, f"[^{body}]" if negate else f"[{body}]"

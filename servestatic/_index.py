@@ -131,7 +131,9 @@ def scan_root(
                 visited.add(key)
                 stack.append((entry.path, url + "/"))
                 continue
-            scanned = _scan_file(entry, entries, url, real_root, encodings, allow_unsafe_symlinks, warn)
+            scanned = _scan_file(
+                entry, entries, url, real_root, encodings, allow_unsafe_symlinks, warn
+            )
             if scanned is not None and hidden.allows_file(url):
                 yield scanned
 
@@ -144,7 +146,9 @@ def _encodable(name: str) -> bool:
     return True
 
 
-def _link_allowed(path: str, real_root: str, allow_unsafe: bool, warn: Callable[[str], None]) -> bool:
+def _link_allowed(
+    path: str, real_root: str, allow_unsafe: bool, warn: Callable[[str], None]
+) -> bool:
     try:
         real = os.path.realpath(path, strict=True)
     except OSError as error:
@@ -177,7 +181,7 @@ def _scan_file(
         return None
     if not stat_module.S_ISREG(info.st_mode):
         return None
-    variants = []
+    variants: list[Variant] = []
     for variant_suffix, coding in VARIANT_SUFFIXES.items():
         if coding not in encodings:
             continue
@@ -229,7 +233,7 @@ def stat_file(
         return None
     if not stat_module.S_ISREG(info.st_mode):
         return None
-    variants = []
+    variants: list[Variant] = []
     for suffix, coding in VARIANT_SUFFIXES.items():
         if coding not in encodings or any(v.coding == coding for v in variants):
             continue
@@ -242,5 +246,7 @@ def stat_file(
         if not allow_unsafe_symlinks and not _within(real_root, real_variant):
             continue
         if stat_module.S_ISREG(variant_info.st_mode) and variant_info.st_size < info.st_size:
-            variants.append(Variant(coding, variant_path, variant_info.st_size, variant_info.st_mtime_ns))
+            variants.append(
+                Variant(coding, variant_path, variant_info.st_size, variant_info.st_mtime_ns)
+            )
     return ScannedFile(url, path, info.st_size, info.st_mtime_ns, tuple(variants))

@@ -65,9 +65,7 @@ def _weight(preferences: Preferences, coding: str) -> int:
     return _UNLISTED_IDENTITY if coding == IDENTITY else 0
 
 
-def choose(
-    header: str | None, available: Sequence[tuple[str, int]]
-) -> int | None:
+def choose(header: str | None, available: Sequence[tuple[str, int]]) -> int | None:
     """Pick an index into ``available`` (``(coding, size)`` pairs), or None if none is acceptable.
 
     No header means identity only (compressed bodies are never sent unasked, as nginx does).

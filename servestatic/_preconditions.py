@@ -115,9 +115,7 @@ def evaluate(
     return None
 
 
-def if_range_allows(
-    header: str, *, etag: str | None, last_modified: str | None
-) -> bool:
+def if_range_allows(header: str, *, etag: str | None, last_modified: str | None) -> bool:
     """§13.1.5: apply Range only if the validator still identifies this representation.
 
     An entity-tag must match strongly (a weak tag never does); a date must equal the

@@ -27,7 +27,7 @@ RangeResult = tuple[tuple[int, int], ...] | str
 # More digits than this cannot be a position in any file; treating them as "huge" avoids
 # int() on attacker-sized numbers (CPython converts digit strings in quadratic time).
 _MAX_DIGITS = 18
-_HUGE = 10**_MAX_DIGITS
+_HUGE = 1_000_000_000_000_000_000  # 10 ** _MAX_DIGITS
 _OWS = " \t"
 
 

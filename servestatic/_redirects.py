@@ -57,7 +57,9 @@ def compile_redirects(redirects: Sequence[Redirect]) -> tuple[CompiledRedirect, 
         source = redirect.from_
         if ":" not in source and not source.endswith("/*"):
             compiled.append(
-                CompiledRedirect(number, source, source, None, redirect.to, redirect.status, redirect.keep_query)
+                CompiledRedirect(
+                    number, source, source, None, redirect.to, redirect.status, redirect.keep_query
+                )
             )
             continue
         parts = source.split("/")[1:]

@@ -45,8 +45,20 @@ _FIELDS = {
 
 def request_from_scope(scope: Scope) -> Request:
     """Build the request record from an HTTP scope (``path`` is already decoded text)."""
-    values: list[Any] = [scope["method"], scope["path"], scope.get("query_string", b"").decode("latin-1"),
-                         None, None, None, None, None, None, None, None, scope.get("raw_path")]
+    values: list[Any] = [
+        scope["method"],
+        scope["path"],
+        scope.get("query_string", b"").decode("latin-1"),
+        None,
+        None,
+        None,
+        None,
+        None,
+        None,
+        None,
+        None,
+        scope.get("raw_path"),
+    ]
     fields = _FIELDS
     for name, value in scope["headers"]:
         position = fields.get(name)
@@ -63,7 +75,7 @@ class ServeStaticASGI(ServeStaticBase):
 
     def __init__(self, application: Any, *args: Any, **kwargs: Any) -> None:
         if application is not None:
-            application = guarantee_single_callable(application)
+            application = guarantee_single_callable(application)  # type: ignore[no-untyped-call]
         super().__init__(application, *args, **kwargs)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -99,7 +111,8 @@ class ServeStaticASGI(ServeStaticBase):
         headers = plan.headers.raw
         if plan.extra:
             headers = headers + [
-                (name.lower().encode("latin-1"), value.encode("latin-1")) for name, value in plan.extra
+                (name.lower().encode("latin-1"), value.encode("latin-1"))
+                for name, value in plan.extra
             ]
         body = plan.body
         start = {"type": "http.response.start", "status": plan.status, "headers": headers}

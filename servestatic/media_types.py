@@ -216,7 +216,10 @@ class MediaTypes:
         self.types_map = default_types()
         if extra_types is not None:
             self.types_map.update(
-                {key if not key.startswith(".") else key.lower(): value for key, value in extra_types.items()}
+                {
+                    key if not key.startswith(".") else key.lower(): value
+                    for key, value in extra_types.items()
+                }
             )
         self.default = default
 

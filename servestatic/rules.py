@@ -69,7 +69,9 @@ def compile_rules(rules: Sequence[Rule]) -> RuleSet:
     for number, rule in enumerate(rules, start=1):
         cache_control = rule.cache_control
         if rule.immutable is True:
-            cache_control = f"max-age={FOREVER if rule.max_age is None else rule.max_age}, public, immutable"
+            cache_control = (
+                f"max-age={FOREVER if rule.max_age is None else rule.max_age}, public, immutable"
+            )
         elif rule.immutable is None and rule.max_age is not None:
             cache_control = f"max-age={rule.max_age}, public"
         compiled.append(
@@ -143,12 +145,14 @@ class _State:
 
     def unset(self, pattern: str) -> None:
         lowered = pattern.lower()
-        if lowered.startswith("*"):
-            test = lambda key: key.endswith(lowered[1:])  # noqa: E731
-        elif lowered.endswith("*"):
-            test = lambda key: key.startswith(lowered[:-1])  # noqa: E731
-        else:
-            test = lambda key: key == lowered  # noqa: E731
+
+        def test(key: str) -> bool:
+            if lowered.startswith("*"):
+                return key.endswith(lowered[1:])
+            if lowered.endswith("*"):
+                return key.startswith(lowered[:-1])
+            return key == lowered
+
         for key in [key for key in self.headers if test(key)]:
             del self.headers[key]
         for key in [key for key in self.defaults if test(key)]:
@@ -194,9 +198,7 @@ class RuleSet:
         """Apply the matching rules, in order, over ``base``. Results are interned."""
         matched = self.matching(urls)
         numbers = tuple(rule.number for rule in matched)
-        uses_name = any(
-            rule.content_disposition in {"attachment", "inline"} for rule in matched
-        )
+        uses_name = any(rule.content_disposition in {"attachment", "inline"} for rule in matched)
         key = (numbers, base, filename if uses_name else None)
         policy = self._interned.get(key)
         if policy is None:

@@ -22,9 +22,7 @@ BLOCK_SIZE = 256 * 1024
 class ServeStatic(ServeStaticBase):
     """Serve static files in front of a WSGI application (or alone with ``application=None``)."""
 
-    def __call__(
-        self, environ: dict[str, Any], start_response: StartResponse
-    ) -> Iterable[bytes]:
+    def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         get = environ.get
         request = Request(
             environ["REQUEST_METHOD"],
@@ -74,10 +72,10 @@ class ServeStatic(ServeStaticBase):
         if body is None:
             start_response(status, headers)
             return []
-        if type(body) is bytes:
+        if isinstance(body, bytes):
             start_response(status, headers)
             return [body]
-        if type(body) is FileBody:
+        if isinstance(body, FileBody):
             representation = body.representation
             memory = self.engine.memory
             if memory.eligible(representation):

@@ -73,7 +73,9 @@ def call_wsgi(
         environ[key if key in {"CONTENT_TYPE", "CONTENT_LENGTH"} else "HTTP_" + key] = value
     captured: dict[str, Any] = {}
 
-    def start_response(status: str, header_list: list[tuple[str, str]], exc_info: Any = None) -> Any:
+    def start_response(
+        status: str, header_list: list[tuple[str, str]], exc_info: Any = None
+    ) -> Any:
         captured["status"] = int(status.split(" ", 1)[0])
         captured["headers"] = list(header_list)
         return lambda data: None
@@ -108,7 +110,9 @@ def call_asgi(
         "raw_path": raw_path if raw_path is not None else quote(path).encode("ascii"),
         "root_path": "",
         "query_string": query.encode("latin-1"),
-        "headers": [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in (headers or {}).items()],
+        "headers": [
+            (k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in (headers or {}).items()
+        ],
         "server": ("testserver", 80),
         "client": ("127.0.0.1", 12345),
         "extensions": dict(extensions or {}),
@@ -139,7 +143,9 @@ def call_asgi(
         elif message["type"] == "http.response.zerocopysend":
             import os
 
-            body += os.pread(message["file"], message.get("count") or 1 << 40, message.get("offset") or 0)
+            body += os.pread(
+                message["file"], message.get("count") or 1 << 40, message.get("offset") or 0
+            )
     header_list = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in start["headers"]]
     return Response(start["status"], header_list, body, messages)
 
@@ -151,7 +157,9 @@ class Server:
     kind: str  # "wsgi" or "asgi"
     app: Any
 
-    def request(self, method: str, path: str, headers: Mapping[str, str] | None = None, **kwargs: Any) -> Response:
+    def request(
+        self, method: str, path: str, headers: Mapping[str, str] | None = None, **kwargs: Any
+    ) -> Response:
         if self.kind == "wsgi":
             return call_wsgi(self.app, path, method=method, headers=headers, **kwargs)
         return call_asgi(self.app, path, method=method, headers=headers, **kwargs)

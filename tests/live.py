@@ -41,13 +41,48 @@ def command(server: str, target: str, port: int) -> list[str]:
     factory = target.endswith("()")
     name = target.removesuffix("()")
     if server == "uvicorn":
-        cmd = [str(BIN / "uvicorn"), "--host", "127.0.0.1", "--port", str(port), "--no-access-log", "--log-level", "warning"]
+        cmd = [
+            str(BIN / "uvicorn"),
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--no-access-log",
+            "--log-level",
+            "warning",
+        ]
         return [*cmd, "--factory", name] if factory else [*cmd, name]
     if server.startswith("granian"):
-        cmd = [str(BIN / "granian"), "--interface", interface(server), "--host", "127.0.0.1", "--port", str(port), "--workers", "1", "--no-ws", "--log-level", "warning"]
+        cmd = [
+            str(BIN / "granian"),
+            "--interface",
+            interface(server),
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--workers",
+            "1",
+            "--no-ws",
+            "--log-level",
+            "warning",
+        ]
         return [*cmd, "--factory", name] if factory else [*cmd, name]
     worker = "gthread" if server == "gunicorn-gthread" else "sync"
-    return [str(BIN / "gunicorn"), "--bind", f"127.0.0.1:{port}", "--workers", "1", "--worker-class", worker, "--threads", "4" if worker == "gthread" else "1", "--log-level", "warning", target]
+    return [
+        str(BIN / "gunicorn"),
+        "--bind",
+        f"127.0.0.1:{port}",
+        "--workers",
+        "1",
+        "--worker-class",
+        worker,
+        "--threads",
+        "4" if worker == "gthread" else "1",
+        "--log-level",
+        "warning",
+        target,
+    ]
 
 
 def wait_until_up(port: int, process: subprocess.Popen[bytes], timeout: float = 20.0) -> None:
@@ -56,7 +91,10 @@ def wait_until_up(port: int, process: subprocess.Popen[bytes], timeout: float = 
         if process.poll() is not None:
             output = process.stdout.read().decode(errors="replace") if process.stdout else ""
             pytest.fail(f"server exited with {process.returncode}:\n{output}")
-        with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), timeout=0.2):
+        with (
+            contextlib.suppress(OSError),
+            socket.create_connection(("127.0.0.1", port), timeout=0.2),
+        ):
             return
         time.sleep(0.05)
     pytest.fail(f"server did not start on port {port} within {timeout}s")
@@ -69,7 +107,9 @@ def running(
     """Run ``target`` under ``server``; yield ``http://127.0.0.1:PORT``."""
     port = free_port()
     environment = {
-        key: value for key, value in os.environ.items() if not key.upper().startswith("SERVESTATIC_")
+        key: value
+        for key, value in os.environ.items()
+        if not key.upper().startswith("SERVESTATIC_")
     }
     environment["PYTHONPATH"] = os.pathsep.join([str(REPO), environment.get("PYTHONPATH", "")])
     environment.update(env or {})

@@ -16,7 +16,10 @@ __all__ = ["SUBCOMMANDS", "entry_point", "main"]
 #: subcommand → (module, one-line description). Modules are imported on use only.
 SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "serve": ("servestatic.cli._serve", "serve a folder (or the configured roots) over HTTP"),
-    "check": ("servestatic.cli._check", "validate the configuration and show where values come from"),
+    "check": (
+        "servestatic.cli._check",
+        "validate the configuration and show where values come from",
+    ),
     "explain": ("servestatic.cli._explain", "show the rules and final headers for a URL path"),
     "schema": ("servestatic.cli._schema", "write the JSON Schema of the configuration"),
     "compress": ("servestatic.cli._build", "compress files in place (zstd, brotli, gzip)"),

@@ -90,7 +90,9 @@ def _flatten(annotation: Any) -> list[Any]:
     return [annotation]
 
 
-def _walk(model: type[BaseModel], loc: Sequence[int | str]) -> tuple[list[int | str], type[BaseModel]]:
+def _walk(
+    model: type[BaseModel], loc: Sequence[int | str]
+) -> tuple[list[int | str], type[BaseModel]]:
     """Keep the parts of ``loc`` a user can see (fields, dict keys, list indexes).
 
     pydantic adds union-member tags ("bool", "str", "function-after[...]") to locations; they
@@ -117,9 +119,7 @@ def _walk(model: type[BaseModel], loc: Sequence[int | str]) -> tuple[list[int | 
             index += 1
             continue
         candidates = _flatten(annotation)
-        container = next(
-            (c for c in candidates if typing.get_origin(c) in (list, dict)), None
-        )
+        container = next((c for c in candidates if typing.get_origin(c) in (list, dict)), None)
         models = [c for c in candidates if isinstance(c, type) and issubclass(c, BaseModel)]
         if container is not None and (
             (typing.get_origin(container) is list and isinstance(part, int))
@@ -127,7 +127,9 @@ def _walk(model: type[BaseModel], loc: Sequence[int | str]) -> tuple[list[int | 
         ):
             kept.append(part)
             annotation = typing.get_args(container)[-1]
-            inner = [c for c in _flatten(annotation) if isinstance(c, type) and issubclass(c, BaseModel)]
+            inner = [
+                c for c in _flatten(annotation) if isinstance(c, type) and issubclass(c, BaseModel)
+            ]
             current = inner[0] if inner else None
             index += 1
             continue

@@ -38,7 +38,9 @@ SERVER_MANAGED = frozenset(
 def check_header_name(name: str) -> str | None:
     """Return a problem description for a header name a rule sets, or None if it is fine."""
     if not _TOKEN.match(name):
-        return f"header name {name!r} is not an RFC 9110 token (letters, digits and !#$%&'*+-.^_`|~)"
+        return (
+            f"header name {name!r} is not an RFC 9110 token (letters, digits and !#$%&'*+-.^_`|~)"
+        )
     if name.lower() in SERVER_MANAGED:
         return f"{name!r} is managed by the server and cannot be set by configuration"
     return None

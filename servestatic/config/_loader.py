@@ -83,7 +83,7 @@ class _LayerSource(PydanticBaseSettingsSource):
 def default_sources(
     settings_cls: type[BaseSettings], init_settings: PydanticBaseSettingsSource
 ) -> tuple[PydanticBaseSettingsSource, ...]:
-    """The sources pydantic-settings would use, highest first (for ``settings_customise_sources``)."""
+    """pydantic-settings sources, highest first (for ``settings_customise_sources``)."""
     layers = collect_layers(settings_cls, {}, environ=None, cwd=None, config_file=None)
     return (init_settings, *(_LayerSource(settings_cls, layer) for layer in layers[1:]))
 
@@ -209,7 +209,8 @@ def _resolve_paths(data: dict[str, Any], directory: Path) -> dict[str, Any]:
             if isinstance(item, dict) and isinstance(item.get("path"), str):
                 item_path = item["path"]
                 if item_path and not Path(item_path).is_absolute():
-                    item = {**item, "path": str(directory / item_path)}
+                    resolved.append({**item, "path": str(directory / item_path)})
+                    continue
             resolved.append(item)
         result["roots"] = resolved
     return result
@@ -246,7 +247,12 @@ def _env_layer(settings_cls: type[BaseSettings], environ: Mapping[str, str]) -> 
             group = _model_class(annotation)
             if group is None:
                 layer.problems.append(
-                    Problem(raw_name, top, f"{top!r} is not a group; use {ENV_PREFIX}{top.upper()}", raw_value)
+                    Problem(
+                        raw_name,
+                        top,
+                        f"{top!r} is not a group; use {ENV_PREFIX}{top.upper()}",
+                        raw_value,
+                    )
                 )
                 continue
             sub = parts[1]
@@ -262,12 +268,18 @@ def _env_layer(settings_cls: type[BaseSettings], environ: Mapping[str, str]) -> 
                 )
                 continue
             annotation = group.model_fields[sub].annotation
-            target = layer.data.setdefault(top, {})
-            if not isinstance(target, dict):  # the group was also given whole, as JSON
+            existing: Any = layer.data.setdefault(top, {})
+            if not isinstance(existing, dict):  # the group was also given whole, as JSON
                 layer.problems.append(
-                    Problem(raw_name, top, f"set either {ENV_PREFIX}{top.upper()} or its keys, not both", raw_value)
+                    Problem(
+                        raw_name,
+                        top,
+                        f"set either {ENV_PREFIX}{top.upper()} or its keys, not both",
+                        raw_value,
+                    )
                 )
                 continue
+            target = existing
             key_path = f"{top}.{sub}"
             top = sub
         elif len(parts) > 2:
@@ -283,7 +295,9 @@ def _env_layer(settings_cls: type[BaseSettings], environ: Mapping[str, str]) -> 
         try:
             value = _decode_env(raw_value, annotation)
         except ValueError as error:
-            layer.problems.append(Problem(raw_name, key_path, f"not valid JSON ({error})", raw_value))
+            layer.problems.append(
+                Problem(raw_name, key_path, f"not valid JSON ({error})", raw_value)
+            )
             continue
         if isinstance(target.get(top), dict) and isinstance(value, dict):
             target[top] = {**value, **target[top]}  # SERVESTATIC_CORS='{..}' + __KEY: key wins

@@ -53,6 +53,8 @@ FOREVER = 315360000
 #: ServeStatic 4.x marks ``name.<12 hex digits>.ext`` URLs immutable by default.
 DEFAULT_IMMUTABLE_FILE_TEST = r"^.+\.[0-9a-f]{12}\..+$"
 
+Encoding = Literal["zstd", "br", "gzip"]
+_ALL_ENCODINGS: tuple[Encoding, ...] = ("zstd", "br", "gzip")
 _IMPORT_STRING = re.compile(r"^[A-Za-z_][\w.]*:[A-Za-z_][\w.]*$")
 
 
@@ -75,9 +77,7 @@ def _import_callable(value: Any) -> Any:
     try:
         target: Any = importlib.import_module(module_name)
     except ImportError as error:
-        raise _problem(
-            "import_string", f"cannot import module {module_name!r} ({error})"
-        ) from None
+        raise _problem("import_string", f"cannot import module {module_name!r} ({error})") from None
     for part in attribute.split("."):
         try:
             target = getattr(target, part)
@@ -249,9 +249,7 @@ class RootSettings(_Group):
 class CompressionSettings(_Group):
     """Precompressed variants: which ones are served, and which ones the build writes."""
 
-    encodings: list[Literal["zstd", "br", "gzip"]] = Field(
-        default_factory=lambda: ["zstd", "br", "gzip"]
-    )
+    encodings: list[Encoding] = Field(default_factory=lambda: list(_ALL_ENCODINGS))
     """Content codings to look for next to each file (`.zst`/`.zstd`, `.br`, `.gz`) and,
     for `servestatic compress`, the ones to write."""
     min_saving: float = Field(default=0.05, ge=0, lt=1)
