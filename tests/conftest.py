@@ -12,6 +12,8 @@ import brotli
 import pytest
 import zstandard
 
+from servestatic.base import ServeStaticOptions
+from servestatic.config import Settings
 from tests.client import Server, make_server
 
 
@@ -79,6 +81,9 @@ def serve(adapter: str, mode: str) -> Serve:
     def factory(root: Any = None, application: Any = None, **options: Any) -> Server:
         if mode == "autorefresh":
             options.setdefault("autorefresh", True)
+        if set(options) - set(ServeStaticOptions.__annotations__):
+            # servestatic's own groups (rules, cors, ...) come through a Settings object.
+            return make_server(adapter, application, settings=Settings(root=root, **options))
         return make_server(adapter, application, root, **options)
 
     return factory

@@ -148,9 +148,8 @@ def _none_words(value: Any) -> Any:
 
 
 MaxAge = Annotated[
-    int | None,
+    Annotated[int, Field(ge=0)] | None,
     BeforeValidator(_none_words),
-    Field(ge=0),
     WithJsonSchema(
         {
             "anyOf": [
