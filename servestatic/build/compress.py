@@ -1,0 +1,230 @@
+"""Write precompressed variants for many files: in parallel, incrementally, with a summary.
+
+``compress_file`` handles one file. ``compress_paths`` runs it on a thread pool (the codecs
+release the GIL) and skips files a cache says are already done, so re-running on an
+unchanged tree does no compression work. ``find_compressible`` walks a root for the
+in-place ``servestatic compress`` command.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fnmatch
+import os
+import stat as stat_module
+import time
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+
+from servestatic.build.cache import CompressCache
+from servestatic.build.codecs import (
+    ALL_SUFFIXES,
+    CODINGS,
+    SUFFIXES,
+    CompressOptions,
+    encode,
+    is_effective,
+    write_atomic,
+)
+
+__all__ = [
+    "CompressStats",
+    "FileOutcome",
+    "compress_file",
+    "compress_paths",
+    "default_workers",
+    "find_compressible",
+    "matches_any",
+    "remove_if_present",
+]
+
+#: Names the build itself writes into a tree; never compressed or hashed.
+INTERNAL_NAMES = frozenset({".servestatic-cache.json"})
+
+
+@dataclass(frozen=True, slots=True)
+class FileOutcome:
+    """What happened to one file: the variants kept (coding → size), or the error."""
+
+    path: str
+    size: int
+    kept: dict[str, int] = field(default_factory=dict)
+    mtime_ns: int = 0
+    cached: bool = False
+    error: str | None = None
+
+
+@dataclass
+class CompressStats:
+    """Totals for the summary line."""
+
+    files: int = 0
+    compressed: int = 0
+    cached: int = 0
+    failures: list[tuple[str, str]] = field(default_factory=list)
+    #: coding → (bytes of the originals that got this variant, bytes of the variants)
+    totals: dict[str, tuple[int, int]] = field(default_factory=dict)
+    seconds: float = 0.0
+
+    def add(self, outcome: FileOutcome) -> None:
+        self.files += 1
+        if outcome.error is not None:
+            self.failures.append((outcome.path, outcome.error))
+            return
+        if outcome.cached:
+            self.cached += 1
+        else:
+            self.compressed += 1
+        for coding, size in outcome.kept.items():
+            before, after = self.totals.get(coding, (0, 0))
+            self.totals[coding] = (before + outcome.size, after + size)
+
+
+def default_workers() -> int:
+    """One worker per core this process may run on."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # pragma: no cover - macOS and Windows have no affinity call
+        return max(1, os.cpu_count() or 1)
+
+
+def remove_if_present(path: str) -> None:
+    """Delete ``path``; already gone is fine."""
+    with contextlib.suppress(FileNotFoundError):
+        os.unlink(path)
+
+
+def compress_file(path: str, options: CompressOptions) -> FileOutcome:
+    """Write ``path.zst``/``.br``/``.gz`` where each saves enough; raise ``OSError``.
+
+    A variant that is not kept is also removed if an older one exists, so a stale variant
+    never decodes to bytes different from the file's current content. Writing ``.zst``
+    removes a ServeStatic-era ``.zstd`` sibling for the same reason.
+    """
+    with open(path, "rb") as handle:
+        info = os.fstat(handle.fileno())
+        data = handle.read()
+    kept: dict[str, int] = {}
+    for coding in CODINGS:
+        if coding not in options.codings:
+            continue
+        compressed = encode(coding, data, options)
+        suffix = SUFFIXES[coding]
+        if is_effective(len(data), len(compressed), options.min_saving):
+            write_atomic(path + suffix, compressed, mtime_ns=info.st_mtime_ns, mode=info.st_mode)
+            kept[coding] = len(compressed)
+            stale = [other for other in ALL_SUFFIXES[coding] if other != suffix]
+        else:
+            stale = list(ALL_SUFFIXES[coding])
+        for other in stale:
+            remove_if_present(path + other)
+    return FileOutcome(path, len(data), kept, info.st_mtime_ns)
+
+
+def _attempt(path: str, options: CompressOptions) -> FileOutcome:
+    try:
+        return compress_file(path, options)
+    except OSError as error:
+        reason = error.strerror or str(error)
+        return FileOutcome(path, 0, error=reason)
+
+
+def compress_paths(
+    paths: Sequence[str],
+    options: CompressOptions,
+    *,
+    cache: CompressCache | None = None,
+    workers: int | None = None,
+    on_progress: Callable[[int, int], None] | None = None,
+) -> CompressStats:
+    """Compress every path not up to date in ``cache``; one failure never stops the rest."""
+    started = time.perf_counter()
+    stats = CompressStats()
+    pending: list[str] = []
+    for path in paths:
+        cached = cache.lookup(path) if cache is not None else None
+        if cached is not None:
+            stats.add(FileOutcome(path, cached.size, dict(cached.kept), cached=True))
+        else:
+            pending.append(path)
+    total = len(paths)
+    done = stats.files
+    if on_progress is not None:
+        on_progress(done, total)
+    if pending:
+        count = min(workers or default_workers(), len(pending))
+        with ThreadPoolExecutor(max_workers=count, thread_name_prefix="compress") as pool:
+            # Largest first: the slowest files start early, so the cores stay busy to the end.
+            pending.sort(key=_size_or_zero, reverse=True)
+            for outcome in pool.map(lambda path: _attempt(path, options), pending):
+                stats.add(outcome)
+                if cache is not None and outcome.error is None:
+                    cache.record(outcome.path, outcome.size, outcome.mtime_ns, outcome.kept)
+                done += 1
+                if on_progress is not None:
+                    on_progress(done, total)
+    stats.seconds = time.perf_counter() - started
+    return stats
+
+
+def _size_or_zero(path: str) -> int:
+    try:
+        return os.stat(path).st_size
+    except OSError:
+        return 0
+
+
+def matches_any(relative: str, patterns: Sequence[str]) -> bool:
+    """ServeStatic's ``--exclude``: fnmatch on the root-relative path or on the base name."""
+    name = relative.rsplit("/", 1)[-1]
+    return any(
+        fnmatch.fnmatchcase(relative, pattern) or fnmatch.fnmatchcase(name, pattern)
+        for pattern in patterns
+    )
+
+
+def walk_files(root: str) -> Iterator[str]:
+    """Root-relative ``/``-separated paths of the regular files below ``root``, sorted."""
+    for directory, directories, files in os.walk(root):
+        directories.sort()
+        relative_dir = os.path.relpath(directory, root)
+        for name in sorted(files):
+            path = os.path.join(directory, name)
+            try:
+                if not stat_module.S_ISREG(os.stat(path).st_mode):
+                    continue
+            except OSError:
+                continue  # a broken symlink: nothing to compress
+            yield name if relative_dir == "." else f"{relative_dir}/{name}".replace(os.sep, "/")
+
+
+def is_variant_of(relative: str, present: set[str] | frozenset[str]) -> bool:
+    """``x.css.gz`` when ``x.css`` is also in the tree: a precompressed sibling."""
+    for suffixes in ALL_SUFFIXES.values():
+        for suffix in suffixes:
+            if relative.endswith(suffix) and relative[: -len(suffix)] in present:
+                return True
+    return False
+
+
+def is_internal(relative: str) -> bool:
+    """The build's own files: its cache and half-written temporaries."""
+    name = relative.rsplit("/", 1)[-1]
+    return name in INTERNAL_NAMES or (name.startswith(".") and name.endswith(".tmp"))
+
+
+def find_compressible(
+    root: str, options: CompressOptions, *, exclude: Sequence[str] = ()
+) -> list[str]:
+    """Absolute paths below ``root`` that ``compress`` should look at."""
+    relatives = list(walk_files(root))
+    present = frozenset(relatives)
+    return [
+        os.path.join(root, *relative.split("/"))
+        for relative in relatives
+        if options.should_compress(relative)
+        and not is_internal(relative)
+        and not is_variant_of(relative, present)
+        and not matches_any(relative, exclude)
+    ]
