@@ -365,3 +365,38 @@ class Engine:
             if scanned is not None:
                 return self.builder.build(scanned)
         return None
+
+
+# ---------------------------------------------------------------------- introspection
+
+
+def explain(engine: Engine, path: str) -> tuple[str, Entry | None, list[Any]]:
+    """What answers ``path`` and which rules shaped it: (kind, entry, matched rules).
+
+    ``kind`` is ``file``, ``redirect``, ``fallback`` (SPA), ``not_found`` (the 404 page) or
+    ``miss`` (the request goes to the application).
+    """
+    entry = engine.lookup(path)
+    if entry is None:
+        return "miss", None, []
+    if isinstance(entry, RedirectEntry):
+        return "redirect", entry, []
+    kind = "file"
+    if entry is engine.fallback or (entry.url != path and entry.status == 200):
+        kind = "fallback"
+    if entry.status == 404:
+        kind = "not_found"
+    urls = (entry.url,) if entry.url == entry.source_url else (entry.url, entry.source_url)
+    return kind, entry, engine.builder.rules.matching(urls)
+
+
+def rule_usage(engine: Engine) -> dict[int, int]:
+    """How many indexed URLs each rule matches (a rule matching nothing is likely a typo)."""
+    counts = {rule.number: 0 for rule in engine.builder.rules.rules}
+    for url, entry in engine.files.items():
+        if not isinstance(entry, FileEntry):
+            continue
+        urls = (url,) if url == entry.source_url else (url, entry.source_url)
+        for rule in engine.builder.rules.matching(urls):
+            counts[rule.number] += 1
+    return counts

@@ -2,17 +2,18 @@
 
 ``name.ext`` becomes ``name.<first 12 hex digits of md5>.ext``, the shape Django's
 ``ManifestStaticFilesStorage`` writes and the server's default immutable test matches.
-md5 is a name, not a security measure (``usedforsecurity=False``).
+md5 is a name, not a security measure.
 """
 
 from __future__ import annotations
 
-import hashlib
 import os
 import shutil
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+
+from servestatic.build.hashing import HASH_LENGTH, file_hash, hashed_name, short_hash
 
 __all__ = [
     "HASH_LENGTH",
@@ -23,29 +24,15 @@ __all__ = [
     "hashed_name",
 ]
 
-#: Hex digits of md5 kept in a hashed name (Django and ServeStatic use 12).
-HASH_LENGTH = 12
-_CHUNK = 1 << 16
-
 
 def generate_hash(content: bytes) -> str:
     """The 12-hex-digit md5 prefix of ``content``."""
-    return hashlib.md5(content, usedforsecurity=False).hexdigest()[:HASH_LENGTH]
+    return short_hash(content)
 
 
 def hash_path(path: str | os.PathLike[str]) -> str:
     """The 12-hex-digit md5 prefix of the file at ``path``, read in chunks."""
-    digest = hashlib.md5(usedforsecurity=False)
-    with open(path, "rb") as handle:
-        while chunk := handle.read(_CHUNK):
-            digest.update(chunk)
-    return digest.hexdigest()[:HASH_LENGTH]
-
-
-def hashed_name(name: str, file_hash: str) -> str:
-    """Insert ``file_hash`` before the last extension: ``a/b.tar.gz`` → ``a/b.tar.HASH.gz``."""
-    root, extension = os.path.splitext(name)
-    return f"{root}.{file_hash}{extension}"
+    return file_hash(path)
 
 
 def get_hashed_name(path: str | os.PathLike[str], content: bytes | None = None) -> str:

@@ -87,7 +87,14 @@ def test_decode_wsgi_path() -> None:
 
 @pytest.mark.parametrize(
     ("prefix", "expected"),
-    [(None, "/"), ("", "/"), ("/", "/"), ("static", "/static/"), ("/static", "/static/"), ("/a/b/", "/a/b/")],
+    [
+        (None, "/"),
+        ("", "/"),
+        ("/", "/"),
+        ("static", "/static/"),
+        ("/static", "/static/"),
+        ("/a/b/", "/a/b/"),
+    ],
 )
 def test_normalize_prefix(prefix: str | None, expected: str) -> None:
     assert normalize_prefix(prefix) == expected

@@ -112,7 +112,13 @@ def test_three_date_forms(value: str) -> None:
 
 @pytest.mark.parametrize(
     "value",
-    ["", "Sun, 32 Nov 1994 08:49:37 GMT", "Sun, 06 Foo 1994 08:49:37 GMT", "x" * 1000, "1994-11-06"],
+    [
+        "",
+        "Sun, 32 Nov 1994 08:49:37 GMT",
+        "Sun, 06 Foo 1994 08:49:37 GMT",
+        "x" * 1000,
+        "1994-11-06",
+    ],
 )
 def test_invalid_dates(value: str) -> None:
     assert parse_http_date(value) is None

@@ -1,0 +1,59 @@
+"""``servestatic explain URL_PATH``: the rules that matched, in order, and the final headers."""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Sequence
+
+from servestatic._engine import Engine, explain
+from servestatic._records import FileEntry
+from servestatic.cli._common import add_config_argument, load_settings, parser, run
+
+__all__ = ["main"]
+
+
+def main(argv: Sequence[str], command: str = "explain") -> int:
+    return run(_main, argv)
+
+
+def _main(argv: Sequence[str]) -> int:
+    arguments = parser("explain", "Show how a URL path is answered and which rules apply.")
+    arguments.add_argument("path", metavar="URL_PATH", help="a URL path such as /assets/app.js")
+    add_config_argument(arguments)
+    options = arguments.parse_args(argv)
+    settings = load_settings(options.config)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        engine = Engine(settings, standalone=True)
+    path = options.path if options.path.startswith("/") else "/" + options.path
+    kind, entry, rules = explain(engine, path)
+    if entry is None:
+        print(f"{path}: no file; the request goes to the wrapped application (404 when standalone)")
+        return 1
+    if not isinstance(entry, FileEntry):
+        print(f"{path}: redirect {entry.status} to {entry.location}")
+        for name, value in entry.headers.pairs:
+            print(f"  {name}: {value}")
+        return 0
+    labels = {
+        "file": "file",
+        "fallback": "SPA fallback",
+        "not_found": "404 page",
+    }
+    print(f"{path}: {labels[kind]} {entry.identity.path} (status {entry.status})")
+    if rules:
+        print("rules applied, in order:")
+        for rule in rules:
+            note = " (final)" if rule.final else ""
+            print(f"  {rule.label}: {rule.pattern_text}{note}")
+    else:
+        print("rules applied: none")
+    print("response headers:")
+    for name, value in entry.identity.ok.pairs:
+        print(f"  {name}: {value}")
+    for representation in entry.representations[1:]:
+        print(
+            f"variant {representation.coding}: {representation.size} bytes, "
+            f"ETag {representation.etag}"
+        )
+    return 0

@@ -1,0 +1,129 @@
+"""``servestatic check``, ``explain`` and ``schema``: output, exit codes, one-line errors."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from servestatic.cli import main
+from tests.conftest import write
+
+
+@pytest.fixture
+def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    write(tmp_path / "dist" / "app.js", "x")
+    write(tmp_path / "dist" / "assets" / "app.0123456789ab.js", "y")
+    write(tmp_path / "dist" / "docs" / "index.html", "<p>")
+    (tmp_path / "servestatic.toml").write_text(
+        'root = "dist"\nindex_file = true\n'
+        '[[rules]]\nname = "assets"\nmatch = "/assets/**"\nimmutable = true\n'
+        '[[rules]]\nname = "html"\nmatch = ["/", "/**/*.html"]\ncache_control = "no-cache"\n'
+        '[[rules]]\nname = "typo"\nmatch = "/asets/**"\nheaders = { X-A = "1" }\n'
+    )
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
+def test_check_prints_values_and_sources(
+    project: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SERVESTATIC_MAX_AGE", "90")
+    assert main(["check"]) == 0
+    out, err = capsys.readouterr()
+    assert "servestatic: configuration is valid" in out
+    assert any(
+        line.strip().startswith("max_age = 90") and line.endswith("# SERVESTATIC_MAX_AGE")
+        for line in out.splitlines()
+    )
+    assert any(
+        line.strip().startswith("index_file = true") and line.endswith("# servestatic.toml")
+        for line in out.splitlines()
+    )
+    assert any(
+        line.strip().startswith('charset = "utf-8"') and line.endswith("# default")
+        for line in out.splitlines()
+    )
+    assert 'rule #1 "assets" (/assets/**): 1 URLs' in out
+    assert 'warning: rule #3 "typo" (/asets/**) matches no file' in err
+
+
+def test_check_strict_fails_on_warnings(project: Path) -> None:
+    assert main(["check", "--strict"]) == 2
+
+
+def test_check_reports_errors_with_exit_2(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (project / "servestatic.toml").write_text("max_age = -1\n")
+    assert main(["check"]) == 2
+    _, err = capsys.readouterr()
+    assert err.splitlines() == [
+        "invalid servestatic configuration (1 problem)",
+        "  servestatic.toml → max_age: Input should be greater than or equal to 0, got -1",
+    ]
+
+
+def test_check_with_explicit_config(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    other = write(project / "other.toml", "charset = 'latin-1'\n")
+    assert main(["check", "--config", str(other)]) == 0
+    assert "# other.toml" in capsys.readouterr().out
+
+
+def test_check_missing_root_warns(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "servestatic.toml").write_text('root = "nowhere"\n')
+    assert main(["check"]) == 0
+    assert f"warning: No directory at: {tmp_path / 'nowhere'}" in capsys.readouterr().err
+    assert main(["check", "--strict"]) == 2
+
+
+def test_explain_lists_rules_in_order_and_headers(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["explain", "/assets/app.0123456789ab.js"]) == 0
+    out = capsys.readouterr().out
+    assert 'rules applied, in order:\n  #1 "assets": /assets/**\n' in out
+    assert "  Cache-Control: max-age=315360000, public, immutable\n" in out
+    assert main(["explain", "/docs/"]) == 0
+    out = capsys.readouterr().out
+    assert '#2 "html": /, /**/*.html' in out
+    assert "Cache-Control: no-cache" in out
+
+
+def test_explain_redirect_and_miss(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["explain", "/docs"]) == 0
+    assert "/docs: redirect 302 to docs/" in capsys.readouterr().out
+    assert main(["explain", "missing.js"]) == 1
+    assert "/missing.js: no file" in capsys.readouterr().out
+
+
+def test_usage_errors_are_one_line(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["explain"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err == "servestatic explain: the following arguments are required: URL_PATH"
+    assert main(["check", "--bogus"]) == 2
+    assert capsys.readouterr().err.strip() == "servestatic check: unrecognized arguments: --bogus"
+
+
+def test_help(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["--help"]) == 0
+    out = capsys.readouterr().out
+    for command in ["serve", "check", "explain", "schema", "compress"]:
+        assert f"  {command}" in out
+    assert main([]) == 2
+
+
+def test_schema_prints_and_checks(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["schema"]) == 0
+    printed = json.loads(capsys.readouterr().out)
+    assert printed["$id"] == "https://servestatic.dev/schemas/servestatic.schema.json"
+    target = tmp_path / "schema.json"
+    assert main(["schema", "--output", str(target), "--check"]) == 1
+    assert "out of date" in capsys.readouterr().err
+    assert main(["schema", "--output", str(target)]) == 0
+    assert main(["schema", "--output", str(target), "--check"]) == 0
+    assert main(["schema", "--check"]) == 2

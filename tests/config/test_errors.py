@@ -1,0 +1,193 @@
+"""ConfigError messages, pinned: source → key.path: message, got VALUE."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from servestatic.config import ConfigError, Settings
+
+
+def problems(tmp_path: Path, environ: dict[str, str] | None = None, **code: Any) -> list[str]:
+    with pytest.raises(ConfigError) as caught:
+        Settings(_environ=environ or {}, _cwd=tmp_path, **code)
+    error = caught.value
+    lines = str(error).splitlines()
+    count = len(error.problems)
+    plural = "s" if count != 1 else ""
+    assert lines[0] == f"invalid servestatic configuration ({count} problem{plural})"
+    assert [line.strip() for line in lines[1:]] == [str(problem) for problem in error.problems]
+    return [str(problem) for problem in error.problems]
+
+
+def test_every_problem_at_once_with_its_source(tmp_path: Path) -> None:
+    (tmp_path / "servestatic.toml").write_text(
+        "max_age = -5\n"
+        "[[rules]]\n"
+        'name = "html"\n'
+        'match = "static/*.js"\n'
+        'headres = { "X-A" = "1" }\n'
+        'headers = { "X-Bad" = "a\\r\\nb", "Content-Length" = "5" }\n'
+        "[[rules]]\n"
+        'match = "/x/**"\n'
+        'cache_control = "no-cache"\n'
+        "immutable = true\n"
+    )
+    environ = {"SERVESTATIC_MAXAGE": "3", "SERVESTATIC_CORS__ALLOW_ORIGINS": '["*"]'}
+    assert problems(tmp_path, environ, charset=5) == [
+        "SERVESTATIC_MAXAGE: unknown setting; did you mean SERVESTATIC_MAX_AGE?, got '3'",
+        "servestatic.toml → max_age: Input should be greater than or equal to 0, got -5",
+        "code → charset: Input should be a valid string, got 5",
+        'servestatic.toml [[rules]] #1 "html" → match[0]: patterns are anchored at the site '
+        "root and must start with '/' or '**/'; did you mean '/static/*.js' or "
+        "'**/static/*.js'?, got 'static/*.js'",
+        'servestatic.toml [[rules]] #1 "html" → headers.X-Bad: a header value cannot '
+        "contain control characters (CR, LF, NUL, ...), got 'a\\r\\nb'",
+        "servestatic.toml [[rules]] #1 \"html\" → headers.Content-Length: 'Content-Length' is "
+        "managed by the server and cannot be set by configuration, got 'Content-Length'",
+        'servestatic.toml [[rules]] #1 "html" → headres: unknown key; did you mean '
+        "'headers'?, got {'X-A': '1'}",
+        "servestatic.toml [[rules]] #2: 'cache_control' sets Cache-Control verbatim; do not "
+        "combine it with 'max_age' or 'immutable'",
+        "SERVESTATIC_CORS__ALLOW_ORIGINS → cors.allow_origins: origins are "
+        "'scheme://host[:port]' with no path ('*' is allow_all_origins); bad: '*', got ['*']",
+    ]
+
+
+def test_toml_syntax_error_keeps_line_and_column(tmp_path: Path) -> None:
+    (tmp_path / "servestatic.toml").write_text("max_age = 60\nroot = \n")
+    (message,) = problems(tmp_path)
+    assert message == "servestatic.toml: TOML syntax error: Invalid value (at line 2, column 8)"
+
+
+def test_unknown_top_level_key_in_file(tmp_path: Path) -> None:
+    (tmp_path / "pyproject.toml").write_text("[tool.servestatic]\nmax_ag = 5\n")
+    assert problems(tmp_path) == [
+        "pyproject.toml [tool.servestatic] → max_ag: unknown key; did you mean 'max_age'?, got 5"
+    ]
+
+
+def test_unknown_nested_environment_variable(tmp_path: Path) -> None:
+    assert problems(tmp_path, {"SERVESTATIC_RANGES__MAX_RANGE": "3"}) == [
+        "SERVESTATIC_RANGES__MAX_RANGE → ranges.max_range: unknown setting; did you mean "
+        "SERVESTATIC_RANGES__MAX_RANGES?, got '3'"
+    ]
+
+
+def test_bad_json_in_environment(tmp_path: Path) -> None:
+    assert problems(tmp_path, {"SERVESTATIC_RULES": "[{"}) == [
+        "SERVESTATIC_RULES → rules: not valid JSON (Expecting property name enclosed in "
+        "double quotes at line 1 column 3), got '[{'"
+    ]
+
+
+def test_rules_from_environment_are_numbered(tmp_path: Path) -> None:
+    environ = {
+        "SERVESTATIC_RULES": '[{"match": "/a"}, {"name": "n", "match": "/b", "deny": "maybe"}]'
+    }
+    assert problems(tmp_path, environ) == [
+        'SERVESTATIC_RULES [[rules]] #2 "n" → deny: Input should be a valid boolean, '
+        "unable to interpret input, got 'maybe'"
+    ]
+
+
+def test_redirect_validation(tmp_path: Path) -> None:
+    (tmp_path / "servestatic.toml").write_text(
+        '[[redirects]]\nfrom = "/blog/:slug"\nto = "/posts/:id"\n'
+        '[[redirects]]\nfrom = "/a/*/b"\nto = "/c"\n'
+        '[[redirects]]\nfrom = "/x"\nto = "/\\\\evil.example"\n'
+    )
+    assert problems(tmp_path) == [
+        "servestatic.toml [[redirects]] #1: placeholders :id are not captured by 'from' "
+        "(captured: :slug)",
+        "servestatic.toml [[redirects]] #2 → from: '*' is only allowed as the last segment, "
+        "got '/a/*/b'",
+        "servestatic.toml [[redirects]] #3 → to: a target starting with '//' or a backslash "
+        "is protocol-relative (open redirect), got '/\\\\evil.example'",
+    ]
+
+
+def test_rule_needs_a_target(tmp_path: Path) -> None:
+    assert problems(tmp_path, rules=[{"headers": {"X-A": "1"}}]) == [
+        "code [[rules]] #1: a rule needs exactly one of 'match' or 'regex'"
+    ]
+
+
+def test_bad_regex(tmp_path: Path) -> None:
+    assert problems(tmp_path, rules=[{"regex": "(unclosed"}], immutable_file_test="[") == [
+        "code → immutable_file_test: not a valid regular expression: unterminated character "
+        "set at position 0, got '['",
+        "code [[rules]] #1 → regex: not a valid regular expression: missing ), unterminated "
+        "subpattern at position 0, got '(unclosed'",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ("nope", "expected a callable or an import string 'package.module:function'"),
+        ("tests.config.missing:f", "cannot import module 'tests.config.missing'"),
+        ("tests.config.hooks:nothing", "module 'tests.config.hooks' has no attribute 'nothing'"),
+        ("tests.config.hooks:NOT_CALLABLE", "'tests.config.hooks:NOT_CALLABLE' is not callable"),
+    ],
+)
+def test_add_headers_function_import_errors(tmp_path: Path, value: str, message: str) -> None:
+    (line,) = problems(tmp_path, {"SERVESTATIC_ADD_HEADERS_FUNCTION": value})
+    assert line.startswith(f"SERVESTATIC_ADD_HEADERS_FUNCTION → add_headers_function: {message}")
+
+
+@pytest.mark.parametrize(
+    ("headers", "expected"),
+    [
+        ({"Bad Name": "x"}, "header name 'Bad Name' is not an RFC 9110 token"),
+        ({"X-A": " padded"}, "a header value cannot start or end with whitespace"),
+        ({"X-A": "caf\u00e9"}, "a header value must be ASCII"),
+        ({"ETag": '"x"'}, "'ETag' is managed by the server"),
+        ({"X-A": "1", "x-a": "2"}, "'x-a' repeats 'X-A' (header names ignore case)"),
+    ],
+)
+def test_header_checks(tmp_path: Path, headers: dict[str, str], expected: str) -> None:
+    (line,) = problems(tmp_path, rules=[{"match": "/a", "headers": headers}])
+    assert expected in line
+
+
+def test_unset_checks(tmp_path: Path) -> None:
+    (line,) = problems(tmp_path, rules=[{"match": "/a", "unset": ["Content-Length", "X-*-Y"]}])
+    assert "'Content-Length' is managed by the server" in line
+    assert "'X-*-Y' is not a header name" in line
+
+
+def test_index_file_cannot_be_a_path(tmp_path: Path) -> None:
+    assert problems(tmp_path, index_file="a/index.html") == [
+        "code → index_file: an index file name cannot contain '/' or '\\', got 'a/index.html'"
+    ]
+
+
+def test_max_age_true_is_refused(tmp_path: Path) -> None:
+    (line,) = problems(tmp_path, max_age=True)
+    assert "expected a number of seconds, or false to disable" in line
+
+
+def test_nesting_too_deep_in_environment(tmp_path: Path) -> None:
+    (line,) = problems(tmp_path, {"SERVESTATIC_CORS__ALLOW_ORIGINS__X": "1"})
+    assert "only one level of nesting is addressable" in line
+
+
+def test_scalar_is_not_a_group(tmp_path: Path) -> None:
+    (line,) = problems(tmp_path, {"SERVESTATIC_MAX_AGE__X": "1"})
+    assert "'max_age' is not a group; use SERVESTATIC_MAX_AGE" in line
+
+
+def test_pyproject_table_must_be_a_table(tmp_path: Path) -> None:
+    (tmp_path / "pyproject.toml").write_text('[tool]\nservestatic = "x"\n')
+    assert problems(tmp_path) == ["pyproject.toml [tool.servestatic]: expected a table, got 'x'"]
+
+
+def test_config_error_is_a_value_error() -> None:
+    assert issubclass(ConfigError, ValueError)
+    assert (
+        str(ConfigError("plain"))
+        == "invalid servestatic configuration (1 problem)\n  configuration: plain"
+    )
