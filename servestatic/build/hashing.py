@@ -1,0 +1,275 @@
+"""Content-hashed names whose references still work.
+
+``plan_hashes`` reads the files, finds the references in CSS and JS (see ``references``),
+and hashes in dependency order: a file's hash is taken over its *rewritten* content, which
+already names the hashed files it refers to, so a change anywhere below a file changes its
+name too. Files that refer to each other in a cycle (legal for JS modules and CSS
+``@import``) share one hash taken over all of their contents. ``write_hashed`` then writes
+``name.<hash>.ext`` next to each file.
+
+Names are Django's: ``name.<first 12 hex digits of md5>.ext``, before the last extension.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import os
+import shutil
+import tempfile
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+from servestatic.build.codecs import write_atomic
+from servestatic.build.references import (
+    Reference,
+    find_references,
+    insert_hash,
+    kind_of,
+    resolve,
+    rewrite,
+)
+
+__all__ = [
+    "HASH_LENGTH",
+    "HashPlan",
+    "Missing",
+    "MissingReferencesError",
+    "copy_atomic",
+    "file_hash",
+    "hashed_name",
+    "plan_hashes",
+    "short_hash",
+    "write_hashed",
+]
+
+HASH_LENGTH = 12
+_CHUNK = 1 << 16
+
+
+def short_hash(content: bytes) -> str:
+    """The first 12 hex digits of md5 (a name, not a security measure)."""
+    return hashlib.md5(content, usedforsecurity=False).hexdigest()[:HASH_LENGTH]
+
+
+def file_hash(path: str | os.PathLike[str]) -> str:
+    """:func:`short_hash` of a file, read in chunks."""
+    digest = hashlib.md5(usedforsecurity=False)
+    with open(path, "rb") as handle:
+        while chunk := handle.read(_CHUNK):
+            digest.update(chunk)
+    return digest.hexdigest()[:HASH_LENGTH]
+
+
+def hashed_name(name: str, content_hash: str) -> str:
+    """``a/b.tar.gz`` → ``a/b.tar.<hash>.gz`` (``os.path.splitext``, as Django)."""
+    root, extension = os.path.splitext(name)
+    return f"{root}.{content_hash}{extension}"
+
+
+@dataclass(frozen=True, slots=True)
+class Missing:
+    """A reference to a file that is not in the tree."""
+
+    source: str
+    url: str
+    target: str
+
+    def __str__(self) -> str:
+        where = "outside the source tree" if self.target.startswith("../") else "missing"
+        return f"{self.source}: {self.url!r} refers to {self.target} ({where})"
+
+
+class MissingReferencesError(Exception):
+    """Strict hashing found references to files that do not exist."""
+
+    def __init__(self, missing: Sequence[Missing]) -> None:
+        self.missing = tuple(missing)
+        count = len(self.missing)
+        first = self.missing[0]
+        more = f" (and {count - 1} more)" if count > 1 else ""
+        super().__init__(f"{first}{more}")
+
+
+@dataclass(frozen=True, slots=True)
+class _Document:
+    data: bytes
+    text: str
+    references: list[Reference]
+    targets: list[str | None]  # per reference: a name in this build, or None (kept)
+
+
+@dataclass
+class HashPlan:
+    """What ``write_hashed`` will write: hashed names, and new bytes for rewritten files."""
+
+    names: dict[str, str] = field(default_factory=dict)  # name → hashed name
+    contents: dict[str, bytes] = field(default_factory=dict)  # name → rewritten bytes
+    missing: list[Missing] = field(default_factory=list)
+
+
+def _document(
+    root: str, name: str, kind: str, names: frozenset[str]
+) -> tuple[_Document, list[Missing]]:
+    with open(os.path.join(root, *name.split("/")), "rb") as handle:
+        data = handle.read()
+    # surrogateescape: bytes that are not UTF-8 survive the round trip unchanged.
+    text = data.decode("utf-8", "surrogateescape")
+    references = find_references(text, kind)
+    targets: list[str | None] = []
+    missing: list[Missing] = []
+    for reference in references:
+        target = resolve(reference.url, name)
+        if target is not None and target not in names:
+            outside = target.startswith("../") or target == ".."
+            if outside or not os.path.isfile(os.path.join(root, *target.split("/"))):
+                missing.append(Missing(name, reference.url, target))
+            target = None  # a file we do not hash (excluded) keeps its name
+        targets.append(target)
+    return _Document(data, text, references, targets), missing
+
+
+def _render(document: _Document, hashes: dict[str, str]) -> bytes:
+    replacements = {
+        index: insert_hash(reference.url, hashes[target])
+        for index, (reference, target) in enumerate(
+            zip(document.references, document.targets, strict=True)
+        )
+        if target is not None
+    }
+    if not replacements:
+        return document.data
+    return rewrite(document.text, replacements, document.references).encode(
+        "utf-8", "surrogateescape"
+    )
+
+
+def plan_hashes(root: str, names: Iterable[str], *, strict: bool = True) -> HashPlan:
+    """Hash ``names`` (``/``-separated, relative to ``root``); nothing is written.
+
+    With ``strict``, a reference to a file that is neither in ``names`` nor on disk raises
+    :class:`MissingReferencesError` listing all of them; otherwise they are returned in
+    ``missing`` and the reference is left as written.
+    """
+    ordered = sorted(dict.fromkeys(names))
+    name_set = frozenset(ordered)
+    documents: dict[str, _Document] = {}
+    plan = HashPlan()
+    for name in ordered:
+        kind = kind_of(name)
+        if kind is not None:
+            documents[name], missing = _document(root, name, kind, name_set)
+            plan.missing.extend(missing)
+    if plan.missing and strict:
+        raise MissingReferencesError(plan.missing)
+    edges = {
+        name: sorted({t for t in doc.targets if t is not None}) for name, doc in documents.items()
+    }
+    hashes: dict[str, str] = {}
+    for component in strongly_connected(ordered, edges):
+        if len(component) == 1 and component[0] not in edges.get(component[0], ()):
+            (name,) = component
+            if name in documents:
+                content = _render(documents[name], hashes)
+                hashes[name] = short_hash(content)
+                if content != documents[name].data:
+                    plan.contents[name] = content
+            else:
+                hashes[name] = file_hash(os.path.join(root, *name.split("/")))
+            continue
+        # A cycle: no member's hash can cover the others' final bytes, so one hash covers
+        # every member's original bytes and the hashes of what they refer to outside.
+        digest = hashlib.md5(usedforsecurity=False)
+        for member in sorted(component):
+            digest.update(member.encode("utf-8", "surrogateescape") + b"\0")
+            digest.update(documents[member].data + b"\0")
+            for target in edges[member]:
+                if target not in component:
+                    digest.update(f"{target}={hashes[target]}\0".encode("utf-8", "surrogateescape"))
+        shared = digest.hexdigest()[:HASH_LENGTH]
+        for member in component:
+            hashes[member] = shared
+        for member in component:
+            plan.contents[member] = _render(documents[member], hashes)
+    plan.names = {name: hashed_name(name, hashes[name]) for name in ordered}
+    return plan
+
+
+def strongly_connected(nodes: Sequence[str], edges: dict[str, list[str]]) -> list[list[str]]:
+    """Tarjan's algorithm, iteratively: components with every dependency listed first."""
+    index_of: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on_stack: set[str] = set()
+    components: list[list[str]] = []
+    for start in nodes:
+        if start in index_of:
+            continue
+        work: list[tuple[str, int]] = [(start, 0)]
+        while work:
+            node, position = work.pop()
+            if position == 0:
+                index_of[node] = low[node] = len(index_of)
+                stack.append(node)
+                on_stack.add(node)
+            successors = edges.get(node, [])
+            if position < len(successors):
+                work.append((node, position + 1))
+                successor = successors[position]
+                if successor not in index_of:
+                    work.append((successor, 0))
+                elif successor in on_stack:
+                    low[node] = min(low[node], index_of[successor])
+                continue
+            if work:
+                parent = work[-1][0]
+                low[parent] = min(low[parent], low[node])
+            if low[node] == index_of[node]:
+                component: list[str] = []
+                while True:
+                    member = stack.pop()
+                    on_stack.discard(member)
+                    component.append(member)
+                    if member == node:
+                        break
+                components.append(component)
+    return components
+
+
+def write_hashed(root: str, plan: HashPlan) -> list[str]:
+    """Write every hashed file of ``plan``; return the names actually written.
+
+    A hashed file that already exists with the expected size is left alone (its name is
+    its content), which keeps re-runs cheap and the file's mtime stable. Each write goes
+    through a temporary file, so a failure never leaves a truncated hashed file.
+    """
+    written: list[str] = []
+    for name, target in plan.names.items():
+        source_path = os.path.join(root, *name.split("/"))
+        target_path = os.path.join(root, *target.split("/"))
+        info = os.stat(source_path)
+        content = plan.contents.get(name)
+        expected = len(content) if content is not None else info.st_size
+        with contextlib.suppress(FileNotFoundError):
+            if os.stat(target_path).st_size == expected:
+                continue
+        if content is not None:
+            write_atomic(target_path, content, mtime_ns=info.st_mtime_ns, mode=info.st_mode)
+        else:
+            copy_atomic(source_path, target_path)
+        written.append(target)
+    return written
+
+
+def copy_atomic(source: str, target: str) -> None:
+    """``shutil.copy2`` through a temporary file and a rename (no partial target)."""
+    directory, name = os.path.split(target)
+    descriptor, temporary = tempfile.mkstemp(prefix=f".{name}.", suffix=".tmp", dir=directory)
+    os.close(descriptor)
+    try:
+        shutil.copy2(source, temporary)
+        os.replace(temporary, target)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(temporary)
+        raise

@@ -1,0 +1,235 @@
+"""``servestatic SRC DEST``: copy, hash, compress, write the manifest, in that order.
+
+SRC is only ever read. Every write into DEST goes through a temporary file and a rename,
+and the unhashed originals are removed from DEST only after everything else succeeded, so a
+failure (an unreadable file, a full disk) leaves SRC intact and DEST usable for a re-run.
+
+Errors come in two kinds: :class:`UsageError` (the command line or the trees are wrong;
+exit 2) and :class:`BuildError` (the work failed; exit 1). Both carry one line per problem.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import TypeVar
+
+from servestatic.build.cache import CompressCache
+from servestatic.build.codecs import ALL_SUFFIXES, CompressOptions
+from servestatic.build.compress import (
+    CompressStats,
+    compress_paths,
+    is_internal,
+    is_variant_of,
+    matches_any,
+    remove_if_present,
+    walk_files,
+)
+from servestatic.build.hashing import (
+    Missing,
+    MissingReferencesError,
+    copy_atomic,
+    plan_hashes,
+    write_hashed,
+)
+from servestatic.build.manifest import (
+    MANIFEST_NAME,
+    ManifestError,
+    merge_manifest,
+    read_manifest,
+    records_for,
+    write_manifest,
+)
+
+_T = TypeVar("_T")
+
+__all__ = ["BuildError", "BuildOptions", "BuildResult", "UsageError", "build", "check_trees"]
+
+
+class UsageError(Exception):
+    """The request cannot be carried out as given (exit status 2)."""
+
+
+class BuildError(Exception):
+    """The build failed; ``problems`` has one line each (exit status 1)."""
+
+    def __init__(self, problems: Sequence[str]) -> None:
+        self.problems = tuple(problems)
+        super().__init__(self.problems[0] if len(self.problems) == 1 else "; ".join(self.problems))
+
+
+@dataclass(frozen=True, slots=True)
+class BuildOptions:
+    """ServeStatic 4.4's flags (same meaning), plus ``strict`` and ``workers``."""
+
+    hash: bool = False
+    manifest: bool = False
+    merge_manifest: bool = False
+    compress: bool = False
+    clear: bool = False
+    copy_original: bool = False
+    exclude: tuple[str, ...] = ()
+    strict: bool = True
+    compression: CompressOptions = field(default_factory=CompressOptions)
+    workers: int | None = None
+
+
+@dataclass
+class BuildResult:
+    copied: int = 0
+    names: dict[str, str] = field(default_factory=dict)  # processed name → name served
+    excluded: list[str] = field(default_factory=list)
+    missing: list[Missing] = field(default_factory=list)
+    stats: CompressStats | None = None
+    manifest: str | None = None
+    seconds: float = 0.0
+
+
+def check_trees(src: str, dest: str) -> None:
+    """Refuse SRC that is not a directory, and SRC and DEST that overlap."""
+    if not os.path.exists(src):
+        raise UsageError(f"SRC {src!r} does not exist")
+    if not os.path.isdir(src):
+        raise UsageError(f"SRC {src!r} is not a directory")
+    if os.path.exists(dest) and not os.path.isdir(dest):
+        raise UsageError(f"DEST {dest!r} exists and is not a directory")
+    real_src, real_dest = os.path.realpath(src), os.path.realpath(dest)
+    if real_src == real_dest:
+        raise UsageError("SRC and DEST are the same directory; DEST must be a separate output")
+    common = os.path.commonpath([real_src, real_dest])
+    if common == real_src:
+        raise UsageError("DEST is inside SRC; the copy would copy itself")
+    if common == real_dest:
+        raise UsageError("SRC is inside DEST; --clear or a re-run could destroy it")
+
+
+def build(
+    src: str,
+    dest: str,
+    options: BuildOptions,
+    *,
+    on_progress: Callable[[int, int], None] | None = None,
+) -> BuildResult:
+    """Run the pipeline; raise :class:`UsageError` or :class:`BuildError`."""
+    started = time.perf_counter()
+    check_trees(src, dest)
+    existing = None
+    if options.merge_manifest:
+        try:
+            existing = read_manifest(os.path.join(dest, MANIFEST_NAME))
+        except ManifestError as error:
+            raise UsageError(str(error)) from None
+    result = BuildResult()
+    if options.clear and os.path.isdir(dest):
+        _empty(dest)
+    os.makedirs(dest, exist_ok=True)
+    relatives = [name for name in walk_files(src) if not is_internal(name)]
+    result.copied = _copy(src, dest, relatives)
+    present = frozenset(relatives)
+    names: list[str] = []
+    for name in relatives:
+        if name == MANIFEST_NAME or is_variant_of(name, present):
+            continue  # the manifest is rewritten; precompressed siblings follow their file
+        if matches_any(name, options.exclude):
+            result.excluded.append(name)
+        else:
+            names.append(name)
+
+    served = {name: name for name in names}
+    if options.hash:
+        served = _hash(dest, names, options, result)
+    result.names = served
+    outputs = sorted(set(served.values()) | (set(names) if options.copy_original else set()))
+
+    if options.compress:
+        cache = CompressCache.open(dest, options.compression.fingerprint)
+        paths = [
+            os.path.join(dest, *name.split("/"))
+            for name in outputs
+            if options.compression.should_compress(name)
+        ]
+        stats = compress_paths(
+            paths,
+            options.compression,
+            cache=cache,
+            workers=options.workers,
+            on_progress=on_progress,
+        )
+        _attempt(cache.save)
+        result.stats = stats
+        if stats.failures:
+            raise BuildError([f"{path}: {reason}" for path, reason in stats.failures])
+
+    if options.manifest or options.merge_manifest:
+        paths_map = {**served, **{name: name for name in result.excluded}}
+        records = _attempt(lambda: records_for(dest, [*outputs, *result.excluded]))
+        document = merge_manifest(paths_map, records, existing)
+        result.manifest = _attempt(lambda: write_manifest(dest, document))
+
+    if options.hash and not options.copy_original:
+        for name in names:
+            path = os.path.join(dest, *name.split("/"))
+            remove_if_present(path)
+            for suffixes in ALL_SUFFIXES.values():
+                for suffix in suffixes:
+                    remove_if_present(path + suffix)  # a variant of a file no longer served
+    result.seconds = time.perf_counter() - started
+    return result
+
+
+def _hash(
+    dest: str, names: list[str], options: BuildOptions, result: BuildResult
+) -> dict[str, str]:
+    try:
+        plan = _attempt(lambda: plan_hashes(dest, names, strict=options.strict))
+    except MissingReferencesError as error:
+        raise BuildError(
+            [f"{missing} (use --allow-missing to keep it as written)" for missing in error.missing]
+        ) from None
+    result.missing = plan.missing
+    _attempt(lambda: write_hashed(dest, plan))
+    return plan.names
+
+
+def _attempt(action: Callable[[], _T]) -> _T:
+    try:
+        return action()
+    except OSError as error:
+        where = f"{error.filename}: " if error.filename else ""
+        raise BuildError([f"{where}{error.strerror or error}"]) from None
+
+
+def _empty(directory: str) -> None:
+    for entry in os.scandir(directory):
+        if entry.is_dir(follow_symlinks=False):
+            shutil.rmtree(entry.path)
+        else:
+            os.unlink(entry.path)
+
+
+def _copy(src: str, dest: str, relatives: list[str]) -> int:
+    """Copy each file unless DEST already has it (same size and mtime); return the count."""
+    problems: list[str] = []
+    copied = 0
+    for name in relatives:
+        source = os.path.join(src, *name.split("/"))
+        target = os.path.join(dest, *name.split("/"))
+        try:
+            info = os.stat(source)
+            try:
+                existing = os.stat(target)
+                if existing.st_size == info.st_size and existing.st_mtime_ns == info.st_mtime_ns:
+                    continue
+            except FileNotFoundError:
+                pass
+            os.makedirs(os.path.dirname(target), exist_ok=True)
+            copy_atomic(source, target)
+            copied += 1
+        except OSError as error:
+            problems.append(f"{error.filename or source}: {error.strerror or error}")
+    if problems:
+        raise BuildError(problems)
+    return copied

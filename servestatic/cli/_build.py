@@ -1,0 +1,218 @@
+"""``servestatic SRC DEST`` / ``servestatic build`` and ``servestatic compress``.
+
+Thin: parse the flags, read ``[compression]`` from the configuration (flags win), call
+:mod:`servestatic.build`, print. Exit status 0 ok, 1 the build failed, 2 usage or
+configuration error; user mistakes get one line each, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Sequence
+from typing import TextIO
+
+from servestatic.build.cache import CompressCache
+from servestatic.build.codecs import DEFAULT_SKIP_EXTENSIONS, CompressOptions
+from servestatic.build.compress import compress_paths, default_workers, find_compressible
+from servestatic.build.pipeline import BuildError, BuildOptions, UsageError, build
+from servestatic.build.progress import Reporter, summary_lines
+from servestatic.compress import MINIFY_REFUSED, ZSTD_DICT_REFUSED
+from servestatic.config import ConfigError, Settings
+
+__all__ = ["main"]
+
+OK, FAILED, USAGE = 0, 1, 2
+
+
+def _compression_flags(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("compression")
+    group.add_argument("--no-gzip", dest="gzip", action="store_false", help="do not write .gz")
+    group.add_argument("--no-brotli", dest="brotli", action="store_false", help="do not write .br")
+    group.add_argument("--no-zstd", dest="zstd", action="store_false", help="do not write .zst")
+    group.add_argument(
+        "--zstd-level", type=int, default=None, metavar="N", help="zstd level 1-22 (default 19)"
+    )
+    group.add_argument(
+        "--zstd-dict",
+        default=None,
+        metavar="PATH",
+        help="refused: browsers cannot decode dictionary-compressed zstd as plain zstd",
+    )
+    group.add_argument(
+        "--zstd-dict-raw", action="store_true", help="only meaningful with --zstd-dict"
+    )
+    group.add_argument(
+        "-j", "--jobs", type=int, default=None, metavar="N", help="worker threads (default: cores)"
+    )
+    parser.add_argument(
+        "-e",
+        "--exclude",
+        action="append",
+        default=[],
+        metavar="GLOB",
+        help="skip files matching GLOB (relative path or base name); repeatable",
+    )
+    parser.add_argument(
+        "--config", default=None, metavar="FILE", help="read [compression] from this TOML file"
+    )
+    parser.add_argument("-q", "--quiet", action="store_true", help="no progress or summary")
+
+
+def _build_parser(prog: str) -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog=prog,
+        description="Copy SRC to DEST, then hash, write the manifest and compress in DEST.",
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
+    parser.add_argument("src", help="directory to read (never modified)")
+    parser.add_argument("dest", help="output directory")
+    parser.add_argument("--all", action="store_true", help="same as --hash --manifest --compress")
+    parser.add_argument("--hash", action="store_true", help="add content hashes to file names")
+    parser.add_argument("--manifest", action="store_true", help="write DEST/staticfiles.json")
+    parser.add_argument(
+        "--merge-manifest",
+        action="store_true",
+        help="merge into the existing DEST/staticfiles.json (implies --manifest)",
+    )
+    parser.add_argument("--compress", action="store_true", help="write .zst, .br and .gz variants")
+    parser.add_argument("--clear", action="store_true", help="empty DEST before copying")
+    parser.add_argument(
+        "--copy-original", action="store_true", help="keep the unhashed files next to the hashed"
+    )
+    parser.add_argument(
+        "--allow-missing",
+        action="store_true",
+        help="warn about, instead of failing on, references to files that do not exist",
+    )
+    parser.add_argument(
+        "--minify", action="store_true", help="refused: minify in your bundler instead"
+    )
+    _compression_flags(parser)
+    return parser
+
+
+def _compress_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="servestatic compress",
+        description="Write .zst, .br and .gz next to the files of ROOT, in place.",
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
+    parser.add_argument("root", help="directory to compress in place")
+    parser.add_argument(
+        "extensions", nargs="*", help="extensions to skip (replaces the built-in list)"
+    )
+    _compression_flags(parser)
+    return parser
+
+
+def _options(args: argparse.Namespace, extensions: Sequence[str] = ()) -> CompressOptions:
+    """``[compression]`` from the configuration, then the flags over it."""
+    if getattr(args, "minify", False):
+        raise UsageError(MINIFY_REFUSED)
+    if args.zstd_dict is not None:
+        raise UsageError(ZSTD_DICT_REFUSED)
+    if args.zstd_level is not None and not 1 <= args.zstd_level <= 22:
+        raise UsageError(f"--zstd-level must be between 1 and 22, got {args.zstd_level}")
+    if args.jobs is not None and args.jobs < 1:
+        raise UsageError(f"--jobs must be at least 1, got {args.jobs}")
+    if args.config is not None and not os.path.isfile(args.config):
+        raise UsageError(f"--config {args.config!r}: no such file")
+    settings = Settings(_config_file=args.config) if args.config else Settings()
+    configured = settings.compression
+    wanted = {"gzip": args.gzip, "br": args.brotli, "zstd": args.zstd}
+    skip = configured.skip_extensions
+    return CompressOptions(
+        codings=tuple(coding for coding in configured.encodings if wanted[coding]),
+        min_saving=configured.min_saving,
+        skip_extensions=tuple(extensions or (DEFAULT_SKIP_EXTENSIONS if skip is None else skip)),
+        gzip_level=configured.gzip_level,
+        brotli_quality=configured.brotli_quality,
+        zstd_level=configured.zstd_level if args.zstd_level is None else args.zstd_level,
+    )
+
+
+def _run_build(args: argparse.Namespace, reporter: Reporter) -> int:
+    if not (args.all or args.hash or args.manifest or args.merge_manifest or args.compress):
+        raise UsageError("nothing to do: give --all, --hash, --manifest or --compress")
+    options = BuildOptions(
+        hash=args.all or args.hash,
+        manifest=args.all or args.manifest,
+        merge_manifest=args.merge_manifest,
+        compress=args.all or args.compress,
+        clear=args.clear,
+        copy_original=args.copy_original,
+        exclude=tuple(args.exclude),
+        strict=not args.allow_missing,
+        compression=_options(args),
+        workers=args.jobs,
+    )
+    result = build(args.src, args.dest, options, on_progress=reporter.progress)
+    for missing in result.missing:
+        reporter.warn(f"{missing} (kept as written)")
+    hashed = sum(1 for name, served in result.names.items() if name != served)
+    reporter.info(
+        f"{len(result.names)} files from {args.src} ({result.copied} copied, {hashed} hashed, "
+        f"{len(result.excluded)} excluded) in {result.seconds:.1f}s"
+    )
+    if result.stats is not None:
+        for line in summary_lines(result.stats, args.jobs or default_workers()):
+            reporter.info(line)
+    if result.manifest is not None:
+        reporter.info(f"manifest: {result.manifest}")
+    return OK
+
+
+def _run_compress(args: argparse.Namespace, reporter: Reporter) -> int:
+    if not os.path.isdir(args.root):
+        raise UsageError(f"ROOT {args.root!r} is not a directory")
+    options = _options(args, args.extensions)
+    paths = find_compressible(args.root, options, exclude=tuple(args.exclude))
+    cache = CompressCache.open(args.root, options.fingerprint)
+    stats = compress_paths(
+        paths, options, cache=cache, workers=args.jobs, on_progress=reporter.progress
+    )
+    try:
+        cache.save()
+    except OSError as error:
+        reporter.warn(f"could not save the incremental record: {error.strerror or error}")
+    for line in summary_lines(stats, args.jobs or default_workers()):
+        reporter.info(line)
+    if stats.failures:
+        raise BuildError([f"{path}: {reason}" for path, reason in stats.failures])
+    return OK
+
+
+def main(
+    argv: Sequence[str],
+    command: str | None = None,
+    *,
+    stdout: TextIO | None = None,
+    stderr: TextIO | None = None,
+) -> int:
+    """``command`` is None for ``servestatic SRC DEST ...``, or ``build`` / ``compress``."""
+    out = sys.stdout if stdout is None else stdout
+    err = sys.stderr if stderr is None else stderr
+    parser = (
+        _compress_parser()
+        if command == "compress"
+        else _build_parser("servestatic build" if command == "build" else "servestatic")
+    )
+    try:
+        args = parser.parse_args(list(argv))
+    except SystemExit as exit_:  # argparse has printed --help (0) or the usage error (2)
+        return OK if exit_.code in (0, None) else USAGE
+    reporter = Reporter(out, err, quiet=args.quiet)
+    try:
+        if command == "compress":
+            return _run_compress(args, reporter)
+        return _run_build(args, reporter)
+    except (UsageError, ConfigError) as error:
+        for line in str(error).splitlines():
+            reporter.error(line)
+        return USAGE
+    except BuildError as error:
+        for problem in error.problems:
+            reporter.error(problem)
+        return FAILED
