@@ -31,6 +31,7 @@ __all__ = [
     "assert_healthy",
     "assert_safe_location",
     "build",
+    "build_with_warnings",
     "make_hostile_tree",
     "send",
 ]
@@ -132,6 +133,13 @@ def build(
     skips them); the warnings are checked here, so that a silent skip cannot hide a change
     that starts following links.
     """
+    return build_with_warnings(kind, mode, hostile, prefix, **options)[0]
+
+
+def build_with_warnings(
+    kind: str, mode: str, hostile: Hostile, prefix: str | None = None, **options: Any
+) -> tuple[Server, list[str]]:
+    """:func:`build`, also returning the start-up warnings."""
     options.setdefault("index_file", True)
     if mode == "autorefresh":
         options["autorefresh"] = True
@@ -143,7 +151,7 @@ def build(
         for name in hostile.escaping_links:
             path = str(hostile.root / name)
             assert any(path in message for message in messages), (name, messages)
-    return server
+    return server, messages
 
 
 def _split_target(target: str) -> tuple[str, str]:

@@ -1,0 +1,143 @@
+"""Symlinks that escape the root: files, directories, index files and precompressed variants,
+present at start-up or swapped in afterwards. Both adapters, both index modes."""
+
+from __future__ import annotations
+
+import gzip
+import os
+from pathlib import Path
+
+import pytest
+
+from tests.security.conftest import MakeServer
+from tests.security.hostile import (
+    JS,
+    Hostile,
+    assert_clean,
+    assert_healthy,
+    build_with_warnings,
+    send,
+)
+
+ENCODINGS = [
+    "br",
+    "zstd",
+    "br, zstd",
+    "zstd;q=1, br;q=1, gzip;q=0.1",
+    "*",
+    "br;q=1, identity;q=0.001",
+    "gzip, deflate, br, zstd",
+    "BR",
+    "x-gzip, br",
+]
+
+
+@pytest.mark.parametrize("accept", ENCODINGS)
+def test_escaping_variant_is_never_negotiated(
+    make_hostile_server: MakeServer, hostile: Hostile, accept: str
+) -> None:
+    """aiohttp CVE-2024-42367: ``app.js.br`` and ``app.js.zst`` link out of the root and are
+    smaller than ``app.js``, so they would win negotiation if they were not refused."""
+    server = make_hostile_server(hostile)
+    response = send(server, "/app.js", {"Accept-Encoding": accept})
+    assert_clean(response, hostile.markers, label=accept)
+    assert response.status == 200
+    coding = response.header("content-encoding")
+    assert coding in {None, "gzip"}
+    assert (gzip.decompress(response.body) if coding == "gzip" else response.body) == JS
+    assert response.header("vary") is not None  # the genuine gzip variant still varies
+
+
+def test_escaping_variant_with_only_it_acceptable_is_406(
+    make_hostile_server: MakeServer, hostile: Hostile
+) -> None:
+    """If the client accepts only the refused coding, the answer is 406, not the secret."""
+    server = make_hostile_server(hostile)
+    response = send(server, "/app.js", {"Accept-Encoding": "br, identity;q=0, *;q=0"})
+    assert response.status == 406
+    assert response.body == b""
+    assert_clean(response, hostile.markers)
+
+
+def test_inside_symlink_is_served(make_hostile_server: MakeServer, hostile: Hostile) -> None:
+    """A link that stays inside the root is ordinary content."""
+    server = make_hostile_server(hostile)
+    response = send(server, "/inside.js")
+    assert response.status == 200
+    assert response.body == JS
+
+
+def test_broken_links_and_loops_are_reported_not_fatal(hostile: Hostile, adapter: str) -> None:
+    """ServeStatic crashes on a broken link at start-up; the index reports and skips it."""
+    server, caught = build_with_warnings(adapter, "static", hostile)
+    messages = "\n".join(caught)
+    assert f"{hostile.root / 'broken.txt'}: broken symlink" in messages
+    assert f"{hostile.root / 'loop'}: directory loop" in messages
+    assert send(server, "/broken.txt").status == 404
+    assert_healthy(server)
+
+
+def _swap_in_symlink(path: Path, target: Path) -> None:
+    """Atomically replace ``path`` with a symlink to ``target`` (as a deploy tool would)."""
+    temporary = path.with_name(path.name + ".swap")
+    os.symlink(target, temporary)
+    os.replace(temporary, path)
+
+
+@pytest.mark.parametrize("warm", [False, True], ids=["cold", "warm"])
+def test_file_swapped_for_an_escaping_symlink_after_start_up(
+    make_hostile_server: MakeServer, fresh_hostile: Hostile, warm: bool
+) -> None:
+    """The index was built when ``docs/index.html`` was a file; it is then replaced by a link
+    to a secret. The changed file is noticed when opened (size/mtime), the entry is rebuilt
+    with the containment check, and the link is refused. ``warm``: the old bytes were
+    already in the memory cache (serving them is a consistent, old answer, never the link).
+    """
+    tree = fresh_hostile
+    server = make_hostile_server(tree)
+    if warm:
+        assert send(server, "/docs/").body == b"<h1>docs</h1>"
+    _swap_in_symlink(tree.root / "docs" / "index.html", tree.base / "static_private/index.html")
+    for request_target in ("/docs/", "/docs/index.html", "/docs"):
+        response = send(server, request_target)
+        assert_clean(response, tree.markers, label=request_target)
+        if response.status == 200:
+            assert response.body == b"<h1>docs</h1>"
+    assert_healthy(server)
+
+
+def test_variant_swapped_for_an_escaping_symlink_after_start_up(
+    make_hostile_server: MakeServer, fresh_hostile: Hostile
+) -> None:
+    """The genuine ``app.js.gz`` becomes a link to a secret after start-up."""
+    tree = fresh_hostile
+    server = make_hostile_server(tree, settings=_no_memory_cache())
+    _swap_in_symlink(tree.root / "app.js.gz", tree.base / "secret.txt")
+    for _ in range(2):
+        response = send(server, "/app.js", {"Accept-Encoding": "gzip"})
+        assert_clean(response, tree.markers)
+        assert response.status == 200
+        assert response.header("content-encoding") is None
+        assert response.body == JS
+
+
+def test_directory_swapped_for_an_escaping_symlink_after_start_up(
+    make_hostile_server: MakeServer, fresh_hostile: Hostile
+) -> None:
+    """``docs/`` becomes a link to ``static_private/`` (which has an ``index.html``)."""
+    tree = fresh_hostile
+    server = make_hostile_server(tree, settings=_no_memory_cache())
+    (tree.root / "docs" / "index.html").unlink()
+    (tree.root / "docs").rmdir()
+    os.symlink(tree.base / "static_private", tree.root / "docs")
+    for request_target in ("/docs/", "/docs", "/docs/index.html", "/docs/secret.txt"):
+        response = send(server, request_target)
+        assert_clean(response, tree.markers, label=request_target)
+        assert response.status in {302, 404}, request_target
+    assert_healthy(server)
+
+
+def _no_memory_cache() -> object:
+    from servestatic.config import Settings
+
+    return Settings(memory_cache={"max_file_size": 0})
