@@ -23,7 +23,14 @@ REPO = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
 
 #: server name → (interface, command builder)
-SERVERS = ("uvicorn", "granian-asgi", "granian-wsgi", "gunicorn-sync", "gunicorn-gthread")
+SERVERS = (
+    "uvicorn",
+    "granian-asgi",
+    "granian-wsgi",
+    "gunicorn-sync",
+    "gunicorn-gthread",
+    "hypercorn-trio",
+)
 
 
 def free_port() -> int:
@@ -34,7 +41,7 @@ def free_port() -> int:
 
 
 def interface(server: str) -> str:
-    return "asgi" if server in {"uvicorn", "granian-asgi"} else "wsgi"
+    return "asgi" if server in {"uvicorn", "granian-asgi", "hypercorn-trio"} else "wsgi"
 
 
 def command(server: str, target: str, port: int) -> list[str]:
@@ -68,6 +75,16 @@ def command(server: str, target: str, port: int) -> list[str]:
             "warning",
         ]
         return [*cmd, "--factory", name] if factory else [*cmd, name]
+    if server == "hypercorn-trio":
+        # hypercorn takes "module:factory()" itself; trio exercises the non-asyncio paths.
+        return [
+            str(BIN / "hypercorn"),
+            "--worker-class",
+            "trio",
+            "--bind",
+            f"127.0.0.1:{port}",
+            target,
+        ]
     worker = "gthread" if server == "gunicorn-gthread" else "sync"
     return [
         str(BIN / "gunicorn"),
