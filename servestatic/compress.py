@@ -32,7 +32,13 @@ from servestatic.build.codecs import (
     write_atomic,
     zstd_bytes,
 )
-from servestatic.build.compress import compress_paths, find_compressible, remove_if_present
+from servestatic.build.compress import (
+    compress_paths,
+    default_workers,
+    find_compressible,
+    remove_if_present,
+)
+from servestatic.build.progress import summary_lines
 
 __all__ = ["MINIFY_REFUSED", "ZSTD_DICT_REFUSED", "Compressor", "main"]
 
@@ -256,9 +262,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     for path, reason in stats.failures:
         sys.stderr.write(f"error: {path}: {reason}\n")
     if not args.quiet:
-        sys.stdout.write(
-            f"{stats.files} files, {stats.compressed} compressed in {stats.seconds:.1f}s\n"
-        )
+        sys.stdout.write("".join(line + "\n" for line in summary_lines(stats, default_workers())))
     return 1 if stats.failures else 0
 
 

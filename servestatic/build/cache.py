@@ -13,7 +13,7 @@ import os
 from dataclasses import dataclass
 from typing import Any
 
-from servestatic.build.codecs import SUFFIXES, write_atomic
+from servestatic.build.codecs import SUFFIXES, write_if_changed
 
 __all__ = ["CACHE_NAME", "CachedEntry", "CompressCache"]
 
@@ -82,4 +82,4 @@ class CompressCache:
         }
         document = {"version": _VERSION, "settings": self.fingerprint, "files": live}
         payload = json.dumps(document, sort_keys=True, separators=(",", ":")).encode()
-        write_atomic(os.path.join(self.root, CACHE_NAME), payload)
+        write_if_changed(os.path.join(self.root, CACHE_NAME), payload)

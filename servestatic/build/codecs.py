@@ -26,6 +26,7 @@ __all__ = [
     "extension_regex",
     "is_effective",
     "write_atomic",
+    "write_if_changed",
 ]
 
 #: ServeStatic 4.4's skip list (reference §1.3), then formats it missed: more archives,
@@ -171,3 +172,19 @@ def write_atomic(path: str, data: bytes, *, mtime_ns: int | None = None, mode: i
         with contextlib.suppress(OSError):
             os.unlink(temporary)
         raise
+
+
+def write_if_changed(path: str, data: bytes) -> bool:
+    """:func:`write_atomic` unless ``path`` already holds ``data``; True if written.
+
+    Re-running a build on an unchanged tree then leaves every file, mtime included, as it
+    was (a deploy that syncs by mtime copies nothing).
+    """
+    try:
+        with open(path, "rb") as handle:
+            if handle.read() == data:
+                return False
+    except OSError:
+        pass
+    write_atomic(path, data)
+    return True

@@ -20,7 +20,7 @@ import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from servestatic.build.codecs import write_atomic
+from servestatic.build.codecs import write_if_changed
 
 __all__ = [
     "MANIFEST_NAME",
@@ -98,7 +98,7 @@ def write_manifest(root: str, document: Mapping[str, Any]) -> str:
     """Write ``root/staticfiles.json`` atomically (indent 2, as ServeStatic); return its path."""
     path = os.path.join(root, MANIFEST_NAME)
     payload = json.dumps(document, indent=2, ensure_ascii=False) + "\n"
-    write_atomic(path, payload.encode("utf-8"))
+    write_if_changed(path, payload.encode("utf-8"))
     return path
 
 

@@ -200,7 +200,7 @@ def main(
         else _build_parser("servestatic build" if command == "build" else "servestatic")
     )
     try:
-        args = parser.parse_args(list(argv))
+        args = parser.parse_intermixed_args(list(argv))
     except SystemExit as exit_:  # argparse has printed --help (0) or the usage error (2)
         return OK if exit_.code in (0, None) else USAGE
     reporter = Reporter(out, err, quiet=args.quiet)

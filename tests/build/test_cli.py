@@ -1,0 +1,296 @@
+"""``servestatic SRC DEST``, ``servestatic build`` and ``servestatic compress`` end to end."""
+
+from __future__ import annotations
+
+import errno
+import json
+import os
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+
+from servestatic.cli import main
+from tests.build.helpers import DECODERS, snapshot, text_blob, variants_of, write
+
+
+def manifest(dest: Path) -> dict[str, object]:
+    document: dict[str, object] = json.loads((dest / "staticfiles.json").read_text())
+    return document
+
+
+def paths_of(dest: Path) -> dict[str, str]:
+    paths = manifest(dest)["paths"]
+    assert isinstance(paths, dict)
+    return paths
+
+
+def files(root: Path) -> list[str]:
+    return sorted(p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_file())
+
+
+def test_all_hashes_compresses_and_writes_the_manifest(site: Path, tmp_path: Path) -> None:
+    dest = tmp_path / "out"
+    before = snapshot(site)
+    assert main([str(site), str(dest), "--all", "-q"]) == 0
+    assert snapshot(site) == before
+    paths = paths_of(dest)
+    assert set(paths) == set(before)
+    for name, hashed in paths.items():
+        assert hashed != name
+        assert (dest / hashed).is_file()
+        assert not (dest / name).exists()  # ServeStatic: --hash deletes the original
+    document = manifest(dest)
+    assert document["version"] == "1.0"
+    records = document["files"]
+    assert isinstance(records, dict)
+    assert set(records) == set(paths.values())
+
+
+def test_every_variant_decodes_to_its_file(site: Path, tmp_path: Path) -> None:
+    dest = tmp_path / "out"
+    assert main([str(site), str(dest), "--compress", "-q"]) == 0
+    checked = 0
+    for name in files(dest):
+        path = dest / name
+        for suffix, data in variants_of(path).items():
+            assert data == path.read_bytes(), f"{name}{suffix}"
+            checked += 1
+    assert checked >= 3 * 8
+    assert not (dest / "img" / "logo.png.gz").exists()  # skip list
+    assert not (dest / "empty.txt.gz").exists()  # nothing to save
+    assert variants_of(dest / "data" / "random.bin") == {}  # incompressible
+
+
+def test_rerun_does_no_compression_work(
+    site: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    dest = tmp_path / "out"
+    assert main([str(site), str(dest), "--all"]) == 0
+    first = {name: (dest / name).stat().st_mtime_ns for name in files(dest)}
+    counts = re.search(r"compressed (\d+) of (\d+) files", capsys.readouterr().out)
+    assert counts is not None
+    assert counts[1] == counts[2] != "0"
+    assert main([str(site), str(dest), "--all"]) == 0
+    second_out = capsys.readouterr().out
+    total = counts[2]
+    assert f"compressed 0 of {total} files, {total} unchanged since the last run" in second_out
+    assert {name: (dest / name).stat().st_mtime_ns for name in files(dest)} == first
+
+
+def test_a_changed_file_is_compressed_again(site: Path, tmp_path: Path) -> None:
+    dest = tmp_path / "out"
+    assert main([str(site), str(dest), "--compress", "-q"]) == 0
+    write(site / "js" / "lazy.js", "export default 2;\n" * 80)
+    assert main([str(site), str(dest), "--compress", "-q"]) == 0
+    assert variants_of(dest / "js" / "lazy.js")[".br"] == b"export default 2;\n" * 80
+
+
+def test_exclusion_globs(site: Path, tmp_path: Path) -> None:
+    dest = tmp_path / "out"
+    assert main([str(site), str(dest), "--all", "-q", "-e", "*.html", "--exclude", "js/lib/*"]) == 0
+    paths = paths_of(dest)
+    assert paths["index.html"] == "index.html"
+    assert paths["js/lib/helper.js"] == "js/lib/helper.js"
+    assert (dest / "index.html").is_file()
+    assert not (dest / "index.html.gz").exists()
+    main_js = (dest / paths["js/main.mjs"]).read_text()
+    assert 'from "./lib/helper.js"' in main_js  # excluded files keep their names
+    assert paths["css/app.css"] != "css/app.css"
+
+
+def test_copy_original_keeps_both(site: Path, tmp_path: Path) -> None:
+    dest = tmp_path / "out"
+    assert main([str(site), str(dest), "--hash", "--copy-original", "-q"]) == 0
+    paths = paths_of(dest) if (dest / "staticfiles.json").exists() else {}
+    assert paths == {}  # --hash alone writes no manifest
+    assert (dest / "css" / "app.css").read_bytes() == (site / "css" / "app.css").read_bytes()
+    assert len([n for n in files(dest) if n.startswith("css/app.")]) == 4
+
+
+def test_merge_manifest(site: Path, tmp_path: Path) -> None:
+    dest = tmp_path / "out"
+    write(dest / "staticfiles.json", json.dumps({"paths": {"old.css": "old.1.css"}, "hash": "x"}))
+    assert main([str(site), str(dest), "--hash", "--merge-manifest", "-q"]) == 0
+    document = manifest(dest)
+    paths = paths_of(dest)
+    assert paths["old.css"] == "old.1.css"
+    assert paths["css/app.css"].startswith("css/app.")
+    assert document["hash"] == "x"
+
+
+def test_merge_manifest_needs_a_manifest(
+    site: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    dest = tmp_path / "out"
+    assert main([str(site), str(dest), "--merge-manifest"]) == 2
+    err = capsys.readouterr().err
+    assert "no manifest to merge into" in err
+    assert not dest.exists()
+
+
+def test_manifest_without_hash_maps_names_to_themselves(site: Path, tmp_path: Path) -> None:
+    dest = tmp_path / "out"
+    assert main(["build", str(site), str(dest), "--manifest", "-q"]) == 0
+    assert all(name == hashed for name, hashed in paths_of(dest).items())
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["{missing}", "{dest}", "--all"], "does not exist"),
+        (["{src}", "{src}", "--all"], "SRC and DEST are the same directory"),
+        (["{src}", "{src}/out", "--all"], "DEST is inside SRC"),
+        (["{src}/css", "{src}", "--all"], "SRC is inside DEST"),
+        (["{src}", "{dest}"], "nothing to do"),
+        (["{src}", "{dest}", "--minify", "--all"], "minify is not supported"),
+        (["{src}", "{dest}", "--compress", "--zstd-dict", "d"], "zstd dictionaries are not"),
+        (["{src}", "{dest}", "--compress", "--zstd-level", "40"], "--zstd-level must be"),
+        (["{src}", "{dest}", "--compress", "-j", "0"], "--jobs must be at least 1"),
+        (["{src}", "{dest}", "--compress", "--config", "nope.toml"], "no such file"),
+        (["{file}", "{dest}", "--all"], "is not a directory"),
+        (["{src}", "{file}", "--all"], "exists and is not a directory"),
+    ],
+)
+def test_usage_errors_are_one_clear_line(
+    site: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], argv: list[str], message: str
+) -> None:
+    before = snapshot(site)
+    values = {
+        "src": str(site),
+        "dest": str(tmp_path / "out"),
+        "missing": str(tmp_path / "missing"),
+        "file": str(site / "index.html"),
+    }
+    assert main([part.format(**values) for part in argv]) == 2
+    err = capsys.readouterr().err
+    assert message in err
+    assert err.startswith("error: ")
+    assert "Traceback" not in err
+    assert len(err.splitlines()) == 1
+    assert snapshot(site) == before
+
+
+def test_argparse_errors_and_help(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["src", "dest", "--no-such-flag"]) == 2
+    assert "unrecognized arguments" in capsys.readouterr().err
+    assert main(["build", "--help"]) == 0
+    assert "--merge-manifest" in capsys.readouterr().out
+
+
+def test_missing_reference_fails_by_default(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    src = tmp_path / "src"
+    write(src / "app.css", "a{background:url(gone.png)}")
+    assert main([str(src), str(tmp_path / "out"), "--hash"]) == 1
+    err = capsys.readouterr().err
+    assert err == (
+        "error: app.css: 'gone.png' refers to gone.png (missing) "
+        "(use --allow-missing to keep it as written)\n"
+    )
+    assert main([str(src), str(tmp_path / "out"), "--hash", "--allow-missing"]) == 0
+    assert "warning: app.css: 'gone.png' refers to gone.png (missing)" in capsys.readouterr().err
+
+
+def test_unreadable_file_is_reported_and_src_is_untouched(
+    site: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    before = snapshot(site)
+    real_copy = shutil.copy2
+    secret = str(site / "js" / "lazy.js")
+
+    def copy2(source: str, target: str) -> object:
+        if source == secret:
+            raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), source)
+        return real_copy(source, target)
+
+    monkeypatch.setattr(shutil, "copy2", copy2)
+    assert main([str(site), str(tmp_path / "out"), "--all"]) == 1
+    err = capsys.readouterr().err
+    assert err == f"error: {secret}: Permission denied\n"
+    assert snapshot(site) == before
+    assert not (tmp_path / "out" / "staticfiles.json").exists()
+
+
+def test_full_disk_fails_cleanly(
+    site: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    dest = tmp_path / "out"
+    assert main([str(site), str(dest), "--hash", "--copy-original", "-q"]) == 0
+    before_src, before_dest = snapshot(site), snapshot(dest)
+    real_fdopen = os.fdopen
+
+    def fdopen(fd: int, mode: str = "r", *args: object) -> object:
+        handle = real_fdopen(fd, mode)
+        if "w" in mode:
+            handle.close()
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+        return handle
+
+    monkeypatch.setattr(os, "fdopen", fdopen)
+    assert main([str(site), str(dest), "--all"]) == 1
+    err = capsys.readouterr().err
+    assert "No space left on device" in err
+    assert "Traceback" not in err
+    assert snapshot(site) == before_src
+    after = snapshot(dest)
+    assert {name: after[name] for name in before_dest} == before_dest  # nothing lost
+    assert not [name for name in after if name.endswith(".tmp")]
+
+
+def test_compress_subcommand_in_place(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    write(tmp_path / "a.css", text_blob())
+    write(tmp_path / "b.txt", text_blob())
+    write(tmp_path / "vendor" / "c.js", text_blob())
+    assert main(["compress", str(tmp_path), "--no-gzip", "-e", "vendor/*"]) == 0
+    assert sorted(variants_of(tmp_path / "a.css")) == [".br", ".zst"]
+    assert variants_of(tmp_path / "vendor" / "c.js") == {}
+    out = capsys.readouterr().out
+    assert out.startswith("compressed 2 of 2 files in ")
+    assert main(["compress", str(tmp_path), "-q", "txt"]) == 0
+    assert sorted(variants_of(tmp_path / "a.css")) == [".br", ".gz", ".zst"]
+    assert variants_of(tmp_path / "b.txt") == {
+        ".br": text_blob().encode(),
+        ".zst": text_blob().encode(),
+    }
+    assert capsys.readouterr().out == ""
+
+
+def test_compress_subcommand_errors(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["compress", str(tmp_path / "nope")]) == 2
+    assert "is not a directory" in capsys.readouterr().err
+
+
+def test_compress_reads_the_config_and_flags_win(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = write(
+        tmp_path / "servestatic.toml",
+        '[compression]\nencodings = ["gzip", "br"]\nmin_saving = 0.5\nzstd_level = 3\n',
+    )
+    root = tmp_path / "www"
+    write(root / "a.css", text_blob())
+    assert main(["compress", str(root), "--config", str(config), "--no-brotli", "-q"]) == 0
+    assert sorted(variants_of(root / "a.css")) == [".gz"]
+
+
+def test_bad_config_is_a_usage_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    config = write(tmp_path / "servestatic.toml", "[compression]\nmin_saving = 3\n")
+    write(tmp_path / "www" / "a.css", text_blob())
+    assert main(["compress", str(tmp_path / "www"), "--config", str(config)]) == 2
+    err = capsys.readouterr().err
+    assert "compression.min_saving" in err
+    assert "Traceback" not in err
+
+
+def test_compress_failure_exit_status(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    write(tmp_path / "a.css", text_blob())
+    blocker = tmp_path / "b.css.zst"
+    write(tmp_path / "b.css", text_blob())
+    blocker.mkdir()  # a directory where the variant must go: the rename fails
+    assert main(["compress", str(tmp_path), "-q"]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith(f"error: {tmp_path / 'b.css'}: ")
+    assert set(variants_of(tmp_path / "a.css")) == set(DECODERS)

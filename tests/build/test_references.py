@@ -1,0 +1,144 @@
+"""Finding and rewriting references in CSS and JavaScript (pure text)."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from servestatic.build.references import (
+    find_references,
+    insert_hash,
+    kind_of,
+    resolve,
+    rewrite,
+    split_suffix,
+)
+
+
+def urls(text: str, kind: str) -> list[str]:
+    return [reference.url for reference in find_references(text, kind)]
+
+
+@pytest.mark.parametrize(
+    ("css", "expected"),
+    [
+        ("a{background:url(img/a.png)}", ["img/a.png"]),
+        ("a{background:url( 'img/a b.png' )}", ["img/a b.png"]),
+        ('a{background:URL("../x.svg#icon")}', ["../x.svg#icon"]),
+        ('@import "base.css";', ["base.css"]),
+        ("@import 'base.css' screen;", ["base.css"]),
+        ('@import url("base.css");', ["base.css"]),
+        ("/* a{background:url(old.png)} */ b{}", []),
+        ('a::after{content:"url(not-a-ref.png)"}', []),
+        ("/*# sourceMappingURL=app.css.map */", ["app.css.map"]),
+        ("/* unterminated url(x.png)", []),
+        (
+            "@font-face{src:url(f.woff2?v=1#iefix) format('woff2'),url(f.woff)}",
+            ["f.woff2?v=1#iefix", "f.woff"],
+        ),
+    ],
+)
+def test_css_references(css: str, expected: list[str]) -> None:
+    assert urls(css, "css") == expected
+
+
+@pytest.mark.parametrize(
+    ("js", "expected"),
+    [
+        ('import a from "./a.js";', ["./a.js"]),
+        ("import{b as c}from'../lib/b.mjs';", ["../lib/b.mjs"]),
+        ("import * as ns from './ns.js'", ["./ns.js"]),
+        ("import d, {e} from './d.js'", ["./d.js"]),
+        ('export * from "./c.js"', ["./c.js"]),
+        ('export {x as y} from "./x.js"', ["./x.js"]),
+        ('import "./side.js";', ["./side.js"]),
+        ('const m = import("./lazy.js");', ["./lazy.js"]),
+        ('import React from "react";', []),
+        ('foo.import("./no.js"); reimport("./no.js")', []),
+        ('export const from = "./not-a-module.js";', []),
+        ("//# sourceMappingURL=app.js.map", ["app.js.map"]),
+        ("x = 1; //# sourceMappingURL=inline-not-at-line-start.map", []),
+    ],
+)
+def test_js_references(js: str, expected: list[str]) -> None:
+    assert urls(js, "js") == expected
+
+
+@pytest.mark.parametrize(
+    ("url", "from_name", "expected"),
+    [
+        ("img/a.png", "css/app.css", "css/img/a.png"),
+        ("../img/a%20b.png?v=2#x", "css/app.css", "img/a b.png"),
+        ("./a.js", "app.js", "a.js"),
+        ("../../outside.png", "css/app.css", "../outside.png"),
+        ("/static/a.png", "css/app.css", None),
+        ("https://cdn.example/a.png", "css/app.css", None),
+        ("//cdn.example/a.png", "css/app.css", None),
+        ("data:image/png;base64,AAAA", "css/app.css", None),
+        ("#icon", "css/app.css", None),
+        ("", "css/app.css", None),
+        ("${base}/a.png", "css/app.css", None),
+    ],
+)
+def test_resolve(url: str, from_name: str, expected: str | None) -> None:
+    assert resolve(url, from_name) == expected
+
+
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        ("a.png", "a.0123456789ab.png"),
+        ("../img/a%20b.png?v=2#x", "../img/a%20b.0123456789ab.png?v=2#x"),
+        ("./lib/x.min.js", "./lib/x.min.0123456789ab.js"),
+        ("LICENSE", "LICENSE.0123456789ab"),
+    ],
+)
+def test_insert_hash(url: str, expected: str) -> None:
+    assert insert_hash(url, "0123456789ab") == expected
+
+
+def test_split_suffix() -> None:
+    assert split_suffix("a.png?x#y") == ("a.png", "?x#y")
+    assert split_suffix("a.png#y?z") == ("a.png", "#y?z")
+    assert split_suffix("a.png") == ("a.png", "")
+
+
+def test_kind_of() -> None:
+    assert [kind_of(n) for n in ("a.css", "B.CSS", "a.js", "a.mjs", "a.html")] == [
+        "css",
+        "css",
+        "js",
+        "js",
+        None,
+    ]
+
+
+def test_rewrite_replaces_only_the_chosen_references() -> None:
+    text = "a{background:url(x.png)} b{background:url(y.png)}"
+    references = find_references(text, "css")
+    assert rewrite(text, {1: "y.abc.png"}, references) == (
+        "a{background:url(x.png)} b{background:url(y.abc.png)}"
+    )
+
+
+@given(st.text(alphabet=st.sampled_from("abc/.()\"' \n*@#;:urlimportfrom"), max_size=80))
+def test_rewriting_nothing_is_the_identity(text: str) -> None:
+    for kind in ("css", "js"):
+        references = find_references(text, kind)
+        assert rewrite(text, {}, references) == text
+        for reference in references:
+            assert text[reference.start : reference.end] == reference.url
+
+
+@given(
+    st.lists(st.text(alphabet="abcxyz-_", min_size=1, max_size=6), min_size=1, max_size=3),
+    st.sampled_from(["png", "css", "js", "tar.gz"]),
+)
+def test_insert_hash_then_resolve_names_the_hashed_file(
+    segments: list[str], extension: str
+) -> None:
+    url = "/".join(segments) + "." + extension
+    resolved = resolve(insert_hash(url, "0123456789ab"), "app.css")
+    stem, _, last = url.rpartition(".")
+    assert resolved == f"{stem}.0123456789ab.{last}"
