@@ -23,7 +23,7 @@ from servestatic.base import ServeStaticBase
 __all__ = ["ServeStaticASGI"]
 
 Scope = MutableMapping[str, Any]
-Message = MutableMapping[str, Any]
+Message = dict[str, Any]
 Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 
@@ -73,10 +73,12 @@ def request_from_scope(scope: Scope) -> Request:
 class ServeStaticASGI(ServeStaticBase):
     """Serve static files in front of an ASGI application (or alone with ``application=None``)."""
 
-    def __init__(self, application: Any, *args: Any, **kwargs: Any) -> None:
-        if application is not None:
-            application = guarantee_single_callable(application)  # type: ignore[no-untyped-call]
-        super().__init__(application, *args, **kwargs)
+    @staticmethod
+    def _wrap_application(application: Any) -> Any:
+        """ASGI 2 (double-callable) applications are adapted to ASGI 3."""
+        if application is None:
+            return None
+        return guarantee_single_callable(application)  # type: ignore[no-untyped-call]
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":

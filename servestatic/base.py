@@ -94,7 +94,7 @@ class ServeStaticBase:
         elif values:
             settings = _override(settings, values, label)
         self.settings = settings
-        self.application = application
+        self.application = self._wrap_application(application)
         self._immutable = immutable_test_from(settings.immutable_file_test)
         # ServeStatic exposes its options as attributes; keep them for subclasses.
         self.autorefresh = settings.autorefresh
@@ -107,6 +107,10 @@ class ServeStaticBase:
         self.engine = Engine(
             settings, standalone=application is None, immutable_test=self.immutable_file_test
         )
+
+    @staticmethod
+    def _wrap_application(application: Any) -> Any:
+        return application
 
     def immutable_file_test(self, path: str, url: str) -> bool:
         """Whether a file never changes (cached for ten years). Override in a subclass."""

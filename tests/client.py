@@ -7,6 +7,7 @@ WSGI/ASGI and static/autorefresh index modes, so one test body covers every comb
 from __future__ import annotations
 
 import asyncio
+import os
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -129,7 +130,12 @@ def call_asgi(
         return {"type": "http.disconnect"}  # pragma: no cover
 
     async def send(message: dict[str, Any]) -> None:
-        messages.append(dict(message))
+        message = dict(message)
+        if message["type"] == "http.response.zerocopysend":
+            # A server reads the descriptor during send(); the app closes it afterwards.
+            count = message.get("count") or 1 << 40
+            message["data"] = os.pread(message["file"], count, message.get("offset") or 0)
+        messages.append(message)
 
     asyncio.run(app(scope, receive, send))
     start = messages[0]
@@ -141,11 +147,7 @@ def call_asgi(
             with open(message["path"], "rb") as handle:
                 body += handle.read()
         elif message["type"] == "http.response.zerocopysend":
-            import os
-
-            body += os.pread(
-                message["file"], message.get("count") or 1 << 40, message.get("offset") or 0
-            )
+            body += message["data"]
     header_list = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in start["headers"]]
     return Response(start["status"], header_list, body, messages)
 

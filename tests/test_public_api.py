@@ -1,0 +1,96 @@
+"""The public surface: names, import paths and ServeStatic-compatible signatures."""
+
+from __future__ import annotations
+
+import inspect
+
+import servestatic
+from servestatic import ServeStatic, ServeStaticASGI
+from servestatic.asgi import ServeStaticASGI as AsgiClass
+from servestatic.base import ServeStaticBase
+from servestatic.media_types import MediaTypes, default_types
+from servestatic.wsgi import ServeStatic as WsgiClass
+
+SERVESTATIC_PARAMETERS = [
+    ("self", inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.empty),
+    ("application", inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.empty),
+    ("root", inspect.Parameter.POSITIONAL_OR_KEYWORD, None),
+    ("prefix", inspect.Parameter.POSITIONAL_OR_KEYWORD, None),
+    ("autorefresh", inspect.Parameter.KEYWORD_ONLY, False),
+    ("max_age", inspect.Parameter.KEYWORD_ONLY, 60),
+    ("allow_all_origins", inspect.Parameter.KEYWORD_ONLY, True),
+    ("charset", inspect.Parameter.KEYWORD_ONLY, "utf-8"),
+    ("mimetypes", inspect.Parameter.KEYWORD_ONLY, None),
+    ("add_headers_function", inspect.Parameter.KEYWORD_ONLY, None),
+    ("index_file", inspect.Parameter.KEYWORD_ONLY, None),
+    ("immutable_file_test", inspect.Parameter.KEYWORD_ONLY, None),
+    ("allow_unsafe_symlinks", inspect.Parameter.KEYWORD_ONLY, False),
+    ("settings", inspect.Parameter.KEYWORD_ONLY, None),
+]
+
+
+def test_public_names() -> None:
+    assert servestatic.__all__ == sorted(servestatic.__all__)
+    assert servestatic.__all__ == [
+        "ConfigError",
+        "ServeStatic",
+        "ServeStaticASGI",
+        "Settings",
+        "__version__",
+    ]
+    assert ServeStatic is WsgiClass
+    assert ServeStaticASGI is AsgiClass
+    assert issubclass(ServeStatic, ServeStaticBase)
+    assert issubclass(ServeStaticASGI, ServeStaticBase)
+
+
+def test_signatures_match_servestatic_4() -> None:
+    for cls in (ServeStatic, ServeStaticASGI, ServeStaticBase):
+        parameters = inspect.signature(cls.__init__).parameters
+        assert [
+            (name, p.kind, p.default) for name, p in parameters.items()
+        ] == SERVESTATIC_PARAMETERS
+
+
+def test_servestatic_constants_and_methods() -> None:
+    assert ServeStatic.FOREVER == 315360000
+    assert ServeStatic.DEFAULT_IMMUTABLE_FILE_TEST == r"^.+\.[0-9a-f]{12}\..+$"
+    for name in [
+        "add_files",
+        "immutable_file_test",
+        "find_file",
+        "url_is_canonical",
+        "files",
+        "directories",
+    ]:
+        assert hasattr(ServeStatic, name), name
+    assert list(inspect.signature(ServeStatic.add_files).parameters) == ["self", "root", "prefix"]
+    assert list(inspect.signature(ServeStatic.immutable_file_test).parameters) == [
+        "self",
+        "path",
+        "url",
+    ]
+
+
+def test_media_types_interface() -> None:
+    types = MediaTypes(extra_types={".foo": "text/x-foo", "Makefile": "text/x-make"})
+    assert types.get_type("a/b.FOO") == "text/x-foo"
+    assert types.get_type("dir/Makefile") == "text/x-make"
+    assert types.get_type("x.css") == "text/css"
+    assert types.get_type("x.unknown") == "application/octet-stream"
+    assert default_types()[".webmanifest"] == "application/manifest+json"
+
+
+def test_compat_modules_import() -> None:
+    import servestatic.compress
+    import servestatic.manifest_hash
+
+    assert hasattr(servestatic.compress, "Compressor")
+    assert hasattr(servestatic.manifest_hash, "get_hashed_name")
+
+
+def test_unknown_keyword_is_a_type_error() -> None:
+    import pytest
+
+    with pytest.raises(TypeError, match="unexpected keyword arguments: max_ag"):
+        ServeStatic(None, max_ag=5)  # type: ignore[call-arg]
