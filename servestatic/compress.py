@@ -15,6 +15,7 @@ Same keywords and methods as ServeStatic 4.4, with three differences on purpose:
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import re
 import sys
@@ -22,6 +23,7 @@ import warnings
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
+from servestatic.build.cache import CompressCache
 from servestatic.build.codecs import (
     DEFAULT_SKIP_EXTENSIONS,
     CompressOptions,
@@ -258,7 +260,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         sys.stderr.write(f"error: {args.root}: no such directory\n")
         return 2
     options = compressor.options
-    stats = compress_paths(find_compressible(args.root, options), options)
+    cache = CompressCache.open(args.root, options.fingerprint)
+    stats = compress_paths(find_compressible(args.root, options), options, cache=cache)
+    with contextlib.suppress(OSError):  # the record only saves time on the next run
+        cache.save()
     for path, reason in stats.failures:
         sys.stderr.write(f"error: {path}: {reason}\n")
     if not args.quiet:
