@@ -1,0 +1,198 @@
+"""Translate a Django request into a request record, and a plan into a Django response.
+
+Like the WSGI and ASGI adapters, this only translates: every HTTP decision is in the plan.
+Bodies are chosen for the server Django runs under, not for the middleware's mode (a sync
+middleware can run under ASGI in a thread):
+
+* small files come from the engine's memory cache as plain bytes;
+* under WSGI, whole files are a :class:`FileResponse` so Django hands the open file to
+  ``wsgi.file_wrapper`` (sendfile); ranges and multipart bodies are a sync iterator;
+* under ASGI, file bodies are async iterators reading blocks in the shared worker pool, so
+  Django never warns that it must consume a synchronous iterator.
+
+Files are opened before the response exists, so a file that changed since start-up raises
+:class:`~servestatic._files.StaleFile` while the middleware can still answer differently.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+from typing import Any, BinaryIO
+
+from django.http import FileResponse, HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http.response import HttpResponseBase
+
+from servestatic._files import MemoryCache, StaleFile, open_representation, read_span
+from servestatic._offload import run_sync
+from servestatic._records import FileBody, Plan, Request
+
+__all__ = ["BLOCK_SIZE", "arespond", "is_asgi", "request_record", "respond"]
+
+#: Block size of file reads (and of ``wsgi.file_wrapper`` when the server has no sendfile).
+BLOCK_SIZE = 256 * 1024
+
+Parts = list[tuple[int, int, bytes]]
+
+
+def is_asgi(request: HttpRequest) -> bool:
+    """True when Django runs under ASGI (its request carries the ASGI scope)."""
+    return isinstance(getattr(request, "scope", None), dict)
+
+
+def request_record(request: HttpRequest) -> Request:
+    """The request record the engine reads (``path_info``: without the script name)."""
+    meta = request.META
+    get = meta.get
+    scope = getattr(request, "scope", None)
+    raw_path = scope.get("raw_path") if isinstance(scope, dict) else None
+    if raw_path is None:
+        raw_path = get("RAW_URI") or get("REQUEST_URI")
+    return Request(
+        request.method or "GET",
+        request.path_info,
+        get("QUERY_STRING", ""),
+        get("HTTP_ACCEPT_ENCODING"),
+        get("HTTP_IF_NONE_MATCH"),
+        get("HTTP_IF_MODIFIED_SINCE"),
+        get("HTTP_IF_MATCH"),
+        get("HTTP_IF_UNMODIFIED_SINCE"),
+        get("HTTP_RANGE"),
+        get("HTTP_IF_RANGE"),
+        get("HTTP_ORIGIN"),
+        raw_path,
+    )
+
+
+class ServeStaticFileResponse(FileResponse):
+    """A :class:`FileResponse` whose headers all come from the plan.
+
+    Django's ``set_headers`` would guess Content-Type, Content-Length and
+    Content-Disposition from the file; the plan already has the right ones.
+    """
+
+    block_size = BLOCK_SIZE
+
+    def set_headers(self, filelike: Any) -> None:
+        """Keep the plan's headers."""
+
+
+class _Span:
+    """Spans of an open file with part heads between them (sync); closes the file."""
+
+    def __init__(self, handle: BinaryIO, parts: Parts, tail: bytes) -> None:
+        self.handle = handle
+        self.parts = parts
+        self.tail = tail
+
+    def __iter__(self) -> Iterator[bytes]:
+        try:
+            for offset, length, head in self.parts:
+                if head:
+                    yield head
+                yield from read_span(self.handle, offset, length, BLOCK_SIZE)
+            if self.tail:
+                yield self.tail
+        finally:
+            self.handle.close()
+
+    def close(self) -> None:
+        self.handle.close()
+
+
+def _read(handle: BinaryIO, offset: int, length: int) -> bytes:
+    handle.seek(offset)
+    data = handle.read(length)
+    if len(data) != length:  # the file shrank while being sent
+        raise StaleFile(getattr(handle, "name", "?"))
+    return data
+
+
+class _AsyncSpan:
+    """The same spans as an async iterator; each block is read in the worker pool.
+
+    ``close`` is what Django calls when the response is closed, even if never iterated.
+    """
+
+    def __init__(self, handle: BinaryIO, parts: Parts, tail: bytes) -> None:
+        self.handle = handle
+        self.parts = parts
+        self.tail = tail
+
+    def __aiter__(self) -> AsyncIterator[bytes]:
+        return self._blocks()
+
+    async def _blocks(self) -> AsyncIterator[bytes]:
+        try:
+            for offset, length, head in self.parts:
+                if head:
+                    yield head
+                position, end = offset, offset + length
+                while position < end:
+                    size = min(BLOCK_SIZE, end - position)
+                    yield await run_sync(_read, self.handle, position, size)
+                    position += size
+            if self.tail:
+                yield self.tail
+        finally:
+            self.handle.close()
+
+    def close(self) -> None:
+        self.handle.close()
+
+
+def _with_headers(response: HttpResponseBase, plan: Plan) -> HttpResponseBase:
+    headers = response.headers
+    del headers["Content-Type"]  # Django's default; the plan has the real one (or none)
+    for name, value in (*plan.headers.pairs, *plan.extra):
+        # Django keeps one value per name: repeated fields combine (RFC 9110 §5.3).
+        headers[name] = f"{headers[name]}, {value}" if name in headers else value
+    return response
+
+
+def _parts(plan: Plan) -> tuple[Parts, bytes]:
+    body = plan.body
+    if type(body) is FileBody:
+        return [(body.offset, body.length, b"")], b""
+    return list(body.parts), body.tail  # type: ignore[union-attr]
+
+
+def respond(plan: Plan, memory: MemoryCache, *, asgi: bool) -> HttpResponseBase:
+    """The Django response for a plan (blocking: opens or reads the file)."""
+    body = plan.body
+    if body is None or type(body) is bytes:
+        return _with_headers(HttpResponse(body or b"", status=plan.status), plan)
+    representation = body.representation  # type: ignore[union-attr]
+    if type(body) is FileBody and memory.eligible(representation):
+        data = memory.get(representation) or memory.load(representation)
+        if not body.whole:
+            data = data[body.offset : body.offset + body.length]
+        return _with_headers(HttpResponse(data, status=plan.status), plan)
+    handle = open_representation(representation)
+    if asgi:
+        parts, tail = _parts(plan)
+        stream: Any = _AsyncSpan(handle, parts, tail)
+        return _with_headers(StreamingHttpResponse(stream, status=plan.status), plan)
+    if type(body) is FileBody and body.whole:
+        return _with_headers(ServeStaticFileResponse(handle, status=plan.status), plan)
+    parts, tail = _parts(plan)
+    span = _Span(handle, parts, tail)
+    return _with_headers(StreamingHttpResponse(span, status=plan.status), plan)
+
+
+async def arespond(plan: Plan, memory: MemoryCache) -> HttpResponseBase:
+    """The Django response for a plan under ASGI; blocking calls run in the worker pool."""
+    body = plan.body
+    if body is None or type(body) is bytes:
+        return _with_headers(HttpResponse(body or b"", status=plan.status), plan)
+    representation = body.representation  # type: ignore[union-attr]
+    if type(body) is FileBody and memory.eligible(representation):
+        data = memory.get(representation)
+        if data is None:
+            data = await run_sync(memory.load, representation)
+        if not body.whole:
+            data = data[body.offset : body.offset + body.length]
+        return _with_headers(HttpResponse(data, status=plan.status), plan)
+    handle = await run_sync(open_representation, representation)
+    parts, tail = _parts(plan)
+    stream: Any = _AsyncSpan(handle, parts, tail)
+    return _with_headers(StreamingHttpResponse(stream, status=plan.status), plan)

@@ -1,0 +1,391 @@
+"""Django settings as one more source of the servestatic settings model.
+
+Every ``SERVESTATIC_<FIELD>`` Django setting feeds the field of the same name of
+:class:`~servestatic.config.Settings` (ServeStatic's options and servestatic's groups alike)
+as the highest-precedence source; ``SERVESTATIC_*`` environment variables and config files
+still fill whatever the Django settings leave unset. Settings that only mean something in a
+Django project (finders, manifest, storage, compression at ``collectstatic`` time) are
+validated here, by a small model with the same error format.
+
+Nothing here raises while collecting: :func:`collect` returns every problem as a
+:class:`Finding` with a stable system check id, so the checks framework and the middleware
+report the same lines.
+"""
+
+from __future__ import annotations
+
+import re
+import warnings
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Annotated, Any
+from urllib.parse import urlsplit
+
+from django.core.exceptions import ImproperlyConfigured
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from servestatic._paths import normalize_prefix
+from servestatic.config import ConfigError, Problem, Settings
+from servestatic.config._errors import did_you_mean, problems_from_validation
+from servestatic.config._loader import Layer
+
+__all__ = [
+    "CHECK_IDS",
+    "LEGACY_NAMES",
+    "OTHER_ID",
+    "WARNING_IDS",
+    "Collected",
+    "DjangoOnlySettings",
+    "Finding",
+    "collect",
+    "default_static_prefix",
+    "load",
+]
+
+PREFIX = "SERVESTATIC_"
+LEGACY_PREFIX = "WHITENOISE_"
+SOURCE = "Django settings"
+
+#: Field of the settings model (or Django-only setting) → the id of the system check that
+#: reports a bad value. E010-E033 are ServeStatic 4.4's ids for the same settings.
+CHECK_IDS: dict[str, str] = {
+    "root": "servestatic.E010",
+    "autorefresh": "servestatic.E011",
+    "use_manifest": "servestatic.E012",
+    "use_finders": "servestatic.E013",
+    "max_age": "servestatic.E014",
+    "index_file": "servestatic.E015",
+    "mimetypes": "servestatic.E016",
+    "charset": "servestatic.E017",
+    "allow_all_origins": "servestatic.E018",
+    "skip_compress_extensions": "servestatic.E019",
+    "use_zstd": "servestatic.E020",
+    "zstd_dictionary": "servestatic.E021",
+    "zstd_dictionary_is_raw": "servestatic.E022",
+    "zstd_level": "servestatic.E023",
+    "add_headers_function": "servestatic.E024",
+    "immutable_file_test": "servestatic.E025",
+    "static_prefix": "servestatic.E026",
+    "keep_only_hashed_files": "servestatic.E027",
+    "manifest_strict": "servestatic.E028",
+    "allow_unsafe_symlinks": "servestatic.E029",
+    "use_static_root": "servestatic.E030",
+    "minify": "servestatic.E031",
+    "use_gzip": "servestatic.E032",
+    "use_brotli": "servestatic.E033",
+    # servestatic's own settings
+    "rules": "servestatic.E040",
+    "security": "servestatic.E041",
+    "spa": "servestatic.E042",
+    "redirects": "servestatic.E043",
+    "cors": "servestatic.E044",
+    "etag": "servestatic.E045",
+    "ranges": "servestatic.E046",
+    "hidden": "servestatic.E047",
+    "compression": "servestatic.E048",
+    "memory_cache": "servestatic.E049",
+    "errors": "servestatic.E050",
+    "roots": "servestatic.E051",
+    "prefix": "servestatic.E052",
+    "strict": "servestatic.E053",
+}
+#: A problem tied to no setting: an unknown ``SERVESTATIC_*`` environment variable, a
+#: syntax error in ``servestatic.toml``...
+OTHER_ID = "servestatic.E002"
+#: Warnings (W001, the legacy app, is reported by ``servestatic.checks``).
+WARNING_IDS = {
+    "legacy_app": "servestatic.W001",
+    "renamed": "servestatic.W002",
+    "shadowed": "servestatic.W003",
+    "unknown": "servestatic.W004",
+    "whitenoise_middleware": "servestatic.W005",
+}
+
+#: WhiteNoise 6's Django settings (after ``WHITENOISE_``), honoured when the
+#: ``SERVESTATIC_`` setting of the same name is not set.
+LEGACY_NAMES = frozenset(
+    {
+        "root",
+        "autorefresh",
+        "use_finders",
+        "max_age",
+        "index_file",
+        "mimetypes",
+        "charset",
+        "allow_all_origins",
+        "add_headers_function",
+        "immutable_file_test",
+        "static_prefix",
+        "skip_compress_extensions",
+        "keep_only_hashed_files",
+        "manifest_strict",
+    }
+)
+
+#: Settings where ``None`` is a value of its own rather than "use the default"
+#: (``SERVESTATIC_MAX_AGE = None`` sends no Cache-Control on mutable files, as in ServeStatic).
+_NONE_IS_A_VALUE = frozenset({"max_age"})
+
+_MISSING: Any = object()
+
+
+# ----------------------------------------------------------------------------- Django-only model
+
+
+def _static_prefix(value: str | None) -> str | None:
+    if value is None:
+        return None
+    if "\\" in value or "\x00" in value or any(part in {".", ".."} for part in value.split("/")):
+        msg = "a URL prefix cannot contain '\\', NUL or '.'/'..' segments"
+        raise ValueError(msg)
+    return normalize_prefix(value)
+
+
+_NonEmpty = Annotated[str, Field(min_length=1)]
+
+
+class DjangoOnlySettings(BaseModel):
+    """ServeStatic's Django-only settings (``SERVESTATIC_<NAME>``), same defaults.
+
+    ``None`` defaults are decided at start-up from ``DEBUG`` and the staticfiles storage.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    use_finders: bool | None = None
+    """Serve files found by the staticfiles finders (default: ``DEBUG``)."""
+    use_manifest: bool | None = None
+    """Index the staticfiles manifest (default: not ``DEBUG`` and a manifest storage)."""
+    use_static_root: bool | None = None
+    """Serve ``STATIC_ROOT`` (default: always, as WhiteNoise)."""
+    static_prefix: Annotated[str | None, AfterValidator(_static_prefix)] = None
+    """URL prefix of static files (default: the path of ``STATIC_URL``)."""
+    keep_only_hashed_files: bool = False
+    """Delete (storage) and do not serve (middleware) the unhashed copies."""
+    manifest_strict: bool = True
+    """Missing manifest entries raise ``ValueError`` (Django's ``manifest_strict``)."""
+    skip_compress_extensions: tuple[_NonEmpty, ...] | None = None
+    """Extensions ``collectstatic`` never compresses (default: the built-in list)."""
+    use_gzip: bool = True
+    use_brotli: bool = True
+    use_zstd: bool = True
+    zstd_dictionary: Any = None
+    zstd_dictionary_is_raw: bool = False
+    zstd_level: int | None = Field(default=None, ge=1, le=22)
+    minify: bool = False
+
+    @field_validator("zstd_dictionary")
+    @classmethod
+    def _no_dictionary(cls, value: Any) -> Any:
+        # A dictionary-compressed .zst cannot be decoded by browsers as plain
+        # "Content-Encoding: zstd" (RFC 9842 needs "dcz"); ServeStatic served it anyway.
+        if value is not None:
+            msg = (
+                "zstd dictionaries are not supported: browsers cannot decode dictionary-"
+                "compressed zstd sent as 'Content-Encoding: zstd'; remove the setting"
+            )
+            raise ValueError(msg)
+        return value
+
+    @field_validator("minify")
+    @classmethod
+    def _no_minify(cls, value: bool) -> bool:
+        # ServeStatic minified only the bytes fed to the compressors, so the variants
+        # decoded to other content than the file they stand for.
+        if value:
+            msg = (
+                "minify is not supported: minify in your bundler before collectstatic "
+                "(ServeStatic's minify made .gz/.br differ from the file)"
+            )
+            raise ValueError(msg)
+        return value
+
+
+# ----------------------------------------------------------------------------- collection
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """One problem with the configuration, as a system check reports it."""
+
+    id: str
+    message: str
+    hint: str | None = None
+    error: bool = True
+    field: str | None = None  # the setting (model field or Django-only name) it is about
+
+
+@dataclass(frozen=True, slots=True)
+class Collected:
+    """Everything read from the Django settings, or the problems that prevented it."""
+
+    settings: Settings | None
+    django: DjangoOnlySettings | None
+    debug: bool
+    findings: tuple[Finding, ...]
+    renamed: tuple[tuple[str, str], ...]  # (WHITENOISE_X, SERVESTATIC_X) used as fallback
+
+    @property
+    def errors(self) -> list[Finding]:
+        return [finding for finding in self.findings if finding.error]
+
+
+def _model_fields() -> list[str]:
+    return [name for name in Settings.model_fields if not name.endswith("_")]
+
+
+def _django_only_fields() -> list[str]:
+    return list(DjangoOnlySettings.model_fields)
+
+
+def collect(django_settings: Any) -> Collected:
+    """Read every ``SERVESTATIC_*`` (and legacy ``WHITENOISE_*``) setting; never raises."""
+    findings: list[Finding] = []
+    renamed: list[tuple[str, str]] = []
+    model_fields = set(_model_fields())
+    values: dict[str, Any] = {}
+    labels: dict[str, str] = {}
+    django_values: dict[str, Any] = {}
+    django_labels: dict[str, str] = {}
+    for name in [*model_fields, *_django_only_fields()]:
+        new = PREFIX + name.upper()
+        value = getattr(django_settings, new, _MISSING)
+        label = f"settings.{new}"
+        if name in LEGACY_NAMES:
+            old = LEGACY_PREFIX + name.upper()
+            legacy = getattr(django_settings, old, _MISSING)
+            if legacy is not _MISSING and value is _MISSING:
+                value, label = legacy, f"settings.{old}"
+                renamed.append((old, new))
+                findings.append(
+                    Finding(
+                        WARNING_IDS["renamed"],
+                        f"{old} is deprecated; rename it to {new}",
+                        hint=f"servestatic reads {old} only when {new} is not set.",
+                        error=False,
+                    )
+                )
+            elif legacy is not _MISSING:
+                findings.append(
+                    Finding(
+                        WARNING_IDS["shadowed"],
+                        f"{old} is ignored because {new} is set",
+                        hint=f"Remove {old}.",
+                        error=False,
+                    )
+                )
+        if value is _MISSING or (value is None and name not in _NONE_IS_A_VALUE):
+            continue  # None means "the default", as ServeStatic's checks treat it
+        if name in model_fields:
+            values[name], labels[name] = value, label
+        else:
+            django_values[name], django_labels[name] = value, label
+
+    settings: Settings | None = None
+    try:
+        settings = Settings(_code_source=SOURCE, _code_labels=labels, **values)
+    except ConfigError as error:
+        label_fields = {label: name for name, label in labels.items()}
+        findings.extend(_error(problem, label_fields) for problem in error.problems)
+
+    django: DjangoOnlySettings | None = None
+    try:
+        django = DjangoOnlySettings.model_validate(django_values)
+    except ValidationError as error:
+        layer = Layer("code", django_values, SOURCE, key_labels=django_labels)
+        label_fields = {label: name for name, label in django_labels.items()}
+        problems = problems_from_validation(error, DjangoOnlySettings, [layer], django_values)
+        findings.extend(_error(problem, label_fields) for problem in problems)
+
+    findings.extend(_unknown(django_settings, [*model_fields, *_django_only_fields()]))
+    debug = bool(getattr(django_settings, "DEBUG", False))
+    if settings is not None:
+        settings = _django_defaults(settings, debug)
+    return Collected(settings, django, debug, tuple(findings), tuple(renamed))
+
+
+def _django_defaults(settings: Settings, debug: bool) -> Settings:
+    """ServeStatic's Django defaults where no source set a value: both follow ``DEBUG``."""
+    updates: dict[str, Any] = {}
+    if settings.source_of("autorefresh") == "default":
+        updates["autorefresh"] = debug
+    if settings.source_of("max_age") == "default":
+        updates["max_age"] = 0 if debug else 60
+    return settings.model_copy(update=updates) if updates else settings
+
+
+def _field_of(problem: Problem, label_fields: dict[str, str]) -> str | None:
+    """Which setting a problem is about, whatever its source (Django, environment, file)."""
+    source = problem.source
+    for label, name in label_fields.items():
+        if source == label or source.startswith(label + " "):
+            return name
+    section = re.search(r"\[\[(\w+)\]\]", source)
+    if section:
+        return section.group(1)
+    if source.upper().startswith(PREFIX):  # an environment variable
+        return source[len(PREFIX) :].split("__", 1)[0].lower()
+    head = re.split(r"[.\[]", problem.key, maxsplit=1)[0]
+    return head or None
+
+
+def _error(problem: Problem, label_fields: dict[str, str]) -> Finding:
+    name = _field_of(problem, label_fields)
+    check_id = CHECK_IDS.get(name, OTHER_ID) if name else OTHER_ID
+    return Finding(check_id, str(problem), field=name)
+
+
+def _unknown(django_settings: Any, known: Iterable[str]) -> list[Finding]:
+    """``SERVESTATIC_*`` Django settings that nothing reads (typos, removed settings)."""
+    names = {PREFIX + name.upper() for name in known}
+    findings = []
+    for setting in sorted(dir(django_settings)):
+        if not setting.startswith(PREFIX) or setting in names:
+            continue
+        # did_you_mean compares lower-case words.
+        suggestion = did_you_mean(setting, sorted(name.lower() for name in names))
+        suggestion = suggestion.upper() if suggestion else None
+        findings.append(
+            Finding(
+                WARNING_IDS["unknown"],
+                f"settings.{setting} is not a servestatic setting",
+                hint=f"Did you mean {suggestion}?" if suggestion else None,
+                error=False,
+            )
+        )
+    return findings
+
+
+def load(django_settings: Any) -> tuple[Settings, DjangoOnlySettings, bool]:
+    """The settings, or ``ImproperlyConfigured`` listing every error with its check id.
+
+    Legacy ``WHITENOISE_*`` settings in use give a ``DeprecationWarning`` naming the new one.
+    """
+    collected = collect(django_settings)
+    errors = collected.errors
+    if errors or collected.settings is None or collected.django is None:
+        count = len(errors)
+        lines = [f"  [{finding.id}] {finding.message}" for finding in errors]
+        header = f"invalid servestatic configuration ({count} problem{'s' if count != 1 else ''})"
+        raise ImproperlyConfigured("\n".join([header, *lines]))
+    for old, new in collected.renamed:
+        warnings.warn(f"{old} is deprecated; rename it to {new}", DeprecationWarning, stacklevel=3)
+    return collected.settings, collected.django, collected.debug
+
+
+def default_static_prefix(django_settings: Any) -> str | None:
+    """The URL path static files are served at: ``STATIC_URL``'s path.
+
+    An absolute ``STATIC_URL`` (a CDN) still gives its path: the CDN pulls files from this
+    application at that path. ``FORCE_SCRIPT_NAME`` is removed because the middleware sees
+    ``path_info``, which does not include it. None when ``STATIC_URL`` is not set.
+    """
+    static_url = getattr(django_settings, "STATIC_URL", None)
+    if not static_url:
+        return None
+    path = urlsplit(str(static_url)).path
+    script = (getattr(django_settings, "FORCE_SCRIPT_NAME", None) or "").rstrip("/")
+    # A segment boundary: FORCE_SCRIPT_NAME "/app" is not a prefix of "/apple/static/".
+    if script and (path == script or path.startswith(script + "/")):
+        path = path[len(script) :]
+    return normalize_prefix(path)

@@ -1,0 +1,202 @@
+"""Staticfiles storages that compress at ``collectstatic`` time (``STORAGES["staticfiles"]``).
+
+* :class:`CompressedStaticFilesStorage`: Django's ``StaticFilesStorage`` plus ``.zst``,
+  ``.br`` and ``.gz`` variants written next to each compressible file.
+* :class:`CompressedManifestStaticFilesStorage`: Django's ``ManifestStaticFilesStorage``
+  (hashed names, ``staticfiles.json``) plus compression, optional deletion of the unhashed
+  copies (``SERVESTATIC_KEEP_ONLY_HASHED_FILES``), ``SERVESTATIC_MANIFEST_STRICT``, and a
+  ``files`` listing in the manifest that lets the middleware start without a ``stat()`` per
+  file (see ``servestatic._django.manifest``).
+
+Compression is ``servestatic.compress.Compressor`` (the build pipeline's codecs); the
+``SERVESTATIC_*`` compression settings become its keywords (:func:`get_compressor_kwargs`).
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import re
+import textwrap
+from collections.abc import Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from typing import TYPE_CHECKING, Any
+
+from django.conf import settings as django_settings
+from django.contrib.staticfiles.storage import ManifestStaticFilesStorage, StaticFilesStorage
+from django.core.exceptions import ImproperlyConfigured
+from django.core.files.base import ContentFile
+
+from servestatic._django import manifest
+from servestatic._django.settings import DjangoOnlySettings, collect
+
+if TYPE_CHECKING:
+    from servestatic.compress import Compressor
+
+__all__ = [
+    "CompressedManifestStaticFilesStorage",
+    "CompressedStaticFilesStorage",
+    "MissingFileError",
+    "get_compressor_kwargs",
+]
+
+PostProcessed = tuple[str, str | None, bool | Exception]
+
+
+def _django_only() -> DjangoOnlySettings:
+    """The Django-only settings, or ImproperlyConfigured naming each bad one."""
+    collected = collect(django_settings)
+    problems = [
+        finding for finding in collected.errors if finding.field in DjangoOnlySettings.model_fields
+    ]
+    if collected.django is None or problems:
+        lines = "\n".join(f"  [{finding.id}] {finding.message}" for finding in problems)
+        raise ImproperlyConfigured(f"invalid servestatic compression settings:\n{lines}")
+    return collected.django
+
+
+def get_compressor_kwargs(*, quiet: bool) -> dict[str, Any]:
+    """``Compressor`` keywords from the ``SERVESTATIC_*`` settings (ServeStatic's helper)."""
+    options = _django_only()
+    return {
+        "extensions": options.skip_compress_extensions,
+        "use_gzip": options.use_gzip,
+        "use_brotli": options.use_brotli,
+        "use_zstd": options.use_zstd,
+        "minify": options.minify,
+        "zstd_dict": options.zstd_dictionary,
+        "zstd_dict_is_raw": options.zstd_dictionary_is_raw,
+        "zstd_level": options.zstd_level,
+        "quiet": quiet,
+    }
+
+
+def _compress_all(
+    storage: StaticFilesStorage, compressor: Compressor, names: Iterable[str]
+) -> Iterator[tuple[str, str]]:
+    """``(name, compressed name)`` for every variant written, compressing in threads."""
+
+    def compress(name: str) -> list[tuple[str, str]]:
+        full_path = storage.path(name)
+        base = full_path[: len(full_path) - len(name)]
+        return [(name, written[len(base) :]) for written in compressor.compress(full_path)]
+
+    wanted = sorted(name for name in names if compressor.should_compress(name))
+    with ThreadPoolExecutor() as executor:
+        for results in executor.map(compress, wanted):
+            yield from results
+
+
+class CompressedStaticFilesStorage(StaticFilesStorage):
+    """``StaticFilesStorage`` that writes compressed variants of the collected files."""
+
+    compressor: Compressor | None = None
+
+    def post_process(
+        self, paths: dict[str, Any], dry_run: bool = False, **options: Any
+    ) -> Iterator[PostProcessed]:
+        """Compress every collected file (skipping already-compressed formats)."""
+        if dry_run:
+            return
+        self.compressor = compressor = self.create_compressor(**get_compressor_kwargs(quiet=True))
+        for name, compressed_name in _compress_all(self, compressor, paths):
+            yield name, compressed_name, True
+
+    def create_compressor(self, **kwargs: Any) -> Compressor:
+        """The compressor (a hook for subclasses)."""
+        from servestatic.compress import Compressor  # noqa: PLC0415 - the build pipeline
+
+        return Compressor(**kwargs)
+
+
+class MissingFileError(ValueError):
+    """A collected file refers to a file that does not exist (with a helpful message)."""
+
+
+class CompressedManifestStaticFilesStorage(ManifestStaticFilesStorage):
+    """``ManifestStaticFilesStorage`` that also compresses, and records file sizes and times."""
+
+    compressor: Compressor | None = None
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        options = _django_only()
+        self.manifest_strict = options.manifest_strict
+        self.keep_only_hashed_files = options.keep_only_hashed_files
+        super().__init__(*args, **kwargs)
+
+    def post_process(  # type: ignore[override]
+        self, paths: dict[str, Any], dry_run: bool = False, **options: Any
+    ) -> Iterator[PostProcessed]:
+        """Django's hashing, then deletion of unhashed copies, compression and the listing."""
+        hashed_names: dict[str, str] = {}
+        for name, hashed_name, processed in super().post_process(paths, dry_run=dry_run, **options):
+            if isinstance(processed, Exception):
+                yield name, hashed_name, self.make_helpful_exception(processed, name)
+                continue
+            if hashed_name:
+                hashed_names[self.clean_name(name)] = hashed_name
+            yield name, hashed_name, processed
+        if dry_run:
+            return
+        originals, hashed = set(hashed_names), set(hashed_names.values())
+        if self.keep_only_hashed_files:
+            self.delete_files(originals - hashed)
+            to_compress = hashed
+        else:
+            to_compress = originals | hashed
+        self.compressor = compressor = self.create_compressor(**get_compressor_kwargs(quiet=True))
+        for name, compressed_name in _compress_all(self, compressor, to_compress):
+            yield name, compressed_name, True
+        self.add_files_to_manifest()
+
+    def create_compressor(self, **kwargs: Any) -> Compressor:
+        """The compressor (a hook for subclasses)."""
+        from servestatic.compress import Compressor  # noqa: PLC0415 - the build pipeline
+
+        return Compressor(**kwargs)
+
+    def delete_files(self, names: Iterable[str]) -> None:
+        """Delete collected files by name (missing ones are fine)."""
+        for name in names:
+            try:
+                os.unlink(self.path(name))
+            except OSError as error:
+                if error.errno != errno.ENOENT:
+                    raise
+
+    def add_files_to_manifest(self) -> None:
+        """Rewrite the manifest with the ``files`` listing of the storage location."""
+        files = manifest.snapshot(str(self.location), exclude={self.manifest_name})
+        content = manifest.add_files(self.read_manifest(), files)
+        storage = self.manifest_storage or self
+        if storage.exists(self.manifest_name):
+            storage.delete(self.manifest_name)
+        storage.save(self.manifest_name, ContentFile(content))
+
+    def load_manifest_files(self) -> dict[str, tuple[int, int]]:
+        """``{name: (size, mtime_ns)}`` from the manifest (empty if it has no listing)."""
+        return manifest.read_files(self.read_manifest())
+
+    _error_pattern = re.compile(r"^The file '(.+)' could not be found")
+
+    def make_helpful_exception(self, exception: Exception, name: str) -> Exception:
+        """Explain Django's "could not be found" errors: which file refers to what."""
+        if not isinstance(exception, ValueError) or not exception.args:
+            return exception
+        message = str(exception.args[0])
+        match = self._error_pattern.search(message)
+        if not match:
+            return exception
+        kind = os.path.splitext(name)[1].lstrip(".").upper() or "collected"
+        text = textwrap.dedent(
+            f"""\
+            {message}
+
+            The {kind} file '{name}' refers to a file that does not exist:
+              {match.group(1)}
+
+            Check the URLs in '{name}', especially relative paths ('../'), or set
+            SERVESTATIC_MANIFEST_STRICT = False to collect anyway.
+            """
+        )
+        return MissingFileError(text)

@@ -1,0 +1,1 @@
+window.SOURCE = 'STATICFILES_DIRS';
