@@ -27,6 +27,8 @@ from servestatic.rules import BaseHeaders, RuleSet
 __all__ = ["EntryBuilder", "content_etag", "mtime_etag"]
 
 _HOOK_FORBIDDEN = SERVER_MANAGED - {"etag", "last-modified"}
+_TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
+_CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
 # Files with an mtime of 0 or 1 (reproducible builds, Nix) carry no real date: their
 # Last-Modified would be wrong and an mtime ETag would not change with the content
 # (whitenoise #222), so they get a content hash instead.
@@ -238,10 +240,15 @@ def _call_hook(
     etag = None
     for name, value in wrapper.items():
         lowered = name.lower()
-        if lowered in _HOOK_FORBIDDEN or re.search(r"[\r\n\x00]", value):
+        if (
+            lowered in _HOOK_FORBIDDEN
+            or not _TOKEN.fullmatch(name)
+            or _CONTROL.search(value)
+            or not _latin1(value)
+        ):
             msg = (
-                f"add_headers_function set {name!r} for {url}: framing headers and "
-                "values with CR/LF/NUL are not allowed"
+                f"add_headers_function set {name!r}: {value!r} for {url}: framing headers, "
+                "names that are not tokens and values with control characters are refused"
             )
             raise ValueError(msg)
         if lowered == "etag":
@@ -249,6 +256,14 @@ def _call_hook(
         elif lowered != "last-modified":
             result.append((name, value))
     return result, etag
+
+
+def _latin1(value: str) -> bool:
+    try:
+        value.encode("latin-1")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _merge_vary(headers: list[tuple[str, str]], additions: list[str]) -> list[tuple[str, str]]:

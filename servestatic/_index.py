@@ -106,7 +106,10 @@ def scan_root(
         for name in sorted(entries):
             entry = entries[name]
             if not _encodable(name):
-                warn(f"Skipping {os.path.join(directory, name)!r}: name is not valid UTF-8")
+                warn(
+                    f"Skipping {os.path.join(directory, name)!r}: the name is not valid UTF-8 "
+                    "or contains control characters"
+                )
                 continue
             url = url_prefix + name
             try:
@@ -139,11 +142,12 @@ def scan_root(
 
 
 def _encodable(name: str) -> bool:
+    """A name that can appear in a URL and a header: valid UTF-8, no control characters."""
     try:
         name.encode("utf-8")
     except UnicodeEncodeError:
         return False
-    return True
+    return not any(ord(char) < 0x20 or ord(char) == 0x7F for char in name)
 
 
 def _link_allowed(

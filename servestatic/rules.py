@@ -259,8 +259,11 @@ def _disposition(value: str, filename: str) -> str:
     """``attachment``/``inline`` get the file name (RFC 6266, RFC 8187 for non-ASCII)."""
     if value not in {"attachment", "inline"}:
         return value
-    if filename.isascii() and '"' not in filename and "\\" not in filename:
+    # A file name is data from disk: only printable ASCII other than '"' and '\' goes into
+    # the quoted form; anything else is replaced there and carried RFC 8187-encoded.
+    plain = "".join(
+        char if " " <= char < "\x7f" and char not in '"\\' else "_" for char in filename
+    )
+    if plain == filename:
         return f'{value}; filename="{filename}"'
-    fallback = filename.encode("ascii", "replace").decode("ascii").replace('"', "_")
-    fallback = fallback.replace("\\", "_").replace("?", "_")
-    return f"{value}; filename=\"{fallback}\"; filename*=UTF-8''{quote(filename, safe='')}"
+    return f"{value}; filename=\"{plain}\"; filename*=UTF-8''{quote(filename, safe='')}"

@@ -227,6 +227,24 @@ def _header_value(value: str) -> str:
 HeaderName = Annotated[str, AfterValidator(_header_name)]
 HeaderValue = Annotated[str, AfterValidator(_header_value)]
 
+_MEDIA_TYPE = re.compile(r"[\w.+\-]+/[\w.+\-]+(\s*;\s*[\w.+\-]+=[\w.+\-\"]+)*")
+
+
+def _media_type(value: str) -> str:
+    if not _MEDIA_TYPE.fullmatch(value):
+        raise _problem("media_type", "expected a media type such as 'text/plain'")
+    return value
+
+
+def _charset(value: str) -> str:
+    if value and not re.fullmatch(r"[A-Za-z0-9!#$%&'+\-^_`{}~]+", value):
+        raise _problem("charset", "expected a charset name such as 'utf-8' (or '' for none)")
+    return value
+
+
+MediaType = Annotated[str, AfterValidator(_media_type)]
+Charset = Annotated[str, AfterValidator(_charset)]
+
 
 # ----------------------------------------------------------------------------- groups
 
@@ -368,7 +386,7 @@ class ErrorPages(_Group):
 
     not_found: UrlPath = None
     """A file URL (such as `/404.html`) sent with status 404 for misses."""
-    not_found_cache_control: str = "no-cache"
+    not_found_cache_control: HeaderValue = "no-cache"
     """`Cache-Control` of 404 responses, so a CDN does not keep a miss during a deploy."""
 
 
@@ -426,6 +444,14 @@ class Redirect(_Group):
             )
         if not (value.startswith("/") or re.match(r"https?://[^/\\]+", value)):
             raise _problem("redirect_to", "must be a path starting with '/' or an http(s) URL")
+        if "://" in value:
+            authority = value.split("://", 1)[1].split("/", 1)[0]
+            if re.search(r":[A-Za-z_]", authority):
+                raise _problem(
+                    "redirect_to",
+                    "placeholders are only allowed in the path of an absolute target "
+                    "(a request must not choose the host)",
+                )
         return value
 
     @model_validator(mode="after")
@@ -526,10 +552,13 @@ class Rule(_Group):
 
     @field_validator("content_type")
     @classmethod
-    def _media_type(cls, value: str | None) -> str | None:
-        if value is not None and not re.fullmatch(r"[\w.+\-]+/[\w.+\-]+(\s*;.*)?", value):
-            raise _problem("content_type", "expected a media type such as 'text/plain'")
-        return value
+    def _content_type(cls, value: str | None) -> str | None:
+        return value if value is None else _media_type(value)
+
+    @field_validator("charset")
+    @classmethod
+    def _rule_charset(cls, value: str | None) -> str | None:
+        return value if value is None else _charset(value)
 
     @model_validator(mode="after")
     def _consistent(self) -> Rule:
@@ -603,9 +632,9 @@ class Settings(BaseSettings):
     """`Cache-Control: max-age` for files that are not immutable; `false` sends none."""
     allow_all_origins: bool = True
     """Send `Access-Control-Allow-Origin: *`."""
-    charset: str = "utf-8"
+    charset: Charset = "utf-8"
     """Charset added to `text/*` media types."""
-    mimetypes: dict[str, str] | None = None
+    mimetypes: dict[str, MediaType] | None = None
     """Extra media types by extension (`.ext`) or whole file name, over the built-in table."""
     index_file: IndexFile = None
     """Serve `index.html` (true) or the named file for directory URLs ending in `/`."""
