@@ -184,9 +184,17 @@ def matches_any(relative: str, patterns: Sequence[str]) -> bool:
     )
 
 
+def _raise(error: OSError) -> None:
+    raise error
+
+
 def walk_files(root: str) -> Iterator[str]:
-    """Root-relative ``/``-separated paths of the regular files below ``root``, sorted."""
-    for directory, directories, files in os.walk(root):
+    """Root-relative ``/``-separated paths of the regular files below ``root``, sorted.
+
+    An unreadable directory raises ``OSError`` (``os.walk`` would skip it silently, and a
+    build that quietly leaves out a folder is worse than one that stops).
+    """
+    for directory, directories, files in os.walk(root, onerror=_raise):
         directories.sort()
         relative_dir = os.path.relpath(directory, root)
         for name in sorted(files):

@@ -82,6 +82,7 @@ class BuildResult:
     copied: int = 0
     names: dict[str, str] = field(default_factory=dict)  # processed name → name served
     excluded: list[str] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)  # names that are not valid UTF-8
     missing: list[Missing] = field(default_factory=list)
     stats: CompressStats | None = None
     manifest: str | None = None
@@ -124,15 +125,19 @@ def build(
             raise UsageError(str(error)) from None
     result = BuildResult()
     if options.clear and os.path.isdir(dest):
-        _empty(dest)
-    os.makedirs(dest, exist_ok=True)
-    relatives = [name for name in walk_files(src) if not is_internal(name)]
+        _attempt(lambda: _empty(dest))
+    _attempt(lambda: os.makedirs(dest, exist_ok=True))
+    relatives = _attempt(lambda: [name for name in walk_files(src) if not is_internal(name)])
     result.copied = _copy(src, dest, relatives)
     present = frozenset(relatives)
     names: list[str] = []
     for name in relatives:
         if name == MANIFEST_NAME or is_variant_of(name, present):
             continue  # the manifest is rewritten; precompressed siblings follow their file
+        if not _is_utf8(name):
+            # Not a URL the server can serve (it skips such names too), and not JSON text.
+            result.skipped.append(name)
+            continue
         if matches_any(name, options.exclude):
             result.excluded.append(name)
         else:
@@ -200,6 +205,14 @@ def _attempt(action: Callable[[], _T]) -> _T:
     except OSError as error:
         where = f"{error.filename}: " if error.filename else ""
         raise BuildError([f"{where}{error.strerror or error}"]) from None
+
+
+def _is_utf8(name: str) -> bool:
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _empty(directory: str) -> None:

@@ -151,6 +151,8 @@ def _run_build(args: argparse.Namespace, reporter: Reporter) -> int:
     result = build(args.src, args.dest, options, on_progress=reporter.progress)
     for missing in result.missing:
         reporter.warn(f"{missing} (kept as written)")
+    for name in result.skipped:
+        reporter.warn(f"{name!r} left as copied: the name is not valid UTF-8")
     hashed = sum(1 for name, served in result.names.items() if name != served)
     reporter.info(
         f"{len(result.names)} files from {args.src} ({result.copied} copied, {hashed} hashed, "
@@ -215,4 +217,8 @@ def main(
     except BuildError as error:
         for problem in error.problems:
             reporter.error(problem)
+        return FAILED
+    except OSError as error:  # anything the steps above did not already name
+        where = f"{error.filename}: " if error.filename else ""
+        reporter.error(f"{where}{error.strerror or error}")
         return FAILED

@@ -294,3 +294,50 @@ def test_compress_failure_exit_status(tmp_path: Path, capsys: pytest.CaptureFixt
     err = capsys.readouterr().err
     assert err.startswith(f"error: {tmp_path / 'b.css'}: ")
     assert set(variants_of(tmp_path / "a.css")) == set(DECODERS)
+
+
+def test_dest_that_cannot_be_created(site: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    dest = site / "index.html" / "out"  # below a regular file
+    other_src = site.parent / "src2"
+    shutil.copytree(site, other_src)
+    assert main([str(other_src), str(dest), "--compress"]) == 1
+    err = capsys.readouterr().err
+    assert err == f"error: {dest}: Not a directory\n"
+
+
+@pytest.mark.parametrize("command", ["build", "compress"])
+def test_unreadable_directory_stops_the_build(
+    site: Path,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    command: str,
+) -> None:
+    real_scandir = os.scandir
+    locked = str(site / "js")
+
+    def scandir(path: str) -> object:
+        if os.fspath(path) == locked:
+            raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), locked)
+        return real_scandir(path)
+
+    monkeypatch.setattr(os, "scandir", scandir)
+    argv = [str(site), str(tmp_path / "out"), "--all"] if command == "build" else [str(site)]
+    assert main([command, *argv]) == 1
+    assert capsys.readouterr().err == f"error: {locked}: Permission denied\n"
+
+
+def test_names_that_are_not_utf8_are_copied_and_reported(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    src = tmp_path / "src"
+    write(src / "a.css", text_blob())
+    raw = os.path.join(os.fsencode(src), b"bad-\xff.css")
+    with open(raw, "wb") as handle:
+        handle.write(text_blob().encode())
+    dest = tmp_path / "out"
+    assert main([str(src), str(dest), "--all"]) == 0
+    captured = capsys.readouterr()
+    assert "warning: 'bad-\\udcff.css' left as copied: the name is not valid UTF-8" in captured.err
+    assert os.path.exists(os.path.join(os.fsencode(dest), b"bad-\xff.css"))
+    assert list(paths_of(dest)) == ["a.css"]
