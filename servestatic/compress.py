@@ -31,7 +31,6 @@ from servestatic.build.codecs import (
     extension_regex,
     gzip_bytes,
     is_effective,
-    write_atomic,
     zstd_bytes,
 )
 from servestatic.build.compress import (
@@ -40,6 +39,7 @@ from servestatic.build.compress import (
     find_compressible,
     remove_if_present,
 )
+from servestatic.build.files import write_atomic
 from servestatic.build.progress import summary_lines
 
 __all__ = ["MINIFY_REFUSED", "ZSTD_DICT_REFUSED", "Compressor", "main"]

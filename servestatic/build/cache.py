@@ -13,7 +13,8 @@ import os
 from dataclasses import dataclass
 from typing import Any
 
-from servestatic.build.codecs import SUFFIXES, write_if_changed
+from servestatic.build.codecs import SUFFIXES
+from servestatic.build.files import write_if_changed
 
 __all__ = ["CACHE_NAME", "CachedEntry", "CompressCache"]
 

@@ -1,16 +1,13 @@
 """The three content codings the build writes, and the rules for keeping a variant.
 
-Pure functions over bytes plus one atomic writer. Every codec here releases the GIL while it
+Pure functions over bytes. Every codec here releases the GIL while it
 works (measured: see docs/build-pipeline.md), which is why the runner uses threads.
 """
 
 from __future__ import annotations
 
-import contextlib
 import gzip
-import os
 import re
-import tempfile
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
@@ -25,8 +22,6 @@ __all__ = [
     "encode",
     "extension_regex",
     "is_effective",
-    "write_atomic",
-    "write_if_changed",
 ]
 
 #: ServeStatic 4.4's skip list (reference §1.3), then formats it missed: more archives,
@@ -149,42 +144,3 @@ def is_effective(original_size: int, compressed_size: int, min_saving: float) ->
     if original_size <= 0:
         return False
     return compressed_size <= original_size * (1 - min_saving)
-
-
-def write_atomic(path: str, data: bytes, *, mtime_ns: int | None = None, mode: int = 0o644) -> None:
-    """Write ``data`` to ``path`` through a temporary file and a rename.
-
-    A reader (the server, a CDN pull) never sees half a file, and a failed write (a full
-    disk) leaves no partial file behind. ``mtime_ns`` copies the original's mtime, as
-    ServeStatic does, so the variant's Last-Modified matches the file's; ``mode`` is the
-    permission bits (callers pass the original's).
-    """
-    directory, name = os.path.split(path)
-    descriptor, temporary = tempfile.mkstemp(prefix=f".{name}.", suffix=".tmp", dir=directory)
-    try:
-        with os.fdopen(descriptor, "wb") as handle:
-            handle.write(data)
-        os.chmod(temporary, mode & 0o7777)
-        if mtime_ns is not None:
-            os.utime(temporary, ns=(mtime_ns, mtime_ns))
-        os.replace(temporary, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(temporary)
-        raise
-
-
-def write_if_changed(path: str, data: bytes) -> bool:
-    """:func:`write_atomic` unless ``path`` already holds ``data``; True if written.
-
-    Re-running a build on an unchanged tree then leaves every file, mtime included, as it
-    was (a deploy that syncs by mtime copies nothing).
-    """
-    try:
-        with open(path, "rb") as handle:
-            if handle.read() == data:
-                return False
-    except OSError:
-        pass
-    write_atomic(path, data)
-    return True

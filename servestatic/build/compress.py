@@ -25,8 +25,8 @@ from servestatic.build.codecs import (
     CompressOptions,
     encode,
     is_effective,
-    write_atomic,
 )
+from servestatic.build.files import write_atomic
 
 __all__ = [
     "CompressStats",

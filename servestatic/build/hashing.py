@@ -20,7 +20,7 @@ import tempfile
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
-from servestatic.build.codecs import write_atomic
+from servestatic.build.files import write_atomic
 from servestatic.build.references import (
     Reference,
     find_references,

@@ -20,7 +20,7 @@ import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from servestatic.build.codecs import write_if_changed
+from servestatic.build.files import write_if_changed
 
 __all__ = [
     "MANIFEST_NAME",

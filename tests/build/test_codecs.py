@@ -20,8 +20,8 @@ from servestatic.build.codecs import (
     CompressOptions,
     encode,
     is_effective,
-    write_atomic,
 )
+from servestatic.build.files import write_atomic
 from tests.build.helpers import DECODERS
 
 
