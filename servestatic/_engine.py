@@ -15,6 +15,7 @@ from collections.abc import Callable
 from typing import Any
 
 from servestatic._entries import EntryBuilder
+from servestatic.build.manifest import load_digests
 from servestatic._files import MemoryCache
 from servestatic._glob import compile_glob
 from servestatic._index import VARIANT_SUFFIXES, HiddenPolicy, ScannedFile, scan_root, stat_file
@@ -153,6 +154,9 @@ class Engine:
                 raise ConfigError(f"No directory at: {path}")
             warnings.warn(f"No directory at: {path}", UserWarning, stacklevel=3)
         self.roots.append((path, url_prefix))
+        if self.settings.etag == "content":
+            # Digests recorded by `servestatic ... --manifest` spare reading every file.
+            self.builder.digests.update(load_digests(path))
         if not self.autorefresh:
             for scanned in scan_root(
                 path,

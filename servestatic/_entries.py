@@ -73,7 +73,7 @@ class EntryBuilder:
     etag_mode: str  # "mtime", "content" or "off"
     ranges: bool
     add_headers_function: Callable[..., Any] | None = None
-    digests: Mapping[str, str] = field(default_factory=dict)  # path -> sha256 hex (manifest)
+    digests: dict[str, str] = field(default_factory=dict)  # path -> sha256 hex (manifest)
     _pairs: dict[tuple[str, str], tuple[str, str]] = field(default_factory=dict)
 
     # ------------------------------------------------------------------ entries

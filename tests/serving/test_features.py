@@ -303,3 +303,18 @@ def test_application_none_standalone_miss(serve: Serve, site: Path) -> None:
 
 def test_js_fixture(serve: Serve, site: Path) -> None:
     assert serve(site).get("/app.js").body == JS
+
+
+def test_content_etags_come_from_the_manifest_when_present(adapter: str, tmp_path: Path) -> None:
+    import json
+
+    write(tmp_path / "app.js", "x" * 100)
+    recorded = "ab" * 32  # not the real digest: proves the file was not hashed again
+    manifest = {"paths": {}, "version": "1.0", "files": {"app.js": {"size": 100, "hash": recorded}}}
+    write(tmp_path / "staticfiles.json", json.dumps(manifest))
+    server = make_server(adapter, None, settings=Settings(root=tmp_path, etag="content"))
+    assert server.get("/app.js").header("etag") == f'"{recorded[:32]}"'
+    # A manifest entry whose size no longer matches is ignored.
+    write(tmp_path / "app.js", "y" * 101)
+    fresh = make_server(adapter, None, settings=Settings(root=tmp_path, etag="content"))
+    assert fresh.get("/app.js").header("etag") != f'"{recorded[:32]}"'
