@@ -97,10 +97,10 @@ class ServeStaticMiddleware(ServeStaticBase):
         if self._async:
             markcoroutinefunction(self)
         self.debug = debug
+        self.static_prefix: str | None = django.static_prefix or default_static_prefix(settings)
         self.use_finders = debug if django.use_finders is None else django.use_finders
         self.use_manifest = self._use_manifest(django.use_manifest, debug)
         self.use_static_root = True if django.use_static_root is None else django.use_static_root
-        self.static_prefix: str | None = django.static_prefix or default_static_prefix(settings)
         static_root = getattr(settings, "STATIC_ROOT", None)
         self.static_root = os.path.abspath(static_root) if static_root else None
         self.keep_only_hashed_files = django.keep_only_hashed_files
@@ -127,11 +127,12 @@ class ServeStaticMiddleware(ServeStaticBase):
                 stacklevel=2,
             )
 
-    @staticmethod
-    def _use_manifest(setting: bool | None, debug: bool) -> bool:
+    def _use_manifest(self, setting: bool | None, debug: bool) -> bool:
+        if setting is False or (setting is None and (debug or self.static_prefix is None)):
+            return False  # the storage is not even instantiated
         is_manifest = isinstance(staticfiles_storage, ManifestFilesMixin)
         if setting is None:
-            return not debug and is_manifest
+            return is_manifest
         if setting and not is_manifest:
             msg = (
                 f"[{CHECK_IDS['use_manifest']}] SERVESTATIC_USE_MANIFEST is True but the "
