@@ -19,7 +19,7 @@ import warnings
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import unquote_to_bytes, urljoin, urlsplit
 
 from tests.client import Response, Server, call_asgi, make_server
@@ -232,7 +232,11 @@ def assert_clean(response: Response, markers: Iterable[bytes], *, label: str = "
         assert not any(char in name + value for char in "\r\n\x00"), (label, name, value)
 
 
-def assert_safe_location(response: Response, request_path: str) -> None:
+class HasHeaders(Protocol):
+    def header(self, name: str) -> str | None: ...
+
+
+def assert_safe_location(response: HasHeaders, request_path: str) -> None:
     """Any ``Location`` is same-origin once resolved, and never protocol-relative.
 
     Browsers treat ``\\`` like ``/`` in URLs (Caddy #7330), so ``/\\evil`` and ``\\\\evil``
