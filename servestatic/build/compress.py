@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import fnmatch
 import os
+import re
 import stat as stat_module
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -41,6 +42,8 @@ __all__ = [
 
 #: Names the build itself writes into a tree; never compressed or hashed.
 INTERNAL_NAMES = frozenset({".servestatic-cache.json"})
+#: ``write_atomic``'s temporaries: ``tempfile.mkstemp(prefix=".NAME.", suffix=".tmp")``.
+_TEMPORARY = re.compile(r"^\..+\.[a-z0-9_]{8}\.tmp$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -219,7 +222,7 @@ def is_variant_of(relative: str, present: set[str] | frozenset[str]) -> bool:
 def is_internal(relative: str) -> bool:
     """The build's own files: its cache and half-written temporaries."""
     name = relative.rsplit("/", 1)[-1]
-    return name in INTERNAL_NAMES or (name.startswith(".") and name.endswith(".tmp"))
+    return name in INTERNAL_NAMES or _TEMPORARY.match(name) is not None
 
 
 def find_compressible(

@@ -71,7 +71,15 @@ def test_vanished_files_are_dropped(tmp_path: Path) -> None:
 
 
 def test_find_compressible_skips_variants_internal_files_and_exclusions(tmp_path: Path) -> None:
-    for name in ("a.css", "a.css.gz", "b.png", "x.css.br", ".a.css.123.tmp", "skip/c.js", "d.js"):
+    for name in (
+        "a.css",
+        "a.css.gz",
+        "b.png",
+        "x.css.br",
+        ".a.css.ab12_d34.tmp",
+        "skip/c.js",
+        "d.js",
+    ):
         write(tmp_path / name, "x")
     write(tmp_path / CACHE_NAME, "{}")
     os.symlink(tmp_path / "nowhere", tmp_path / "broken.css")

@@ -341,3 +341,17 @@ def test_names_that_are_not_utf8_are_copied_and_reported(
     assert "warning: 'bad-\\udcff.css' left as copied: the name is not valid UTF-8" in captured.err
     assert os.path.exists(os.path.join(os.fsencode(dest), b"bad-\xff.css"))
     assert list(paths_of(dest)) == ["a.css"]
+
+
+def test_servestatic_flag_order_and_no_op_flags(site: Path, tmp_path: Path) -> None:
+    dest = tmp_path / "out"
+    assert main(["--manifest", "--zstd-dict-raw", "-q", str(site), str(dest)]) == 0
+    assert paths_of(dest)["css/app.css"] == "css/app.css"
+
+
+def test_user_dotfiles_that_look_temporary_are_still_copied(tmp_path: Path) -> None:
+    src = tmp_path / "src"
+    write(src / ".notes.tmp", "mine")
+    write(src / ".a.css.k3j5_x9q.tmp", "a half-written file of ours")
+    assert main([str(src), str(tmp_path / "out"), "--manifest", "-q"]) == 0
+    assert files(tmp_path / "out") == [".notes.tmp", "staticfiles.json"]
