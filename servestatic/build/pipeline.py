@@ -175,7 +175,10 @@ def build(
         result.manifest = _attempt(lambda: write_manifest(dest, document))
 
     if options.hash and not options.copy_original:
+        served_names = set(served.values())
         for name in names:
+            if name in served_names:
+                continue  # SRC already held another file's hashed name: it is served
             path = os.path.join(dest, *name.split("/"))
             remove_if_present(path)
             for suffixes in ALL_SUFFIXES.values():

@@ -355,3 +355,12 @@ def test_user_dotfiles_that_look_temporary_are_still_copied(tmp_path: Path) -> N
     write(src / ".a.css.k3j5_x9q.tmp", "a half-written file of ours")
     assert main([str(src), str(tmp_path / "out"), "--manifest", "-q"]) == 0
     assert files(tmp_path / "out") == [".notes.tmp", "staticfiles.json"]
+
+
+def test_a_source_that_already_holds_hashed_names_loses_nothing(tmp_path: Path) -> None:
+    src, first, second = tmp_path / "src", tmp_path / "first", tmp_path / "second"
+    write(src / "a.txt", "plain text")
+    assert main([str(src), str(first), "--hash", "--copy-original", "-q"]) == 0
+    assert main([str(first), str(second), "--all", "-q"]) == 0
+    for name, hashed in paths_of(second).items():
+        assert (second / hashed).is_file(), name
