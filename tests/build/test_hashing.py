@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -176,3 +177,23 @@ def test_manifest_hash_generator(tmp_path: Path) -> None:
     kept = write(tmp_path / "b.js", "1")
     ManifestHashGenerator(tmp_path, quiet=True).process(kept)
     assert kept.exists()
+
+
+def test_manifest_hash_signatures_match_servestatic() -> None:
+    import inspect
+
+    def shape(function: Callable[..., object]) -> list[tuple[str, object]]:
+        parameters = inspect.signature(function).parameters.values()
+        return [(p.name, p.default) for p in parameters]
+
+    empty = inspect.Parameter.empty
+    assert shape(generate_hash) == [("content", empty)]
+    assert shape(hash_path) == [("path", empty)]
+    assert shape(get_hashed_name) == [("path", empty), ("content", None)]
+    assert shape(ManifestHashGenerator) == [
+        ("root", empty),
+        ("keep_original", True),
+        ("log", print),
+        ("quiet", False),
+    ]
+    assert callable(ManifestHashGenerator.process)
