@@ -195,8 +195,8 @@ class CompressedManifestStaticFilesStorage(ManifestStaticFilesStorage):
             The {kind} file '{name}' refers to a file that does not exist:
               {match.group(1)}
 
-            Check the URLs in '{name}', especially relative paths ('../'), or set
-            SERVESTATIC_MANIFEST_STRICT = False to collect anyway.
+            Check the URLs in '{name}', especially relative paths ('../'), or add
+            the missing file to a static directory.
             """
         )
         return MissingFileError(text)

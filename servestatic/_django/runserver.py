@@ -23,7 +23,10 @@ NOTE = "(Wrapped by '{app}' to always enable '--nostatic')"
 def next_runserver(app_name: str) -> type[BaseCommand]:
     """The ``runserver`` command class of the first app after ``app_name`` that has one."""
     names = [config.name for config in apps.get_app_configs()]
-    below = names[names.index(app_name) + 1 :] if app_name in names else names
+    if app_name in names:
+        below = names[names.index(app_name) + 1 :]
+    else:  # imported directly: any app but servestatic's own
+        below = [name for name in names if name.split(".")[0] != "servestatic"]
     for name in [*below, "django.core"]:
         with contextlib.suppress(ImportError, AttributeError):
             command: type[BaseCommand] = import_module(

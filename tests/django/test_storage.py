@@ -1,0 +1,183 @@
+"""The compressing storages, through Django's real ``collectstatic``."""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import json
+from pathlib import Path
+
+import brotli
+import pytest
+import zstandard
+from django.contrib.staticfiles.storage import staticfiles_storage
+from django.core.exceptions import ImproperlyConfigured
+from django.core.management import call_command
+
+from servestatic.storage import (
+    CompressedManifestStaticFilesStorage,
+    MissingFileError,
+    get_compressor_kwargs,
+)
+from tests.django.conftest import COMPRESSED, MANIFEST, collectstatic, hashed_name, project
+
+pytestmark = pytest.mark.django
+
+
+def variants(root: Path, name: str) -> set[str]:
+    return {suffix for suffix in (".gz", ".br", ".zst") if (root / f"{name}{suffix}").exists()}
+
+
+def test_compressed_storage_writes_variants(static_root: Path) -> None:
+    root = collectstatic(static_root, COMPRESSED)
+    original = (root / "js" / "app.js").read_bytes()
+    assert variants(root, "js/app.js") == {".gz", ".br", ".zst"}
+    assert gzip.decompress((root / "js" / "app.js.gz").read_bytes()) == original
+    assert brotli.decompress((root / "js" / "app.js.br").read_bytes()) == original
+    zst = (root / "js" / "app.js.zst").read_bytes()
+    assert zstandard.ZstdDecompressor().decompress(zst) == original
+    assert variants(root, "img/logo.png") == set()  # already compressed formats are skipped
+    assert not (root / "staticfiles.json").exists()
+
+
+def test_manifest_storage_hashes_then_compresses(static_root: Path) -> None:
+    root = collectstatic(static_root, MANIFEST)
+    hashed = hashed_name(root, "css/site.css")
+    assert hashed != "css/site.css"
+    assert variants(root, hashed) == {".gz", ".br", ".zst"}
+    assert variants(root, "css/site.css") == {".gz", ".br", ".zst"}
+    hashed_body = gzip.decompress((root / f"{hashed}.gz").read_bytes())
+    assert hashed_body == (root / hashed).read_bytes()
+
+
+def test_manifest_lists_every_file_with_size_and_mtime(static_root: Path) -> None:
+    root = collectstatic(static_root, MANIFEST)
+    document = json.loads((root / "staticfiles.json").read_text())
+    assert {"paths", "version", "hash", "files"} <= set(document)
+    files = document["files"]
+    on_disk = {
+        str(path.relative_to(root))
+        for path in root.rglob("*")
+        if path.is_file() and path.name != "staticfiles.json"
+    }
+    assert set(files) == on_disk
+    hashed = hashed_name(root, "js/app.js")
+    info = (root / hashed).stat()
+    record = files[hashed]
+    assert (record["size"], record["mtime_ns"]) == (info.st_size, info.st_mtime_ns)
+    assert record["hash"] == hashlib.sha256((root / hashed).read_bytes()).hexdigest()
+    assert record["integrity"].startswith("sha384-")
+    # Django still reads its own keys.
+    with project(root, MANIFEST):
+        assert staticfiles_storage.url("js/app.js") == f"/static/{hashed}"
+
+
+def test_keep_only_hashed_files(static_root: Path) -> None:
+    root = collectstatic(static_root, MANIFEST, SERVESTATIC_KEEP_ONLY_HASHED_FILES=True)
+    hashed = hashed_name(root, "css/site.css")
+    assert (root / hashed).exists()
+    assert not (root / "css" / "site.css").exists()
+    assert variants(root, "css/site.css") == set()
+    assert variants(root, hashed) == {".gz", ".br", ".zst"}
+
+
+def test_legacy_keep_only_setting(static_root: Path) -> None:
+    root = collectstatic(static_root, MANIFEST, WHITENOISE_KEEP_ONLY_HASHED_FILES=True)
+    assert not (root / "css" / "site.css").exists()
+
+
+@pytest.mark.parametrize(
+    ("setting", "suffix"),
+    [
+        ("SERVESTATIC_USE_GZIP", ".gz"),
+        ("SERVESTATIC_USE_BROTLI", ".br"),
+        ("SERVESTATIC_USE_ZSTD", ".zst"),
+    ],
+)
+def test_each_format_can_be_turned_off(static_root: Path, setting: str, suffix: str) -> None:
+    root = collectstatic(static_root, MANIFEST, **{setting: False})
+    assert variants(root, "js/app.js") == {".gz", ".br", ".zst"} - {suffix}
+
+
+def test_skip_compress_extensions_replace_the_list(static_root: Path) -> None:
+    root = collectstatic(static_root, COMPRESSED, SERVESTATIC_SKIP_COMPRESS_EXTENSIONS=["css"])
+    assert variants(root, "css/site.css") == set()
+    assert variants(root, "js/app.js") == {".gz", ".br", ".zst"}
+
+
+def test_compressor_keywords_come_from_the_settings(static_root: Path) -> None:
+    with project(
+        static_root,
+        MANIFEST,
+        SERVESTATIC_USE_BROTLI=False,
+        SERVESTATIC_ZSTD_LEVEL=3,
+        SERVESTATIC_SKIP_COMPRESS_EXTENSIONS=("png", "woff2"),
+    ):
+        kwargs = get_compressor_kwargs(quiet=True)
+    assert kwargs == {
+        "extensions": ("png", "woff2"),
+        "use_gzip": True,
+        "use_brotli": False,
+        "use_zstd": True,
+        "minify": False,
+        "zstd_dict": None,
+        "zstd_dict_is_raw": False,
+        "zstd_level": 3,
+        "quiet": True,
+    }
+
+
+def test_bad_compression_setting_stops_the_storage(static_root: Path) -> None:
+    with (
+        project(static_root, MANIFEST, SERVESTATIC_ZSTD_LEVEL=99),
+        pytest.raises(ImproperlyConfigured, match=r"\[servestatic.E023\]"),
+    ):
+        CompressedManifestStaticFilesStorage()
+
+
+def test_dry_run_writes_nothing(static_root: Path) -> None:
+    with project(static_root, MANIFEST):
+        call_command("collectstatic", interactive=False, verbosity=0, dry_run=True)
+    assert not static_root.exists() or not any(static_root.rglob("*.gz"))
+
+
+def test_missing_reference_gets_a_helpful_error(static_root: Path, tmp_path: Path) -> None:
+    assets = tmp_path / "assets"
+    (assets / "css").mkdir(parents=True)
+    (assets / "css" / "broken.css").write_text("a { background: url('../img/missing.png'); }\n")
+    with (
+        project(static_root, MANIFEST, STATICFILES_DIRS=[assets]),
+        pytest.raises(Exception) as raised,  # noqa: PT011 - Django 6 wraps it in CommandError
+    ):
+        call_command("collectstatic", interactive=False, verbosity=0)
+    error = raised.value
+    missing = error if isinstance(error, MissingFileError) else error.__cause__
+    assert isinstance(missing, MissingFileError)
+    text = str(missing)
+    assert "The CSS file 'css/broken.css' refers to a file that does not exist" in text
+    assert "  img/missing.png" in text
+
+
+@pytest.mark.parametrize("setting", ["SERVESTATIC_MANIFEST_STRICT", "WHITENOISE_MANIFEST_STRICT"])
+def test_manifest_strict_can_be_turned_off(static_root: Path, setting: str) -> None:
+    root = collectstatic(static_root, MANIFEST)
+    (root / "late.css").write_text("p { margin: 0; }\n")
+    with (
+        project(root, MANIFEST),
+        pytest.raises(ValueError, match="Missing staticfiles manifest entry"),
+    ):
+        staticfiles_storage.url("late.css")
+    with project(root, MANIFEST, **{setting: False}):
+        assert staticfiles_storage.url("late.css").startswith("/static/late.")
+
+
+def test_collecting_again_refreshes_the_listing(static_root: Path) -> None:
+    root = collectstatic(static_root, MANIFEST)
+    (root / "js" / "app.js").write_text("changed by hand\n")
+    collectstatic(static_root, MANIFEST)
+    files = json.loads((root / "staticfiles.json").read_text())["files"]
+    info = (root / "js" / "app.js").stat()
+    assert (files["js/app.js"]["size"], files["js/app.js"]["mtime_ns"]) == (
+        info.st_size,
+        info.st_mtime_ns,
+    )
