@@ -55,6 +55,7 @@ from servestatic._index import ScannedFile, stat_file
 from servestatic._offload import run_sync
 from servestatic._paths import normalize_prefix
 from servestatic.base import ServeStaticBase
+from servestatic.build.manifest import load_digests
 from servestatic.config import Settings
 
 __all__ = ["ServeStaticMiddleware"]
@@ -168,6 +169,11 @@ class ServeStaticMiddleware(ServeStaticBase):
         files = manifest.read_files(storage.read_manifest())
         return files if manifest.still_current(location, files) else {}
 
+    def _load_digests(self, location: str) -> None:
+        # Content ETags from the manifest's "hash" records, as the engine does for its roots.
+        if self.settings.etag == "content":
+            self.engine.builder.digests.update(load_digests(location))
+
     def _unhashed_urls(self, prefix: str) -> set[str]:
         """URLs of the unhashed names, which SERVESTATIC_KEEP_ONLY_HASHED_FILES hides."""
         if not (self.use_manifest and self.keep_only_hashed_files):
@@ -184,6 +190,7 @@ class ServeStaticMiddleware(ServeStaticBase):
         if engine.autorefresh or not os.path.isdir(root):
             engine.add_root(root, prefix, refresh=False)  # warns "No directory at: ..."
             return
+        self._load_digests(root)
         allowed = link_policy(
             os.path.realpath(root),
             self.settings.allow_unsafe_symlinks,
@@ -222,6 +229,7 @@ class ServeStaticMiddleware(ServeStaticBase):
         if engine.autorefresh:
             engine.add_root(location, prefix, refresh=False)
             return
+        self._load_digests(location)
         known = self._manifest_files(location)
         real_root = os.path.realpath(location)
         names: dict[str, None] = {}

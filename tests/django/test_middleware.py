@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import gzip
+import hashlib
+import json
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -432,6 +434,19 @@ def test_listing_of_a_tree_copied_without_mtimes_is_not_trusted(collected: Path)
     with project(collected, MANIFEST):
         head = Site("sync").request("HEAD", "/static/css/plain.css")
     assert head.header("Last-Modified") == "Fri, 15 Jan 2027 08:00:00 GMT"
+
+
+def test_content_etags_come_from_the_manifest(collected: Path) -> None:
+    document = json.loads((collected / "staticfiles.json").read_text())
+    document["files"]["css/plain.css"]["hash"] = "ab" * 32  # proves it is read, not computed
+    (collected / "staticfiles.json").write_text(json.dumps(document))
+    with project(collected, MANIFEST, SERVESTATIC_ETAG="content"):
+        site = Site("sync")
+        tampered = site.get("/static/css/plain.css")
+        computed = site.get("/static/js/app.js")
+    assert tampered.header("ETag") == f'"{"ab" * 16}"'
+    digest = hashlib.sha256((collected / "js" / "app.js").read_bytes()).hexdigest()
+    assert computed.header("ETag") == f'"{digest[:32]}"'
 
 
 # ----------------------------------------------------------------------------- DEBUG and finders
