@@ -1,0 +1,474 @@
+"""Turn one run's ``results.json`` into ``results.md`` and one PNG chart per scenario.
+
+    benchmarks/.venvs/bench/bin/python -m benchmarks.report benchmarks/results/<stamp>
+
+Charts need matplotlib (bench venv only); without it the Markdown is still written.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from benchmarks.contenders import LABELS, PYTHON_SERVERS
+from benchmarks.scenarios import SCENARIO_ORDER, SCENARIOS
+from benchmarks.targets import (
+    GRANIAN_NGINX_AIM,
+    INPROCESS,
+    STARTUP_RSS_MAX,
+    STARTUP_TIME_MAX,
+    load_target,
+)
+
+COLUMNS = ("ours", "servestatic44", "whitenoise", "trivial")
+COLORS = {
+    "ours": "#1f77b4",
+    "servestatic44": "#ff7f0e",
+    "whitenoise": "#2ca02c",
+    "trivial": "#9e9e9e",
+}
+
+
+def _num(value: float | None, unit: str = "") -> str:
+    if value is None:
+        return "–"
+    if value >= 100:
+        text = f"{value:,.0f}"
+    elif value >= 10:
+        text = f"{value:.1f}"
+    else:
+        text = f"{value:.2f}"
+    return text + unit
+
+
+def _row(cells: list[str] | tuple[str, ...]) -> str:
+    return "| " + " | ".join(cells) + " |"
+
+
+def _header(*cells: str) -> list[str]:
+    return [_row(cells), "|" + "---|" * len(cells)]
+
+
+def _ratio(ours: float | None, other: float | None) -> float | None:
+    if ours is None or not other:
+        return None
+    return ours / other
+
+
+def _ratio_cell(ratio: float | None, target: float | None) -> str:
+    if ratio is None:
+        return "–"
+    text = f"{ratio:.2f}×" if ratio < 10 else f"{ratio:.0f}×"
+    if target is None:
+        return text
+    mark = "✅" if ratio >= target else "❌"
+    return f"{text} {mark} (≥{target:g}×)"
+
+
+def _values(data: dict[str, Any]) -> dict[tuple[str, str, str], dict[str, Any]]:
+    return {(r["server"], r["library"], r["scenario"]): r for r in data["load"]}
+
+
+def _value(record: dict[str, Any] | None) -> float | None:
+    if record is None or "error" in record or "value" not in record:
+        return None
+    return float(record["value"])
+
+
+#: Other processes used more than this share of a core during a run: mark the number.
+DISTURBED = 0.10
+
+
+def _cell(record: dict[str, Any] | None) -> str:
+    if record is None:
+        return "–"
+    if "error" in record:
+        value = _value(record)
+        return f"{_num(value)} ⚠" if value is not None else "failed"
+    mark = " †" if record.get("other_cpu_share", 0) > DISTURBED else ""
+    return _num(_value(record)) + mark
+
+
+def load_tables(data: dict[str, Any]) -> list[str]:
+    values = _values(data)
+    lines: list[str] = []
+    scenarios = [s for s in SCENARIO_ORDER if any(k[2] == s for k in values)]
+    servers = [s for s in PYTHON_SERVERS if any(k[0] == s for k in values)]
+    for scenario_name in scenarios:
+        scenario = SCENARIOS[scenario_name]
+        nginx = _value(values.get(("nginx", "nginx", scenario_name)))
+        lines.append(f"### {scenario.title} ({scenario.unit})")
+        lines.append("")
+        lines.append(f"![{scenario.title}]({scenario_name}.png)")
+        lines.append("")
+        header = ["server", *(LABELS[c] for c in COLUMNS), "ours / ServeStatic 4.4", "ours / nginx"]
+        lines.append("| " + " | ".join(header) + " |")
+        lines.append("|" + "---|" * len(header))
+        for server in servers:
+            row = [values.get((server, library, scenario_name)) for library in COLUMNS]
+            if all(record is None for record in row):
+                continue
+            ours = _value(row[0])
+            ratio_ss = _ratio(ours, _value(row[1]))
+            target = load_target(server, scenario_name)
+            nginx_ratio = _ratio(ours, nginx)
+            nginx_cell = _ratio_cell(nginx_ratio, None)
+            if server == "granian-asgi" and scenario_name == "small" and nginx_ratio is not None:
+                nginx_cell += f" (aim ≥{GRANIAN_NGINX_AIM:g}×)"
+            cells = [
+                server,
+                *(_cell(record) for record in row),
+                _ratio_cell(ratio_ss, target),
+                nginx_cell,
+            ]
+            lines.append("| " + " | ".join(cells) + " |")
+        lines.append(
+            f"| nginx | {_cell(values.get(('nginx', 'nginx', scenario_name)))} (reference) |"
+        )
+        lines.append("")
+    return lines
+
+
+def note(record: dict[str, Any]) -> str:
+    text = " ".join(str(record.get(key, "")) for key in ("error", "warning")).strip()
+    return text.replace("|", "/").replace("\n", " ")[:160]
+
+
+def detail_table(data: dict[str, Any]) -> list[str]:
+    lines = [
+        "Value: median of the timed runs (all runs in brackets). Server CPU: share of one core "
+        "the server used; others: CPU used meanwhile by processes outside the benchmark "
+        "(over ~10% means the numbers were disturbed).",
+        "",
+        *_header(
+            "server", "library", "scenario", "value", "runs", "unit", "p50 ms", "p99 ms",
+            "server CPU", "CPU µs/req", "others", "note",
+        ),
+    ]  # fmt: skip
+    for record in data["load"]:
+        cpu_share = record.get("server_cpu_share")
+        others = record.get("other_cpu_share")
+        lines.append(
+            "| "
+            + " | ".join(
+                [
+                    record["server"],
+                    LABELS.get(record["library"], record["library"]),
+                    record["scenario"],
+                    _num(_value(record)),
+                    ", ".join(_num(v) for v in record.get("values", [])),
+                    record.get("unit", ""),
+                    _num(record.get("p50_ms")),
+                    _num(record.get("p99_ms")),
+                    f"{cpu_share:.0%}" if cpu_share is not None else "–",
+                    _num(record.get("cpu_us_per_request")),
+                    f"{others:.0%}" if others is not None else "–",
+                    note(record),
+                ]
+            )
+            + " |"
+        )
+    return lines
+
+
+_VARIANT_ORDER = {"-": 0, "plain": 1, "pathsend": 2}
+
+
+def _inprocess_order(key: tuple[str, str, str]) -> tuple[int, int, int]:
+    interface, variant, scenario = key
+    return (interface != "wsgi", _VARIANT_ORDER.get(variant, 3), SCENARIO_ORDER.index(scenario))
+
+
+def inprocess_table(data: dict[str, Any]) -> list[str]:
+    records = [r for r in data["inprocess"] if "error" not in r]
+    if not records:
+        return []
+    by_key = {(r["library"], r["interface"], r["variant"], r["scenario"]): r for r in records}
+    keys = sorted(
+        {(r["interface"], r["variant"], r["scenario"]) for r in records},
+        key=_inprocess_order,
+    )
+    lines = [
+        "µs per request, best of the timed batches (lower is better); "
+        "speed-up = ServeStatic 4.4 / ours.",
+        "",
+        "![In-process request path](inprocess.png)",
+        "",
+        *_header(
+            "interface", "extension", "scenario", "servestatic", "ServeStatic 4.4",
+            "WhiteNoise 6.12", "trivial app", "speed-up vs ServeStatic",
+        ),
+    ]  # fmt: skip
+    for interface, variant, scenario in keys:
+        row = [by_key.get((library, interface, variant, scenario)) for library in INPROCESS_COLUMNS]
+        us = [r["us_best"] if r else None for r in row]
+        speedup = us[1] / us[0] if us[0] and us[1] else None
+        target = INPROCESS.get((interface, variant, scenario))
+        lines.append(
+            f"| {interface.upper()} | {variant} | {scenario} | "
+            + " | ".join(_num(u) for u in us)
+            + f" | {_ratio_cell(speedup, target)} |"
+        )
+    lines.extend(
+        f"\n⚠ {error['library']} {error['interface']}: {error['error'][:300]}"
+        for error in data["inprocess"]
+        if "error" in error
+    )
+    return lines
+
+
+INPROCESS_COLUMNS = ("ours", "servestatic44", "whitenoise", "trivial")
+
+
+def startup_table(data: dict[str, Any]) -> list[str]:
+    records = {r["library"]: r for r in data["startup"] if "error" not in r}
+    if not records:
+        return []
+    files = next(iter(records.values())).get("files")
+    lines = [
+        f"A fresh process constructs the WSGI application over {files:,} files (median of "
+        f"{next(iter(records.values())).get('reps')}); RSS from `/proc/self/status`.",
+        "",
+        *_header(
+            "library",
+            "construct s",
+            "import s",
+            "RSS after MiB",
+            "RSS added by construction MiB",
+            "peak RSS MiB",
+            "URLs",
+        ),
+    ]
+    for library in ("ours", "servestatic44", "whitenoise"):
+        record = records.get(library)
+        if record is None:
+            continue
+        lines.append(
+            f"| {LABELS[library]} | {record['construct_s']:.3f} | {record['import_s']:.3f} | "
+            f"{record['rss_after_mib']:.1f} | {record['rss_delta_mib']:.1f} | "
+            f"{record['rss_peak_mib']:.1f} | {record['urls']:,} |"
+        )
+    ours, theirs = records.get("ours"), records.get("servestatic44")
+    if ours and theirs:
+        time_ratio = ours["construct_s"] / theirs["construct_s"]
+        total_ratio = (ours["construct_s"] + ours["import_s"]) / (
+            theirs["construct_s"] + theirs["import_s"]
+        )
+        rss_ratio = ours["rss_after_mib"] / theirs["rss_after_mib"]
+        delta_ratio = ours["rss_delta_mib"] / max(theirs["rss_delta_mib"], 1e-9)
+
+        def mark(ratio: float, limit: float) -> str:
+            return "✅" if ratio <= limit else "❌"
+
+        lines += [
+            "",
+            f"- construction time ours / ServeStatic 4.4: **{time_ratio:.2f}** "
+            f"{mark(time_ratio, STARTUP_TIME_MAX)} (target ≤ {STARTUP_TIME_MAX:g}); "
+            f"with imports: {total_ratio:.2f} {mark(total_ratio, STARTUP_TIME_MAX)}",
+            f"- RSS ours / ServeStatic 4.4: **{rss_ratio:.2f}** {mark(rss_ratio, STARTUP_RSS_MAX)} "
+            f"(target ≤ {STARTUP_RSS_MAX:g}); memory added by construction: {delta_ratio:.2f} "
+            f"{mark(delta_ratio, STARTUP_RSS_MAX)}",
+        ]
+    return lines
+
+
+def summary(data: dict[str, Any]) -> str:
+    """One paragraph: how ours compares, where targets are missed."""
+    values = _values(data)
+    met, missed = [], []
+    for (server, library, scenario), record in values.items():
+        if library != "ours":
+            continue
+        target = load_target(server, scenario)
+        ratio = _ratio(_value(record), _value(values.get((server, "servestatic44", scenario))))
+        if target is None or ratio is None:
+            continue
+        (met if ratio >= target else missed).append(
+            f"{server} {scenario} {ratio:.2f}× (≥{target:g}×)"
+        )
+    by_key = {
+        (r["library"], r["interface"], r["variant"], r["scenario"]): r
+        for r in data["inprocess"]
+        if "error" not in r
+    }
+    for (interface, variant, scenario), target in INPROCESS.items():
+        ours, theirs = (
+            by_key.get(("ours", interface, variant, scenario)),
+            by_key.get(("servestatic44", interface, variant, scenario)),
+        )
+        if ours and theirs:
+            ratio = theirs["us_best"] / ours["us_best"]
+            shown = "" if variant == "-" else f" {variant}"
+            label = f"in-process {interface.upper()}{shown} {scenario}"
+            (met if ratio >= target else missed).append(f"{label} {ratio:.1f}× (≥{target:g}×)")
+    failed = [r for r in data["load"] + data["inprocess"] + data["startup"] if "error" in r]
+    text = f"{len(met)} of {len(met) + len(missed)} gated ratios meet their target in this run" + (
+        " (a `--quick` run: short, noisy measurements)." if data.get("quick") else "."
+    )
+    if missed:
+        text += " Missed: " + "; ".join(sorted(missed)) + "."
+    if failed:
+        text += f" {len(failed)} measurement(s) failed or reported errors (see the detail table)."
+    return text
+
+
+def write_report(data: dict[str, Any], output: Path) -> None:
+    machine, versions = data["machine"], data["versions"]
+    plan = data["plan"]
+    lines = [
+        f"# Benchmark results {data['started']}",
+        "",
+        f"Command: `{data['command']}`" + (" (quick)" if data.get("quick") else ""),
+        "",
+        f"Machine: {machine['cpu']}, {machine['cores']} cores, {machine['memory_gib']} GiB, "
+        f"{machine['os']}, Linux {machine['kernel']}. "
+        f"Server pinned to core {machine['server_core']}, wrk ({machine['wrk']}, "
+        f"{machine['wrk_threads']} thread, {machine['connections']} connections) "
+        f"to core {machine['load_core']}; "
+        f"{plan['warmup']:g} s of warm-up, median of {plan.get('repeats', 1)} timed run(s) of "
+        f"{plan['duration']:g} s. Load average {data['loadavg_start']:.2f} before the run.",
+        "",
+    ]
+    if data.get("note"):
+        lines += [f"Note: {data['note']}", ""]
+    lines += ["Versions:", ""]
+    for name, identity in versions.items():
+        servers = ", ".join(f"{k} {v}" for k, v in identity.get("servers", {}).items())
+        label = LABELS.get(name, name)
+        python = identity.get("python")
+        lines.append(f"- {label} {identity['version']} (Python {python}; {servers})")
+    lines.append(
+        f"- nginx {machine['nginx']} "
+        "(one worker, sendfile, open_file_cache, gzip_static, brotli_static)"
+    )
+    lines += ["", "## Summary", "", summary(data), ""]
+    if data["load"]:
+        lines += [
+            "## Under real servers",
+            "",
+            "Higher is better. ✅/❌: issue 6 target for that ratio. ⚠: errors (see the "
+            "detail table); †: other processes used over 10% of a core during the run.",
+            "",
+        ]
+        lines += load_tables(data)
+    if data["inprocess"]:
+        lines += ["## In-process request path", ""]
+        lines += inprocess_table(data)
+        lines.append("")
+    if data["startup"]:
+        lines += ["## Start-up and memory", ""]
+        lines += startup_table(data)
+        lines.append("")
+    if data["load"]:
+        lines += ["## Every measurement", ""]
+        lines += detail_table(data)
+        lines.append("")
+    (output / "results.md").write_text("\n".join(lines))
+    try:
+        charts(data, output)
+    except ImportError:
+        print("matplotlib not available: no charts (use the bench venv)", file=sys.stderr)
+
+
+def charts(data: dict[str, Any], output: Path) -> None:
+    import matplotlib as mpl
+
+    mpl.use("Agg")
+    import matplotlib.pyplot as plt
+
+    values = _values(data)
+    for scenario_name in SCENARIO_ORDER:
+        scenario = SCENARIOS[scenario_name]
+        servers = [
+            s for s in PYTHON_SERVERS if any(k[0] == s and k[2] == scenario_name for k in values)
+        ]
+        if not servers:
+            continue
+        libraries = [c for c in COLUMNS if any((s, c, scenario_name) in values for s in servers)]
+        fig, axis = plt.subplots(figsize=(9, 4.8), dpi=110)
+        width = 0.8 / max(1, len(libraries))
+        for index, library in enumerate(libraries):
+            xs, heights = [], []
+            for position, server in enumerate(servers):
+                value = _value(values.get((server, library, scenario_name)))
+                if value:
+                    xs.append(position + (index - (len(libraries) - 1) / 2) * width)
+                    heights.append(value)
+            bars = axis.bar(xs, heights, width, label=LABELS[library], color=COLORS[library])
+            axis.bar_label(
+                bars, labels=[_num(h) for h in heights], fontsize=7, rotation=90, padding=2
+            )
+        nginx = _value(values.get(("nginx", "nginx", scenario_name)))
+        if nginx:
+            axis.axhline(
+                nginx,
+                color="#d62728",
+                linestyle="--",
+                linewidth=1.2,
+                label=f"nginx ({_num(nginx)})",
+            )
+        axis.set_yscale("log")
+        axis.set_xticks(range(len(servers)), servers)
+        axis.set_ylabel(f"{scenario.unit} (log scale, higher is better)")
+        axis.set_title(
+            f"{scenario.title} — {data['started']}" + (" (quick)" if data.get("quick") else "")
+        )
+        axis.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.0, 1.0))
+        axis.margins(y=0.25)
+        fig.tight_layout()
+        fig.savefig(output / f"{scenario_name}.png")
+        plt.close(fig)
+    _inprocess_chart(data, output, plt)
+
+
+def _inprocess_chart(data: dict[str, Any], output: Path, plt: Any) -> None:
+    records = [r for r in data["inprocess"] if "error" not in r]
+    if not records:
+        return
+    keys = sorted(
+        {(r["interface"], r["variant"], r["scenario"]) for r in records},
+        key=_inprocess_order,
+    )
+    by_key = {(r["library"], r["interface"], r["variant"], r["scenario"]): r for r in records}
+    fig, axis = plt.subplots(figsize=(11, 4.8), dpi=110)
+    width = 0.8 / len(INPROCESS_COLUMNS)
+    for index, library in enumerate(INPROCESS_COLUMNS):
+        xs, heights = [], []
+        for position, key in enumerate(keys):
+            record = by_key.get((library, *key))
+            if record:
+                xs.append(position + (index - (len(INPROCESS_COLUMNS) - 1) / 2) * width)
+                heights.append(record["us_best"])
+        if xs:
+            bars = axis.bar(xs, heights, width, label=LABELS[library], color=COLORS[library])
+            axis.bar_label(
+                bars, labels=[_num(h) for h in heights], fontsize=6, rotation=90, padding=2
+            )
+    labels = [f"{i.upper()}\n{v if v != '-' else ''}\n{s}" for i, v, s in keys]
+    axis.set_xticks(range(len(keys)), labels, fontsize=7)
+    axis.set_yscale("log")
+    axis.set_ylabel("µs per request (log scale, lower is better)")
+    axis.set_title(f"In-process request path — {data['started']}")
+    axis.legend(fontsize=8)
+    axis.margins(y=0.25)
+    fig.tight_layout()
+    fig.savefig(output / "inprocess.png")
+    plt.close(fig)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = argv if argv is not None else sys.argv[1:]
+    if len(args) != 1:
+        print("usage: python -m benchmarks.report RESULTS_DIR", file=sys.stderr)
+        return 2
+    output = Path(args[0])
+    data = json.loads((output / "results.json").read_text())
+    write_report(data, output)
+    print(output / "results.md")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

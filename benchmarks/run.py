@@ -1,0 +1,427 @@
+"""Run the benchmark suite and write ``benchmarks/results/<timestamp>/``.
+
+    benchmarks/run.sh [--quick] [options]        # setup.sh, then this module
+    benchmarks/.venvs/bench/bin/python -m benchmarks [--quick] [options]
+
+For every server × library pair: start it pinned to core 0, verify every scenario's
+response (status, essential headers, exact bytes), warm up, load it with wrk pinned to core
+1, record req/s and the server's CPU time, stop it. Then the in-process microbenchmark and
+start-up time/RSS over 10,000 files, each in fresh subprocesses of each library's own
+environment. Ratios in the report only ever compare numbers from the same run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from benchmarks.contenders import (
+    CONTENDER,
+    HERE,
+    LIBRARIES,
+    LOAD_CORE,
+    PYTHON_SERVERS,
+    SERVER_CORE,
+    SERVERS,
+    nginx_binary,
+)
+from benchmarks.fixtures import MANY_FILES, STATIC, WORK, build_many, build_site
+from benchmarks.load import CONNECTIONS, THREADS, LoadError, run_wrk, wrk_binary
+from benchmarks.scenarios import (
+    SCENARIO_ORDER,
+    SCENARIOS,
+    TRIVIAL_SCENARIOS,
+    VerificationError,
+    verify,
+)
+from benchmarks.servers import ServerError, contender_env, other_cpu_seconds, serve
+
+RESULTS = HERE / "results"
+LOAD_LIBRARIES = ("ours", "servestatic44", "whitenoise", "trivial")
+INPROCESS_LIBRARIES = ("ours", "servestatic44", "whitenoise", "trivial")
+STARTUP_LIBRARIES = ("ours", "servestatic44", "whitenoise")
+
+
+@dataclass
+class Plan:
+    duration: float
+    warmup: float
+    repeats: int
+    servers: list[str]
+    libraries: list[str]
+    scenarios: list[str]
+    startup_files: int
+    startup_reps: int
+    inprocess_reps: int
+    load: bool
+    inprocess: bool
+    startup: bool
+
+
+def log(message: str) -> None:
+    print(f"[{time.strftime('%H:%M:%S')}] {message}", flush=True)
+
+
+# ---------------------------------------------------------------------- environment
+
+
+def _run_json(
+    command: list[str], env: dict[str, str], timeout: float = 600
+) -> list[dict[str, Any]]:
+    finished = subprocess.run(
+        command, cwd=WORK, env=env, capture_output=True, text=True, timeout=timeout, check=False
+    )
+    if finished.returncode != 0:
+        raise RuntimeError(f"{' '.join(command)} failed:\n{finished.stderr[-3000:]}")
+    return [json.loads(line) for line in finished.stdout.splitlines() if line.startswith("{")]
+
+
+def identities(libraries: list[str]) -> dict[str, dict[str, Any]]:
+    """Which library and server versions each environment really imports."""
+    found = {}
+    probe = (
+        "import json, serve_apps; from importlib.metadata import version as v; "
+        "i = serve_apps.identity(); i['servers'] = {n: v(n) for n in "
+        "('uvicorn', 'uvloop', 'httptools', 'granian', 'gunicorn')}; "
+        "import sys; i['python'] = sys.version.split()[0]; print(json.dumps(i))"
+    )
+    for name in libraries:
+        library = LIBRARIES[name]
+        if not library.python.exists():
+            raise SystemExit(f"missing {library.venv}: run benchmarks/setup.sh")
+        env = contender_env(name)
+        (identity,) = _run_json([str(library.python), "-P", "-c", probe], env)
+        file = identity["file"]
+        if name == "servestatic44" and str(library.venv) not in file:
+            raise SystemExit(f"ServeStatic 4.4 environment imports {file}")
+        if name == "ours" and not file.startswith(str(HERE.parent)):
+            raise SystemExit(f"our environment imports servestatic from {file}")
+        found[name] = identity
+    return found
+
+
+def machine() -> dict[str, Any]:
+    def cmd(*args: str) -> str:
+        try:
+            return subprocess.run(args, capture_output=True, text=True, check=False).stdout.strip()
+        except OSError:
+            return ""
+
+    model = ""
+    for line in cmd("lscpu").splitlines():
+        if line.startswith("Model name:"):
+            model = line.split(":", 1)[1].strip()
+    nginx = subprocess.run([nginx_binary(), "-v"], capture_output=True, text=True, check=False)
+    return {
+        "cpu": model,
+        "cores": os.cpu_count(),
+        "memory_gib": round(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30, 1),
+        "kernel": platform.release(),
+        "os": cmd("sh", "-c", ". /etc/os-release && echo $PRETTY_NAME"),
+        "python": platform.python_version(),
+        "nginx": nginx.stderr.strip().removeprefix("nginx version: "),
+        "wrk": (cmd(wrk_binary(), "-v").split() or ["", "?"])[1],
+        "server_core": SERVER_CORE,
+        "load_core": LOAD_CORE,
+        "wrk_threads": THREADS,
+        "connections": CONNECTIONS,
+    }
+
+
+def loadavg() -> float:
+    """One-minute load average (the benchmark itself adds about 2 while it runs)."""
+    return os.getloadavg()[0]
+
+
+# ---------------------------------------------------------------------- load tests
+
+
+def _measure(running: Any, scenario_name: str, fixtures: Any, plan: Plan) -> dict[str, Any]:
+    """Verify, warm up, then ``plan.repeats`` timed runs; the record holds their median."""
+    scenario = SCENARIOS[scenario_name]
+    record: dict[str, Any] = {
+        "server": running.server,
+        "library": running.library,
+        "scenario": scenario_name,
+    }
+    try:
+        headers = verify(scenario, running.port, fixtures, trivial=running.library == "trivial")
+    except (VerificationError, OSError) as error:
+        record["error"] = f"verification failed: {error}"
+        log(f"  {scenario_name}: {record['error']}")
+        return record
+    url = running.base + scenario.path
+    runs = []
+    try:
+        if plan.warmup > 0:
+            run_wrk(url, headers, plan.warmup)
+        for _ in range(plan.repeats):
+            server_pids = running.pids()
+            other_before = other_cpu_seconds(server_pids)
+            cpu_before = running.cpu_seconds()
+            result = run_wrk(url, headers, plan.duration)
+            cpu = running.cpu_seconds() - cpu_before
+            other = other_cpu_seconds(server_pids) - other_before
+            # MB/s from the bytes wrk read, not completed requests: with a slow server, 32
+            # concurrent 10 MiB responses may not finish within one run.
+            mbps = result.bytes / result.seconds / 1e6 if result.seconds else 0.0
+            value = mbps if scenario.unit == "MB/s" else result.rps
+            runs.append(
+                result.as_dict()
+                | {
+                    "value": value,
+                    "server_cpu_s": cpu,
+                    "server_cpu_share": cpu / result.seconds if result.seconds else 0.0,
+                    "other_cpu_share": other / result.seconds if result.seconds else 0.0,
+                    "cpu_us_per_request": cpu / result.requests * 1e6 if result.requests else None,
+                }
+            )
+    except LoadError as error:
+        record["error"] = str(error)
+        log(f"  {scenario_name}: {error}")
+        return record
+    if running.process.poll() is not None:
+        record["error"] = f"server died: {running.output()}"
+        return record
+    middle = sorted(runs, key=lambda run: run["value"])[len(runs) // 2]
+    record.update(middle)
+    record["runs"] = runs
+    record["values"] = [run["value"] for run in runs]
+    record["other_cpu_share"] = max(run["other_cpu_share"] for run in runs)
+    record["headers"] = headers
+    record["unit"] = scenario.unit
+    errors = {key: sum(run["errors"][key] for run in runs) for key in middle["errors"]}
+    if sum(errors.values()):
+        record["error"] = f"wrk errors {errors}"
+    if scenario.unit == "req/s" and sum(run["requests"] for run in runs) < 10 * len(runs):
+        record["warning"] = f"only {sum(run['requests'] for run in runs)} requests completed"
+    spread = ", ".join(f"{run['value']:,.0f}" for run in runs)
+    log(
+        f"  {scenario_name:<13} {record['value']:>10,.0f} {scenario.unit:<5} [{spread}] "
+        f"p50 {record['p50_ms']:.2f} ms, server CPU {record['server_cpu_share']:.0%}, "
+        f"others {record['other_cpu_share']:.0%}"
+        + (f"  ERROR {record['error']}" if "error" in record else "")
+    )
+    return record
+
+
+def run_load(plan: Plan, fixtures: Any) -> list[dict[str, Any]]:
+    records: list[dict[str, Any]] = []
+    for server in plan.servers:
+        if server == "nginx":
+            pairs = [("nginx", plan.scenarios)]
+        else:
+            interface = SERVERS[server].interface
+            pairs = []
+            for library in plan.libraries:
+                if library == "nginx" or interface not in LIBRARIES[library].interfaces:
+                    continue
+                wanted = TRIVIAL_SCENARIOS if library == "trivial" else plan.scenarios
+                pairs.append((library, [s for s in plan.scenarios if s in wanted]))
+        for library, scenarios in pairs:
+            # Autorefresh needs another application object: a second server start.
+            groups = [
+                (False, [s for s in scenarios if not SCENARIOS[s].autorefresh]),
+                (True, [s for s in scenarios if SCENARIOS[s].autorefresh]),
+            ]
+            for autorefresh, names in groups:
+                if not names:
+                    continue
+                mode = " (autorefresh)" if autorefresh and library != "nginx" else ""
+                log(f"{server} / {library}{mode}")
+                try:
+                    with serve(library, server, autorefresh=autorefresh) as running:
+                        records.extend(_measure(running, name, fixtures, plan) for name in names)
+                except ServerError as error:
+                    log(f"  {error}")
+                    records.extend(
+                        {
+                            "server": server,
+                            "library": library,
+                            "scenario": name,
+                            "error": str(error),
+                        }
+                        for name in names
+                    )
+    return records
+
+
+# ---------------------------------------------------------------------- subprocess benchmarks
+
+
+def run_inprocess(plan: Plan) -> list[dict[str, Any]]:
+    records = []
+    script = str(CONTENDER / "inprocess.py")
+    for name in [lib for lib in plan.libraries if lib in INPROCESS_LIBRARIES]:
+        library = LIBRARIES[name]
+        for interface in sorted(library.interfaces, reverse=True):
+            log(f"in-process {name} {interface}")
+            command = [
+                "taskset", "-c", SERVER_CORE,
+                str(library.python), "-P", script,
+                "--library", name,
+                "--interface", interface,
+                "--root", str(STATIC),
+                "--reps", str(plan.inprocess_reps),
+            ]  # fmt: skip
+            try:
+                found = _run_json(command, contender_env(name))
+            except RuntimeError as error:
+                log(f"  {error}")
+                records.append({"library": name, "interface": interface, "error": str(error)})
+                continue
+            for record in found:
+                log(
+                    f"  {record['variant']:<8} {record['scenario']:<13} "
+                    f"{record['us_best']:9.2f} µs (median {record['us_median']:.2f})"
+                )
+            records.extend(found)
+    return records
+
+
+def run_startup(plan: Plan) -> list[dict[str, Any]]:
+    root = build_many(plan.startup_files)
+    records = []
+    script = str(CONTENDER / "startup.py")
+    for name in [lib for lib in plan.libraries if lib in STARTUP_LIBRARIES]:
+        library = LIBRARIES[name]
+        samples = []
+        for _ in range(plan.startup_reps):
+            command = [
+                "taskset", "-c", SERVER_CORE,
+                str(library.python), "-P", script, "--library", name, "--root", str(root),
+            ]  # fmt: skip
+            try:
+                samples.extend(_run_json(command, contender_env(name, root=root)))
+            except RuntimeError as error:
+                log(f"  {error}")
+                break
+        if not samples:
+            records.append({"library": name, "error": "start-up failed"})
+            continue
+        record = dict(samples[0])
+        for key in (
+            "import_s",
+            "construct_s",
+            "rss_before_mib",
+            "rss_after_mib",
+            "rss_delta_mib",
+            "rss_peak_mib",
+        ):
+            record[key] = statistics.median(sample[key] for sample in samples)
+        record["files"] = plan.startup_files
+        record["reps"] = len(samples)
+        log(
+            f"start-up {name}: construct {record['construct_s']:.3f} s, "
+            f"import {record['import_s']:.3f} s, "
+            f"RSS {record['rss_after_mib']:.1f} MiB (+{record['rss_delta_mib']:.1f}), "
+            f"{record['urls']} URLs"
+        )
+        records.append(record)
+    return records
+
+
+# ---------------------------------------------------------------------- main
+
+
+def parse(argv: list[str] | None) -> tuple[Plan, argparse.Namespace]:
+    parser = argparse.ArgumentParser(
+        prog="python -m benchmarks", description=__doc__.splitlines()[0]
+    )
+    parser.add_argument("--quick", action="store_true", help="short runs for development")
+    parser.add_argument("--duration", type=float, help="seconds per timed run (5; quick 3)")
+    parser.add_argument("--warmup", type=float, help="seconds of warm-up load (2; quick 1)")
+    parser.add_argument(
+        "--repeats", type=int, help="timed runs per measurement, median reported (3; quick 1)"
+    )
+    parser.add_argument("--servers", default=",".join([*PYTHON_SERVERS, "nginx"]))
+    parser.add_argument("--libraries", default=",".join(LOAD_LIBRARIES))
+    parser.add_argument("--scenarios", default=",".join(SCENARIO_ORDER))
+    parser.add_argument("--startup-files", type=int, default=MANY_FILES)
+    parser.add_argument("--skip", default="", help="comma list of: load, inprocess, startup")
+    parser.add_argument(
+        "--output", type=Path, help="results directory (default: results/<timestamp>)"
+    )
+    parser.add_argument("--note", default="", help="a remark printed in the report (machine state)")
+    args = parser.parse_args(argv)
+    skip = set(filter(None, args.skip.split(",")))
+    plan = Plan(
+        duration=args.duration or (3.0 if args.quick else 5.0),
+        warmup=args.warmup if args.warmup is not None else (1.0 if args.quick else 2.0),
+        repeats=args.repeats or (1 if args.quick else 3),
+        servers=[s for s in args.servers.split(",") if s],
+        libraries=[s for s in args.libraries.split(",") if s],
+        scenarios=[s for s in args.scenarios.split(",") if s],
+        startup_files=args.startup_files,
+        startup_reps=1 if args.quick else 3,
+        inprocess_reps=3 if args.quick else 7,
+        load="load" not in skip,
+        inprocess="inprocess" not in skip,
+        startup="startup" not in skip,
+    )
+    for server in plan.servers:
+        if server not in SERVERS:
+            parser.error(f"unknown server {server!r}; one of {', '.join(SERVERS)}")
+    for library in plan.libraries:
+        if library not in LIBRARIES:
+            parser.error(f"unknown library {library!r}; one of {', '.join(LIBRARIES)}")
+    for scenario in plan.scenarios:
+        if scenario not in SCENARIOS:
+            parser.error(f"unknown scenario {scenario!r}; one of {', '.join(SCENARIOS)}")
+    return plan, args
+
+
+def main(argv: list[str] | None = None) -> int:
+    plan, args = parse(argv)
+    stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
+    output: Path = args.output or RESULTS / stamp
+    output.mkdir(parents=True, exist_ok=True)
+    WORK.mkdir(parents=True, exist_ok=True)
+    log(f"preparing fixtures in {WORK}")
+    fixtures = build_site()
+    versions = identities([lib for lib in plan.libraries if lib in LIBRARIES])
+    command = "python -m benchmarks " + " ".join(argv if argv is not None else sys.argv[1:])
+    data: dict[str, Any] = {
+        "started": stamp,
+        "command": command.strip(),
+        "quick": args.quick,
+        "note": args.note,
+        "plan": plan.__dict__,
+        "machine": machine(),
+        "versions": versions,
+        "loadavg_start": loadavg(),
+        "load": [],
+        "inprocess": [],
+        "startup": [],
+    }
+    if plan.startup:
+        data["startup"] = run_startup(plan)
+    if plan.inprocess:
+        data["inprocess"] = run_inprocess(plan)
+    if plan.load:
+        data["load"] = run_load(plan, fixtures)
+    data["loadavg_end"] = loadavg()
+    data["finished"] = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
+    (output / "results.json").write_text(json.dumps(data, indent=1))
+    from benchmarks.report import write_report
+
+    write_report(data, output)
+    log(f"wrote {output / 'results.md'}")
+    failures = [r for r in data["load"] + data["inprocess"] + data["startup"] if "error" in r]
+    if failures:
+        log(f"{len(failures)} measurement(s) failed; see results.md")
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
