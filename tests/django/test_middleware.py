@@ -23,6 +23,7 @@ from django.test import AsyncClient, Client, RequestFactory, override_settings
 
 from servestatic._django import manifest
 from servestatic._django.respond import ServeStaticFileResponse
+from servestatic._index import IndexWarning
 from servestatic.middleware import ServeStaticMiddleware
 from tests.django.conftest import (
     DJANGO_MANIFEST,
@@ -224,6 +225,7 @@ def test_changed_file_is_served_as_it_is_now(collected: Path, kind: str) -> None
 def test_deleted_file_falls_through_to_django(collected: Path, kind: str) -> None:
     with project(collected, MANIFEST):
         site = Site(kind)
+        assert site.request("HEAD", "/static/js/shared.js").status == 200
         (collected / "js" / "shared.js").unlink()
         (collected / "js" / "shared.js.gz").unlink(missing_ok=True)
         assert site.get("/static/js/shared.js").status == 404
@@ -272,6 +274,24 @@ def test_multipart_ranges(collected: Path, kind: str) -> None:
     assert content_type.startswith("multipart/byteranges; boundary=")
     assert data[0:4] in fetched.body
     assert data[10:14] in fetched.body
+
+
+def test_sync_middleware_under_asgi_still_sends_async_bodies(collected: Path) -> None:
+    # A sync-only middleware below makes Django run ServeStaticMiddleware in sync mode (in
+    # a thread) under ASGI: bodies must still be async iterators for the ASGI handler.
+    middleware = [
+        "servestatic.middleware.ServeStaticMiddleware",
+        "tests.django.project.middleware.SyncOnlyMiddleware",
+    ]
+    with project(collected, MANIFEST, MIDDLEWARE=middleware, SERVESTATIC_MEMORY_CACHE=NO_MEMORY):
+        site = Site("async")
+        whole = site.get("/static/js/app.js")
+        part = site.get("/static/js/app.js", Range="bytes=0-4")
+    data = (collected / "js" / "app.js").read_bytes()
+    assert whole.body == data
+    assert whole.response.is_async  # type: ignore[attr-defined]
+    assert part.body == data[:5]
+    assert part.response.is_async  # type: ignore[attr-defined]
 
 
 def test_small_files_come_from_memory(served: Site) -> None:
@@ -379,6 +399,15 @@ def test_keep_only_hashed_files_read_from_injected_settings(static_root: Path) -
         assert (static_root / "css" / "plain.css").exists()
 
 
+def test_more_roots_from_django_settings(collected: Path, tmp_path: Path) -> None:
+    media = tmp_path / "media"
+    media.mkdir()
+    (media / "avatar.txt").write_text("avatar")
+    roots = [{"path": str(media), "prefix": "/media/"}]
+    with project(collected, MANIFEST, SERVESTATIC_ROOTS=roots):
+        assert Site("sync").get("/media/avatar.txt").body == b"avatar"
+
+
 def test_static_root_can_be_left_out(collected: Path) -> None:
     extra = collected / "extra.txt"
     extra.write_text("not in the manifest")
@@ -401,6 +430,66 @@ def test_manifest_entries_without_static_root_and_keep_only(collected: Path) -> 
         site = Site("sync")
         assert site.get("/static/js/app.js").status == 404
         assert site.get("/static/" + hashed_name(collected, "js/app.js")).status == 200
+
+
+def test_manifest_entries_of_djangos_own_storage(static_root: Path) -> None:
+    # No file listing in Django's manifest: each entry is stat-ed.
+    collectstatic(static_root, DJANGO_MANIFEST)
+    (static_root / "extra.txt").write_text("not in the manifest")
+    with project(static_root, DJANGO_MANIFEST, SERVESTATIC_USE_STATIC_ROOT=False):
+        site = Site("sync")
+        hashed = site.get("/static/" + hashed_name(static_root, "css/plain.css"))
+        assert site.get("/static/css/plain.css").status == 200
+        assert site.get("/static/extra.txt").status == 404
+    assert hashed.header("Cache-Control") == IMMUTABLE
+
+
+def test_manifest_location_in_autorefresh_mode(collected: Path) -> None:
+    with project(
+        collected,
+        MANIFEST,
+        DEBUG=True,
+        SERVESTATIC_USE_MANIFEST=True,
+        SERVESTATIC_USE_STATIC_ROOT=False,
+        SERVESTATIC_USE_FINDERS=False,
+    ):
+        site = Site("sync")
+        (collected / "late.txt").write_text("added after start")
+        assert site.get("/static/late.txt").body == b"added after start"
+
+
+def test_hostile_static_root(static_root: Path, tmp_path: Path) -> None:
+    static_root.mkdir()
+    (static_root / "ok.txt").write_text("ok " * 100)
+    (static_root / "ok.txt.gz").write_bytes(gzip.compress(b"ok " * 100))
+    (static_root / "big.txt").write_text("tiny")
+    (static_root / "big.txt.gz").write_bytes(gzip.compress(os.urandom(200)))  # larger: unused
+    (static_root / ".env").write_text("SECRET=1")
+    (static_root / ".git").mkdir()
+    (static_root / ".git" / "config").write_text("[core]")
+    (static_root / ".well-known").mkdir()
+    (static_root / ".well-known" / "security.txt").write_text("Contact: x")
+    (static_root / "loop").mkdir()
+    (static_root / "loop" / "back").symlink_to(static_root, target_is_directory=True)
+    (static_root / "dangling.txt").symlink_to(tmp_path / "nowhere.txt")
+    (static_root / "inner.txt").symlink_to(static_root / "ok.txt")
+    os.mkfifo(static_root / "pipe")
+    with project(static_root, PLAIN), pytest.warns(IndexWarning) as warned:
+        middleware = ServeStaticMiddleware(not_found)
+    with project(static_root, PLAIN, SERVESTATIC_HIDDEN={"allow": ["/static/.well-known/**"]}):
+        with pytest.warns(IndexWarning, match="Skipping"):
+            allowing = ServeStaticMiddleware(not_found)
+        assert "/static/.well-known/security.txt" in allowing.files
+        assert "/static/.git/config" not in allowing.files
+    messages = " ".join(str(warning.message) for warning in warned)
+    assert "directory loop" in messages
+    assert "broken symlink" in messages
+    # Dotfiles stay hidden (the default allow-list is for /.well-known/ at the site root).
+    assert set(middleware.files) == {"/static/ok.txt", "/static/big.txt", "/static/inner.txt"}
+    ok = middleware.files["/static/ok.txt"]
+    big = middleware.files["/static/big.txt"]
+    assert [rep.coding for rep in ok.representations] == ["identity", "gzip"]  # type: ignore[union-attr]
+    assert [rep.coding for rep in big.representations] == ["identity"]  # type: ignore[union-attr]
 
 
 # ----------------------------------------------------------------------------- the manifest

@@ -181,3 +181,22 @@ def test_collecting_again_refreshes_the_listing(static_root: Path) -> None:
         info.st_size,
         info.st_mtime_ns,
     )
+
+
+def test_other_errors_are_passed_on_unchanged(static_root: Path) -> None:
+    with project(static_root, MANIFEST):
+        storage = CompressedManifestStaticFilesStorage()
+    runtime = RuntimeError("Max post-process passes exceeded.")
+    other = ValueError("something else")
+    assert storage.make_helpful_exception(runtime, "All") is runtime
+    assert storage.make_helpful_exception(other, "css/a.css") is other
+    assert storage.make_helpful_exception(ValueError(), "css/a.css").args == ()
+
+
+def test_listing_is_readable_from_the_storage(static_root: Path) -> None:
+    root = collectstatic(static_root, MANIFEST)
+    with project(root, MANIFEST):
+        storage = CompressedManifestStaticFilesStorage()
+        listing = storage.load_manifest_files()
+    info = (root / "js" / "app.js").stat()
+    assert listing["js/app.js"] == (info.st_size, info.st_mtime_ns)
