@@ -29,6 +29,7 @@ from django.core.files.base import ContentFile
 
 from servestatic._django import manifest
 from servestatic._django.settings import DjangoOnlySettings, collect
+from servestatic.config import Settings
 
 if TYPE_CHECKING:
     from servestatic.compress import Compressor
@@ -43,8 +44,9 @@ __all__ = [
 PostProcessed = tuple[str, str | None, bool | Exception]
 
 
-def _django_only() -> DjangoOnlySettings:
-    """The Django-only settings, or ImproperlyConfigured naming each bad one."""
+def _read_settings() -> tuple[Settings | None, DjangoOnlySettings]:
+    """The settings model (None if invalid: the checks report it) and the Django-only
+    settings, or ImproperlyConfigured naming each bad Django-only setting."""
     collected = collect(django_settings)
     problems = [
         finding for finding in collected.errors if finding.field in DjangoOnlySettings.model_fields
@@ -52,21 +54,36 @@ def _django_only() -> DjangoOnlySettings:
     if collected.django is None or problems:
         lines = "\n".join(f"  [{finding.id}] {finding.message}" for finding in problems)
         raise ImproperlyConfigured(f"invalid servestatic compression settings:\n{lines}")
-    return collected.django
+    return collected.settings, collected.django
 
 
 def get_compressor_kwargs(*, quiet: bool) -> dict[str, Any]:
-    """``Compressor`` keywords from the ``SERVESTATIC_*`` settings (ServeStatic's helper)."""
-    options = _django_only()
+    """``Compressor`` keywords from the ``SERVESTATIC_*`` settings (ServeStatic's helper).
+
+    ServeStatic's settings come first; the ``compression`` group (shared with
+    ``servestatic compress``) fills in: a coding the server does not look for
+    (``compression.encodings``) is not written, and its ``zstd_level`` and
+    ``skip_extensions`` apply when the ServeStatic settings leave them unset.
+    """
+    settings, options = _read_settings()
+    extensions, zstd_level = options.skip_compress_extensions, options.zstd_level
+    encodings = {"gzip", "br", "zstd"}
+    if settings is not None:
+        group = settings.compression
+        encodings = set(group.encodings)
+        if extensions is None and group.skip_extensions is not None:
+            extensions = tuple(group.skip_extensions)
+        if zstd_level is None and settings.source_of("compression.zstd_level") != "default":
+            zstd_level = group.zstd_level
     return {
-        "extensions": options.skip_compress_extensions,
-        "use_gzip": options.use_gzip,
-        "use_brotli": options.use_brotli,
-        "use_zstd": options.use_zstd,
+        "extensions": extensions,
+        "use_gzip": options.use_gzip and "gzip" in encodings,
+        "use_brotli": options.use_brotli and "br" in encodings,
+        "use_zstd": options.use_zstd and "zstd" in encodings,
         "minify": options.minify,
         "zstd_dict": options.zstd_dictionary,
         "zstd_dict_is_raw": options.zstd_dictionary_is_raw,
-        "zstd_level": options.zstd_level,
+        "zstd_level": zstd_level,
         "quiet": quiet,
     }
 
@@ -119,7 +136,7 @@ class CompressedManifestStaticFilesStorage(ManifestStaticFilesStorage):
     compressor: Compressor | None = None
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
-        options = _django_only()
+        _, options = _read_settings()
         self.manifest_strict = options.manifest_strict
         self.keep_only_hashed_files = options.keep_only_hashed_files
         super().__init__(*args, **kwargs)

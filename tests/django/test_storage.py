@@ -200,3 +200,25 @@ def test_listing_is_readable_from_the_storage(static_root: Path) -> None:
         listing = storage.load_manifest_files()
     info = (root / "js" / "app.js").stat()
     assert listing["js/app.js"] == (info.st_size, info.st_mtime_ns)
+
+
+def test_compression_group_fills_in(static_root: Path) -> None:
+    compression = {"encodings": ["br", "gzip"], "zstd_level": 7, "skip_extensions": ["svg"]}
+    with project(static_root, MANIFEST, SERVESTATIC_COMPRESSION=compression):
+        kwargs = get_compressor_kwargs(quiet=False)
+    assert (kwargs["use_zstd"], kwargs["use_brotli"], kwargs["use_gzip"]) == (False, True, True)
+    assert (kwargs["zstd_level"], kwargs["extensions"], kwargs["quiet"]) == (7, ("svg",), False)
+    with project(
+        static_root,
+        MANIFEST,
+        SERVESTATIC_COMPRESSION=compression,
+        SERVESTATIC_ZSTD_LEVEL=3,
+        SERVESTATIC_SKIP_COMPRESS_EXTENSIONS=["png"],
+    ):
+        kwargs = get_compressor_kwargs(quiet=True)
+    assert (kwargs["zstd_level"], kwargs["extensions"]) == (3, ("png",))
+
+
+def test_codings_the_server_ignores_are_not_written(static_root: Path) -> None:
+    root = collectstatic(static_root, COMPRESSED, SERVESTATIC_COMPRESSION={"encodings": ["gzip"]})
+    assert variants(root, "js/app.js") == {".gz"}
