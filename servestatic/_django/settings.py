@@ -323,7 +323,7 @@ def _field_of(problem: Problem, label_fields: dict[str, str]) -> str | None:
     section = re.search(r"\[\[(\w+)\]\]", source)
     if section:
         return section.group(1)
-    if source.upper().startswith(PREFIX):  # an environment variable
+    if re.fullmatch(PREFIX + r"\w+", source, re.IGNORECASE):  # an environment variable
         return source[len(PREFIX) :].split("__", 1)[0].lower()
     head = re.split(r"[.\[]", problem.key, maxsplit=1)[0]
     return head or None

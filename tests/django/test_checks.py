@@ -131,6 +131,16 @@ def test_config_file_problem_uses_the_setting_id() -> None:
     assert message.msg.startswith("servestatic.toml → etag:")
 
 
+def test_problem_in_a_named_config_file_uses_the_setting_id(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    (Path.cwd() / "servestatic_prod.toml").write_text("max_age = -5\n")
+    monkeypatch.setenv("SERVESTATIC_CONFIG", "servestatic_prod.toml")
+    (message,) = servestatic_messages()
+    assert message.id == "servestatic.E014"
+    assert message.msg.startswith("servestatic_prod.toml → max_age:")
+
+
 def test_use_manifest_without_a_manifest_storage_is_e012(tmp_path: Path) -> None:
     with project(tmp_path, PLAIN, SERVESTATIC_USE_MANIFEST=True):
         (message,) = servestatic_messages()
