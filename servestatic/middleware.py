@@ -47,7 +47,13 @@ from servestatic._django.index import (
     link_policy,
     scan_tree,
 )
-from servestatic._django.respond import arespond, is_asgi, request_record, respond
+from servestatic._django.respond import (
+    ServeStaticFileResponse,
+    arespond,
+    is_asgi,
+    request_record,
+    respond,
+)
 from servestatic._django.settings import CHECK_IDS, default_static_prefix, load
 from servestatic._engine import Engine
 from servestatic._files import StaleFile
@@ -61,6 +67,9 @@ from servestatic.config import Settings
 __all__ = ["ServeStaticMiddleware"]
 
 GetResponse = Callable[[HttpRequest], Any]
+
+#: ServeStatic 4.x's name for its response class, kept importable.
+AsyncServeStaticFileResponse = ServeStaticFileResponse
 
 
 def _add_scanned(engine: Engine, scanned: ScannedFile) -> None:
