@@ -11,10 +11,12 @@ Two kinds of case:
 
 py-spy samples Python stacks of running threads only (idle threads are dropped), so the
 share of samples is the share of the process's CPU. Time in C code (uvloop, httptools, the
-kernel's send) is attributed to the innermost Python frame that called it. Each sample is
-put in one category by its innermost frame; the share of samples with any servestatic frame
-on the stack is the time spent in our code. Shares are turned into µs per request with the
-server's measured CPU time per request.
+kernel's send) is attributed to the innermost Python frame that called it: under granian,
+whose ``send`` is native, the time of the server's send shows up in the frame of
+servestatic that awaited it (compare with the ``@trivial`` cases, a bare application). Each
+sample is put in one category by its innermost frame; the share of samples with any
+servestatic frame on the stack is the time spent in our code and what it calls. Shares are
+turned into µs per request with the server's measured CPU time per request.
 
 Writes ``profile.md`` into ``--output`` (default ``benchmarks/results/<stamp>-profile``) and
 the collapsed stacks into ``benchmarks/results/raw/<stamp>-profile/`` (gitignored).
@@ -57,7 +59,9 @@ DEFAULT_CASES = (
     "uvicorn:range",
     "uvicorn:big",
     "uvicorn:miss",
+    "uvicorn:small@trivial",
     "granian-asgi:small",
+    "granian-asgi:small@trivial",
     "granian-asgi:range",
     "granian-asgi:big",
     "gunicorn-gthread:small",
@@ -105,7 +109,13 @@ def _short(frame: str) -> tuple[str, str]:
     return match["func"], match["file"]
 
 
-def categorise(path: str) -> str:
+#: Innermost Python frames that only stand for C code below them (the event loop's).
+_LOOP_CALLERS = {"batch", "run_asgi.<locals>.batch", "Runner.run", "run_until_complete"}
+
+
+def categorise(path: str, func: str = "") -> str:
+    if func in _LOOP_CALLERS:
+        return "event loop + C (uvloop, parser, socket)"
     for prefix, category in CATEGORIES:
         if prefix in path:
             return category
@@ -128,7 +138,7 @@ def analyse(raw: str, *, within: str | None = None) -> Profile:
             continue
         profile.samples += count
         func, path = _short(frames[-1])
-        leaf_category = categorise(path)
+        leaf_category = categorise(path, func)
         profile.categories[leaf_category] += count
         profile.leaves[f"{func} ({path})"] += count
         seen = set()
