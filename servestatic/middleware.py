@@ -118,6 +118,7 @@ class ServeStaticMiddleware(ServeStaticBase):
         self.searched: list[str] = []
         # ServeStatic 4.4 ignored SERVESTATIC_IMMUTABLE_FILE_TEST (reference §6 #2).
         self._custom_immutable = config.source_of("immutable_file_test") != "default"
+        self._hashed_files = self._manifest_paths()
         bootstrap = config.model_copy(
             update={
                 "root": None,
@@ -150,6 +151,23 @@ class ServeStaticMiddleware(ServeStaticBase):
             )
             raise ImproperlyConfigured(msg)
         return setting
+
+    def _manifest_paths(self) -> dict[str, str] | None:
+        """The manifest's ``{name: hashed name}`` when the immutable test can read it directly.
+
+        That is what ``staticfiles_storage.url()`` looks up for a manifest storage, without
+        URL building per file and without the file reads of ``manifest_strict = False``.
+        Not in DEBUG (where Django's URLs are unhashed) nor when ``get_static_url`` is
+        overridden.
+        """
+        if (
+            self._custom_immutable
+            or not self.use_manifest
+            or self.debug
+            or type(self).get_static_url is not ServeStaticMiddleware.get_static_url
+        ):
+            return None
+        return dict(cast(ManifestStaticFilesStorage, staticfiles_storage).hashed_files)
 
     # ------------------------------------------------------------------ start-up
 
@@ -309,6 +327,9 @@ class ServeStaticMiddleware(ServeStaticBase):
         name_without_hash = self.get_name_without_hash(name)
         if name == name_without_hash:
             return False
+        hashed_files = self._hashed_files
+        if hashed_files is not None:
+            return hashed_files.get(name_without_hash) == name
         static_url = self.get_static_url(name_without_hash)
         if not static_url:
             return False

@@ -720,3 +720,21 @@ def test_servestatic_hooks_are_available(collected: Path) -> None:
         assert not middleware.immutable_file_test(str(collected), "/static/css/plain.css")
         assert not middleware.immutable_file_test(str(collected), "/elsewhere/plain.0123.css")
         assert url in middleware.files
+
+
+def test_overridden_get_static_url_decides_immutability(collected: Path) -> None:
+    (collected / "css" / "plain.0123456789ab.css").write_text("p {}")
+
+    class Custom(ServeStaticMiddleware):
+        @staticmethod
+        def get_static_url(name: str) -> str | None:
+            if name == "css/plain.css":
+                return "https://cdn.example.com/static/css/plain.0123456789ab.css"
+            return None
+
+    with project(collected, MANIFEST):
+        middleware = Custom(not_found)
+    response = call(middleware, "/static/css/plain.0123456789ab.css")
+    assert response.headers["Cache-Control"] == IMMUTABLE
+    hashed = "/static/" + hashed_name(collected, "css/plain.css")
+    assert call(middleware, hashed).headers["Cache-Control"] == "max-age=60, public"
