@@ -11,11 +11,10 @@ from __future__ import annotations
 import os
 import re
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from servestatic._entries import EntryBuilder
-from servestatic.build.manifest import load_digests
 from servestatic._files import MemoryCache
 from servestatic._glob import compile_glob
 from servestatic._index import VARIANT_SUFFIXES, HiddenPolicy, ScannedFile, scan_root, stat_file
@@ -29,6 +28,7 @@ from servestatic._paths import (
 from servestatic._records import FileEntry, HeaderBlock, Plan, RedirectEntry, Request
 from servestatic._redirects import compile_redirects, first_match
 from servestatic._respond import NOT_FOUND, HttpOptions, respond, respond_redirect
+from servestatic.build.manifest import load_digests
 from servestatic.config import DEFAULT_IMMUTABLE_FILE_TEST, ConfigError, Settings
 from servestatic.media_types import MediaTypes
 from servestatic.rules import compile_rules
@@ -99,7 +99,10 @@ class Engine:
         *,
         standalone: bool,
         immutable_test: Callable[[str, str], bool] | None = None,
+        defer: bool = False,
     ) -> None:
+        """Build the table. With ``defer=True`` nothing is indexed until :meth:`finish`, so
+        an adapter (Django) can add its own sources first."""
         self.settings = settings
         self.standalone = standalone
         self.autorefresh = settings.autorefresh
@@ -135,13 +138,19 @@ class Engine:
         self.files: dict[str, Entry] = {}
         self.fallback: FileEntry | None = None
         self.not_found: FileEntry | None = None
+        if not defer:
+            self.finish()
+
+    def finish(self) -> None:
+        """Index the configured roots, then resolve redirects, the SPA fallback and 404 page."""
+        settings = self.settings
         roots: list[tuple[Any, str | None]] = []
         if settings.root is not None:
             roots.append((settings.root, settings.prefix))
         roots.extend((root.path, root.prefix) for root in settings.roots)
         for root, prefix in roots:
             self.add_root(root, prefix, refresh=False)
-        self._refresh_special()
+        self.refresh_special()
 
     # ------------------------------------------------------------------ building
 
@@ -167,7 +176,24 @@ class Engine:
             ):
                 self._add_file(scanned)
         if refresh:
-            self._refresh_special()
+            self.refresh_special()
+
+    def add_files(
+        self, files: Iterable[ScannedFile], *, root: str | None = None, prefix: str = "/"
+    ) -> None:
+        """Index files already described (sizes and times known, e.g. from a manifest)
+        without another ``stat``. A ``root`` given is registered (for reloads) and its
+        manifest digests are used for content ETags."""
+        if root is not None and self.settings.etag == "content":
+            self.builder.digests.update(load_digests(root))
+        for scanned in files:
+            self._add_file(scanned)
+        if root is not None:
+            self.register_root(root, prefix)
+
+    def register_root(self, root: str, prefix: str) -> None:
+        """Make a directory known (for reloads and autorefresh lookups) without scanning it."""
+        self.roots.append((os.path.abspath(root), normalize_prefix(prefix)))
 
     def _add_file(self, scanned: ScannedFile) -> None:
         url = scanned.url
@@ -190,7 +216,7 @@ class Engine:
                     relative_redirect(bare.rsplit("/", 1)[-1] + "/")
                 )
 
-    def _refresh_special(self) -> None:
+    def refresh_special(self) -> None:
         """Redirects over files, and the SPA fallback and 404 page entries."""
         if self.redirects and not self.autorefresh:
             targets = [redirect.literal for redirect in self.redirects if redirect.literal]
@@ -296,7 +322,7 @@ class Engine:
             if special is not None and any(
                 rep.path == stale_file for rep in special.representations
             ):
-                self._refresh_special()
+                self.refresh_special()
                 break
 
     # ------------------------------------------------------------------ filesystem lookups

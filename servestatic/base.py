@@ -69,6 +69,8 @@ class ServeStaticBase:
     #: Ten years in seconds (ServeStatic's constant, used for immutable files).
     FOREVER: ClassVar[int] = FOREVER
     DEFAULT_IMMUTABLE_FILE_TEST: ClassVar[str] = DEFAULT_IMMUTABLE_FILE_TEST
+    #: Adapters with their own file sources (Django) index them before ``engine.finish()``.
+    _defer_indexing: ClassVar[bool] = False
 
     def __init__(
         self,
@@ -105,7 +107,10 @@ class ServeStaticBase:
         self.allow_unsafe_symlinks = settings.allow_unsafe_symlinks
         self.add_headers_function = settings.add_headers_function
         self.engine = Engine(
-            settings, standalone=application is None, immutable_test=self.immutable_file_test
+            settings,
+            standalone=application is None,
+            immutable_test=self.immutable_file_test,
+            defer=self._defer_indexing,
         )
 
     @staticmethod

@@ -22,7 +22,7 @@ from __future__ import annotations
 import os
 import posixpath
 import warnings
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from contextlib import suppress
 from typing import Any, cast
 from urllib.parse import unquote, urlsplit
@@ -55,14 +55,11 @@ from servestatic._django.respond import (
     respond,
 )
 from servestatic._django.settings import CHECK_IDS, default_static_prefix, load
-from servestatic._engine import Engine
 from servestatic._files import StaleFile
 from servestatic._index import ScannedFile, stat_file
 from servestatic._offload import run_sync
 from servestatic._paths import normalize_prefix
 from servestatic.base import ServeStaticBase
-from servestatic.build.manifest import load_digests
-from servestatic.config import Settings
 
 __all__ = ["ServeStaticMiddleware"]
 
@@ -70,19 +67,6 @@ GetResponse = Callable[[HttpRequest], Any]
 
 #: ServeStatic 4.x's name for its response class, kept importable.
 AsyncServeStaticFileResponse = ServeStaticFileResponse
-
-
-def _add_scanned(engine: Engine, scanned: ScannedFile) -> None:
-    # The engine has no public way yet to add a described file without stat-ing it again
-    # (requested from the core; see the Django integration report). One call site.
-    engine._add_file(scanned)
-
-
-def _finish(engine: Engine, settings: Settings) -> None:
-    # Special entries (SPA fallback) are resolved once, after every source was added, so
-    # a fallback file in STATIC_ROOT is not reported missing while the index is half built.
-    engine.settings = settings
-    engine._refresh_special()
 
 
 def _same_directory(first: str, second: str) -> bool:
@@ -94,6 +78,9 @@ class ServeStaticMiddleware(ServeStaticBase):
 
     sync_capable = True
     async_capable = True
+    # Django's sources (STATIC_ROOT, the manifest, finders) are indexed first; the engine
+    # then adds the configured roots and resolves the SPA fallback and 404 page.
+    _defer_indexing = True
 
     def __init__(self, get_response: GetResponse | None = None, settings: Any = None) -> None:
         if get_response is None:
@@ -119,17 +106,9 @@ class ServeStaticMiddleware(ServeStaticBase):
         # ServeStatic 4.4 ignored SERVESTATIC_IMMUTABLE_FILE_TEST (reference §6 #2).
         self._custom_immutable = config.source_of("immutable_file_test") != "default"
         self._hashed_files = self._manifest_paths()
-        bootstrap = config.model_copy(
-            update={
-                "root": None,
-                "roots": [],
-                "spa": config.spa.model_copy(update={"fallback": None}),
-            }
-        )
-        super().__init__(get_response, settings=bootstrap)
-        self._add_sources(config)
-        self.settings = config
-        _finish(self.engine, config)
+        super().__init__(get_response, settings=config)
+        self._add_sources()
+        self.engine.finish()
         if debug and apps.ready and not apps.is_installed("servestatic"):
             warnings.warn(
                 "Django checks for ServeStatic are disabled: add 'servestatic' to "
@@ -171,7 +150,7 @@ class ServeStaticMiddleware(ServeStaticBase):
 
     # ------------------------------------------------------------------ start-up
 
-    def _add_sources(self, config: Settings) -> None:
+    def _add_sources(self) -> None:
         if self.static_prefix is not None:
             if self.use_static_root and self.static_root:
                 self.add_files_from_static_root()
@@ -179,11 +158,6 @@ class ServeStaticMiddleware(ServeStaticBase):
                 self.add_files_from_manifest()
             if self.use_finders:
                 self.add_files_from_finders()
-        engine = self.engine
-        if config.root is not None:
-            engine.add_root(config.root, config.prefix, refresh=False)
-        for root in config.roots:
-            engine.add_root(root.path, root.prefix, refresh=False)
 
     def _manifest_files(self, location: str) -> dict[str, tuple[int, int]]:
         """The manifest's listing of ``location``, if it is still accurate."""
@@ -195,11 +169,6 @@ class ServeStaticMiddleware(ServeStaticBase):
             return {}
         files = manifest.read_files(storage.read_manifest())
         return files if manifest.still_current(location, files) else {}
-
-    def _load_digests(self, location: str) -> None:
-        # Content ETags from the manifest's "hash" records, as the engine does for its roots.
-        if self.settings.etag == "content":
-            self.engine.builder.digests.update(load_digests(location))
 
     def _unhashed_urls(self, prefix: str) -> set[str]:
         """URLs of the unhashed names, which SERVESTATIC_KEEP_ONLY_HASHED_FILES hides."""
@@ -217,13 +186,12 @@ class ServeStaticMiddleware(ServeStaticBase):
         if engine.autorefresh or not os.path.isdir(root):
             engine.add_root(root, prefix, refresh=False)  # warns "No directory at: ..."
             return
-        self._load_digests(root)
         allowed = link_policy(
             os.path.realpath(root),
             self.settings.allow_unsafe_symlinks,
             lambda: [location for location, _ in finder_locations()],
         )
-        for scanned in scan_tree(
+        files = scan_tree(
             root,
             prefix,
             known=self._manifest_files(root),
@@ -231,9 +199,8 @@ class ServeStaticMiddleware(ServeStaticBase):
             hidden=engine.hidden,
             allowed=allowed,
             skip_urls=self._unhashed_urls(prefix),
-        ):
-            _add_scanned(engine, scanned)
-        engine.roots.append((root, prefix))
+        )
+        engine.add_files(files, root=root, prefix=prefix)
 
     def add_files_from_manifest(self) -> None:
         """Index the manifest's entries (original and hashed names) without a directory walk.
@@ -256,14 +223,26 @@ class ServeStaticMiddleware(ServeStaticBase):
         if engine.autorefresh:
             engine.add_root(location, prefix, refresh=False)
             return
-        self._load_digests(location)
         known = self._manifest_files(location)
-        real_root = os.path.realpath(location)
         names: dict[str, None] = {}
         for original, hashed in storage.hashed_files.items():
             if not (self.keep_only_hashed_files and original != hashed):
                 names[original] = None
             names[hashed] = None
+        engine.add_files(
+            self._described(location, prefix, names, known, storage), root=location, prefix=prefix
+        )
+
+    def _described(
+        self,
+        location: str,
+        prefix: str,
+        names: dict[str, None],
+        known: dict[str, tuple[int, int]],
+        storage: ManifestStaticFilesStorage,
+    ) -> Iterator[ScannedFile]:
+        engine = self.engine
+        real_root = os.path.realpath(location)
         for name in names:
             path, url = storage.path(name), prefix + name
             recorded = known.get(name)
@@ -280,8 +259,7 @@ class ServeStaticMiddleware(ServeStaticBase):
                     allow_unsafe_symlinks=self.settings.allow_unsafe_symlinks,
                 )
             if scanned is not None and engine.hidden.allows_file(url):
-                _add_scanned(engine, scanned)
-        engine.roots.append((location, prefix))
+                yield scanned
 
     def add_files_from_finders(self) -> None:
         """Index the files of the staticfiles finders (per request in autorefresh mode)."""
@@ -291,24 +269,28 @@ class ServeStaticMiddleware(ServeStaticBase):
         locations = finder_locations()
         self.searched.extend(location for location, _ in locations)
         if not engine.autorefresh:
-            for relative, (path, location) in finder_files().items():
-                url = prefix + relative
-                scanned = stat_file(
-                    path,
-                    url,
-                    encodings=engine.encodings,
-                    real_root=os.path.realpath(location or os.path.dirname(path)),
-                    allow_unsafe_symlinks=self.settings.allow_unsafe_symlinks,
-                )
-                if scanned is not None and engine.hidden.allows_file(url):
-                    _add_scanned(engine, scanned)
+            engine.add_files(self._finder_files(prefix))
         # Later roots win in the engine's lookups: the first finder goes last.
         for location, sub_prefix in reversed(locations):
             location_prefix = normalize_prefix(prefix + sub_prefix) if sub_prefix else prefix
             if engine.autorefresh:
                 engine.add_root(location, location_prefix, refresh=False)
             else:
-                engine.roots.append((location, location_prefix))
+                engine.register_root(location, location_prefix)
+
+    def _finder_files(self, prefix: str) -> Iterator[ScannedFile]:
+        engine = self.engine
+        for relative, (path, location) in finder_files().items():
+            url = prefix + relative
+            scanned = stat_file(
+                path,
+                url,
+                encodings=engine.encodings,
+                real_root=os.path.realpath(location or os.path.dirname(path)),
+                allow_unsafe_symlinks=self.settings.allow_unsafe_symlinks,
+            )
+            if scanned is not None and engine.hidden.allows_file(url):
+                yield scanned
 
     # ------------------------------------------------------------------ immutable files
 
