@@ -245,6 +245,27 @@ def test_keep_query_passes_the_query_through_encoded(
     assert_safe_location(response, "/go")
 
 
+@pytest.mark.parametrize(
+    "query",
+    ["a=\r\nSet-Cookie:%20x=1", "\x00", "a=\x7f", "a=b\tc"],
+    ids=["crlf", "nul", "del", "tab"],
+)
+def test_query_with_control_characters_never_reaches_location(
+    make_hostile_server: MakeServer, hostile: Hostile, query: str
+) -> None:
+    """HTTP/1.1 parsers refuse control characters in the request target, but the ASGI
+    ``query_string`` and WSGI ``QUERY_STRING`` are raw bytes that a lenient server (or an
+    HTTP/2 front end) may pass on: redirects must not copy them into ``Location``. Found
+    by ``fuzz/fuzz_engine.py``."""
+    settings = Settings(redirects=[{"from": "/go", "to": "/docs/"}])
+    server = make_hostile_server(hostile, settings=settings)
+    for request_target in ("/go", "/docs"):
+        response = send(server, request_target + "?" + query)
+        location = response.header("location")
+        assert location is not None
+        assert not any(ord(char) < 0x20 or ord(char) == 0x7F for char in location), location
+
+
 def test_hostile_directory_tree_redirects_are_all_safe(
     make_hostile_server: MakeServer, tmp_path: Path
 ) -> None:

@@ -76,6 +76,18 @@ def test_other_methods_on_hostile_targets_leak_nothing(
     assert_healthy(hostile_server, mount)
 
 
+def test_head_miss_has_no_body(hostile_server: Server, hostile: Hostile, mount: str) -> None:
+    """RFC 9110 §9.3.2: no content in a response to HEAD, misses included. uvicorn,
+    gunicorn and granian drop it themselves; a plain PEP 3333 server would send it, and
+    the next request on the connection would read it as a response. Found by
+    ``fuzz/fuzz_engine.py``."""
+    for template in ("{m}/no-such-file.txt", "{m}/../secret.txt"):
+        response = send(hostile_server, target(template, mount, hostile), method="HEAD")
+        assert response.status == 404
+        assert response.header("content-length") == "9"
+        assert response.body == b""
+
+
 def test_misses_are_indistinguishable(hostile_server: Server, hostile: Hostile, mount: str) -> None:
     """A missing file, a refused symlink, a dotfile, a variant URL, a traversal and a
     directory without an index answer identically: no oracle for what exists (aiohttp
