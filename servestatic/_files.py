@@ -14,7 +14,10 @@ from typing import BinaryIO
 
 from servestatic._records import Representation
 
-__all__ = ["MemoryCache", "StaleFile", "open_representation", "read_span"]
+__all__ = ["MemoryCache", "StaleFile", "open_representation", "read_bytes", "read_span"]
+
+
+_CLOEXEC = getattr(os, "O_CLOEXEC", 0)
 
 
 class StaleFile(Exception):  # noqa: N818 - a condition, not an error the user handles
@@ -52,6 +55,28 @@ def read_span(handle: BinaryIO, offset: int, length: int, block_size: int) -> It
             raise StaleFile(getattr(handle, "name", "?"))
         remaining -= len(block)
         yield block
+
+
+def read_bytes(representation: Representation, offset: int, length: int) -> bytes:
+    """Read one span of a representation (checked against the index) and close the file.
+
+    Plain descriptors, not a buffered file object: for a small span the object's set-up
+    costs more than the read.
+    """
+    try:
+        descriptor = os.open(representation.path, os.O_RDONLY | _CLOEXEC)
+    except OSError as error:
+        raise StaleFile(representation.path) from error
+    try:
+        info = os.fstat(descriptor)
+        if info.st_size != representation.size or info.st_mtime_ns != representation.mtime_ns:
+            raise StaleFile(representation.path)
+        data = os.pread(descriptor, length, offset)
+    finally:
+        os.close(descriptor)
+    if len(data) != length:
+        raise StaleFile(representation.path)
+    return data
 
 
 class MemoryCache:

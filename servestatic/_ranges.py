@@ -12,6 +12,7 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Final
 
 __all__ = ["IGNORE", "UNSATISFIABLE", "RangeResult", "parse_range"]
@@ -29,6 +30,7 @@ RangeResult = tuple[tuple[int, int], ...] | str
 _MAX_DIGITS = 18
 _HUGE = 1_000_000_000_000_000_000  # 10 ** _MAX_DIGITS
 _OWS = " \t"
+_CACHE_LIMIT = 64
 
 
 def _position(text: str) -> int | None:
@@ -43,7 +45,19 @@ def parse_range(header: str, size: int, max_ranges: int) -> RangeResult:
     """Evaluate a ``Range`` header against a representation of ``size`` bytes.
 
     Returns the ranges to send, :data:`IGNORE` (send 200) or :data:`UNSATISFIABLE` (416).
+    Short headers (the usual ``bytes=0-1023``) are memoised; long ones are parsed afresh.
     """
+    if len(header) <= _CACHE_LIMIT:
+        return _parse_cached(header, size, max_ranges)
+    return _parse(header, size, max_ranges)
+
+
+@lru_cache(maxsize=1024)
+def _parse_cached(header: str, size: int, max_ranges: int) -> RangeResult:
+    return _parse(header, size, max_ranges)
+
+
+def _parse(header: str, size: int, max_ranges: int) -> RangeResult:
     unit, equals, range_set = header.partition("=")
     # §14.1: range units are compared case-insensitively; only "bytes" is supported.
     if not equals or unit.strip(_OWS).lower() != "bytes":

@@ -46,18 +46,39 @@ def reason_phrase(status: int) -> str:
     return _REASONS[status]
 
 
-@dataclass(frozen=True, slots=True)
 class HeaderBlock:
-    """A response header list in both forms: ``str`` pairs for WSGI, ``bytes`` for ASGI."""
+    """A response header list: ``str`` pairs for WSGI, and the ``bytes`` form for ASGI.
 
-    pairs: tuple[tuple[str, str], ...]
-    raw: list[tuple[bytes, bytes]] = field(compare=False, repr=False)
+    Immutable by convention. The ASGI form is computed once, on first use (the ASGI adapter
+    prepares every block at start-up), so WSGI deployments do not hold a second copy.
+    """
+
+    __slots__ = ("_raw", "pairs")
+
+    def __init__(self, pairs: tuple[tuple[str, str], ...]) -> None:
+        self.pairs = pairs
+        self._raw: list[tuple[bytes, bytes]] | None = None
 
     @classmethod
     def of(cls, pairs: list[tuple[str, str]] | tuple[tuple[str, str], ...]) -> HeaderBlock:
-        pairs = tuple(pairs)
-        raw = [(name.lower().encode("latin-1"), value.encode("latin-1")) for name, value in pairs]
-        return cls(pairs, raw)
+        return cls(tuple(pairs))
+
+    @property
+    def raw(self) -> list[tuple[bytes, bytes]]:
+        raw = self._raw
+        if raw is None:
+            raw = [(n.lower().encode("latin-1"), v.encode("latin-1")) for n, v in self.pairs]
+            self._raw = raw
+        return raw
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, HeaderBlock) and other.pairs == self.pairs
+
+    def __hash__(self) -> int:
+        return hash(self.pairs)
+
+    def __repr__(self) -> str:
+        return f"HeaderBlock({self.pairs!r})"
 
     def get(self, name: str) -> str | None:
         """The value of a header (case-insensitive), for tests and ``explain``."""
@@ -79,7 +100,9 @@ class Representation:
     etag: str | None
     ok: HeaderBlock  # 200 (and the 404 page): everything, Content-Length included
     not_modified: HeaderBlock  # 304: the RFC 9110 §15.4.5 subset
-    # 206 and 416 blocks are derived from ``ok`` when needed (rare; saves memory per file).
+    # 206/416 blocks are derived from ``ok`` on first use and kept here (most files never
+    # get a range request, so they are not built at start-up).
+    derived: dict[str, HeaderBlock] = field(default_factory=dict, compare=False, repr=False)
 
 
 @dataclass(frozen=True, slots=True)

@@ -154,18 +154,24 @@ def _ranged(
     if result == IGNORE:
         return None
     if isinstance(result, str):  # UNSATISFIABLE
-        block = HeaderBlock.of(
-            [
-                *_without(representation.ok, _NOT_IN_UNSATISFIABLE),
-                ("Content-Range", f"bytes */{size}"),
-                _EMPTY,
-            ]
-        )
+        block = representation.derived.get("416")
+        if block is None:
+            block = HeaderBlock.of(
+                [
+                    *_without(representation.ok, _NOT_IN_UNSATISFIABLE),
+                    ("Content-Range", f"bytes */{size}"),
+                    _EMPTY,
+                ]
+            )
+            representation.derived["416"] = block
         return Plan(416, block, extra)
     if len(result) == 1:
         first, last = result[0]
         length = last - first + 1
-        block = HeaderBlock.of(_without(representation.ok, _NOT_IN_PARTIAL))
+        block = representation.derived.get("206")
+        if block is None:
+            block = HeaderBlock.of(_without(representation.ok, _NOT_IN_PARTIAL))
+            representation.derived["206"] = block
         headers = (
             *extra,
             ("Content-Range", f"bytes {first}-{last}/{size}"),

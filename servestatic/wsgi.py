@@ -6,7 +6,7 @@ from collections.abc import Callable, Iterable, Iterator
 from typing import Any, BinaryIO
 from wsgiref.util import FileWrapper
 
-from servestatic._files import StaleFile, open_representation, read_span
+from servestatic._files import StaleFile, open_representation, read_bytes, read_span
 from servestatic._paths import decode_wsgi_path
 from servestatic._records import STATUS_LINES, FileBody, Plan, Request
 from servestatic._respond import NOT_FOUND
@@ -84,6 +84,10 @@ class ServeStatic(ServeStaticBase):
                 if body.whole:
                     return [data]
                 return [data[body.offset : body.offset + body.length]]
+            if not body.whole and body.length <= memory.max_file_size:
+                data = read_bytes(representation, body.offset, body.length)
+                start_response(status, headers)
+                return [data]
             handle = open_representation(representation)
             start_response(status, headers)
             if body.whole:
