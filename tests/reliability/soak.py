@@ -293,12 +293,21 @@ class Report:
 
     @property
     def rss_ramped(self) -> int:
-        """Resident memory once a tenth of the requests are done: by then the memory cache
-        is full and every connection, buffer and worker thread exists."""
+        """Resident memory once a tenth of the requests are done: by then every connection,
+        buffer and worker thread exists and most files are in the memory cache."""
+        return self.rss_at(0.1)
+
+    def rss_at(self, fraction: float) -> int:
+        """Resident memory at the first sample with ``fraction`` of the requests done."""
         for sample in self.samples:
-            if sample.done >= self.requests // 10:
+            if sample.done >= self.requests * fraction:
                 return sample.rss
         return self.samples[-1].rss if self.samples else 0
+
+    @property
+    def rss_second_half(self) -> int:
+        """Growth over the second half of the run: the slope a leak would show."""
+        return self.samples[-1].rss - self.rss_at(0.5) if self.samples else 0
 
     @property
     def rss_growth(self) -> int:
@@ -514,6 +523,7 @@ def format_table(reports: Sequence[Report]) -> str:
             ),
         ),
         ("RSS growth, 10% to end, MiB", *(_mib(report.rss_growth) for report in reports)),
+        ("RSS growth, 50% to end, MiB", *(_mib(report.rss_second_half) for report in reports)),
         (
             "fds before / max / after",
             *(f"{r.fds_before} / {max(r.fd_values)} / {r.fds_after}" for r in reports),
@@ -556,6 +566,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         for failure in report.failures:
             print(f"{report.server}: {failure}", file=sys.stderr)
     if options.json:
-        payload = [{**asdict(report), "rss_growth": report.rss_growth} for report in reports]
+        payload = [
+            {
+                **asdict(report),
+                "rss_growth": report.rss_growth,
+                "rss_second_half": report.rss_second_half,
+            }
+            for report in reports
+        ]
         options.json.write_text(json.dumps(payload, indent=2), encoding="utf-8")
     return 0 if all(report.ok for report in reports) else 1
