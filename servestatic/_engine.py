@@ -27,7 +27,13 @@ from servestatic._paths import (
 )
 from servestatic._records import FileEntry, HeaderBlock, Plan, RedirectEntry, Request
 from servestatic._redirects import compile_redirects, first_match
-from servestatic._respond import NOT_FOUND, HttpOptions, respond, respond_redirect
+from servestatic._respond import (
+    NOT_FOUND,
+    NOT_FOUND_HEAD,
+    HttpOptions,
+    respond,
+    respond_redirect,
+)
 from servestatic.build.manifest import load_digests
 from servestatic.config import DEFAULT_IMMUTABLE_FILE_TEST, ConfigError, Settings
 from servestatic.media_types import MediaTypes
@@ -259,7 +265,9 @@ class Engine:
         """The response plan, or None to hand the request to the wrapped application."""
         entry = self.lookup(request.path, request)
         if entry is None:
-            return NOT_FOUND if self.standalone else None
+            if not self.standalone:
+                return None
+            return NOT_FOUND_HEAD if request.method == "HEAD" else NOT_FOUND
         if type(entry) is FileEntry:
             return respond(entry, request, self.options)
         return respond_redirect(entry, request)  # type: ignore[arg-type]

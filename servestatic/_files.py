@@ -8,37 +8,96 @@ is sent, so the adapter can rebuild the entry and answer consistently.
 from __future__ import annotations
 
 import os
+import stat
 import threading
 from collections.abc import Iterator
 from typing import BinaryIO
 
 from servestatic._records import Representation
 
-__all__ = ["MemoryCache", "StaleFile", "open_representation", "read_bytes", "read_span"]
+__all__ = [
+    "BoundedFile",
+    "FileChangedError",
+    "MemoryCache",
+    "StaleFile",
+    "open_representation",
+    "read_bytes",
+    "read_span",
+]
 
 
 _CLOEXEC = getattr(os, "O_CLOEXEC", 0)
+_NONBLOCK = getattr(os, "O_NONBLOCK", 0)
 
 
 class StaleFile(Exception):  # noqa: N818 - a condition, not an error the user handles
     """The file on disk no longer matches the index (changed, deleted or unreadable)."""
 
 
-def open_representation(representation: Representation) -> BinaryIO:
-    """Open a representation's file, checking it is still the file that was indexed."""
+class FileChangedError(OSError):
+    """The file changed while its body was being sent: the response cannot be completed.
+
+    Raised after the headers went out, so the server must drop the connection; a client
+    then sees a short body instead of silently wrong bytes.
+    """
+
+
+def _open_checked(representation: Representation) -> int:
+    """A descriptor on the indexed file, or StaleFile.
+
+    A FIFO or device that replaced the file is refused by ``stat`` before it is opened (an
+    open would wait for a writer); ``O_NONBLOCK`` covers a swap between the two calls.
+    """
     try:
-        handle = open(representation.path, "rb")  # noqa: SIM115 - returned to the caller
+        if not stat.S_ISREG(os.stat(representation.path).st_mode):
+            raise StaleFile(representation.path)
+        descriptor = os.open(representation.path, os.O_RDONLY | _NONBLOCK | _CLOEXEC)
     except OSError as error:
         raise StaleFile(representation.path) from error
     try:
-        info = os.fstat(handle.fileno())
+        info = os.fstat(descriptor)
     except OSError as error:  # pragma: no cover - fstat on an open descriptor
-        handle.close()
+        os.close(descriptor)
         raise StaleFile(representation.path) from error
-    if info.st_size != representation.size or info.st_mtime_ns != representation.mtime_ns:
-        handle.close()
+    if (
+        not stat.S_ISREG(info.st_mode)
+        or info.st_size != representation.size
+        or info.st_mtime_ns != representation.mtime_ns
+    ):
+        os.close(descriptor)
         raise StaleFile(representation.path)
-    return handle
+    return descriptor
+
+
+def open_representation(representation: Representation) -> BinaryIO:
+    """Open a representation's file, checking it is still the file that was indexed."""
+    return os.fdopen(_open_checked(representation), "rb")
+
+
+class BoundedFile:
+    """A file object that yields exactly ``length`` bytes: never more if the file grew
+    (which would desynchronise HTTP framing), an error if it shrank. Keeps ``fileno`` so
+    servers can still use sendfile (gunicorn bounds it by Content-Length)."""
+
+    def __init__(self, handle: BinaryIO, length: int) -> None:
+        self.handle = handle
+        self.remaining = length
+
+    def read(self, size: int = -1) -> bytes:
+        if self.remaining <= 0:
+            return b""
+        wanted = self.remaining if size < 0 else min(size, self.remaining)
+        data = self.handle.read(wanted)
+        if not data:
+            raise FileChangedError(getattr(self.handle, "name", "?"))
+        self.remaining -= len(data)
+        return data
+
+    def fileno(self) -> int:
+        return self.handle.fileno()
+
+    def close(self) -> None:
+        self.handle.close()
 
 
 def read_span(handle: BinaryIO, offset: int, length: int, block_size: int) -> Iterator[bytes]:
@@ -52,7 +111,7 @@ def read_span(handle: BinaryIO, offset: int, length: int, block_size: int) -> It
     while remaining > 0:
         block = handle.read(min(block_size, remaining))
         if not block:
-            raise StaleFile(getattr(handle, "name", "?"))
+            raise FileChangedError(getattr(handle, "name", "?"))
         remaining -= len(block)
         yield block
 
@@ -63,14 +122,8 @@ def read_bytes(representation: Representation, offset: int, length: int) -> byte
     Plain descriptors, not a buffered file object: for a small span the object's set-up
     costs more than the read.
     """
+    descriptor = _open_checked(representation)
     try:
-        descriptor = os.open(representation.path, os.O_RDONLY | _CLOEXEC)
-    except OSError as error:
-        raise StaleFile(representation.path) from error
-    try:
-        info = os.fstat(descriptor)
-        if info.st_size != representation.size or info.st_mtime_ns != representation.mtime_ns:
-            raise StaleFile(representation.path)
         data = os.pread(descriptor, length, offset)
     finally:
         os.close(descriptor)

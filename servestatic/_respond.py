@@ -6,6 +6,7 @@ Both adapters (WSGI and ASGI) call :func:`respond`; they only translate the plan
 
 from __future__ import annotations
 
+import re
 import secrets
 from dataclasses import dataclass
 
@@ -26,6 +27,7 @@ from servestatic._records import (
 __all__ = [
     "METHOD_NOT_ALLOWED",
     "NOT_FOUND",
+    "NOT_FOUND_HEAD",
     "HttpOptions",
     "respond",
     "respond_redirect",
@@ -47,6 +49,7 @@ NOT_FOUND = Plan(
     ),
     body=b"Not Found",
 )
+NOT_FOUND_HEAD = Plan(404, NOT_FOUND.headers)
 _NOT_ACCEPTABLE = Plan(406, HeaderBlock.of([("Vary", "Accept-Encoding"), _EMPTY]))
 _PRECONDITION_FAILED = HeaderBlock.of([_EMPTY])
 _CONDITIONAL = ("if_match", "if_none_match", "if_modified_since", "if_unmodified_since")
@@ -249,8 +252,21 @@ def _options(entry: FileEntry, request: Request) -> Plan:
 
 
 def respond_redirect(entry: RedirectEntry, request: Request) -> Plan:
-    """A redirect keeps the query string (ServeStatic 2.1+) unless told otherwise."""
+    """A redirect keeps the query string (ServeStatic 2.1+) unless told otherwise.
+
+    The query is copied as received except that anything outside RFC 3986's query
+    characters (controls, spaces, non-ASCII) is percent-encoded, so it can never break
+    the ``Location`` header.
+    """
     location = entry.location
     if entry.keep_query and request.query:
-        location = f"{location}?{request.query}"
+        location = f"{location}?{_QUERY_UNSAFE.sub(_percent, request.query)}"
     return Plan(entry.status, entry.headers, (("Location", location),))
+
+
+# RFC 3986 §3.4: query = *( pchar / "/" / "?" ), plus "%" of existing escapes.
+_QUERY_UNSAFE = re.compile(r"[^A-Za-z0-9\-._~!$&'()*+,;=:@/?%]")
+
+
+def _percent(match: re.Match[str]) -> str:
+    return "".join(f"%{byte:02X}" for byte in match.group().encode("utf-8", "surrogateescape"))

@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import asyncio
 import os
+import stat
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any, BinaryIO
 
 from asgiref.compatibility import guarantee_single_callable
 
-from servestatic._files import StaleFile, open_representation, read_bytes
+from servestatic._files import FileChangedError, StaleFile, open_representation, read_bytes
 from servestatic._offload import run_sync
 from servestatic._records import FileBody, MultipartBody, Plan, Request
 from servestatic._respond import NOT_FOUND
@@ -194,15 +195,15 @@ def _check_current(path: str, size: int, mtime_ns: int) -> None:
         info = os.stat(path)
     except OSError as error:
         raise StaleFile(path) from error
-    if info.st_size != size or info.st_mtime_ns != mtime_ns:
+    if not stat.S_ISREG(info.st_mode) or info.st_size != size or info.st_mtime_ns != mtime_ns:
         raise StaleFile(path)
 
 
 def _read(handle: BinaryIO, offset: int, length: int) -> bytes:
-    handle.seek(offset)
-    data = handle.read(length)
+    data = os.pread(handle.fileno(), length, offset)
     if len(data) != length:
-        raise StaleFile(getattr(handle, "name", "?"))
+        # The headers are out: the connection must be dropped, not a new response started.
+        raise FileChangedError(getattr(handle, "name", "?"))
     return data
 
 

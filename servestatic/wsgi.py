@@ -6,7 +6,7 @@ from collections.abc import Callable, Iterable, Iterator
 from typing import Any, BinaryIO
 from wsgiref.util import FileWrapper
 
-from servestatic._files import StaleFile, open_representation, read_bytes, read_span
+from servestatic._files import BoundedFile, StaleFile, open_representation, read_bytes, read_span
 from servestatic._paths import decode_wsgi_path
 from servestatic._records import STATUS_LINES, FileBody, Plan, Request
 from servestatic._respond import NOT_FOUND
@@ -92,7 +92,7 @@ class ServeStatic(ServeStaticBase):
             start_response(status, headers)
             if body.whole:
                 wrapper = environ.get("wsgi.file_wrapper", FileWrapper)
-                return wrapper(handle, BLOCK_SIZE)  # type: ignore[no-any-return]
+                return wrapper(BoundedFile(handle, body.length), BLOCK_SIZE)  # type: ignore[no-any-return]
             return _Span(handle, [(body.offset, body.length, b"")], b"")
         handle = open_representation(body.representation)
         start_response(status, headers)
