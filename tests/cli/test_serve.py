@@ -1,0 +1,144 @@
+"""``servestatic serve``: a real server in a subprocess, Ctrl-C, and one-line errors."""
+
+from __future__ import annotations
+
+import http.client
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from servestatic.cli import main
+from tests.conftest import write
+from tests.live import REPO, free_port, wait_until_up
+
+
+def get(port: int, path: str) -> tuple[int, dict[str, str], bytes]:
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    try:
+        connection.request("GET", path)
+        response = connection.getresponse()
+        return response.status, {k.lower(): v for k, v in response.getheaders()}, response.read()
+    finally:
+        connection.close()
+
+
+@pytest.mark.servers
+def test_serve_a_folder_and_stop_with_ctrl_c(tmp_path: Path) -> None:
+    site = tmp_path / "site"
+    write(site / "index.html", "<h1>home</h1>")
+    write(site / "app" / "index.html", "<h1>app</h1>")
+    port = free_port()
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("SERVESTATIC_")}
+    environment["PYTHONPATH"] = str(REPO)
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "servestatic",
+            "serve",
+            str(site),
+            "--port",
+            str(port),
+            "--spa",
+            "/index.html",
+        ],
+        cwd=tmp_path,
+        env=environment,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        wait_until_up(port, process)
+        assert get(port, "/")[2] == b"<h1>home</h1>"
+        assert get(port, "/app/")[2] == b"<h1>app</h1>"
+        status, headers, _ = get(port, "/app")
+        assert (status, headers["location"]) == (302, "app/")
+        assert get(port, "/client/side/route")[2] == b"<h1>home</h1>"  # --spa
+        assert get(port, "/missing.js")[0] == 404
+    finally:
+        process.send_signal(signal.SIGINT)
+        output = process.communicate(timeout=20)[0].decode()
+    assert process.returncode == 0
+    assert f"servestatic: listening on http://127.0.0.1:{port}/ (Ctrl-C to stop)" in output
+    assert f"servestatic: serving {site} at /" in output
+
+
+def test_serve_errors_are_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert main(["serve", str(tmp_path / "nope")]) == 2
+    assert (
+        capsys.readouterr().err.strip()
+        == f"servestatic serve: {str(tmp_path / 'nope')!r} is not a directory"
+    )
+    assert main(["serve", str(tmp_path), "--workers", "0"]) == 2
+    assert "--workers must be at least 1" in capsys.readouterr().err
+    assert main(["serve"]) == 2
+    assert "nothing to serve" in capsys.readouterr().err
+    (tmp_path / "servestatic.toml").write_text("max_age = 'soon'\n")
+    monkeypatch.chdir(tmp_path)
+    assert main(["serve", str(tmp_path)]) == 2
+    assert "servestatic.toml → max_age" in capsys.readouterr().err
+    assert "SERVESTATIC_ROOT" not in os.environ  # the parent's environment is restored
+
+
+def test_serve_without_uvicorn(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import builtins
+
+    real_import = builtins.__import__
+
+    def no_uvicorn(name: str, *args: object, **kwargs: object) -> object:
+        if name == "uvicorn":
+            raise ImportError("No module named 'uvicorn'")
+        return real_import(name, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(builtins, "__import__", no_uvicorn)
+    assert main(["serve", str(tmp_path)]) == 2
+    assert "pip install 'servestatic[serve]'" in capsys.readouterr().err
+
+
+def test_serve_passes_flags_to_uvicorn(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import uvicorn
+
+    seen: dict[str, object] = {}
+
+    def fake_run(target: str, **config: object) -> None:
+        seen.update(config, target=target, root=os.environ.get("SERVESTATIC_ROOT"))
+
+    monkeypatch.setattr(uvicorn, "run", fake_run)
+    config = write(tmp_path / "conf.toml", "max_age = 5\n")
+    assert (
+        main(
+            [
+                "serve",
+                str(tmp_path),
+                "--host",
+                "::1",
+                "--workers",
+                "3",
+                "--prefix",
+                "/p",
+                "--no-access-log",
+                "--config",
+                str(config),
+            ]
+        )
+        == 0
+    )
+    assert seen["target"] == "servestatic.app:create_asgi"
+    assert (seen["host"], seen["workers"], seen["access_log"], seen["factory"]) == (
+        "::1",
+        3,
+        False,
+        True,
+    )
+    assert seen["root"] == str(tmp_path.resolve())
+    assert "listening on http://[::1]:8000/" in capsys.readouterr().out
