@@ -151,7 +151,11 @@ class EntryBuilder:
         return FileEntry(
             url=request_url,
             representations=tuple(representations),
-            codings=tuple((rep.coding, rep.size) for rep in representations),
+            codings=(
+                tuple((rep.coding, rep.size) for rep in representations)
+                if len(representations) > 1
+                else ()
+            ),
             media_type=content_type,
             last_modified=last_modified,
             last_modified_time=seconds if last_modified is not None else None,

@@ -19,8 +19,11 @@ __all__ = [
     "BoundedFile",
     "FileChangedError",
     "MemoryCache",
+    "Parts",
+    "Spans",
     "StaleFile",
     "open_representation",
+    "read_block",
     "read_bytes",
     "read_span",
 ]
@@ -70,8 +73,18 @@ def _open_checked(representation: Representation) -> int:
 
 
 def open_representation(representation: Representation) -> BinaryIO:
-    """Open a representation's file, checking it is still the file that was indexed."""
-    return os.fdopen(_open_checked(representation), "rb")
+    """Open a representation's file, checking it is still the file that was indexed.
+
+    The file object's ``name`` is the path (Django and logs read it).
+    """
+    try:
+        return open(
+            representation.path, "rb", opener=lambda path, flags: _open_checked(representation)
+        )
+    except StaleFile:
+        raise
+    except OSError as error:
+        raise StaleFile(representation.path) from error
 
 
 class BoundedFile:
@@ -93,8 +106,53 @@ class BoundedFile:
         self.remaining -= len(data)
         return data
 
+    @property
+    def name(self) -> str:
+        return str(getattr(self.handle, "name", ""))
+
+    @property
+    def closed(self) -> bool:
+        return self.handle.closed
+
     def fileno(self) -> int:
         return self.handle.fileno()
+
+    def close(self) -> None:
+        self.handle.close()
+
+
+def read_block(handle: BinaryIO, offset: int, length: int) -> bytes:
+    """Exactly ``length`` bytes at ``offset`` (FileChangedError if the file shrank)."""
+    data = os.pread(handle.fileno(), length, offset)
+    if len(data) != length:
+        raise FileChangedError(getattr(handle, "name", "?"))
+    return data
+
+
+#: (offset, length, bytes sent before the span) for each span of a body.
+Parts = list[tuple[int, int, bytes]]
+
+
+class Spans:
+    """Iterate over spans of an open file with the part heads between them (a range or
+    ``multipart/byteranges`` body); closes the file when done or when closed."""
+
+    def __init__(self, handle: BinaryIO, parts: Parts, tail: bytes, block_size: int) -> None:
+        self.handle = handle
+        self.parts = parts
+        self.tail = tail
+        self.block_size = block_size
+
+    def __iter__(self) -> Iterator[bytes]:
+        try:
+            for offset, length, head in self.parts:
+                if head:
+                    yield head
+                yield from read_span(self.handle, offset, length, self.block_size)
+            if self.tail:
+                yield self.tail
+        finally:
+            self.handle.close()
 
     def close(self) -> None:
         self.handle.close()

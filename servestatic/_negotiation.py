@@ -6,7 +6,7 @@ import re
 from collections.abc import Sequence
 from functools import lru_cache
 
-__all__ = ["IDENTITY", "Preferences", "choose", "parse_accept_encoding"]
+__all__ = ["IDENTITY", "Preferences", "choose", "identity_acceptable", "parse_accept_encoding"]
 
 IDENTITY = "identity"
 # RFC 9110 §8.4.1.3: "x-gzip" is an alias of "gzip".
@@ -63,6 +63,11 @@ def _weight(preferences: Preferences, coding: str) -> int:
     if "*" in preferences:
         return preferences["*"]
     return _UNLISTED_IDENTITY if coding == IDENTITY else 0
+
+
+def identity_acceptable(header: str | None) -> bool:
+    """Whether the unencoded representation may be sent (the only one a file may have)."""
+    return header is None or _weight(parse_accept_encoding(header), IDENTITY) > 0
 
 
 def choose(header: str | None, available: Sequence[tuple[str, int]]) -> int | None:

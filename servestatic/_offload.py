@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import functools
-from collections.abc import Callable
-from typing import Any, TypeVar
+from collections.abc import AsyncGenerator, Callable
+from typing import Any, BinaryIO, TypeVar
 
-__all__ = ["run_sync"]
+from servestatic._files import Parts, read_block
+
+__all__ = ["aiter_spans", "run_sync"]
 
 T = TypeVar("T")
 
@@ -25,3 +27,25 @@ async def run_sync(function: Callable[..., T], *args: Any) -> T:
 
         return await trio.to_thread.run_sync(functools.partial(function, *args))
     return await loop.run_in_executor(None, function, *args)
+
+
+async def aiter_spans(
+    handle: BinaryIO, parts: Parts, tail: bytes, block_size: int
+) -> AsyncGenerator[bytes, None]:
+    """The spans of :class:`~servestatic._files.Spans`, each block read in a worker thread.
+
+    Closes the file when exhausted or when the consumer stops early.
+    """
+    try:
+        for offset, length, head in parts:
+            if head:
+                yield head
+            position, end = offset, offset + length
+            while position < end:
+                size = min(block_size, end - position)
+                yield await run_sync(read_block, handle, position, size)
+                position += size
+        if tail:
+            yield tail
+    finally:
+        handle.close()

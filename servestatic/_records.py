@@ -6,7 +6,7 @@ records (:class:`Request`, :class:`Plan`) are NamedTuples: immutable and cheap t
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import NamedTuple
 
 __all__ = [
@@ -100,9 +100,8 @@ class Representation:
     etag: str | None
     ok: HeaderBlock  # 200 (and the 404 page): everything, Content-Length included
     not_modified: HeaderBlock  # 304: the RFC 9110 §15.4.5 subset
-    # 206/416 blocks are derived from ``ok`` on first use and kept here (most files never
-    # get a range request, so they are not built at start-up).
-    derived: dict[str, HeaderBlock] = field(default_factory=dict, compare=False, repr=False)
+    # 206 and 416 blocks are derived from ``ok`` on first use (``_respond``): most files
+    # never get a range request, so they are not built at start-up.
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,7 +110,7 @@ class FileEntry:
 
     url: str
     representations: tuple[Representation, ...]  # identity first, then variants
-    codings: tuple[tuple[str, int], ...]  # (coding, size) per representation, for negotiation
+    codings: tuple[tuple[str, int], ...]  # (coding, size) per representation; () if only one
     media_type: str  # the full Content-Type value, for multipart parts
     last_modified: str | None  # IMF-fixdate, or None for files with no usable mtime
     last_modified_time: int | None

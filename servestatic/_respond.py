@@ -9,8 +9,9 @@ from __future__ import annotations
 import re
 import secrets
 from dataclasses import dataclass
+from functools import lru_cache
 
-from servestatic._negotiation import IDENTITY, choose
+from servestatic._negotiation import IDENTITY, choose, identity_acceptable
 from servestatic._preconditions import evaluate, if_range_allows
 from servestatic._ranges import IGNORE, parse_range
 from servestatic._records import (
@@ -93,6 +94,20 @@ def _without(block: HeaderBlock, names: frozenset[str]) -> list[tuple[str, str]]
     return [pair for pair in block.pairs if pair[0].lower() not in names]
 
 
+# 206 and 416 header blocks are derived from a file's 200 block the first time a range is
+# asked for, and remembered (bounded): most files never see a Range header.
+@lru_cache(maxsize=4096)
+def _partial_block(ok: HeaderBlock) -> HeaderBlock:
+    return HeaderBlock.of(_without(ok, _NOT_IN_PARTIAL))
+
+
+@lru_cache(maxsize=1024)
+def _unsatisfiable_block(ok: HeaderBlock, size: int) -> HeaderBlock:
+    return HeaderBlock.of(
+        [*_without(ok, _NOT_IN_UNSATISFIABLE), ("Content-Range", f"bytes */{size}"), _EMPTY]
+    )
+
+
 def respond(entry: FileEntry, request: Request, options: HttpOptions) -> Plan:
     """Decide the response for a request to a known file."""
     method = request.method
@@ -101,7 +116,10 @@ def respond(entry: FileEntry, request: Request, options: HttpOptions) -> Plan:
             return _options(entry, request)
         return METHOD_NOT_ALLOWED
     # RFC 9110 §12.5.3: choose a content coding; none acceptable (identity;q=0) → 406.
-    index = choose(request.accept_encoding, entry.codings)
+    if entry.codings:
+        index = choose(request.accept_encoding, entry.codings)
+    else:
+        index = 0 if identity_acceptable(request.accept_encoding) else None
     if index is None:
         return _NOT_ACCEPTABLE
     representation = entry.representations[index]
@@ -157,24 +175,11 @@ def _ranged(
     if result == IGNORE:
         return None
     if isinstance(result, str):  # UNSATISFIABLE
-        block = representation.derived.get("416")
-        if block is None:
-            block = HeaderBlock.of(
-                [
-                    *_without(representation.ok, _NOT_IN_UNSATISFIABLE),
-                    ("Content-Range", f"bytes */{size}"),
-                    _EMPTY,
-                ]
-            )
-            representation.derived["416"] = block
-        return Plan(416, block, extra)
+        return Plan(416, _unsatisfiable_block(representation.ok, size), extra)
     if len(result) == 1:
         first, last = result[0]
         length = last - first + 1
-        block = representation.derived.get("206")
-        if block is None:
-            block = HeaderBlock.of(_without(representation.ok, _NOT_IN_PARTIAL))
-            representation.derived["206"] = block
+        block = _partial_block(representation.ok)
         headers = (
             *extra,
             ("Content-Range", f"bytes {first}-{last}/{size}"),

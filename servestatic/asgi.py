@@ -15,8 +15,8 @@ from typing import Any, BinaryIO
 
 from asgiref.compatibility import guarantee_single_callable
 
-from servestatic._files import FileChangedError, StaleFile, open_representation, read_bytes
-from servestatic._offload import run_sync
+from servestatic._files import Parts, StaleFile, open_representation, read_bytes
+from servestatic._offload import aiter_spans, run_sync
 from servestatic._records import FileBody, MultipartBody, Plan, Request
 from servestatic._respond import NOT_FOUND
 from servestatic.base import ServeStaticBase
@@ -199,37 +199,20 @@ def _check_current(path: str, size: int, mtime_ns: int) -> None:
         raise StaleFile(path)
 
 
-def _read(handle: BinaryIO, offset: int, length: int) -> bytes:
-    data = os.pread(handle.fileno(), length, offset)
-    if len(data) != length:
-        # The headers are out: the connection must be dropped, not a new response started.
-        raise FileChangedError(getattr(handle, "name", "?"))
-    return data
-
-
 async def _stream(
-    handle: BinaryIO,
-    parts: list[tuple[int, int, bytes]],
-    tail: bytes,
-    receive: Receive,
-    send: Send,
+    handle: BinaryIO, parts: Parts, tail: bytes, receive: Receive, send: Send
 ) -> None:
     """Send file spans in blocks read off the event loop; stop early if the client leaves."""
     watcher = _disconnect_watcher(receive)
+    blocks = aiter_spans(handle, parts, b"", BLOCK_SIZE)
     try:
-        for offset, length, head in parts:
-            if head:
-                await send({"type": "http.response.body", "body": head, "more_body": True})
-            position, end = offset, offset + length
-            while position < end:
-                if watcher is not None and watcher.done():
-                    return
-                size = min(BLOCK_SIZE, end - position)
-                data = await run_sync(_read, handle, position, size)
-                position += size
-                await send({"type": "http.response.body", "body": data, "more_body": True})
+        async for block in blocks:
+            if watcher is not None and watcher.done():
+                return
+            await send({"type": "http.response.body", "body": block, "more_body": True})
         await send({"type": "http.response.body", "body": tail, "more_body": False})
     finally:
+        await blocks.aclose()
         if watcher is not None:
             watcher.cancel()
 

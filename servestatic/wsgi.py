@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
-from typing import Any, BinaryIO
+from collections.abc import Callable, Iterable
+from typing import Any
 from wsgiref.util import FileWrapper
 
-from servestatic._files import BoundedFile, StaleFile, open_representation, read_bytes, read_span
+from servestatic._files import BoundedFile, Spans, StaleFile, open_representation, read_bytes
 from servestatic._paths import decode_wsgi_path
 from servestatic._records import STATUS_LINES, FileBody, Plan, Request
 from servestatic._respond import NOT_FOUND
@@ -93,30 +93,7 @@ class ServeStatic(ServeStaticBase):
             if body.whole:
                 wrapper = environ.get("wsgi.file_wrapper", FileWrapper)
                 return wrapper(BoundedFile(handle, body.length), BLOCK_SIZE)  # type: ignore[no-any-return]
-            return _Span(handle, [(body.offset, body.length, b"")], b"")
+            return Spans(handle, [(body.offset, body.length, b"")], b"", BLOCK_SIZE)
         handle = open_representation(body.representation)
         start_response(status, headers)
-        return _Span(handle, list(body.parts), body.tail)
-
-
-class _Span:
-    """Iterate over spans of a file with part heads between them; closes the file."""
-
-    def __init__(self, handle: BinaryIO, parts: list[tuple[int, int, bytes]], tail: bytes) -> None:
-        self.handle = handle
-        self.parts = parts
-        self.tail = tail
-
-    def __iter__(self) -> Iterator[bytes]:
-        try:
-            for offset, length, head in self.parts:
-                if head:
-                    yield head
-                yield from read_span(self.handle, offset, length, BLOCK_SIZE)
-            if self.tail:
-                yield self.tail
-        finally:
-            self.handle.close()
-
-    def close(self) -> None:
-        self.handle.close()
+        return Spans(handle, list(body.parts), body.tail, BLOCK_SIZE)

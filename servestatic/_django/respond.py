@@ -16,22 +16,26 @@ Files are opened before the response exists, so a file that changed since start-
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from typing import Any, BinaryIO
 
 from django.http import FileResponse, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.http.response import HttpResponseBase
 
-from servestatic._files import MemoryCache, StaleFile, open_representation, read_span
-from servestatic._offload import run_sync
+from servestatic._files import (
+    BoundedFile,
+    MemoryCache,
+    Parts,
+    Spans,
+    open_representation,
+)
+from servestatic._offload import aiter_spans, run_sync
 from servestatic._records import FileBody, Plan, Request
 
 __all__ = ["BLOCK_SIZE", "arespond", "is_asgi", "request_record", "respond"]
 
 #: Block size of file reads (and of ``wsgi.file_wrapper`` when the server has no sendfile).
 BLOCK_SIZE = 256 * 1024
-
-Parts = list[tuple[int, int, bytes]]
 
 
 def is_asgi(request: HttpRequest) -> bool:
@@ -76,42 +80,9 @@ class ServeStaticFileResponse(FileResponse):
         """Keep the plan's headers."""
 
 
-class _Span:
-    """Spans of an open file with part heads between them (sync); closes the file."""
-
-    def __init__(self, handle: BinaryIO, parts: Parts, tail: bytes) -> None:
-        self.handle = handle
-        self.parts = parts
-        self.tail = tail
-
-    def __iter__(self) -> Iterator[bytes]:
-        try:
-            for offset, length, head in self.parts:
-                if head:
-                    yield head
-                yield from read_span(self.handle, offset, length, BLOCK_SIZE)
-            if self.tail:
-                yield self.tail
-        finally:
-            self.handle.close()
-
-    def close(self) -> None:
-        self.handle.close()
-
-
-def _read(handle: BinaryIO, offset: int, length: int) -> bytes:
-    handle.seek(offset)
-    data = handle.read(length)
-    if len(data) != length:  # the file shrank while being sent
-        raise StaleFile(getattr(handle, "name", "?"))
-    return data
-
-
-class _AsyncSpan:
-    """The same spans as an async iterator; each block is read in the worker pool.
-
-    ``close`` is what Django calls when the response is closed, even if never iterated.
-    """
+class _AsyncSpans:
+    """File spans as an async iterator (blocks read in the worker pool); ``close`` is what
+    Django calls when the response is closed, even if it was never iterated."""
 
     def __init__(self, handle: BinaryIO, parts: Parts, tail: bytes) -> None:
         self.handle = handle
@@ -119,22 +90,7 @@ class _AsyncSpan:
         self.tail = tail
 
     def __aiter__(self) -> AsyncIterator[bytes]:
-        return self._blocks()
-
-    async def _blocks(self) -> AsyncIterator[bytes]:
-        try:
-            for offset, length, head in self.parts:
-                if head:
-                    yield head
-                position, end = offset, offset + length
-                while position < end:
-                    size = min(BLOCK_SIZE, end - position)
-                    yield await run_sync(_read, self.handle, position, size)
-                    position += size
-            if self.tail:
-                yield self.tail
-        finally:
-            self.handle.close()
+        return aiter_spans(self.handle, self.parts, self.tail, BLOCK_SIZE)
 
     def close(self) -> None:
         self.handle.close()
@@ -170,13 +126,14 @@ def respond(plan: Plan, memory: MemoryCache, *, asgi: bool) -> HttpResponseBase:
     handle = open_representation(representation)
     if asgi:
         parts, tail = _parts(plan)
-        stream: Any = _AsyncSpan(handle, parts, tail)
+        stream: Any = _AsyncSpans(handle, parts, tail)
         return _with_headers(StreamingHttpResponse(stream, status=plan.status), plan)
     if type(body) is FileBody and body.whole:
-        return _with_headers(ServeStaticFileResponse(handle, status=plan.status), plan)
+        bounded = BoundedFile(handle, body.length)
+        return _with_headers(ServeStaticFileResponse(bounded, status=plan.status), plan)
     parts, tail = _parts(plan)
-    span = _Span(handle, parts, tail)
-    return _with_headers(StreamingHttpResponse(span, status=plan.status), plan)
+    spans = Spans(handle, parts, tail, BLOCK_SIZE)
+    return _with_headers(StreamingHttpResponse(spans, status=plan.status), plan)
 
 
 async def arespond(plan: Plan, memory: MemoryCache) -> HttpResponseBase:
@@ -194,5 +151,5 @@ async def arespond(plan: Plan, memory: MemoryCache) -> HttpResponseBase:
         return _with_headers(HttpResponse(data, status=plan.status), plan)
     handle = await run_sync(open_representation, representation)
     parts, tail = _parts(plan)
-    stream: Any = _AsyncSpan(handle, parts, tail)
+    stream: Any = _AsyncSpans(handle, parts, tail)
     return _with_headers(StreamingHttpResponse(stream, status=plan.status), plan)
