@@ -318,3 +318,39 @@ def test_content_etags_come_from_the_manifest_when_present(adapter: str, tmp_pat
     write(tmp_path / "app.js", "y" * 101)
     fresh = make_server(adapter, None, settings=Settings(root=tmp_path, etag="content"))
     assert fresh.get("/app.js").header("etag") != f'"{recorded[:32]}"'
+
+
+def test_no_pattern_is_matched_per_request_in_the_default_mode(
+    adapter: str, site: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Rules are folded into each file's headers at start-up; a request is a lookup."""
+    from servestatic import _glob
+    from servestatic.rules import CompiledRule
+
+    rules = [{"match": "/**/*.js", "headers": {"X-Js": "1"}}, {"regex": r"\.css$", "max_age": 5}]
+    server = make_server(adapter, None, settings=Settings(root=site, rules=rules))
+
+    def forbidden(*args: Any, **kwargs: Any) -> bool:
+        raise AssertionError("a pattern was matched during a request")
+
+    monkeypatch.setattr(_glob.Glob, "match", forbidden)
+    monkeypatch.setattr(CompiledRule, "matches", forbidden)
+    assert server.get("/app.js").header("x-js") == "1"
+    assert server.get("/style.css").header("cache-control") == "max-age=5, public"
+    assert server.get("/missing.js").status == 404
+
+
+def test_zstd_variants_with_either_suffix(serve: Serve, tmp_path: Path) -> None:
+    import zstandard
+
+    data = b"zstd me " * 200
+    write(tmp_path / "a.txt", data)
+    write(tmp_path / "a.txt.zstd", zstandard.ZstdCompressor().compress(data))
+    write(tmp_path / "b.txt", data)
+    write(tmp_path / "b.txt.zst", zstandard.ZstdCompressor().compress(data))
+    server = serve(tmp_path)
+    for name in ["/a.txt", "/b.txt"]:
+        response = server.get(name, {"Accept-Encoding": "zstd"})
+        assert response.header("content-encoding") == "zstd"
+        assert zstandard.ZstdDecompressor().decompress(response.body) == data
+    assert server.get("/a.txt.zstd").status == 404
