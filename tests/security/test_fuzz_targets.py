@@ -15,8 +15,8 @@ from hypothesis import strategies as st
 
 from fuzz import fuzz_engine
 
-CORPUS = Path(__file__).resolve().parents[2] / "fuzz" / "corpus"
-TARGETS = sorted(path.stem for path in CORPUS.parent.glob("fuzz_*.py"))
+SEEDS = Path(__file__).resolve().parents[2] / "fuzz" / "seeds"
+TARGETS = sorted(path.stem for path in SEEDS.parent.glob("fuzz_*.py"))
 PURE = [name for name in TARGETS if name != "fuzz_engine"]
 
 
@@ -29,7 +29,7 @@ def _target(name: str) -> Callable[[bytes], None]:
 def test_every_target_has_a_seed_corpus() -> None:
     assert len(TARGETS) == 6
     for name in TARGETS:
-        assert sorted((CORPUS / name).iterdir()), name
+        assert sorted((SEEDS / name).iterdir()), name
 
 
 def test_targets_do_not_need_atheris() -> None:
@@ -41,13 +41,13 @@ def test_targets_do_not_need_atheris() -> None:
 @pytest.mark.parametrize("name", PURE)
 def test_seed_corpus_replays(name: str) -> None:
     target = _target(name)
-    for seed in sorted((CORPUS / name).iterdir()):
+    for seed in sorted((SEEDS / name).iterdir()):
         target(seed.read_bytes())
 
 
 def test_engine_seed_corpus_replays(tmp_path: Path) -> None:
     harness = fuzz_engine.Harness(tmp_path)
-    for seed in sorted((CORPUS / "fuzz_engine").iterdir()):
+    for seed in sorted((SEEDS / "fuzz_engine").iterdir()):
         harness.run(seed.read_bytes())
 
 
