@@ -9,6 +9,7 @@ both index modes, and the server must answer normally afterwards.
 
 from __future__ import annotations
 
+import sys
 from typing import Any
 
 import pytest
@@ -212,6 +213,38 @@ def test_huge_other_headers(make_hostile_server: MakeServer, hostile: Hostile, n
         assert response.body == JS[:2]
     assert_clean(response, hostile.markers)
     assert_healthy(server)
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "Sun, 06 Nov 1994 08:49:37 GMT" + " " * 100_000,
+        "x" * 100_000,
+        "Sun, 06 Nov 1994 08:49:37 GMT" + "x" * 700,
+    ],
+    ids=["padded-date", "junk", "700-chars"],
+)
+def test_long_header_values_are_not_retained(value: str) -> None:
+    """Parse caches keep their keys alive: a cache that accepts any length lets unique
+    long headers pin memory (256 entries x the server's header limit, which httptools
+    does not set). Holding a reference to the value after the call means it was cached.
+    Short values (up to 64-512 characters, per parser) are cached on purpose."""
+    from servestatic._preconditions import evaluate, if_range_allows
+
+    before = sys.getrefcount(value)
+    evaluate(
+        etag='"a"',
+        last_modified=784111777,
+        if_match=None,
+        if_none_match=None,
+        if_modified_since=value,
+        if_unmodified_since=value,
+    )
+    if_range_allows(value, etag='"a"', last_modified="Sun, 06 Nov 1994 08:49:37 GMT")
+    parse_range(value, 1000, 16)
+    _negotiation.parse_accept_encoding(value)
+    _preconditions.parse_etag_list(value)
+    assert sys.getrefcount(value) == before
 
 
 def test_repeated_range_headers_are_combined_then_capped(hostile: Hostile) -> None:
