@@ -229,8 +229,11 @@ def test_long_header_values_are_not_retained(value: str) -> None:
     long headers pin memory (256 entries x the server's header limit, which httptools
     does not set). Holding a reference to the value after the call means it was cached.
     Short values (up to 64-512 characters, per parser) are cached on purpose."""
+    import uuid
+
     from servestatic._preconditions import evaluate, if_range_allows
 
+    value += uuid.uuid4().hex  # a value no earlier call can have cached
     before = sys.getrefcount(value)
     evaluate(
         etag='"a"',
