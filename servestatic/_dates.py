@@ -40,16 +40,21 @@ def _gmtime(seconds: int) -> tuple[int, ...]:
     return tuple(time.gmtime(seconds))
 
 
-@lru_cache(maxsize=256)
 def parse_http_date(value: str) -> int | None:
     """Parse any of the three HTTP date forms into a POSIX timestamp; None if invalid.
 
     RFC 9110 §5.6.7: recipients MUST accept all three forms. A two-digit RFC 850 year that
-    would be more than 50 years in the future is taken to be in the past.
+    would be more than 50 years in the future is taken to be in the past. Results are
+    memoised; a value too long to be a date is refused before it can enter the cache.
     """
-    value = value.strip()
     if len(value) > _MAX_LENGTH:
         return None
+    return _parse_cached(value)
+
+
+@lru_cache(maxsize=256)
+def _parse_cached(value: str) -> int | None:
+    value = value.strip()
     if match := _IMF.match(value):
         day, month_name, year, hour, minute, second = match.groups()
         year_number = int(year)
