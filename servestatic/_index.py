@@ -11,12 +11,22 @@ from __future__ import annotations
 import os
 import stat as stat_module
 import warnings
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Container, Iterator, Mapping
 from dataclasses import dataclass
 
 from servestatic._glob import Glob
 
-__all__ = ["VARIANT_SUFFIXES", "HiddenPolicy", "ScannedFile", "Variant", "scan_root", "stat_file"]
+__all__ = [
+    "VARIANT_SUFFIXES",
+    "HiddenPolicy",
+    "IndexWarning",
+    "Known",
+    "ScannedFile",
+    "Variant",
+    "scan_root",
+    "stat_file",
+    "within",
+]
 
 #: Suffix of a precompressed sibling → content coding.
 VARIANT_SUFFIXES = {".zst": "zstd", ".zstd": "zstd", ".br": "br", ".gz": "gzip"}
@@ -66,7 +76,7 @@ class HiddenPolicy:
         return False
 
 
-def _within(real_root: str, real_path: str) -> bool:
+def within(real_root: str, real_path: str) -> bool:
     # commonpath, never startswith: "/srv/static_private" is not inside "/srv/static".
     try:
         return os.path.commonpath([real_root, real_path]) == real_root
@@ -78,6 +88,21 @@ def _warn(message: str) -> None:
     warnings.warn(message, IndexWarning, stacklevel=4)
 
 
+#: relative path → (size, mtime_ns) recorded by a manifest: lets the scan skip a ``stat``.
+Known = Mapping[str, tuple[int, int]]
+
+
+@dataclass(frozen=True, slots=True)
+class _Scan:
+    """What one walk needs besides the directory entries."""
+
+    real_root: str
+    encodings: frozenset[str]
+    link_allowed: Callable[[str], bool]
+    known: Known
+    warn: Callable[[str], None]
+
+
 def scan_root(
     root: str,
     prefix: str,
@@ -86,17 +111,31 @@ def scan_root(
     allow_unsafe_symlinks: bool,
     hidden: HiddenPolicy,
     warn: Callable[[str], None] = _warn,
+    known: Known | None = None,
+    link_allowed: Callable[[str], bool] | None = None,
+    skip_urls: Container[str] = (),
 ) -> Iterator[ScannedFile]:
-    """Yield every servable file below ``root`` with its URL under ``prefix`` (``/x/``)."""
+    """Yield every servable file below ``root`` with its URL under ``prefix`` (``/x/``).
+
+    ``known`` (sizes and times from a manifest) spares a ``stat`` per listed file;
+    ``link_allowed(real_target)`` replaces the default symlink policy (inside the root, or
+    anywhere with ``allow_unsafe_symlinks``); URLs in ``skip_urls`` are left out.
+    """
     real_root = os.path.realpath(root)
     try:
         root_stat = os.stat(real_root)
     except OSError:
         return
+    if link_allowed is None:
+
+        def link_allowed(target: str) -> bool:
+            return allow_unsafe_symlinks or within(real_root, target)
+
+    scan = _Scan(real_root, encodings, link_allowed, known or {}, warn)
     visited = {(root_stat.st_dev, root_stat.st_ino)}
-    stack: list[tuple[str, str]] = [(root, prefix)]
+    stack: list[tuple[str, str]] = [(root, "")]
     while stack:
-        directory, url_prefix = stack.pop()
+        directory, relative_dir = stack.pop()
         try:
             with os.scandir(directory) as iterator:
                 entries = {entry.name: entry for entry in iterator}
@@ -111,13 +150,14 @@ def scan_root(
                     "or contains control characters"
                 )
                 continue
-            url = url_prefix + name
+            relative = relative_dir + name
+            url = prefix + relative
             try:
                 is_link = entry.is_symlink()
                 is_dir = entry.is_dir()
             except OSError:  # pragma: no cover - races with deletion
                 continue
-            if is_link and not _link_allowed(entry.path, real_root, allow_unsafe_symlinks, warn):
+            if is_link and not _link_ok(entry.path, scan):
                 continue
             if is_dir:
                 if name.startswith(".") and not hidden.may_descend(url + "/"):
@@ -132,12 +172,12 @@ def scan_root(
                     warn(f"Skipping {entry.path}: directory loop (symlink back to an ancestor)")
                     continue
                 visited.add(key)
-                stack.append((entry.path, url + "/"))
+                stack.append((entry.path, relative + "/"))
                 continue
-            scanned = _scan_file(
-                entry, entries, url, real_root, encodings, allow_unsafe_symlinks, warn
-            )
-            if scanned is not None and hidden.allows_file(url):
+            if url in skip_urls or not hidden.allows_file(url):
+                continue
+            scanned = _scan_file(entry, entries, url, relative, scan)
+            if scanned is not None:
                 yield scanned
 
 
@@ -150,72 +190,71 @@ def _encodable(name: str) -> bool:
     return not any(ord(char) < 0x20 or ord(char) == 0x7F for char in name)
 
 
-def _link_allowed(
-    path: str, real_root: str, allow_unsafe: bool, warn: Callable[[str], None]
-) -> bool:
+def _link_ok(path: str, scan: _Scan) -> bool:
     try:
         real = os.path.realpath(path, strict=True)
     except OSError as error:
         reason = "symlink loop" if error.errno == 40 else "broken symlink"
-        warn(f"Skipping {path}: {reason}")
+        scan.warn(f"Skipping {path}: {reason}")
         return False
-    if not allow_unsafe and not _within(real_root, real):
-        warn(f"Skipping {path}: symlink target {real} is outside the root (allow_unsafe_symlinks)")
+    if not scan.link_allowed(real):
+        scan.warn(
+            f"Skipping {path}: symlink target {real} is outside the root (allow_unsafe_symlinks)"
+        )
         return False
     return True
+
+
+def _describe(entry: os.DirEntry[str], relative: str, scan: _Scan) -> tuple[int, int] | None:
+    """(size, mtime_ns) of a regular file: from the manifest listing, else one ``stat``."""
+    recorded = scan.known.get(relative)
+    # is_file(follow_symlinks=False) reads the directory entry's type: no system call.
+    if recorded is not None and entry.is_file(follow_symlinks=False):
+        return recorded
+    try:
+        info = entry.stat()
+    except OSError as error:  # pragma: no cover - races with deletion
+        scan.warn(f"Skipping {entry.path}: {error.strerror}")
+        return None
+    if not stat_module.S_ISREG(info.st_mode):
+        return None
+    return info.st_size, info.st_mtime_ns
 
 
 def _scan_file(
     entry: os.DirEntry[str],
     siblings: dict[str, os.DirEntry[str]],
     url: str,
-    real_root: str,
-    encodings: frozenset[str],
-    allow_unsafe: bool,
-    warn: Callable[[str], None],
+    relative: str,
+    scan: _Scan,
 ) -> ScannedFile | None:
     name = entry.name
     base, suffix = os.path.splitext(name)
     if suffix in VARIANT_SUFFIXES and base in siblings:
         return None  # a variant of an existing file is reached only through negotiation
-    try:
-        info = entry.stat()
-    except OSError as error:  # pragma: no cover - races with deletion
-        warn(f"Skipping {entry.path}: {error.strerror}")
+    described = _describe(entry, relative, scan)
+    if described is None:
         return None
-    if not stat_module.S_ISREG(info.st_mode):
-        return None
+    size, mtime_ns = described
     variants: list[Variant] = []
     for variant_suffix, coding in VARIANT_SUFFIXES.items():
-        if coding not in encodings:
-            continue
         sibling = siblings.get(name + variant_suffix)
-        if sibling is None or any(v.coding == coding for v in variants):
+        if (
+            sibling is None
+            or coding not in scan.encodings
+            or any(variant.coding == coding for variant in variants)
+        ):
             continue
-        variant = _variant(sibling, coding, info.st_size, real_root, allow_unsafe, warn)
-        if variant is not None:
-            variants.append(variant)
-    return ScannedFile(url, entry.path, info.st_size, info.st_mtime_ns, tuple(variants))
-
-
-def _variant(
-    entry: os.DirEntry[str],
-    coding: str,
-    original_size: int,
-    real_root: str,
-    allow_unsafe: bool,
-    warn: Callable[[str], None],
-) -> Variant | None:
-    try:
-        if entry.is_symlink() and not _link_allowed(entry.path, real_root, allow_unsafe, warn):
-            return None
-        info = entry.stat()
-    except OSError:  # pragma: no cover - races with deletion
-        return None
-    # A variant is only worth sending when it is smaller than the file itself.
-    if not stat_module.S_ISREG(info.st_mode) or info.st_size >= original_size:
-        return None
-    return Variant(coding, entry.path, info.st_size, info.st_mtime_ns)
+        try:
+            if sibling.is_symlink() and not _link_ok(sibling.path, scan):
+                continue
+        except OSError:  # pragma: no cover - races with deletion
+            continue
+        variant = _describe(sibling, relative + variant_suffix, scan)
+        # A variant is only worth sending when it is smaller than the file itself.
+        if variant is not None and variant[0] < size:
+            variants.append(Variant(coding, sibling.path, *variant))
+    return ScannedFile(url, entry.path, size, mtime_ns, tuple(variants))
 
 
 def stat_file(
@@ -230,7 +269,7 @@ def stat_file(
     directory, name = os.path.split(path)
     try:
         real = os.path.realpath(path, strict=True)
-        if not allow_unsafe_symlinks and not _within(real_root, real):
+        if not allow_unsafe_symlinks and not within(real_root, real):
             return None
         info = os.stat(path)
     except (OSError, ValueError):
@@ -247,7 +286,7 @@ def stat_file(
             variant_info = os.stat(variant_path)
         except (OSError, ValueError):
             continue
-        if not allow_unsafe_symlinks and not _within(real_root, real_variant):
+        if not allow_unsafe_symlinks and not within(real_root, real_variant):
             continue
         if stat_module.S_ISREG(variant_info.st_mode) and variant_info.st_size < info.st_size:
             variants.append(

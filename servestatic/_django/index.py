@@ -18,29 +18,22 @@ The records produced are the engine's :class:`~servestatic._index.ScannedFile`; 
 from __future__ import annotations
 
 import os
-import stat as stat_module
-import warnings
-from collections.abc import Callable, Container, Iterator, Mapping
+from collections.abc import Callable, Container, Iterator
 from functools import cache
 
 from django.contrib.staticfiles import finders
 
-from servestatic._index import VARIANT_SUFFIXES, HiddenPolicy, IndexWarning, ScannedFile, Variant
+from servestatic._index import (
+    VARIANT_SUFFIXES,
+    HiddenPolicy,
+    Known,
+    ScannedFile,
+    Variant,
+    scan_root,
+    within,
+)
 
 __all__ = ["finder_files", "finder_locations", "known_variants", "link_policy", "scan_tree"]
-
-Known = Mapping[str, tuple[int, int]]
-
-
-def _warn(message: str) -> None:
-    warnings.warn(message, IndexWarning, stacklevel=4)
-
-
-def _within(real_root: str, real_path: str) -> bool:
-    try:
-        return os.path.commonpath([real_root, real_path]) == real_root
-    except ValueError:  # pragma: no cover - different drives (Windows only)
-        return False
 
 
 def link_policy(
@@ -53,38 +46,11 @@ def link_policy(
     trusted = cache(lambda: [os.path.realpath(path) for path in extra_roots()])
 
     def allowed(target: str) -> bool:
-        if allow_unsafe or _within(real_root, target):
+        if allow_unsafe or within(real_root, target):
             return True
-        return any(_within(root, target) for root in trusted())
+        return any(within(root, target) for root in trusted())
 
     return allowed
-
-
-def _target(path: str, allowed: Callable[[str], bool]) -> str | None:
-    try:
-        real = os.path.realpath(path, strict=True)
-    except OSError:
-        _warn(f"Skipping {path}: broken symlink or symlink loop")
-        return None
-    if not allowed(real):
-        _warn(f"Skipping {path}: symlink target {real} is outside the root")
-        return None
-    return real
-
-
-def _describe(entry: os.DirEntry[str], relative: str, known: Known) -> tuple[int, int] | None:
-    """(size, mtime_ns) of a regular file: from the manifest listing, else one ``stat()``."""
-    recorded = known.get(relative)
-    # is_file(follow_symlinks=False) reads the directory entry's type: no system call.
-    if recorded is not None and entry.is_file(follow_symlinks=False):
-        return recorded
-    try:
-        info = entry.stat()
-    except OSError:  # pragma: no cover - races with deletion
-        return None
-    if not stat_module.S_ISREG(info.st_mode):
-        return None
-    return info.st_size, info.st_mtime_ns
 
 
 def scan_tree(
@@ -97,76 +63,18 @@ def scan_tree(
     allowed: Callable[[str], bool],
     skip_urls: Container[str] = (),
 ) -> Iterator[ScannedFile]:
-    """Every servable file below ``root`` at ``prefix``, as the engine's scanner would list it."""
-    try:
-        root_info = os.stat(root)
-    except OSError:
-        return
-    visited = {(root_info.st_dev, root_info.st_ino)}
-    stack: list[tuple[str, str]] = [(root, "")]
-    while stack:
-        directory, relative_dir = stack.pop()
-        try:
-            with os.scandir(directory) as iterator:
-                entries = {entry.name: entry for entry in iterator}
-        except OSError as error:
-            _warn(f"Skipping unreadable directory {directory}: {error.strerror}")
-            continue
-        for name in sorted(entries):
-            entry = entries[name]
-            try:
-                name.encode("utf-8")
-            except UnicodeEncodeError:
-                _warn(f"Skipping {entry.path!r}: name is not valid UTF-8")
-                continue
-            relative = relative_dir + name
-            url = prefix + relative
-            try:
-                is_link = entry.is_symlink()
-                is_dir = entry.is_dir()
-            except OSError:  # pragma: no cover - races with deletion
-                continue
-            if is_link and _target(entry.path, allowed) is None:
-                continue
-            if is_dir:
-                if name.startswith(".") and not hidden.may_descend(url + "/"):
-                    continue
-                try:
-                    info = entry.stat()
-                except OSError:  # pragma: no cover - races with deletion
-                    continue
-                key = (info.st_dev, info.st_ino)
-                if key in visited:
-                    _warn(f"Skipping {entry.path}: directory loop (symlink back to an ancestor)")
-                    continue
-                visited.add(key)
-                stack.append((entry.path, relative + "/"))
-                continue
-            base, suffix = os.path.splitext(name)
-            if suffix in VARIANT_SUFFIXES and base in entries:
-                continue  # a variant: reached through negotiation only
-            if url in skip_urls or not hidden.allows_file(url):
-                continue
-            described = _describe(entry, relative, known)
-            if described is None:
-                continue
-            size, mtime_ns = described
-            variants: list[Variant] = []
-            for variant_suffix, coding in VARIANT_SUFFIXES.items():
-                sibling = entries.get(name + variant_suffix)
-                if (
-                    sibling is None
-                    or coding not in encodings
-                    or any(variant.coding == coding for variant in variants)
-                ):
-                    continue
-                if sibling.is_symlink() and _target(sibling.path, allowed) is None:
-                    continue
-                variant_info = _describe(sibling, relative + variant_suffix, known)
-                # A variant is only worth sending when it is smaller than the file itself.
-                if variant_info is not None and variant_info[0] < size:
-                    variants.append(Variant(coding, sibling.path, *variant_info))
-            yield ScannedFile(url, entry.path, size, mtime_ns, tuple(variants))
+    """``STATIC_ROOT`` through the engine's scanner, with the manifest's sizes and times and
+    the ``collectstatic --link`` symlink policy."""
+    return scan_root(
+        root,
+        prefix,
+        encodings=encodings,
+        allow_unsafe_symlinks=False,
+        hidden=hidden,
+        known=known,
+        link_allowed=allowed,
+        skip_urls=skip_urls,
+    )
 
 
 def known_variants(
