@@ -6,8 +6,9 @@ records (:class:`Request`, :class:`Plan`) are NamedTuples: immutable and cheap t
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 __all__ = [
     "FileBody",
@@ -19,6 +20,7 @@ __all__ = [
     "Representation",
     "Request",
     "reason_phrase",
+    "request_from_environ",
 ]
 
 _REASONS = {
@@ -148,6 +150,27 @@ class Request(NamedTuple):
     if_range: str | None = None
     origin: str | None = None
     raw_path: str | bytes | None = None  # undecoded path, to refuse %2F/%5C/%00
+
+
+def request_from_environ(
+    environ: Mapping[str, Any], method: str, path: str, raw_path: str | bytes | None
+) -> Request:
+    """The request record from WSGI-style ``HTTP_*`` keys (a WSGI environ, Django's META)."""
+    get = environ.get
+    return Request(
+        method,
+        path,
+        get("QUERY_STRING", ""),
+        get("HTTP_ACCEPT_ENCODING"),
+        get("HTTP_IF_NONE_MATCH"),
+        get("HTTP_IF_MODIFIED_SINCE"),
+        get("HTTP_IF_MATCH"),
+        get("HTTP_IF_UNMODIFIED_SINCE"),
+        get("HTTP_RANGE"),
+        get("HTTP_IF_RANGE"),
+        get("HTTP_ORIGIN"),
+        raw_path,
+    )
 
 
 class FileBody(NamedTuple):

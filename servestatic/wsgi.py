@@ -8,7 +8,7 @@ from wsgiref.util import FileWrapper
 
 from servestatic._files import BoundedFile, Spans, StaleFile, open_representation, read_bytes
 from servestatic._paths import decode_wsgi_path
-from servestatic._records import STATUS_LINES, FileBody, Plan, Request
+from servestatic._records import STATUS_LINES, FileBody, Plan, request_from_environ
 from servestatic._respond import NOT_FOUND
 from servestatic.base import ServeStaticBase
 
@@ -24,18 +24,10 @@ class ServeStatic(ServeStaticBase):
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         get = environ.get
-        request = Request(
+        request = request_from_environ(
+            environ,
             environ["REQUEST_METHOD"],
             decode_wsgi_path(get("PATH_INFO", "")),
-            get("QUERY_STRING", ""),
-            get("HTTP_ACCEPT_ENCODING"),
-            get("HTTP_IF_NONE_MATCH"),
-            get("HTTP_IF_MODIFIED_SINCE"),
-            get("HTTP_IF_MATCH"),
-            get("HTTP_IF_UNMODIFIED_SINCE"),
-            get("HTTP_RANGE"),
-            get("HTTP_IF_RANGE"),
-            get("HTTP_ORIGIN"),
             get("RAW_URI") or get("REQUEST_URI"),
         )
         engine = self.engine

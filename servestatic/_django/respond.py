@@ -30,7 +30,7 @@ from servestatic._files import (
     open_representation,
 )
 from servestatic._offload import aiter_spans, run_sync
-from servestatic._records import FileBody, Plan, Request
+from servestatic._records import FileBody, Plan, Request, request_from_environ
 
 __all__ = ["BLOCK_SIZE", "arespond", "is_asgi", "request_record", "respond"]
 
@@ -51,20 +51,7 @@ def request_record(request: HttpRequest) -> Request:
     raw_path = scope.get("raw_path") if isinstance(scope, dict) else None
     if raw_path is None:
         raw_path = get("RAW_URI") or get("REQUEST_URI")
-    return Request(
-        request.method or "GET",
-        request.path_info,
-        get("QUERY_STRING", ""),
-        get("HTTP_ACCEPT_ENCODING"),
-        get("HTTP_IF_NONE_MATCH"),
-        get("HTTP_IF_MODIFIED_SINCE"),
-        get("HTTP_IF_MATCH"),
-        get("HTTP_IF_UNMODIFIED_SINCE"),
-        get("HTTP_RANGE"),
-        get("HTTP_IF_RANGE"),
-        get("HTTP_ORIGIN"),
-        raw_path,
-    )
+    return request_from_environ(meta, request.method or "GET", request.path_info, raw_path)
 
 
 class ServeStaticFileResponse(FileResponse):
