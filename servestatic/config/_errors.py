@@ -18,7 +18,14 @@ from pydantic import BaseModel, ValidationError
 if TYPE_CHECKING:
     from servestatic.config._loader import Layer
 
-__all__ = ["ConfigError", "Problem", "did_you_mean", "field_names", "problems_from_validation"]
+__all__ = [
+    "ConfigError",
+    "Problem",
+    "did_you_mean",
+    "field_names",
+    "flatten_annotation",
+    "problems_from_validation",
+]
 
 _LIST_SECTIONS = {"rules": "[[rules]]", "redirects": "[[redirects]]", "roots": "[[roots]]"}
 _VALUE_LIMIT = 80
@@ -81,12 +88,13 @@ def field_names(model: type[BaseModel]) -> list[str]:
 # ----------------------------------------------------------------------------- attribution
 
 
-def _flatten(annotation: Any) -> list[Any]:
+def flatten_annotation(annotation: Any) -> list[Any]:
+    """The member types of an annotation (through ``Annotated`` and unions)."""
     origin = typing.get_origin(annotation)
     if origin is typing.Annotated:
-        return _flatten(typing.get_args(annotation)[0])
+        return flatten_annotation(typing.get_args(annotation)[0])
     if origin in (typing.Union, types.UnionType):
-        return [item for arg in typing.get_args(annotation) for item in _flatten(arg)]
+        return [item for arg in typing.get_args(annotation) for item in flatten_annotation(arg)]
     return [annotation]
 
 
@@ -118,7 +126,7 @@ def _walk(
             current = None
             index += 1
             continue
-        candidates = _flatten(annotation)
+        candidates = flatten_annotation(annotation)
         container = next((c for c in candidates if typing.get_origin(c) in (list, dict)), None)
         models = [c for c in candidates if isinstance(c, type) and issubclass(c, BaseModel)]
         if container is not None and (
@@ -128,7 +136,9 @@ def _walk(
             kept.append(part)
             annotation = typing.get_args(container)[-1]
             inner = [
-                c for c in _flatten(annotation) if isinstance(c, type) and issubclass(c, BaseModel)
+                c
+                for c in flatten_annotation(annotation)
+                if isinstance(c, type) and issubclass(c, BaseModel)
             ]
             current = inner[0] if inner else None
             index += 1

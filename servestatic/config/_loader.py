@@ -19,7 +19,6 @@ from __future__ import annotations
 import json
 import os
 import tomllib
-import types
 import typing
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -29,7 +28,13 @@ from typing import TYPE_CHECKING, Any
 from pydantic import BaseModel, ValidationError
 from pydantic_settings import PydanticBaseSettingsSource
 
-from servestatic.config._errors import ConfigError, Problem, did_you_mean, field_names
+from servestatic.config._errors import (
+    ConfigError,
+    Problem,
+    did_you_mean,
+    field_names,
+    flatten_annotation,
+)
 
 if TYPE_CHECKING:
     from pydantic.fields import FieldInfo
@@ -308,23 +313,14 @@ def _env_layer(settings_cls: type[BaseSettings], environ: Mapping[str, str]) -> 
 
 
 def _model_class(annotation: Any) -> type[BaseModel] | None:
-    for candidate in _flatten(annotation):
+    for candidate in flatten_annotation(annotation):
         if isinstance(candidate, type) and issubclass(candidate, BaseModel):
             return candidate
     return None
 
 
-def _flatten(annotation: Any) -> list[Any]:
-    origin = typing.get_origin(annotation)
-    if origin is typing.Annotated:
-        return _flatten(typing.get_args(annotation)[0])
-    if origin in (typing.Union, types.UnionType):
-        return [item for arg in typing.get_args(annotation) for item in _flatten(arg)]
-    return [annotation]
-
-
 def _is_complex(annotation: Any) -> bool:
-    for candidate in _flatten(annotation):
+    for candidate in flatten_annotation(annotation):
         origin = typing.get_origin(candidate) or candidate
         if origin in (list, dict, tuple, set) or (
             isinstance(origin, type) and issubclass(origin, BaseModel)
@@ -342,7 +338,7 @@ def _decode_env(raw: str, annotation: Any) -> Any:
             return json.loads(stripped)
         except json.JSONDecodeError as error:
             raise ValueError(f"{error.msg} at line {error.lineno} column {error.colno}") from None
-    if raw.strip().lower() == "null" and type(None) in _flatten(annotation):
+    if raw.strip().lower() == "null" and type(None) in flatten_annotation(annotation):
         return None
     return raw
 
