@@ -27,7 +27,7 @@ HERE = Path(__file__).resolve().parent
 WORK = HERE / ".work"
 SITE = WORK / "site"
 STATIC = SITE / "static"
-_VERSION = 2  # bump to regenerate existing trees
+_VERSION = 3  # bump to regenerate existing trees
 _FIXED_MTIME = 1_700_000_000  # the same Last-Modified/ETag on every run
 
 SMALL_SIZE = 1024
@@ -63,10 +63,10 @@ def _css(size: int, rng: random.Random) -> bytes:
     return "".join(rules).encode()[:size]
 
 
-def _write(path: Path, data: bytes) -> None:
+def _write(path: Path, data: bytes, mtime: int = _FIXED_MTIME) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(data)
-    os.utime(path, (_FIXED_MTIME, _FIXED_MTIME))
+    os.utime(path, (mtime, mtime))
 
 
 def _stamp(directory: Path) -> Path:
@@ -129,7 +129,9 @@ def build_many(count: int = MANY_FILES) -> Path:
         extension = extensions[number % len(extensions)]
         digest = hashlib.md5(str(number).encode(), usedforsecurity=False).hexdigest()[:12]
         path = target / f"d{number % 100:02d}" / f"file{number}.{digest}{extension}"
-        _write(path, rng.randbytes(rng.randrange(200, 4000)))
+        # Distinct mtimes, as in a real tree: ETags and Last-Modified values differ per file
+        # (which matters for the memory a library spends on per-file headers).
+        _write(path, rng.randbytes(rng.randrange(200, 4000)), _FIXED_MTIME + number * 7)
         written += 1
         if extension in {".js", ".css"}:
             compressible.append(path)

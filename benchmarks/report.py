@@ -331,6 +331,17 @@ def write_report(data: dict[str, Any], output: Path) -> None:
         f"{plan['duration']:g} s. Load average {data['loadavg_start']:.2f} before the run.",
         "",
     ]
+    source, source_end = data.get("source", "?"), data.get("source_end", "?")
+    lines += [
+        f"servestatic measured at commit `{source}`"
+        + (
+            f" (the tree changed during the run: `{source_end}` at the end)"
+            if source_end != source
+            else ""
+        )
+        + ".",
+        "",
+    ]
     if data.get("note"):
         lines += [f"Note: {data['note']}", ""]
     lines += ["Versions:", ""]

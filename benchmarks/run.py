@@ -112,6 +112,27 @@ def identities(libraries: list[str]) -> dict[str, dict[str, Any]]:
     return found
 
 
+def source_state() -> str:
+    """The commit servestatic is measured at (``+dirty`` with uncommitted changes)."""
+    repo = str(HERE.parent)
+    try:
+        commit = subprocess.run(
+            ["git", "-C", repo, "rev-parse", "--short", "HEAD"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "-C", repo, "status", "--porcelain", "--", "servestatic"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+    return commit + ("+dirty" if dirty else "")
+
+
 def machine() -> dict[str, Any]:
     def cmd(*args: str) -> str:
         try:
@@ -193,7 +214,7 @@ def _measure(running: Any, scenario_name: str, fixtures: Any, plan: Plan) -> dic
             other = other_cpu_seconds(server_pids) - other_before
             other_share = other / result.seconds if result.seconds else 0.0
             attempts += 1
-            if other_share > DISTURBED and attempts <= plan.repeats + plan.retries:
+            if other_share > DISTURBED and attempts < plan.repeats + plan.retries:
                 log(f"    disturbed run ({other_share:.0%} of a core used by others): again")
                 continue
             # MB/s from the bytes wrk read, not completed requests: with a slow server, 32
@@ -300,18 +321,38 @@ def run_inprocess(plan: Plan) -> list[dict[str, Any]]:
                 "--root", str(STATIC),
                 "--reps", str(plan.inprocess_reps),
             ]  # fmt: skip
-            try:
-                found = _run_json(command, contender_env(name))
-            except RuntimeError as error:
-                log(f"  {error}")
-                records.append({"library": name, "interface": interface, "error": str(error)})
+            best: dict[tuple[str, str], dict[str, Any]] = {}
+            failed = None
+            for attempt in range(1 + plan.retries):
+                before = other_cpu_seconds(set())
+                started = time.monotonic()
+                try:
+                    found = _run_json(command, contender_env(name))
+                except RuntimeError as error:
+                    failed = str(error)
+                    break
+                others = (other_cpu_seconds(set()) - before) / (time.monotonic() - started)
+                # Keep each case's best batch over the attempts; retry while disturbed.
+                for record in found:
+                    key = (record["variant"], record["scenario"])
+                    record["other_cpu_share"] = others
+                    if key not in best or record["us_best"] < best[key]["us_best"]:
+                        best[key] = record
+                if others <= DISTURBED:
+                    break
+                if attempt < plan.retries:
+                    log(f"  disturbed ({others:.0%} of a core used by others): again")
+                    wait_quiet(set(), plan.max_wait)
+            if failed is not None:
+                log(f"  {failed}")
+                records.append({"library": name, "interface": interface, "error": failed})
                 continue
-            for record in found:
+            for record in best.values():
                 log(
                     f"  {record['variant']:<8} {record['scenario']:<13} "
                     f"{record['us_best']:9.2f} µs (median {record['us_median']:.2f})"
                 )
-            records.extend(found)
+            records.extend(best.values())
     return records
 
 
@@ -321,18 +362,28 @@ def run_startup(plan: Plan) -> list[dict[str, Any]]:
     script = str(CONTENDER / "startup.py")
     for name in [lib for lib in plan.libraries if lib in STARTUP_LIBRARIES]:
         library = LIBRARIES[name]
-        samples = []
-        for _ in range(plan.startup_reps):
+        samples: list[dict[str, Any]] = []
+        disturbed: list[dict[str, Any]] = []
+        command = [
+            "taskset", "-c", SERVER_CORE,
+            str(library.python), "-P", script, "--library", name, "--root", str(root),
+        ]  # fmt: skip
+        for _ in range(plan.startup_reps + plan.retries):
+            if len(samples) >= plan.startup_reps:
+                break
             wait_quiet(set(), plan.max_wait)
-            command = [
-                "taskset", "-c", SERVER_CORE,
-                str(library.python), "-P", script, "--library", name, "--root", str(root),
-            ]  # fmt: skip
+            before = other_cpu_seconds(set())
+            started = time.monotonic()
             try:
-                samples.extend(_run_json(command, contender_env(name, root=root)))
+                found = _run_json(command, contender_env(name, root=root))
             except RuntimeError as error:
                 log(f"  {error}")
                 break
+            others = (other_cpu_seconds(set()) - before) / (time.monotonic() - started)
+            for sample in found:
+                sample["other_cpu_share"] = others
+            (samples if others <= DISTURBED else disturbed).extend(found)
+        samples += disturbed[: max(0, plan.startup_reps - len(samples))]
         if not samples:
             records.append({"library": name, "error": "start-up failed"})
             continue
@@ -440,6 +491,7 @@ def main(argv: list[str] | None = None) -> int:
         "machine": machine(),
         "versions": versions,
         "loadavg_start": loadavg(),
+        "source": source_state(),
         "load": [],
         "inprocess": [],
         "startup": [],
@@ -451,6 +503,7 @@ def main(argv: list[str] | None = None) -> int:
     if plan.load:
         data["load"] = run_load(plan, fixtures)
     data["loadavg_end"] = loadavg()
+    data["source_end"] = source_state()
     data["finished"] = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
     (output / "results.json").write_text(json.dumps(data, indent=1))
     from benchmarks.report import write_report
