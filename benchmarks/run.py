@@ -505,7 +505,7 @@ def main(argv: list[str] | None = None) -> int:
     data["loadavg_end"] = loadavg()
     data["source_end"] = source_state()
     data["finished"] = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
-    (output / "results.json").write_text(json.dumps(data, indent=1))
+    (output / "results.json").write_text(json.dumps(data, separators=(",", ":")))
     from benchmarks.report import write_report
 
     write_report(data, output)
