@@ -49,6 +49,21 @@ def _env(root: Path) -> dict[str, str]:
     return {"SERVESTATIC_ROOT": str(root)}
 
 
+def steady(live: Live, warm_up: list[str]) -> int:
+    """The descriptor count once the worker has answered ``warm_up`` (imports, caches and
+    lazily opened files are in place) and two readings 0.2 s apart agree."""
+    for path in warm_up:
+        fetch(live.port, path)
+    previous = live.fds()
+    for _ in range(50):
+        time.sleep(0.2)
+        current = live.fds()
+        if current == previous:
+            return current
+        previous = current
+    return previous
+
+
 def settle(live: Live, baseline: int) -> int:
     """Wait (bounded: the test timeout is the real guard) for closed connections to be
     reaped, then return the descriptor count."""
@@ -95,13 +110,14 @@ def test_clients_vanishing_mid_body(site: Path, server: str, interface: str) -> 
     with serve(server, TARGETS[interface], env=_env(site)) as live:
         assert_serves(live, site)
         workers = live.workers
-        baseline = settle(live, live.fds())
+        baseline = steady(live, ["/small.txt"])
         for attempt in range(20):
             got = abandon(live.port, "/big.bin", keep=64 * 1024, reset=attempt % 2 == 0)
             assert got >= 64 * 1024
         assert_serves(live, site)
         assert live.workers == workers, "a worker died and was replaced"
-        assert settle(live, baseline) == baseline
+        # Fewer is fine (a connection from before the baseline was closed); more is a leak.
+        assert settle(live, baseline) <= baseline
         assert live.process.poll() is None
 
 
@@ -136,7 +152,7 @@ def test_files_changed_under_a_running_worker(tmp_path: Path, server: str, inter
         (root / name).write_bytes(data)
     with serve(server, TARGETS[interface], env=_env(root)) as live:
         workers = live.workers
-        baseline = settle(live, live.fds())
+        baseline = steady(live, ["/" + name for name in faults])
         for name, fault in faults.items():
             fault(root / name)
             expected = (root / name).read_bytes() if (root / name).exists() else None
@@ -149,7 +165,8 @@ def test_files_changed_under_a_running_worker(tmp_path: Path, server: str, inter
                     assert response.body == expected
                     assert response.header("content-length") == str(len(expected))
         assert live.workers == workers
-        assert settle(live, baseline) == baseline
+        # Fewer is fine (a connection from before the baseline was closed); more is a leak.
+        assert settle(live, baseline) <= baseline
 
 
 def _download(port: int, results: list[bytes], started: threading.Event) -> None:
