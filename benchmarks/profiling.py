@@ -43,6 +43,8 @@ from benchmarks.scenarios import SCENARIOS, verify
 from benchmarks.servers import contender_env, serve
 
 PY_SPY = VENVS / "bench" / "bin" / "py-spy"
+#: Servers that run the application in several Python threads.
+THREADED = frozenset({"granian-wsgi", "gunicorn-gthread"})
 DEFAULT_CASES = (
     "inprocess:wsgi:small",
     "inprocess:wsgi:compressed",
@@ -216,7 +218,12 @@ def record_server(
         cpu_before = running.cpu_seconds()
         started = time.perf_counter()
         pid = str(running.process.pid)
-        _py_spy(["--subprocesses", "--pid", pid, "-d", str(round(seconds))], output, rate)
+        spy = ["--subprocesses", "--pid", pid, "-d", str(round(seconds))]
+        if server in THREADED:
+            # Several Python threads share the GIL: sample only the one holding it, or
+            # threads waiting for it are charged to wherever they were switched out.
+            spy.append("--gil")
+        _py_spy(spy, output, rate)
         elapsed = time.perf_counter() - started
         cpu = running.cpu_seconds() - cpu_before
         stdout, _ = load.communicate()

@@ -303,6 +303,19 @@ def summary(data: dict[str, Any]) -> str:
             shown = "" if variant == "-" else f" {variant}"
             label = f"in-process {interface.upper()}{shown} {scenario}"
             (met if ratio >= target else missed).append(f"{label} {ratio:.1f}× (≥{target:g}×)")
+    startup = {r["library"]: r for r in data["startup"] if "error" not in r}
+    ours, theirs = startup.get("ours"), startup.get("servestatic44")
+    if ours and theirs:
+        checks = (
+            (
+                "start-up construction time",
+                ours["construct_s"] / theirs["construct_s"],
+                STARTUP_TIME_MAX,
+            ),
+            ("start-up RSS", ours["rss_after_mib"] / theirs["rss_after_mib"], STARTUP_RSS_MAX),
+        )
+        for label, ratio, limit in checks:
+            (met if ratio <= limit else missed).append(f"{label} {ratio:.2f}× (≤{limit:g}×)")
     failed = [r for r in data["load"] + data["inprocess"] + data["startup"] if "error" in r]
     text = f"{len(met)} of {len(met) + len(missed)} gated ratios meet their target in this run" + (
         " (a `--quick` run: short, noisy measurements)." if data.get("quick") else "."
@@ -469,13 +482,48 @@ def _inprocess_chart(data: dict[str, Any], output: Path, plt: Any) -> None:
     plt.close(fig)
 
 
+def compact_table(data: dict[str, Any]) -> list[str]:
+    """All load scenarios in one table (for docs/performance.md)."""
+    values = _values(data)
+    lines = _header(
+        "scenario", "server", "servestatic", "ServeStatic 4.4", "WhiteNoise 6.12",
+        "trivial app", "ours / ServeStatic", "ours / nginx",
+    )  # fmt: skip
+    for scenario_name in SCENARIO_ORDER:
+        scenario = SCENARIOS[scenario_name]
+        nginx_record = values.get(("nginx", "nginx", scenario_name))
+        nginx = _value(nginx_record)
+        for server in PYTHON_SERVERS:
+            row = [values.get((server, library, scenario_name)) for library in COLUMNS]
+            if row[0] is None:
+                continue
+            ours = _value(row[0])
+            target = load_target(server, scenario_name)
+            cells = [
+                f"{scenario_name} ({scenario.unit})",
+                server,
+                *(_cell(record) for record in row),
+                _ratio_cell(_ratio(ours, _value(row[1])), target),
+                _ratio_cell(_ratio(ours, nginx), None),
+            ]
+            lines.append(_row(cells))
+        if nginx_record is not None:
+            lines.append(_row([f"{scenario_name} ({scenario.unit})", "nginx", _cell(nginx_record)]))
+    return lines
+
+
 def main(argv: list[str] | None = None) -> int:
     args = argv if argv is not None else sys.argv[1:]
+    compact = "--compact" in args
+    args = [arg for arg in args if arg != "--compact"]
     if len(args) != 1:
-        print("usage: python -m benchmarks.report RESULTS_DIR", file=sys.stderr)
+        print("usage: python -m benchmarks.report [--compact] RESULTS_DIR", file=sys.stderr)
         return 2
     output = Path(args[0])
     data = json.loads((output / "results.json").read_text())
+    if compact:
+        print("\n".join(compact_table(data)))
+        return 0
     write_report(data, output)
     print(output / "results.md")
     return 0
