@@ -42,6 +42,8 @@ from servestatic.rules import compile_rules
 __all__ = ["Engine", "security_headers"]
 
 Entry = FileEntry | RedirectEntry
+#: Entries remembered by autorefresh lookups (cleared, not evicted, when full).
+_BUILT_LIMIT = 4096
 
 _SECURITY_BASIC = (
     ("X-Content-Type-Options", "nosniff"),
@@ -141,9 +143,14 @@ class Engine:
             settings.memory_cache.max_file_size, settings.memory_cache.max_total_size
         )
         self.roots: list[tuple[str, str]] = []
+        self._built: dict[tuple[Any, ...], FileEntry | None] = {}
         self.files: dict[str, Entry] = {}
         self.fallback: FileEntry | None = None
         self.not_found: FileEntry | None = None
+        #: True when a path missing from ``files`` certainly belongs to the application
+        #: (no autorefresh, redirects or SPA fallback to consult): adapters then hand such a
+        #: request over before reading any header.
+        self.passthrough = False
         if not defer:
             self.finish()
 
@@ -239,6 +246,9 @@ class Engine:
             self._special(errors.not_found, 404, errors.not_found_cache_control)
             if errors.not_found
             else None
+        )
+        self.passthrough = not (
+            self.standalone or self.autorefresh or self.redirects or self.fallback is not None
         )
 
     def _special(self, url: str, status: int, cache_control: str | None) -> FileEntry | None:
@@ -342,7 +352,7 @@ class Engine:
         if scanned is None:
             return None
         cache_control = self.settings.errors.not_found_cache_control if status == 404 else None
-        return self.builder.build(scanned, status=status, cache_control=cache_control)
+        return self._build(scanned, status=status, cache_control=cache_control)
 
     def _scan_url(self, url: str) -> ScannedFile | None:
         """Find the file behind a URL on disk, checking the same rules as the index."""
@@ -362,12 +372,34 @@ class Engine:
                 candidate,
                 url,
                 encodings=self.encodings,
-                real_root=os.path.realpath(root),
+                real_root=None,  # resolved only if a symlink is met
                 allow_unsafe_symlinks=self.settings.allow_unsafe_symlinks,
+                root=root,
             )
             if scanned is not None:
                 return scanned
         return None
+
+    def _build(
+        self,
+        scanned: ScannedFile,
+        *,
+        url: str | None = None,
+        status: int = 200,
+        cache_control: str | None = None,
+    ) -> FileEntry | None:
+        """``builder.build`` for lookups from the disk, remembered per file description
+        (path, size, mtime and variants): an unchanged file is not rebuilt per request."""
+        key = (scanned, url, status, cache_control)
+        try:
+            return self._built[key]
+        except KeyError:
+            pass
+        built = self.builder.build(scanned, url=url, status=status, cache_control=cache_control)
+        if len(self._built) >= _BUILT_LIMIT:
+            self._built.clear()
+        self._built[key] = built
+        return built
 
     def _fs_lookup(self, path: str) -> Entry | None:
         """Autorefresh (and reload) lookup: the same answers as the index, from the disk."""
@@ -387,7 +419,7 @@ class Engine:
                     continue
                 scanned = self._scan_url(path + index)
                 if scanned is not None:
-                    return self.builder.build(scanned, url=path)
+                    return self._build(scanned, url=path)
                 continue
             if index is not None:
                 directory = os.path.join(root, *relative.split("/"))
@@ -401,7 +433,7 @@ class Engine:
                     )
             scanned = self._scan_url(path)
             if scanned is not None:
-                return self.builder.build(scanned)
+                return self._build(scanned)
         return None
 
 

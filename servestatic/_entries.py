@@ -75,6 +75,7 @@ class EntryBuilder:
     add_headers_function: Callable[..., Any] | None = None
     digests: dict[str, str] = field(default_factory=dict)  # path -> sha256 hex (manifest)
     _pairs: dict[tuple[str, str], tuple[str, str]] = field(default_factory=dict)
+    _shapes: dict[tuple[Any, ...], tuple[Any, ...]] = field(default_factory=dict)
 
     # ------------------------------------------------------------------ entries
 
@@ -148,14 +149,17 @@ class EntryBuilder:
             )
             for variant in sorted(scanned.variants, key=lambda v: (v.size, _CODING_ORDER[v.coding]))
         )
+        order = sorted(
+            range(len(representations)),
+            key=lambda i: (representations[i].size, _CODING_ORDER[representations[i].coding]),
+        )
+        ranking = tuple(representations[i].coding for i in order)
+        shared = self._shapes
         return FileEntry(
             url=request_url,
             representations=tuple(representations),
-            codings=(
-                tuple((rep.coding, rep.size) for rep in representations)
-                if len(representations) > 1
-                else ()
-            ),
+            ranking=shared.setdefault(ranking, ranking),
+            ranked=shared.setdefault(tuple(order), tuple(order)),
             media_type=content_type,
             last_modified=last_modified,
             last_modified_time=seconds if last_modified is not None else None,

@@ -262,16 +262,32 @@ def stat_file(
     url: str,
     *,
     encodings: frozenset[str],
-    real_root: str,
+    real_root: str | None,
     allow_unsafe_symlinks: bool,
+    root: str | None = None,
 ) -> ScannedFile | None:
-    """Describe one file by path (autorefresh mode and reloads), or None if not servable."""
+    """Describe one file by path (autorefresh mode and reloads), or None if not servable.
+
+    With ``root`` (the directory ``path`` was joined under, unresolved), the components
+    below it are checked with one ``lstat`` each: when none is a symlink the file cannot
+    leave the root and no ``realpath`` (an ``lstat`` per component of the whole path) is
+    needed. Symlinks, wherever they are, still get the full check. ``real_root`` None means
+    ``realpath(root)``, computed only when a symlink is met.
+    """
     directory, name = os.path.split(path)
+    resolved_root = real_root
+    plain = False
     try:
-        real = os.path.realpath(path, strict=True)
-        if not allow_unsafe_symlinks and not within(real_root, real):
-            return None
-        info = os.stat(path)
+        info = _plain_lstat(root, path) if root is not None else None
+        if info is not None:
+            plain = True
+        else:
+            real = os.path.realpath(path, strict=True)
+            if resolved_root is None:
+                resolved_root = os.path.realpath(root or directory)
+            if not allow_unsafe_symlinks and not within(resolved_root, real):
+                return None
+            info = os.stat(path)
     except (OSError, ValueError):
         return None
     if not stat_module.S_ISREG(info.st_mode):
@@ -282,14 +298,39 @@ def stat_file(
             continue
         variant_path = os.path.join(directory, name + suffix)
         try:
-            real_variant = os.path.realpath(variant_path, strict=True)
-            variant_info = os.stat(variant_path)
+            # Most files have few variants: a failing stat is the cheapest way to know.
+            variant_info = os.lstat(variant_path) if plain else os.stat(variant_path)
+            if not plain or stat_module.S_ISLNK(variant_info.st_mode):
+                real_variant = os.path.realpath(variant_path, strict=True)
+                if resolved_root is None:
+                    resolved_root = os.path.realpath(root or directory)
+                if not allow_unsafe_symlinks and not within(resolved_root, real_variant):
+                    continue
+                variant_info = os.stat(variant_path)
         except (OSError, ValueError):
-            continue
-        if not allow_unsafe_symlinks and not within(real_root, real_variant):
             continue
         if stat_module.S_ISREG(variant_info.st_mode) and variant_info.st_size < info.st_size:
             variants.append(
                 Variant(coding, variant_path, variant_info.st_size, variant_info.st_mtime_ns)
             )
     return ScannedFile(url, path, info.st_size, info.st_mtime_ns, tuple(variants))
+
+
+def _plain_lstat(root: str, path: str) -> os.stat_result | None:
+    """``lstat`` of ``path`` if no component below ``root`` is a symlink, else None.
+
+    Raises OSError when a component is missing.
+    """
+    base = root.rstrip(os.sep)
+    if not path.startswith(base + os.sep):
+        return None
+    current = base
+    info = None
+    for part in path[len(base) + 1 :].split(os.sep):
+        if part in {"", ".", ".."}:
+            return None
+        current = f"{current}{os.sep}{part}"
+        info = os.lstat(current)
+        if stat_module.S_ISLNK(info.st_mode):
+            return None
+    return info

@@ -6,7 +6,14 @@ import re
 from collections.abc import Sequence
 from functools import lru_cache
 
-__all__ = ["IDENTITY", "Preferences", "choose", "identity_acceptable", "parse_accept_encoding"]
+__all__ = [
+    "IDENTITY",
+    "Preferences",
+    "choose",
+    "choose_ranked",
+    "identity_acceptable",
+    "parse_accept_encoding",
+]
 
 IDENTITY = "identity"
 # RFC 9110 §8.4.1.3: "x-gzip" is an alias of "gzip".
@@ -18,6 +25,11 @@ _QVALUE = re.compile(r"(?:0(?:\.\d{0,3})?|1(?:\.0{0,3})?)\Z")
 # that lists only "br;q=0.5" wants br.
 _UNLISTED_IDENTITY = 1
 _CACHE_LIMIT = 256
+# Decisions of choose_ranked: browsers send a handful of distinct Accept-Encoding values and
+# files come in a handful of coding sets, so a small table answers nearly every request.
+_DECISIONS_LIMIT = 4096
+_decisions: dict[tuple[str | None, tuple[str, ...]], int | None] = {}
+_UNSET = -1
 
 #: Parsed header: coding (lower case) -> weight in thousandths (0-1000).
 Preferences = dict[str, int]
@@ -92,3 +104,31 @@ def choose(header: str | None, available: Sequence[tuple[str, int]]) -> int | No
         if best is None or key > best_key:
             best, best_key = index, key
     return best
+
+
+def choose_ranked(header: str | None, ranking: tuple[str, ...]) -> int | None:
+    """:func:`choose` for codings listed smallest file first: the position chosen in ``ranking``.
+
+    With the sizes already folded into the order (ties go to the earlier, smaller file),
+    the answer depends only on the header and the coding names, so it is remembered (for
+    headers up to 256 characters, in a table cleared when it reaches 4,096 entries).
+    """
+    key = (header, ranking)
+    decided = _decisions.get(key, _UNSET)
+    if decided != _UNSET:
+        return decided
+    if header is None:
+        decided = ranking.index(IDENTITY) if IDENTITY in ranking else None
+    else:
+        preferences = parse_accept_encoding(header)
+        decided, best = None, 0
+        for position, coding in enumerate(ranking):
+            weight = _weight(preferences, coding)
+            if weight > best:
+                decided, best = position, weight
+        if len(header) > _CACHE_LIMIT:
+            return decided
+    if len(_decisions) >= _DECISIONS_LIMIT:
+        _decisions.clear()
+    _decisions[key] = decided
+    return decided

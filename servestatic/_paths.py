@@ -37,6 +37,8 @@ def decode_wsgi_path(path_info: str) -> str:
 
     Invalid UTF-8 becomes U+FFFD, which no indexed file name contains: a miss, not an error.
     """
+    if path_info.isascii():
+        return path_info
     try:
         return path_info.encode("latin-1").decode("utf-8")
     except UnicodeEncodeError:  # already decoded by a lenient server

@@ -7,7 +7,7 @@ records (:class:`Request`, :class:`Plan`) are NamedTuples: immutable and cheap t
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
 __all__ = [
@@ -103,7 +103,11 @@ class Representation:
     ok: HeaderBlock  # 200 (and the 404 page): everything, Content-Length included
     not_modified: HeaderBlock  # 304: the RFC 9110 §15.4.5 subset
     # 206 and 416 blocks are derived from ``ok`` on first use (``_respond``): most files
-    # never get a range request, so they are not built at start-up.
+    # never get a range request, so they are not built at start-up. Likewise the plans of
+    # the common answers (200 GET, 200 HEAD, 304), made on the first request for the file.
+    plans: tuple[Plan, Plan, Plan] | None = field(
+        default=None, init=False, repr=False, compare=False
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,7 +116,10 @@ class FileEntry:
 
     url: str
     representations: tuple[Representation, ...]  # identity first, then variants
-    codings: tuple[tuple[str, int], ...]  # (coding, size) per representation; () if only one
+    # The codings smallest file first (ties: identity, zstd, br, gzip) and, for each, its
+    # index in ``representations``; both tuples are shared between files of the same shape.
+    ranking: tuple[str, ...]
+    ranked: tuple[int, ...]
     media_type: str  # the full Content-Type value, for multipart parts
     last_modified: str | None  # IMF-fixdate, or None for files with no usable mtime
     last_modified_time: int | None
@@ -157,20 +164,28 @@ def request_from_environ(
 ) -> Request:
     """The request record from WSGI-style ``HTTP_*`` keys (a WSGI environ, Django's META)."""
     get = environ.get
-    return Request(
-        method,
-        path,
-        get("QUERY_STRING", ""),
-        get("HTTP_ACCEPT_ENCODING"),
-        get("HTTP_IF_NONE_MATCH"),
-        get("HTTP_IF_MODIFIED_SINCE"),
-        get("HTTP_IF_MATCH"),
-        get("HTTP_IF_UNMODIFIED_SINCE"),
-        get("HTTP_RANGE"),
-        get("HTTP_IF_RANGE"),
-        get("HTTP_ORIGIN"),
-        raw_path,
+    # tuple.__new__ with every field skips the NamedTuple's Python-level __new__ (a third
+    # of the cost of building the record, which every request pays).
+    return _new_tuple(
+        Request,
+        (
+            method,
+            path,
+            get("QUERY_STRING", ""),
+            get("HTTP_ACCEPT_ENCODING"),
+            get("HTTP_IF_NONE_MATCH"),
+            get("HTTP_IF_MODIFIED_SINCE"),
+            get("HTTP_IF_MATCH"),
+            get("HTTP_IF_UNMODIFIED_SINCE"),
+            get("HTTP_RANGE"),
+            get("HTTP_IF_RANGE"),
+            get("HTTP_ORIGIN"),
+            raw_path,
+        ),
     )
+
+
+_new_tuple = tuple.__new__
 
 
 class FileBody(NamedTuple):

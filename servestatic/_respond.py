@@ -11,7 +11,7 @@ import secrets
 from dataclasses import dataclass
 from functools import lru_cache
 
-from servestatic._negotiation import IDENTITY, choose, identity_acceptable
+from servestatic._negotiation import IDENTITY, choose_ranked
 from servestatic._preconditions import evaluate, if_range_allows
 from servestatic._ranges import IGNORE, parse_range
 from servestatic._records import (
@@ -116,13 +116,10 @@ def respond(entry: FileEntry, request: Request, options: HttpOptions) -> Plan:
             return _options(entry, request)
         return METHOD_NOT_ALLOWED
     # RFC 9110 §12.5.3: choose a content coding; none acceptable (identity;q=0) → 406.
-    if entry.codings:
-        index = choose(request.accept_encoding, entry.codings)
-    else:
-        index = 0 if identity_acceptable(request.accept_encoding) else None
-    if index is None:
+    position = choose_ranked(request.accept_encoding, entry.ranking)
+    if position is None:
         return _NOT_ACCEPTABLE
-    representation = entry.representations[index]
+    representation = entry.representations[entry.ranked[position]]
     extra: tuple[tuple[str, str], ...] = ()
     if entry.cors_origins and request.origin in entry.cors_origins:
         extra = (("Access-Control-Allow-Origin", request.origin),)
@@ -130,31 +127,59 @@ def respond(entry: FileEntry, request: Request, options: HttpOptions) -> Plan:
         # The custom 404 page: no validators, no ranges.
         body = None if method == "HEAD" else FileBody(representation, 0, representation.size)
         return Plan(entry.status, representation.ok, extra, body)
+    if_none_match = request.if_none_match
     if (
-        request.if_none_match is not None
+        if_none_match is not None
         or request.if_modified_since is not None
         or request.if_match is not None
         or request.if_unmodified_since is not None
     ):
-        decided = evaluate(
-            etag=representation.etag,
-            last_modified=entry.last_modified_time,
-            if_match=request.if_match,
-            if_none_match=request.if_none_match,
-            if_modified_since=request.if_modified_since,
-            if_unmodified_since=request.if_unmodified_since,
-        )
+        if (
+            if_none_match is not None
+            and if_none_match == representation.etag
+            and request.if_match is None
+            and request.if_unmodified_since is None
+        ):
+            # What browsers send back: our own ETag alone. Steps 1-2 of §13.2.2 are absent
+            # and step 3 matches, so the answer is 304 without parsing anything.
+            decided: int | None = 304
+        else:
+            decided = evaluate(
+                etag=representation.etag,
+                last_modified=entry.last_modified_time,
+                if_match=request.if_match,
+                if_none_match=if_none_match,
+                if_modified_since=request.if_modified_since,
+                if_unmodified_since=request.if_unmodified_since,
+            )
         if decided == 304:
-            return Plan(304, representation.not_modified, extra)
+            if extra:
+                return Plan(304, representation.not_modified, extra)
+            return _plans(representation)[2]
         if decided == 412:
             return Plan(412, _PRECONDITION_FAILED, extra)
     if request.range is not None and method == "GET" and options.ranges:
         plan = _ranged(entry, representation, request, request.range, options, extra)
         if plan is not None:
             return plan
-    if method == "HEAD":
-        return Plan(200, representation.ok, extra)
-    return Plan(200, representation.ok, extra, FileBody(representation, 0, representation.size))
+    if extra:
+        body = None if method == "HEAD" else FileBody(representation, 0, representation.size)
+        return Plan(200, representation.ok, extra, body)
+    return _plans(representation)[1 if method == "HEAD" else 0]
+
+
+def _plans(representation: Representation) -> tuple[Plan, Plan, Plan]:
+    """The 200 GET, 200 HEAD and 304 plans of a representation, made once."""
+    plans = representation.plans
+    if plans is None:
+        plans = (
+            Plan(200, representation.ok, (), FileBody(representation, 0, representation.size)),
+            Plan(200, representation.ok),
+            Plan(304, representation.not_modified),
+        )
+        # A benign race: two threads may both build them; either result is the same.
+        object.__setattr__(representation, "plans", plans)
+    return plans
 
 
 def _ranged(

@@ -68,7 +68,10 @@ def request_from_scope(scope: Scope) -> Request:
             current = values[position]
             # Repeated list-valued headers combine with ", " (RFC 9110 §5.3).
             values[position] = decoded if current is None else f"{current}, {decoded}"
-    return Request(*values)
+    return _new_tuple(Request, values)  # every field given: skip the Python-level __new__
+
+
+_new_tuple = tuple.__new__
 
 
 class ServeStaticASGI(ServeStaticBase):
@@ -88,8 +91,11 @@ class ServeStaticASGI(ServeStaticBase):
             else:
                 await _standalone_other(scope, receive, send)
             return
-        request = request_from_scope(scope)
         engine = self.engine
+        if engine.passthrough and scope["path"] not in engine.files:
+            await self.application(scope, receive, send)
+            return
+        request = request_from_scope(scope)
         if engine.autorefresh:
             plan = await run_sync(engine.handle, request)
         else:

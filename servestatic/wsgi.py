@@ -24,13 +24,13 @@ class ServeStatic(ServeStaticBase):
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         get = environ.get
-        request = request_from_environ(
-            environ,
-            environ["REQUEST_METHOD"],
-            decode_wsgi_path(get("PATH_INFO", "")),
-            get("RAW_URI") or get("REQUEST_URI"),
-        )
+        path = decode_wsgi_path(get("PATH_INFO", ""))
         engine = self.engine
+        if engine.passthrough and path not in engine.files:
+            return self.application(environ, start_response)  # type: ignore[no-any-return]
+        request = request_from_environ(
+            environ, environ["REQUEST_METHOD"], path, get("RAW_URI") or get("REQUEST_URI")
+        )
         plan = engine.handle(request)
         if plan is None:
             return self._app(environ, start_response)

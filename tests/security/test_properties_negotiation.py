@@ -5,7 +5,7 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from servestatic._negotiation import IDENTITY, choose, parse_accept_encoding
+from servestatic._negotiation import IDENTITY, choose, choose_ranked, parse_accept_encoding
 
 SETTINGS = settings(deadline=None, max_examples=300)
 
@@ -128,3 +128,37 @@ def test_explicit_q0_excludes_a_coding(codings: list[str], zero: str) -> None:
     chosen = choose(header, available)
     assert chosen is None or available[chosen][0] not in codings
     assert (chosen is None) == (set(codings) == set(CODINGS))
+
+
+def _ranked(available: list[tuple[str, int]]) -> tuple[list[int], tuple[str, ...]]:
+    """What the index stores: positions by (size, then listed order) and the coding names."""
+    order = sorted(range(len(available)), key=lambda index: (available[index][1], index))
+    return order, tuple(available[index][0] for index in order)
+
+
+@SETTINGS
+@given(
+    st.one_of(st.none(), accept_headers().map(lambda pair: pair[0]), st.text(max_size=300)),
+    available_lists,
+)
+def test_memoised_ranked_choice_agrees_with_choose(
+    header: str | None, available: list[tuple[str, int]]
+) -> None:
+    """The per-request path (a memoised decision over size-ordered codings) picks the same
+    representation as the reference ``choose``, on first and on repeated calls."""
+    order, ranking = _ranked(available)
+    expected = choose(header, available)
+    for _ in range(2):
+        position = choose_ranked(header, ranking)
+        assert (None if position is None else order[position]) == expected
+
+
+def test_ranked_decisions_are_bounded_and_skip_long_headers() -> None:
+    from servestatic import _negotiation
+
+    long_header = "gzip, " + "x" * 400
+    assert choose_ranked(long_header, ("br", "gzip", "identity")) == 1
+    assert (long_header, ("br", "gzip", "identity")) not in _negotiation._decisions
+    for number in range(_negotiation._DECISIONS_LIMIT + 10):
+        choose_ranked(f"gzip;q=0.{number % 1000:03d}, br-{number}", ("gzip", "identity"))
+    assert len(_negotiation._decisions) <= _negotiation._DECISIONS_LIMIT

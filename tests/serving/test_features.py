@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import os
 import warnings
 from pathlib import Path
@@ -260,6 +261,28 @@ def test_autorefresh_sees_new_and_changed_files(adapter: str, tmp_path: Path) ->
     assert server.get("/later.txt").body == b"changed!!"
 
 
+def test_autorefresh_rebuilds_when_the_file_or_its_variants_change(
+    adapter: str, tmp_path: Path
+) -> None:
+    """Autorefresh remembers built entries per (size, mtime, variants): any change to one of
+    them is a different file description and is built afresh."""
+    data = b"x = 1;\n" * 200
+    path = write(tmp_path / "app.js", data)
+    server = make_server(adapter, None, tmp_path, autorefresh=True)
+    gzip_header = {"Accept-Encoding": "gzip"}
+    first = server.get("/app.js", gzip_header)
+    assert first.header("content-encoding") is None
+    assert server.get("/app.js", gzip_header).header("etag") == first.header("etag")
+    write(tmp_path / "app.js.gz", gzip.compress(data, mtime=0))
+    assert server.get("/app.js", gzip_header).header("content-encoding") == "gzip"
+    (tmp_path / "app.js.gz").unlink()
+    assert server.get("/app.js", gzip_header).header("content-encoding") is None
+    os.utime(path, (2_000_000_000, 2_000_000_000))
+    touched = server.get("/app.js")
+    assert touched.header("etag") != first.header("etag")
+    assert touched.header("last-modified") == "Wed, 18 May 2033 03:33:20 GMT"
+
+
 def test_file_changed_after_startup_is_served_consistently(adapter: str, tmp_path: Path) -> None:
     big = b"a" * 200_000  # above the in-memory size, so it is read from disk
     path = write(tmp_path / "big.bin", big)
@@ -354,3 +377,17 @@ def test_zstd_variants_with_either_suffix(serve: Serve, tmp_path: Path) -> None:
         assert response.header("content-encoding") == "zstd"
         assert zstandard.ZstdDecompressor().decompress(response.body) == data
     assert server.get("/a.txt.zstd").status == 404
+
+
+def test_autorefresh_root_reached_through_a_symlink(adapter: str, tmp_path: Path) -> None:
+    """A release directory behind a ``current`` symlink: only components below the root
+    are checked, so the link that names the root does not hide its files."""
+    release = tmp_path / "releases" / "1"
+    write(release / "css" / "site.css", "body{}")
+    write(release / "css" / "site.css.gz", gzip.compress(b"body{}" * 50, mtime=0))
+    (tmp_path / "current").symlink_to(release, target_is_directory=True)
+    server = make_server(adapter, None, tmp_path / "current", autorefresh=True)
+    assert server.get("/css/site.css").body == b"body{}"
+    outside = write(tmp_path / "secret.txt", "secret")
+    (release / "css" / "leak.txt").symlink_to(outside)
+    assert server.get("/css/leak.txt").status == 404

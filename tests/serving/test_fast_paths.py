@@ -1,0 +1,170 @@
+"""The shortcuts of the request path give the same answers as the general path.
+
+Three shortcuts exist: a miss handed to the application before any header is read (when
+nothing else could answer it), a 304 decided by comparing ``If-None-Match`` with the ETag
+as a string, and plans of the common answers made once per representation.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from servestatic._engine import Engine
+from servestatic._records import FileBody, Request
+from servestatic.config import Settings
+from servestatic.wsgi import ServeStatic
+from tests.client import call_wsgi
+from tests.conftest import JS, Serve, write
+
+
+def _engine(root: Path, **options: Any) -> Engine:
+    standalone = options.pop("standalone", False)
+    return Engine(Settings(root=root, **options), standalone=standalone)
+
+
+@pytest.mark.parametrize(
+    ("options", "expected"),
+    [
+        ({}, True),
+        ({"standalone": True}, False),
+        ({"autorefresh": True}, False),
+        ({"redirects": [{"from": "/old/*", "to": "/new/:splat"}]}, False),
+        ({"spa": {"fallback": "/index.html"}}, False),
+        # A fallback that names no file warns and is dropped: misses go to the app again.
+        ({"spa": {"fallback": "/nothing.html"}}, True),
+    ],
+)
+def test_passthrough_only_when_nothing_but_the_table_can_answer(
+    site: Path, options: dict[str, Any], expected: bool
+) -> None:
+    if options.get("spa", {}).get("fallback") == "/nothing.html":
+        with pytest.warns(UserWarning, match="SPA fallback"):
+            engine = _engine(site, **options)
+    else:
+        engine = _engine(site, **options)
+    assert engine.passthrough is expected
+
+
+def test_a_passed_through_miss_never_reads_request_headers(site: Path) -> None:
+    """The application receives the environ untouched and its answer is returned as is."""
+    seen: list[dict[str, Any]] = []
+
+    def application(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+        seen.append(environ)
+        start_response("200 OK", [("Content-Type", "text/plain")])
+        return [b"app"]
+
+    app = ServeStatic(application, site)
+    response = call_wsgi(app, "/missing.js", headers={"Range": "bytes=" + "0-1," * 5000})
+    assert response.status == 200
+    assert response.body == b"app"
+    assert seen[0]["PATH_INFO"] == "/missing.js"
+
+
+def test_encoded_slash_is_a_miss_for_the_application(site: Path) -> None:
+    """``/a%2Fb.txt`` decodes to an indexed path but is not that file (CVE-2022-35920)."""
+    write(site / "a" / "b.txt", "b")
+
+    def application(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+        start_response("200 OK", [("Content-Length", "3")])
+        return [b"app"]
+
+    app = ServeStatic(application, site)
+    assert call_wsgi(app, "/a/b.txt").body == b"b"
+    response = call_wsgi(app, "/a/b.txt", raw_path="/a%2Fb.txt")
+    assert response.body == b"app"
+
+
+@pytest.mark.parametrize(
+    ("extra", "status"),
+    [
+        ({}, 304),
+        ({"If-Match": '"someone-else"'}, 412),  # §13.2.2 step 1 comes first
+        ({"If-Match": "*"}, 304),
+        ({"If-Unmodified-Since": "Sat, 01 Jan 2000 00:00:00 GMT"}, 412),
+        ({"If-Modified-Since": "Sat, 01 Jan 2000 00:00:00 GMT"}, 304),  # ignored with INM
+    ],
+)
+def test_exact_etag_shortcut_keeps_the_precondition_order(
+    serve: Serve, site: Path, extra: dict[str, str], status: int
+) -> None:
+    server = serve(site)
+    etag = server.get("/app.js").header("etag")
+    assert etag is not None
+    response = server.get("/app.js", {"If-None-Match": etag, **extra})
+    assert response.status == status
+    assert response.body == b""
+    if status == 304:
+        assert response.header("etag") == etag
+        assert response.header("content-type") is None
+
+
+def test_weak_form_of_our_etag_still_revalidates(serve: Serve, site: Path) -> None:
+    server = serve(site)
+    etag = server.get("/app.js").header("etag")
+    assert server.get("/app.js", {"If-None-Match": f'"x", W/{etag}'}).status == 304
+    assert server.get("/app.js", {"If-None-Match": '"x"'}).status == 200
+
+
+def test_common_plans_are_made_once_and_are_distinct(site: Path) -> None:
+    engine = _engine(site)
+    get = Request("GET", "/app.js")
+    head = Request("HEAD", "/app.js")
+    first, second = engine.handle(get), engine.handle(get)
+    assert first is second  # the 200 plan is reused ...
+    assert first is not None
+    assert first.body is not None
+    assert isinstance(first.body, FileBody)
+    assert first.body.length == len(JS)
+    head_plan = engine.handle(head)
+    assert head_plan is not None
+    assert head_plan.body is None
+    assert head_plan.headers is first.headers
+    etag = first.headers.get("ETag")
+    not_modified = engine.handle(Request("GET", "/app.js", if_none_match=etag))
+    assert not_modified is not None
+    assert not_modified.status == 304
+    assert not_modified.headers.get("Content-Length") is None
+
+
+def test_listed_origin_is_never_served_from_a_shared_plan(serve: Serve, site: Path) -> None:
+    server = serve(site, allow_all_origins=False, cors={"allow_origins": ["https://a.test"]})
+    plain = server.get("/app.js")
+    assert plain.header("access-control-allow-origin") is None
+    listed = server.get("/app.js", {"Origin": "https://a.test"})
+    assert listed.header("access-control-allow-origin") == "https://a.test"
+    etag = listed.header("etag") or ""
+    revalidated = server.get("/app.js", {"Origin": "https://a.test", "If-None-Match": etag})
+    assert revalidated.status == 304
+    assert revalidated.header("access-control-allow-origin") == "https://a.test"
+    # ... and the shared plan used afterwards did not pick up that origin.
+    assert server.get("/app.js").header("access-control-allow-origin") is None
+    again = server.get("/app.js", {"If-None-Match": etag})
+    assert again.status == 304
+    assert again.header("access-control-allow-origin") is None
+
+
+def test_request_records_built_without_namedtuple_new_are_complete() -> None:
+    """Both builders fill every field, so the records equal the keyword-built ones."""
+    from servestatic._records import request_from_environ
+    from servestatic.asgi import request_from_scope
+
+    environ = {"QUERY_STRING": "a=1", "HTTP_RANGE": "bytes=0-1", "HTTP_ORIGIN": "https://o"}
+    built = request_from_environ(environ, "GET", "/x", "/x?a=1")
+    assert built == Request(
+        "GET", "/x", "a=1", range="bytes=0-1", origin="https://o", raw_path="/x?a=1"
+    )
+    assert built.raw_path == "/x?a=1"
+    scope = {
+        "method": "HEAD",
+        "path": "/y",
+        "query_string": b"b=2",
+        "raw_path": b"/y",
+        "headers": [(b"if-none-match", b'"a"'), (b"if-none-match", b'"b"')],
+    }
+    assert request_from_scope(scope) == Request(
+        "HEAD", "/y", "b=2", if_none_match='"a", "b"', raw_path=b"/y"
+    )
