@@ -18,7 +18,6 @@ from wsgiref.headers import Headers
 from servestatic._dates import format_http_date
 from servestatic._index import ScannedFile
 from servestatic._records import FileEntry, HeaderBlock, RedirectEntry, Representation
-from servestatic._respond import not_modified_block
 from servestatic.config import FOREVER
 from servestatic.config._headers import SERVER_MANAGED
 from servestatic.media_types import MediaTypes
@@ -34,6 +33,7 @@ _CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
 # (whitenoise #222), so they get a content hash instead.
 _NO_DATE_BEFORE = 2
 _CODING_ORDER = {"identity": 0, "zstd": 1, "br": 2, "gzip": 3}
+_PER_FILE = frozenset({"Content-Length", "Last-Modified", "ETag"})
 
 
 def mtime_etag(mtime_ns: int, size: int, coding: str) -> str:
@@ -201,7 +201,6 @@ class EntryBuilder:
             mtime_ns=mtime_ns,
             etag=etag,
             ok=ok,
-            not_modified=not_modified_block(ok),
         )
 
     def _etag(self, coding: str, path: str, size: int, mtime_ns: int, dated: bool) -> str | None:
@@ -218,9 +217,12 @@ class EntryBuilder:
         return mtime_etag(mtime_ns, size, coding)
 
     def _block(self, pairs: list[tuple[str, str]]) -> HeaderBlock:
-        # Identical header pairs are shared between files (most of a block is the same).
+        # Identical header pairs are shared between files (most of a block is the same);
+        # the per-file values (length, date, ETag) are not worth a table entry each.
         interned = self._pairs
-        shared = [interned.setdefault(pair, pair) for pair in pairs]
+        shared = [
+            pair if pair[0] in _PER_FILE else interned.setdefault(pair, pair) for pair in pairs
+        ]
         return HeaderBlock.of(shared)
 
     # ------------------------------------------------------------------ redirects

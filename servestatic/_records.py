@@ -101,10 +101,9 @@ class Representation:
     mtime_ns: int  # checked when the file is opened, to notice changes after start-up
     etag: str | None
     ok: HeaderBlock  # 200 (and the 404 page): everything, Content-Length included
-    not_modified: HeaderBlock  # 304: the RFC 9110 §15.4.5 subset
-    # 206 and 416 blocks are derived from ``ok`` on first use (``_respond``): most files
-    # never get a range request, so they are not built at start-up. Likewise the plans of
-    # the common answers (200 GET, 200 HEAD, 304), made on the first request for the file.
+    # The 304, 206 and 416 blocks are derived from ``ok`` on first use (``_respond``), and
+    # so are the plans of the common answers (200 GET, 200 HEAD, 304): most files of a big
+    # tree are never requested from one process, so none of this is built at start-up.
     plans: tuple[Plan, Plan, Plan] | None = field(
         default=None, init=False, repr=False, compare=False
     )

@@ -154,7 +154,7 @@ def respond(entry: FileEntry, request: Request, options: HttpOptions) -> Plan:
             )
         if decided == 304:
             if extra:
-                return Plan(304, representation.not_modified, extra)
+                return Plan(304, _plans(representation)[2].headers, extra)
             return _plans(representation)[2]
         if decided == 412:
             return Plan(412, _PRECONDITION_FAILED, extra)
@@ -175,7 +175,7 @@ def _plans(representation: Representation) -> tuple[Plan, Plan, Plan]:
         plans = (
             Plan(200, representation.ok, (), FileBody(representation, 0, representation.size)),
             Plan(200, representation.ok),
-            Plan(304, representation.not_modified),
+            Plan(304, not_modified_block(representation.ok)),
         )
         # A benign race: two threads may both build them; either result is the same.
         object.__setattr__(representation, "plans", plans)
