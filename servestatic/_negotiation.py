@@ -11,7 +11,6 @@ __all__ = [
     "Preferences",
     "choose",
     "choose_ranked",
-    "identity_acceptable",
     "parse_accept_encoding",
 ]
 
@@ -75,11 +74,6 @@ def _weight(preferences: Preferences, coding: str) -> int:
     if "*" in preferences:
         return preferences["*"]
     return _UNLISTED_IDENTITY if coding == IDENTITY else 0
-
-
-def identity_acceptable(header: str | None) -> bool:
-    """Whether the unencoded representation may be sent (the only one a file may have)."""
-    return header is None or _weight(parse_accept_encoding(header), IDENTITY) > 0
 
 
 def choose(header: str | None, available: Sequence[tuple[str, int]]) -> int | None:

@@ -168,3 +168,64 @@ def test_request_records_built_without_namedtuple_new_are_complete() -> None:
     assert request_from_scope(scope) == Request(
         "HEAD", "/y", "b=2", if_none_match='"a", "b"', raw_path=b"/y"
     )
+
+
+def test_file_deleted_after_start_up_falls_through_to_the_application(
+    adapter: str, site: Path
+) -> None:
+    """The index still lists the file; opening it fails; the entry is dropped and the
+    request goes to the wrapped application, as a miss would."""
+    from tests.client import make_server
+
+    big = write(site / "big.bin", b"z" * 300_000)  # not from the memory cache
+
+    def wsgi_app(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+        start_response("200 OK", [("Content-Length", "3")])
+        return [b"app"]
+
+    async def asgi_app(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": b"app"})
+
+    server = make_server(adapter, wsgi_app if adapter == "wsgi" else asgi_app, site)
+    assert server.get("/big.bin").status == 200
+    big.unlink()
+    response = server.get("/big.bin")
+    assert response.body == b"app"
+    assert server.get("/big.bin").body == b"app"  # and the entry is gone for good
+
+
+def test_remembered_autorefresh_entries_are_bounded(
+    site: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from servestatic import _engine as engine_module
+
+    monkeypatch.setattr(engine_module, "_BUILT_LIMIT", 3)
+    engine = _engine(site, autorefresh=True)
+    for name in ["app.js", "style.css", "data.bin", "empty.txt", "with space.txt"]:
+        assert engine.handle(Request("GET", "/" + name)) is not None
+        assert len(engine._built) <= 3
+    assert engine.handle(Request("GET", "/app.js")) is not None
+
+
+def test_stat_file_below_a_root_checks_only_what_is_below_it(tmp_path: Path) -> None:
+    from servestatic._index import stat_file
+
+    root = tmp_path / "root"
+    target = write(root / "a" / "file.txt", "data")
+    options: dict[str, Any] = {
+        "encodings": frozenset({"gzip"}),
+        "real_root": None,
+        "allow_unsafe_symlinks": False,
+    }
+    found = stat_file(str(target), "/a/file.txt", root=str(root), **options)
+    assert found is not None
+    assert found.size == 4
+    # A path that is not below the given root, or that has dot segments, takes the full
+    # realpath check (and is still served when it really is inside).
+    assert stat_file(str(target), "/x", root=str(tmp_path / "other"), **options) is None
+    dotted = f"{root}/a/../a/file.txt"
+    assert stat_file(dotted, "/a/file.txt", root=str(root), **options) is not None
+    outside = write(tmp_path / "secret.txt", "secret")
+    (root / "a" / "link.txt").symlink_to(outside)
+    assert stat_file(str(root / "a" / "link.txt"), "/a/link.txt", root=str(root), **options) is None
