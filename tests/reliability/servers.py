@@ -11,6 +11,7 @@ import contextlib
 import os
 import signal
 import subprocess
+import time
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -118,6 +119,12 @@ def start(
     )
     try:
         wait_until_up(port, process)
+        if server.startswith(("gunicorn", "granian")):
+            # The listening socket is open before the worker is forked: wait for the worker,
+            # or a test would record the parent as "the worker" and then see it "replaced".
+            deadline = time.monotonic() + 20
+            while len(tree(process.pid)) < 2 and time.monotonic() < deadline:
+                time.sleep(0.02)
     except BaseException:
         stop(Live(server, port, process))
         raise
