@@ -380,22 +380,16 @@ class Engine:
                 return scanned
         return None
 
-    def _build(
-        self,
-        scanned: ScannedFile,
-        *,
-        url: str | None = None,
-        status: int = 200,
-        cache_control: str | None = None,
-    ) -> FileEntry | None:
+    def _build(self, scanned: ScannedFile, **options: Any) -> FileEntry | None:
         """``builder.build`` for lookups from the disk, remembered per file description
-        (path, size, mtime and variants): an unchanged file is not rebuilt per request."""
-        key = (scanned, url, status, cache_control)
+        (path, size, mtime and variants) and options: an unchanged file is not rebuilt per
+        request."""
+        key = (scanned, *sorted(options.items()))
         try:
             return self._built[key]
         except KeyError:
             pass
-        built = self.builder.build(scanned, url=url, status=status, cache_control=cache_control)
+        built = self.builder.build(scanned, **options)
         if len(self._built) >= _BUILT_LIMIT:
             self._built.clear()
         self._built[key] = built

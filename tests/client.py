@@ -72,6 +72,11 @@ def call_wsgi(
     for name, value in (headers or {}).items():
         key = name.upper().replace("-", "_")
         environ[key if key in {"CONTENT_TYPE", "CONTENT_LENGTH"} else "HTTP_" + key] = value
+    return run_wsgi(app, environ)
+
+
+def run_wsgi(app: Any, environ: dict[str, Any]) -> Response:
+    """Call a WSGI application with a prepared ``environ``; read and close the body."""
     captured: dict[str, Any] = {}
 
     def start_response(

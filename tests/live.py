@@ -8,6 +8,7 @@ virtualenv's Python, waits until it answers, yields its base URL and stops it.
 from __future__ import annotations
 
 import contextlib
+import http.client
 import os
 import signal
 import socket
@@ -16,6 +17,7 @@ import sys
 import time
 from collections.abc import Iterator, Mapping
 from pathlib import Path
+from urllib.parse import quote, urlsplit
 
 import pytest
 
@@ -100,6 +102,21 @@ def command(server: str, target: str, port: int) -> list[str]:
         "warning",
         target,
     ]
+
+
+def fetch(
+    base: str, path: str, headers: dict[str, str] | None = None, method: str = "GET"
+) -> tuple[int, dict[str, str], bytes]:
+    """One raw request to ``base`` (``http://127.0.0.1:PORT``): status, headers, body."""
+    parts = urlsplit(base)
+    connection = http.client.HTTPConnection(parts.hostname or "127.0.0.1", parts.port, timeout=30)
+    try:
+        connection.request(method, quote(path), headers=headers or {})
+        response = connection.getresponse()
+        body = response.read()
+        return response.status, {k.lower(): v for k, v in response.getheaders()}, body
+    finally:
+        connection.close()
 
 
 def wait_until_up(port: int, process: subprocess.Popen[bytes], timeout: float = 20.0) -> None:

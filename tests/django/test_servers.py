@@ -3,15 +3,13 @@ ASGI), after a real ``collectstatic``. Responses are read raw with ``http.client
 
 from __future__ import annotations
 
-import http.client
 from pathlib import Path
-from urllib.parse import quote, urlsplit
 
 import brotli
 import pytest
 
 from tests.django.conftest import MANIFEST, collectstatic, hashed_name
-from tests.live import running
+from tests.live import fetch, running
 
 pytestmark = [pytest.mark.django, pytest.mark.servers]
 
@@ -20,20 +18,6 @@ SERVERS = [
     ("gunicorn-gthread", "tests.django.project.wsgi:application"),
     ("uvicorn", "tests.django.project.asgi:application"),
 ]
-
-
-def fetch(
-    base: str, path: str, headers: dict[str, str] | None = None, method: str = "GET"
-) -> tuple[int, dict[str, str], bytes]:
-    parts = urlsplit(base)
-    connection = http.client.HTTPConnection(parts.hostname or "127.0.0.1", parts.port, timeout=30)
-    try:
-        connection.request(method, quote(path), headers=headers or {})
-        response = connection.getresponse()
-        body = response.read()
-        return response.status, {k.lower(): v for k, v in response.getheaders()}, body
-    finally:
-        connection.close()
 
 
 @pytest.fixture(scope="module")

@@ -6,34 +6,18 @@ from __future__ import annotations
 
 import gzip
 import hashlib
-import http.client
 from collections.abc import Iterator
 from pathlib import Path
-from urllib.parse import quote, urlsplit
 
 import brotli
 import pytest
 
 from tests.conftest import JS, write
-from tests.live import interface, running
+from tests.live import SERVERS, fetch, interface, running
 
 pytestmark = pytest.mark.servers
 
 BIG = 10 * 1024 * 1024
-
-
-def fetch(
-    base: str, path: str, headers: dict[str, str] | None = None, method: str = "GET"
-) -> tuple[int, dict[str, str], bytes]:
-    parts = urlsplit(base)
-    connection = http.client.HTTPConnection(parts.hostname or "127.0.0.1", parts.port, timeout=30)
-    try:
-        connection.request(method, quote(path), headers=headers or {})
-        response = connection.getresponse()
-        body = response.read()
-        return response.status, {k.lower(): v for k, v in response.getheaders()}, body
-    finally:
-        connection.close()
 
 
 @pytest.fixture(scope="module")
@@ -47,16 +31,6 @@ def tree(tmp_path_factory: pytest.TempPathFactory) -> Path:
     data = hashlib.sha256(b"seed").digest() * (BIG // 32)
     write(root / "big.bin", data)
     return root
-
-
-SERVERS = [
-    "uvicorn",
-    "granian-asgi",
-    "granian-wsgi",
-    "gunicorn-sync",
-    "gunicorn-gthread",
-    "hypercorn-trio",
-]
 
 
 @pytest.fixture(scope="module", params=SERVERS)

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any, Protocol
 from urllib.parse import unquote_to_bytes, urljoin, urlsplit
 
-from tests.client import Response, Server, call_asgi, make_server
+from tests.client import Response, Server, call_asgi, make_server, run_wsgi
 
 __all__ = [
     "JS",
@@ -204,21 +204,7 @@ def _call_wsgi_raw(
     }
     for name, value in (headers or {}).items():
         environ["HTTP_" + name.upper().replace("-", "_")] = value
-    captured: dict[str, Any] = {}
-
-    def start_response(status: str, header_list: list[tuple[str, str]], exc: Any = None) -> Any:
-        captured["status"] = int(status.split(" ", 1)[0])
-        captured["headers"] = list(header_list)
-        return lambda data: None
-
-    result: Iterable[bytes] = app(environ, start_response)
-    try:
-        body = b"".join(result)
-    finally:
-        close = getattr(result, "close", None)
-        if close is not None:
-            close()
-    return Response(captured["status"], captured["headers"], body)
+    return run_wsgi(app, environ)
 
 
 def assert_clean(response: Response, markers: Iterable[bytes], *, label: str = "") -> None:
