@@ -21,12 +21,13 @@ _ASCTIME = re.compile(r"[A-Za-z]{3} ([A-Za-z]{3}) ([ \d]\d) (\d{2}):(\d{2}):(\d{
 _MAX_LENGTH = 64  # every valid form is shorter; longer input is not a date
 
 
-@lru_cache(maxsize=4096)
+@lru_cache(maxsize=256)
 def format_http_date(timestamp: float) -> str:
     """Format a POSIX timestamp as an IMF-fixdate (always GMT; never the local zone).
 
     Memoised: the files of one deployment usually share a handful of modification times,
-    so their Last-Modified strings are shared too."""
+    so their Last-Modified strings are shared too (a small table: with distinct times a big
+    one only holds strings the entries already hold)."""
     year, month, day, hour, minute, second, weekday, _, _ = _gmtime(int(timestamp))
     return (
         f"{_DAYS[weekday]}, {day:02d} {_MONTHS[month - 1]} {year:04d} "

@@ -33,7 +33,6 @@ _CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
 # (whitenoise #222), so they get a content hash instead.
 _NO_DATE_BEFORE = 2
 _CODING_ORDER = {"identity": 0, "zstd": 1, "br": 2, "gzip": 3}
-_PER_FILE = frozenset({"Content-Length", "Last-Modified", "ETag"})
 
 
 def mtime_etag(mtime_ns: int, size: int, coding: str) -> str:
@@ -76,6 +75,9 @@ class EntryBuilder:
     digests: dict[str, str] = field(default_factory=dict)  # path -> sha256 hex (manifest)
     _pairs: dict[tuple[str, str], tuple[str, str]] = field(default_factory=dict)
     _shapes: dict[tuple[Any, ...], tuple[Any, ...]] = field(default_factory=dict)
+    _heads: dict[tuple[tuple[str, str], ...], tuple[tuple[str, str], ...]] = field(
+        default_factory=dict
+    )
 
     # ------------------------------------------------------------------ entries
 
@@ -183,24 +185,20 @@ class EntryBuilder:
         etag = None
         if status == 200:
             etag = etag_override or self._etag(coding, path, size, mtime_ns, dated)
-        pairs = list(headers)
+        shared = [self._pairs.setdefault(pair, pair) for pair in headers]
         if coding != "identity":
-            pairs.append(("Content-Encoding", coding))
-        pairs.append(("Content-Length", str(size)))
-        if last_modified is not None:
-            pairs.append(("Last-Modified", last_modified))
-        if etag is not None:
-            pairs.append(("ETag", etag))
-        if self.ranges and status == 200:
-            pairs.append(("Accept-Ranges", "bytes"))
-        ok = self._block(pairs)
+            encoding = ("Content-Encoding", coding)
+            shared.append(self._pairs.setdefault(encoding, encoding))
+        head = tuple(shared)
         return Representation(
             coding=coding,
             path=path,
             size=size,
             mtime_ns=mtime_ns,
             etag=etag,
-            ok=ok,
+            shared=self._heads.setdefault(head, head),
+            last_modified=last_modified,
+            accept_ranges=self.ranges and status == 200,
         )
 
     def _etag(self, coding: str, path: str, size: int, mtime_ns: int, dated: bool) -> str | None:
@@ -216,15 +214,6 @@ class EntryBuilder:
             return content_etag(digest)
         return mtime_etag(mtime_ns, size, coding)
 
-    def _block(self, pairs: list[tuple[str, str]]) -> HeaderBlock:
-        # Identical header pairs are shared between files (most of a block is the same);
-        # the per-file values (length, date, ETag) are not worth a table entry each.
-        interned = self._pairs
-        shared = [
-            pair if pair[0] in _PER_FILE else interned.setdefault(pair, pair) for pair in pairs
-        ]
-        return HeaderBlock.of(shared)
-
     # ------------------------------------------------------------------ redirects
 
     def redirect(self, location: str, status: int = 302) -> RedirectEntry:
@@ -233,7 +222,7 @@ class EntryBuilder:
         if self.max_age is not None:
             pairs.append(("Cache-Control", f"max-age={self.max_age}, public"))
         pairs.append(("Content-Length", "0"))
-        return RedirectEntry(location, status, self._block(pairs))
+        return RedirectEntry(location, status, HeaderBlock.of(pairs))
 
 
 def _call_hook(

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from servestatic._engine import Engine
-from servestatic._records import FileBody, Request
+from servestatic._records import FileBody, FileEntry, Request
 from servestatic.config import Settings
 from servestatic.wsgi import ServeStatic
 from tests.client import call_wsgi
@@ -128,6 +128,53 @@ def test_common_plans_are_made_once_and_are_distinct(site: Path) -> None:
     assert not_modified is not None
     assert not_modified.status == 304
     assert not_modified.headers.get("Content-Length") is None
+
+
+def _file(engine: Engine, url: str) -> FileEntry:
+    entry = engine.files[url]
+    assert isinstance(entry, FileEntry)
+    return entry
+
+
+def test_header_blocks_are_assembled_on_first_use_from_shared_heads(site: Path) -> None:
+    """Start-up keeps one interned head per header policy; the 200 block waits for a request."""
+    engine = _engine(site)
+    entries = [_file(engine, url) for url in ("/app.js", "/style.css", "/data.bin")]
+    for entry in entries:
+        for representation in entry.representations:
+            assert representation._ok is None
+    app_js = _file(engine, "/app.js")
+    identity, *variants = app_js.representations
+    # Variants differ from the file only by Content-Encoding; same policy, same head object.
+    assert all(r.shared[:-1] == identity.shared for r in variants)
+    assert {r.shared[-1] for r in variants} == {
+        ("Content-Encoding", c) for c in ("gzip", "br", "zstd")
+    }
+    gz = next(r for r in variants if r.coding == "gzip")
+    block = identity.ok
+    assert identity.ok is block  # assembled once
+    names = [name for name, _ in block.pairs]
+    assert names[-4:] == ["Content-Length", "Last-Modified", "ETag", "Accept-Ranges"]
+    assert block.get("Content-Length") == str(len(JS))
+    assert block.get("ETag") == identity.etag
+    assert gz.ok.get("Content-Encoding") == "gzip"
+    assert gz.ok.get("Content-Length") == str(gz.size)
+
+
+def test_files_with_one_policy_share_one_head(tmp_path: Path) -> None:
+    for name in ("a.js", "b.js", "c.js"):
+        write(tmp_path / name, f"{name}();")
+    engine = _engine(tmp_path)
+    heads = {id(_file(engine, f"/{name}").identity.shared) for name in ("a.js", "b.js", "c.js")}
+    assert len(heads) == 1
+
+
+def test_no_ranges_and_no_etag_leave_their_headers_out(site: Path) -> None:
+    engine = _engine(site, ranges={"enabled": False}, etag="off")
+    block = _file(engine, "/app.js").identity.ok
+    assert block.get("Accept-Ranges") is None
+    assert block.get("ETag") is None
+    assert block.get("Last-Modified") is not None
 
 
 def test_listed_origin_is_never_served_from_a_shared_plan(serve: Serve, site: Path) -> None:
