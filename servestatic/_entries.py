@@ -75,9 +75,11 @@ class EntryBuilder:
     digests: dict[str, str] = field(default_factory=dict)  # path -> sha256 hex (manifest)
     _pairs: dict[tuple[str, str], tuple[str, str]] = field(default_factory=dict)
     _shapes: dict[tuple[Any, ...], tuple[Any, ...]] = field(default_factory=dict)
+    # Header lists shared between files: one tuple per policy, one per (policy, coding).
     _heads: dict[tuple[tuple[str, str], ...], tuple[tuple[str, str], ...]] = field(
         default_factory=dict
     )
+    _coded_heads: dict[tuple[Any, str], tuple[tuple[str, str], ...]] = field(default_factory=dict)
 
     # ------------------------------------------------------------------ entries
 
@@ -121,6 +123,8 @@ class EntryBuilder:
             vary_extra.append("Origin")
         headers = _merge_vary(headers, vary_extra)
         content_type = next((v for n, v in headers if n.lower() == "content-type"), media_type)
+        head = tuple([self._pairs.setdefault(pair, pair) for pair in headers])
+        head = self._heads.setdefault(head, head)
         seconds = scanned.mtime_ns // 1_000_000_000
         dated = seconds >= _NO_DATE_BEFORE
         last_modified = format_http_date(seconds) if dated and status == 200 else None
@@ -130,7 +134,7 @@ class EntryBuilder:
                 scanned.path,
                 scanned.size,
                 scanned.mtime_ns,
-                headers,
+                head,
                 last_modified,
                 status,
                 etag_override,
@@ -143,7 +147,7 @@ class EntryBuilder:
                 variant.path,
                 variant.size,
                 variant.mtime_ns,
-                headers,
+                head,
                 last_modified,
                 status,
                 None if etag_override is None else _coded_tag(etag_override, variant.coding),
@@ -176,7 +180,7 @@ class EntryBuilder:
         path: str,
         size: int,
         mtime_ns: int,
-        headers: list[tuple[str, str]],
+        head: tuple[tuple[str, str], ...],
         last_modified: str | None,
         status: int,
         etag_override: str | None,
@@ -185,18 +189,18 @@ class EntryBuilder:
         etag = None
         if status == 200:
             etag = etag_override or self._etag(coding, path, size, mtime_ns, dated)
-        shared = [self._pairs.setdefault(pair, pair) for pair in headers]
         if coding != "identity":
-            encoding = ("Content-Encoding", coding)
-            shared.append(self._pairs.setdefault(encoding, encoding))
-        head = tuple(shared)
+            coded = self._coded_heads.get((head, coding))
+            if coded is None:
+                coded = self._coded_heads[head, coding] = (*head, ("Content-Encoding", coding))
+            head = coded
         return Representation(
             coding=coding,
             path=path,
             size=size,
             mtime_ns=mtime_ns,
             etag=etag,
-            shared=self._heads.setdefault(head, head),
+            shared=head,
             last_modified=last_modified,
             accept_ranges=self.ranges and status == 200,
         )

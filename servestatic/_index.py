@@ -9,6 +9,7 @@ reported and skipped, never fatal.
 from __future__ import annotations
 
 import os
+import re
 import stat as stat_module
 import warnings
 from collections.abc import Callable, Container, Iterator, Mapping
@@ -181,13 +182,18 @@ def scan_root(
                 yield scanned
 
 
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
 def _encodable(name: str) -> bool:
     """A name that can appear in a URL and a header: valid UTF-8, no control characters."""
+    if name.isascii() and name.isprintable():  # nearly every name: no per-character loop
+        return True
     try:
         name.encode("utf-8")
     except UnicodeEncodeError:
         return False
-    return not any(ord(char) < 0x20 or ord(char) == 0x7F for char in name)
+    return _CONTROL.search(name) is None
 
 
 def _link_ok(path: str, scan: _Scan) -> bool:

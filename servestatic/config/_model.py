@@ -250,7 +250,7 @@ Charset = Annotated[str, AfterValidator(_charset)]
 
 
 class _Group(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, use_attribute_docstrings=True)
+    model_config = ConfigDict(extra="forbid", frozen=True)
 
 
 class RootSettings(_Group):
@@ -413,9 +413,7 @@ class Redirect(_Group):
     keep_query: bool = True
     """Append the request's query string to the target."""
 
-    model_config = ConfigDict(
-        extra="forbid", frozen=True, use_attribute_docstrings=True, populate_by_name=True
-    )
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 
     @field_validator("from_")
     @classmethod
@@ -591,7 +589,6 @@ class Settings(BaseSettings):
         env_nested_delimiter="__",
         extra="forbid",
         frozen=True,
-        use_attribute_docstrings=True,
         populate_by_name=True,
         arbitrary_types_allowed=False,
         json_schema_extra={"additionalProperties": False},

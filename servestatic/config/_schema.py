@@ -6,9 +6,17 @@
 
 from __future__ import annotations
 
+import ast
+import inspect
+import itertools
 import json
+import sys
+from functools import cache
 from typing import Any
 
+from pydantic import BaseModel
+
+from servestatic.config import _model
 from servestatic.config._model import Settings
 
 __all__ = ["SCHEMA_ID", "json_schema", "markdown_reference", "schema_text"]
@@ -20,6 +28,7 @@ _DIALECT = "https://json-schema.org/draft/2020-12/schema"
 def json_schema() -> dict[str, Any]:
     """The schema of ``servestatic.toml`` (and of ``[tool.servestatic]`` in pyproject.toml)."""
     schema = Settings.model_json_schema(by_alias=True, mode="validation")
+    _describe_fields(schema)
     # Fields with a default factory (lists, groups) have no "default" in pydantic's output;
     # editors and the reference page want one, so take it from a default instance.
     defaults = Settings.model_validate({}).model_dump(mode="json", by_alias=True)
@@ -41,6 +50,56 @@ def json_schema() -> dict[str, Any]:
     )
     ordered["additionalProperties"] = False
     return ordered
+
+
+def _describe_fields(schema: dict[str, Any]) -> None:
+    """Add each field's description: the docstring under it in ``_model.py``.
+
+    The model does not ask pydantic for ``use_attribute_docstrings``: pydantic would read
+    and parse the module source at every import (about 50 ms of start-up, mostly
+    ``inspect`` resolving module paths); the schema is the only reader of these texts.
+    """
+    models = {
+        name: value
+        for name, value in vars(_model).items()
+        if isinstance(value, type) and issubclass(value, BaseModel)
+    }
+    targets: list[tuple[type[BaseModel], dict[str, Any]]] = [(Settings, schema)]
+    for name, definition in schema.get("$defs", {}).items():
+        if name in models:
+            targets.append((models[name], definition))
+    for model, target in targets:
+        properties = target.get("properties", {})
+        for field, text in _attribute_docstrings(model).items():
+            info = model.model_fields.get(field)
+            key = (info.alias or field) if info is not None else field
+            spec = properties.get(key)
+            if spec is not None and "description" not in spec:
+                spec["description"] = text
+                properties[key] = dict(sorted(spec.items()))
+
+
+@cache
+def _module_tree(module_name: str) -> ast.Module:
+    return ast.parse(inspect.getsource(sys.modules[module_name]))
+
+
+def _attribute_docstrings(model: type[BaseModel]) -> dict[str, str]:
+    """``{field: docstring}`` for the string literals that follow annotated attributes."""
+    found: dict[str, str] = {}
+    for node in ast.walk(_module_tree(model.__module__)):
+        if isinstance(node, ast.ClassDef) and node.name == model.__name__:
+            body = node.body
+            for statement, following in itertools.pairwise(body):
+                if (
+                    isinstance(statement, ast.AnnAssign)
+                    and isinstance(statement.target, ast.Name)
+                    and isinstance(following, ast.Expr)
+                    and isinstance(following.value, ast.Constant)
+                    and isinstance(following.value.value, str)
+                ):
+                    found[statement.target.id] = inspect.cleandoc(following.value.value)
+    return found
 
 
 def schema_text() -> str:

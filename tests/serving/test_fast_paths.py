@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 from servestatic._engine import Engine
+from servestatic._index import _encodable
 from servestatic._records import FileBody, FileEntry, Request
 from servestatic.config import Settings
 from servestatic.wsgi import ServeStatic
@@ -276,3 +277,24 @@ def test_stat_file_below_a_root_checks_only_what_is_below_it(tmp_path: Path) -> 
     outside = write(tmp_path / "secret.txt", "secret")
     (root / "a" / "link.txt").symlink_to(outside)
     assert stat_file(str(root / "a" / "link.txt"), "/a/link.txt", root=str(root), **options) is None
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        ("app.js", True),
+        ("with space.txt", True),
+        ("naïve café.txt", True),
+        ("\u00a0nbsp.txt", True),  # not "printable" to Python, still a valid name
+        ("tab\tname.txt", False),
+        ("line\nfeed.txt", False),
+        ("del\x7f.txt", False),
+        ("nul\x00.txt", False),
+        ("bad\udcff.txt", False),  # undecodable byte, kept by surrogateescape
+    ],
+)
+def test_index_refuses_names_with_control_characters_or_bad_bytes(
+    name: str, expected: bool
+) -> None:
+    """The ASCII shortcut and the general check agree on every kind of name."""
+    assert _encodable(name) is expected
