@@ -61,8 +61,7 @@ def _parse_cached(value: str) -> int | None:
         year_number = int(year)
     elif match := _RFC850.match(value):
         day, month_name, year, hour, minute, second = match.groups()
-        year_number = int(year)
-        year_number += 2000 if year_number < 70 else 1900
+        year_number = _rfc850_year(int(year))
     elif match := _ASCTIME.match(value):
         month_name, day, hour, minute, second, year = match.groups()
         year_number = int(year)
@@ -78,3 +77,17 @@ def _parse_cached(value: str) -> int | None:
         return calendar.timegm((*fields, 0, 0, 0))
     except (ValueError, OverflowError):  # pragma: no cover - guarded by the checks above
         return None
+
+
+def _rfc850_year(two_digits: int) -> int:
+    """RFC 9110 §5.6.7: a two-digit year more than 50 years in the future means the most
+    recent past year with those last two digits."""
+    current = _current_year()
+    year = current - current % 100 + two_digits
+    return year - 100 if year > current + 50 else year
+
+
+def _current_year() -> int:
+    import time  # noqa: PLC0415 - see _gmtime
+
+    return time.gmtime().tm_year

@@ -69,7 +69,12 @@ _NOT_MODIFIED_NAMES = frozenset(
     }
 )
 _NOT_IN_PARTIAL = frozenset({"content-length"})
-_NOT_IN_UNSATISFIABLE = frozenset({"content-length", "content-type", "content-encoding"})
+# A 416 keeps the file's validators and CORS headers but not its freshness: with the
+# file's Cache-Control a shared cache could store the 416 and serve it for the plain URL
+# (416 is not cacheable by default, RFC 9110 §15.1), so without it nothing stores it.
+_NOT_IN_UNSATISFIABLE = frozenset(
+    {"content-length", "content-type", "content-encoding", "cache-control", "expires"}
+)
 _NOT_IN_MULTIPART = frozenset({"content-length", "content-type", "content-encoding"})
 _OPTIONS_ALLOW = ("Allow", "GET, HEAD, OPTIONS")
 
@@ -299,4 +304,11 @@ _QUERY_UNSAFE = re.compile(r"[^A-Za-z0-9\-._~!$&'()*+,;=:@/?%]")
 
 
 def _percent(match: re.Match[str]) -> str:
-    return "".join(f"%{byte:02X}" for byte in match.group().encode("utf-8", "surrogateescape"))
+    # The adapters give the query as received, one character per byte (PEP 3333's latin-1
+    # convention), so each character is one byte to escape. A character above U+00FF
+    # cannot come from that convention (an already decoded query): its UTF-8 bytes then.
+    return "".join(
+        f"%{byte:02X}"
+        for char in match.group()
+        for byte in (bytes((ord(char),)) if ord(char) < 256 else char.encode("utf-8", "replace"))
+    )

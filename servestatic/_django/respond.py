@@ -51,7 +51,14 @@ def request_record(request: HttpRequest) -> Request:
     raw_path = scope.get("raw_path") if isinstance(scope, dict) else None
     if raw_path is None:
         raw_path = get("RAW_URI") or get("REQUEST_URI")
-    return request_from_environ(meta, request.method or "GET", request.path_info, raw_path)
+    record = request_from_environ(meta, request.method or "GET", request.path_info, raw_path)
+    if isinstance(scope, dict) and record.query:
+        # Django's ASGI handler decodes the query as UTF-8; the core takes the bytes as
+        # received, one character each (as WSGI gives them).
+        raw_query = scope.get("query_string", b"")
+        if isinstance(raw_query, bytes):
+            record = record._replace(query=raw_query.decode("latin-1"))
+    return record
 
 
 class ServeStaticFileResponse(FileResponse):

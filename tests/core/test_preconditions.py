@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import calendar
+
 import pytest
 
+from servestatic import _dates
 from servestatic._dates import format_http_date, parse_http_date
 from servestatic._preconditions import evaluate, if_range_allows, parse_etag_list
 
@@ -108,6 +111,23 @@ def test_if_range_date_without_last_modified() -> None:
 )
 def test_three_date_forms(value: str) -> None:
     assert parse_http_date(value) == 784111777
+
+
+@pytest.mark.parametrize(
+    ("two_digits", "year"),
+    [("26", 2026), ("76", 2076), ("77", 1977), ("70", 2070), ("99", 1999), ("00", 2000)],
+)
+def test_rfc850_year_is_within_fifty_years_ahead(
+    monkeypatch: pytest.MonkeyPatch, two_digits: str, year: int
+) -> None:
+    """RFC 9110 §5.6.7, seen from 2026: only years more than 50 ahead are the past century."""
+    monkeypatch.setattr(_dates, "_current_year", lambda: 2026)
+    _dates._parse_cached.cache_clear()
+    try:
+        parsed = parse_http_date(f"Thursday, 01-Jan-{two_digits} 00:00:00 GMT")
+    finally:
+        _dates._parse_cached.cache_clear()
+    assert parsed == calendar.timegm((year, 1, 1, 0, 0, 0))
 
 
 @pytest.mark.parametrize(

@@ -742,3 +742,30 @@ def test_overridden_get_static_url_decides_immutability(collected: Path) -> None
     assert response.headers["Cache-Control"] == IMMUTABLE
     hashed = "/static/" + hashed_name(collected, "css/plain.css")
     assert call(middleware, hashed).headers["Cache-Control"] == "max-age=60, public"
+
+
+def test_asgi_query_reaches_the_core_as_received_bytes() -> None:
+    """Django's ASGI handler decodes the query as UTF-8 and its WSGI handler gives latin-1
+    characters (PEP 3333); the request record is the same either way, so a redirect's
+    ``Location`` escapes each received byte once."""
+    import io
+
+    from django.core.handlers.asgi import ASGIRequest
+    from django.test import RequestFactory
+
+    from servestatic._django.respond import request_record
+
+    scope = {
+        "type": "http",
+        "method": "GET",
+        "path": "/static/sub",
+        "raw_path": b"/static/sub",
+        "query_string": "x=é".encode(),
+        "headers": [],
+        "root_path": "",
+    }
+    asgi_request = ASGIRequest(scope, io.BytesIO(b""))
+    assert asgi_request.META["QUERY_STRING"] == "x=é"
+    wsgi_request = RequestFactory().get("/static/sub", QUERY_STRING="x=\u00c3\u00a9")
+    assert request_record(asgi_request).query == "x=\u00c3\u00a9"
+    assert request_record(wsgi_request).query == "x=\u00c3\u00a9"

@@ -3,6 +3,7 @@ written from the RFC text (entity-tag lists and dates generated, not parsed)."""
 
 from __future__ import annotations
 
+import calendar
 import time
 from email.utils import formatdate
 
@@ -16,8 +17,13 @@ SETTINGS = settings(deadline=None, max_examples=400)
 opaque = st.sampled_from(["a", "b", "ab", "a,b", "", "W/x", " "]).map(lambda tag: f'"{tag}"')
 tags = st.tuples(st.booleans(), opaque)  # (weak, opaque-tag)
 etags = st.one_of(st.none(), tags.map(lambda tag: ("W/" if tag[0] else "") + tag[1]))
-# 1970 to 2069: the span in which a two-digit RFC 850 year is unambiguous.
-timestamps = st.integers(min_value=0, max_value=3_155_759_999)
+timestamps = st.integers(min_value=0, max_value=3_155_759_999)  # 1970 to 2069
+# A two-digit RFC 850 year means a year from 49 years ago to 50 years ahead (§5.6.7).
+_YEAR = time.gmtime().tm_year
+rfc850_timestamps = st.integers(
+    min_value=calendar.timegm((_YEAR - 49, 1, 1, 0, 0, 0)),
+    max_value=calendar.timegm((_YEAR + 50, 12, 31, 23, 59, 59)),
+)
 
 
 @st.composite
@@ -42,6 +48,7 @@ def dates(draw: st.DrawFn) -> tuple[str, int | None]:
     if form == "imf":
         return formatdate(moment, usegmt=True), moment
     if form == "rfc850":
+        moment = draw(rfc850_timestamps)
         return time.strftime("%A, %d-%b-%y %H:%M:%S GMT", time.gmtime(moment)), moment
     if form == "asctime":
         return time.asctime(time.gmtime(moment)), moment

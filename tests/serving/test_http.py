@@ -259,14 +259,29 @@ def test_unsatisfiable_range_is_416_with_base_headers(serve: Serve, site: Path) 
         assert response.status == 416
         assert response.header("content-range") == f"bytes */{size}"
         assert response.header("access-control-allow-origin") == "*"
-        assert response.header("cache-control") == "max-age=60, public"
+        # No freshness: a shared cache must not keep a 416 for the plain URL (RFC 9111 §3).
+        assert response.header("cache-control") is None
+        assert response.header("etag") is not None
         assert response.body == b""
+
+
+def test_unsatisfiable_range_of_an_immutable_file_is_not_cacheable(
+    serve: Serve, site: Path
+) -> None:
+    server = serve(site)
+    assert server.get("/app.db8f2edc0c8a.js").header("cache-control") == (
+        "max-age=315360000, public, immutable"
+    )
+    response = server.get("/app.db8f2edc0c8a.js", {"Range": "bytes=99999-"})
+    assert response.status == 416
+    assert response.header("cache-control") is None
 
 
 def test_empty_file_range_is_416(serve: Serve, site: Path) -> None:
     response = serve(site).get("/empty.txt", {"Range": "bytes=0-"})
     assert response.status == 416
     assert response.header("content-range") == "bytes */0"
+    assert response.header("cache-control") is None
 
 
 @pytest.mark.parametrize("header", ["bytes=abc", "bytes=5-2", "lines=1-2", "bytes=0-,0-"])
