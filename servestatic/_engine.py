@@ -98,6 +98,19 @@ def immutable_test_from(
     return lambda path, url: pattern.search(url) is not None
 
 
+def _chain_hooks(*hooks: Callable[..., Any] | None) -> Callable[..., Any] | None:
+    """One ``(headers, path, url)`` hook calling the given ones in order (None if none)."""
+    present = [hook for hook in hooks if hook is not None]
+    if len(present) <= 1:
+        return present[0] if present else None
+
+    def chained(headers: Any, path: str, url: str) -> None:
+        for hook in present:
+            hook(headers, path, url)
+
+    return chained
+
+
 class Engine:
     """The file table and request handling, built from validated settings."""
 
@@ -107,10 +120,12 @@ class Engine:
         *,
         standalone: bool,
         immutable_test: Callable[[str, str], bool] | None = None,
+        headers_hook: Callable[..., Any] | None = None,
         defer: bool = False,
     ) -> None:
         """Build the table. With ``defer=True`` nothing is indexed until :meth:`finish`, so
-        an adapter (Django) can add its own sources first."""
+        an adapter (Django) can add its own sources first. ``headers_hook`` (a subclass's
+        ``add_mime_headers``/``add_cache_headers``) runs before ``add_headers_function``."""
         self.settings = settings
         self.standalone = standalone
         self.autorefresh = settings.autorefresh
@@ -129,7 +144,7 @@ class Engine:
             cors_origins=frozenset(settings.cors.allow_origins),
             etag_mode=settings.etag,
             ranges=settings.ranges.enabled,
-            add_headers_function=settings.add_headers_function,
+            add_headers_function=_chain_hooks(headers_hook, settings.add_headers_function),
         )
         self.encodings = frozenset(settings.compression.encodings)
         self.hidden = HiddenPolicy(
@@ -210,24 +225,28 @@ class Engine:
 
     def _add_file(self, scanned: ScannedFile) -> None:
         url = scanned.url
-        entry = self.builder.build(scanned)
-        if entry is None:
+        index = self.index_file
+        if index is None or not url.endswith("/" + index):
+            entry = self.builder.build(scanned)
+            if entry is None:
+                self.files.pop(url, None)
+            else:
+                self.files[url] = entry
+            return
+        # An index file is served at its directory's URL (built once: the header hooks
+        # see the directory URL, as with ServeStatic) and its own URL redirects there.
+        directory_url = url[: -len(index)]
+        directory_entry = self.builder.build(scanned, url=directory_url)
+        if directory_entry is None:
             self.files.pop(url, None)
             return
-        self.files[url] = entry
-        index = self.index_file
-        if index is not None and url.endswith("/" + index):
-            directory_url = url[: -len(index)]
-            directory_entry = self.builder.build(scanned, url=directory_url)
-            if directory_entry is None:
-                return
-            self.files[directory_url] = directory_entry
-            self.files[url] = self.builder.redirect(relative_redirect("./"))
-            if directory_url != "/":
-                bare = directory_url[:-1]
-                self.files[bare] = self.builder.redirect(
-                    relative_redirect(bare.rsplit("/", 1)[-1] + "/")
-                )
+        self.files[directory_url] = directory_entry
+        self.files[url] = self.builder.redirect(relative_redirect("./"))
+        if directory_url != "/":
+            bare = directory_url[:-1]
+            self.files[bare] = self.builder.redirect(
+                relative_redirect(bare.rsplit("/", 1)[-1] + "/")
+            )
 
     def refresh_special(self) -> None:
         """Redirects over files, and the SPA fallback and 404 page entries."""

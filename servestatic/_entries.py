@@ -95,7 +95,9 @@ class EntryBuilder:
         request_url = url or scanned.url
         urls = (request_url,) if request_url == scanned.url else (request_url, scanned.url)
         media_type = self.media_types.get_type(scanned.path)
-        immutable = self.immutable_test(scanned.path, scanned.url)
+        # The hooks see the URL the entry answers (a directory's URL for its index file),
+        # as ServeStatic's did.
+        immutable = self.immutable_test(scanned.path, request_url)
         mutable = f"max-age={self.max_age}, public" if self.max_age is not None else None
         base = BaseHeaders(
             media_type=media_type,
@@ -111,7 +113,7 @@ class EntryBuilder:
         etag_override = None
         if self.add_headers_function is not None:
             headers, etag_override = _call_hook(
-                self.add_headers_function, headers, scanned.path, scanned.url
+                self.add_headers_function, headers, scanned.path, request_url
             )
         if cache_control is not None:
             headers = [pair for pair in headers if pair[0].lower() != "cache-control"]

@@ -19,6 +19,7 @@ from servestatic.config._loader import Layer
 
 if TYPE_CHECKING:
     from typing import Unpack
+    from wsgiref.headers import Headers
 
 __all__ = ["ServeStaticBase", "ServeStaticOptions"]
 
@@ -68,7 +69,8 @@ class ServeStaticBase:
 
     #: Ten years in seconds (ServeStatic's constant, used for immutable files).
     FOREVER: ClassVar[int] = FOREVER
-    DEFAULT_IMMUTABLE_FILE_TEST: ClassVar[str] = DEFAULT_IMMUTABLE_FILE_TEST
+    #: ServeStatic's compiled pattern (``.search(url)``), for subclasses that reuse it.
+    DEFAULT_IMMUTABLE_FILE_TEST: ClassVar[re.Pattern[str]] = re.compile(DEFAULT_IMMUTABLE_FILE_TEST)
     #: Adapters with their own file sources (Django) index them before ``engine.finish()``.
     _defer_indexing: ClassVar[bool] = False
 
@@ -106,10 +108,12 @@ class ServeStaticBase:
         self.index_file = settings.effective_index_file
         self.allow_unsafe_symlinks = settings.allow_unsafe_symlinks
         self.add_headers_function = settings.add_headers_function
+        _refuse_unsupported_overrides(type(self))
         self.engine = Engine(
             settings,
             standalone=application is None,
             immutable_test=self.immutable_file_test,
+            headers_hook=self._subclass_headers_hook(),
             defer=self._defer_indexing,
         )
 
@@ -120,6 +124,32 @@ class ServeStaticBase:
     def immutable_file_test(self, path: str, url: str) -> bool:
         """Whether a file never changes (cached for ten years). Override in a subclass."""
         return self._immutable(path, url)
+
+    def add_mime_headers(self, headers: Headers, path: str, url: str) -> None:
+        """Subclass hook, called once per file when overridden (ServeStatic's signature).
+
+        ``headers`` (a :class:`wsgiref.headers.Headers`) already holds every header
+        servestatic chose, ``Content-Type`` included, so this base version adds nothing.
+        """
+
+    def add_cache_headers(self, headers: Headers, path: str, url: str) -> None:
+        """Subclass hook, called once per file after :meth:`add_mime_headers` when
+        overridden; ``Cache-Control`` is already set, so this base version adds nothing."""
+
+    def _subclass_headers_hook(self) -> Callable[[Headers, str, str], None] | None:
+        methods = [
+            getattr(self, name)
+            for name in ("add_mime_headers", "add_cache_headers")
+            if getattr(type(self), name) is not getattr(ServeStaticBase, name)
+        ]
+        if not methods:
+            return None
+
+        def hook(headers: Headers, path: str, url: str) -> None:
+            for method in methods:
+                method(headers, path, url)
+
+        return hook
 
     def add_files(self, root: str | PathLike[str], prefix: str | None = None) -> None:
         """Serve another directory; files added later win over earlier ones."""
@@ -143,6 +173,40 @@ class ServeStaticBase:
     def url_is_canonical(url: str) -> bool:
         """True if ``url`` has no ``.``/``..``/empty segments, backslashes or other tricks."""
         return is_safe_url_path(url) and not re.search(r"/\.\.?(/|$)", url)
+
+
+#: ServeStatic 4.x methods that servestatic has no equivalent of (its file table is built
+#: and consulted differently). Overriding one in a subclass would change nothing, silently,
+#: so construction refuses it and says what to use instead.
+_UNSUPPORTED_OVERRIDES = {
+    "initialize": "index extra directories with add_files()",
+    "insert_directory": "index extra directories with add_files()",
+    "update_files_dictionary": "index extra directories with add_files()",
+    "add_file_to_dictionary": "hide files with a deny rule ([[rules]] deny = true) or [hidden]",
+    "find_file": "map URLs with [[redirects]], index_file or the SPA fallback",
+    "find_file_at_path": "map URLs with [[redirects]], index_file or the SPA fallback",
+    "candidate_paths_for_url": "map URLs with [[redirects]], index_file or the SPA fallback",
+    "get_static_file": "set headers in add_mime_headers/add_cache_headers, "
+    "add_headers_function or [[rules]]",
+    "is_compressed_variant": "choose encodings with [compression] encodings",
+    "redirect": "declare redirects with [[redirects]]",
+    "path_within_root": "symlinks are contained by default (allow_unsafe_symlinks)",
+    "serve": "wrap the application instead (servestatic answers from its own plans)",
+}
+
+
+def _refuse_unsupported_overrides(cls: type) -> None:
+    for klass in cls.__mro__:
+        if klass.__module__.split(".", 1)[0] == "servestatic":
+            continue
+        for name, instead in _UNSUPPORTED_OVERRIDES.items():
+            if name in vars(klass):
+                msg = (
+                    f"{klass.__qualname__}.{name} overrides a ServeStatic 4.x method that "
+                    f"servestatic does not call, so it would be ignored; {instead} "
+                    "(see docs/migration.md)"
+                )
+                raise TypeError(msg)
 
 
 def _override(settings: Settings, values: dict[str, Any], label: str) -> Settings:

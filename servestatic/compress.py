@@ -127,8 +127,9 @@ class Compressor:
         """False for names with a skipped extension (``.png``, ``.woff2``, ``.gz``...)."""
         return not self.extension_re.search(filename)
 
-    def compress(self, path: str) -> list[str]:
+    def compress(self, path: str | os.PathLike[str]) -> list[str]:
         """Write the effective variants of ``path``; return the paths written."""
+        path = os.fspath(path)
         with open(path, "rb") as handle:
             stat_result = os.fstat(handle.fileno())
             data = handle.read()
@@ -168,7 +169,7 @@ class Compressor:
 
     @staticmethod
     def compress_zstd(
-        data: bytes, zstd_dict: object | None = None, level: int | None = None
+        data: bytes, level: int | None = None, zstd_dict: object | None = None
     ) -> bytes:
         """Standard (dictionary-free) zstd at ``level`` (default 19)."""
         if zstd_dict is not None:

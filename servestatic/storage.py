@@ -138,8 +138,14 @@ class CompressedManifestStaticFilesStorage(ManifestStaticFilesStorage):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         _, options = _read_settings()
         self.manifest_strict = options.manifest_strict
-        self.keep_only_hashed_files = options.keep_only_hashed_files
+        self._keep_only_hashed_files = options.keep_only_hashed_files
         super().__init__(*args, **kwargs)
+
+    @property
+    def keep_only_hashed_files(self) -> bool:
+        """``SERVESTATIC_KEEP_ONLY_HASHED_FILES``; a subclass may override it with a class
+        attribute (``keep_only_hashed_files = True``), as with ServeStatic."""
+        return self._keep_only_hashed_files
 
     def post_process(  # type: ignore[override]
         self, paths: dict[str, Any], dry_run: bool = False, **options: Any

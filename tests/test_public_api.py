@@ -54,7 +54,10 @@ def test_signatures_match_servestatic_4() -> None:
 
 def test_servestatic_constants_and_methods() -> None:
     assert ServeStatic.FOREVER == 315360000
-    assert ServeStatic.DEFAULT_IMMUTABLE_FILE_TEST == r"^.+\.[0-9a-f]{12}\..+$"
+    # A compiled pattern, as in ServeStatic (subclasses call ``.search(url)`` on it).
+    assert ServeStatic.DEFAULT_IMMUTABLE_FILE_TEST.pattern == r"^.+\.[0-9a-f]{12}\..+$"
+    assert ServeStatic.DEFAULT_IMMUTABLE_FILE_TEST.search("/a.0123456789ab.js")
+    assert not ServeStatic.DEFAULT_IMMUTABLE_FILE_TEST.search("/a.js")
     for name in [
         "add_files",
         "immutable_file_test",

@@ -7,7 +7,9 @@ Every subcommand is ``main(argv) -> int``: 0 ok, 1 failure, 2 usage or configura
 
 from __future__ import annotations
 
+import argparse
 import importlib
+import os
 import sys
 from collections.abc import Sequence
 
@@ -37,10 +39,42 @@ Run `servestatic COMMAND --help` for a command's options.
 """
 
 
+#: Commands that take one positional argument: ``servestatic serve DIR`` reads the same as
+#: ServeStatic's ``servestatic SRC DEST`` when a directory named ``serve`` exists.
+_ONE_POSITIONAL = frozenset({"serve", "explain", "compress"})
+
+
+def _legacy_form(args: list[str]) -> bool:
+    """True when ``args`` start with a directory named like a command and only ServeStatic's
+    ``SRC DEST`` reading fits (``servestatic build out --all`` with a ``build/`` folder, a
+    common bundler output). When both readings fit, the command wins and a note says how to
+    ask for the other."""
+    if not os.path.isdir(args[0]) or {"-h", "--help"} & set(args):
+        return False
+    parser = importlib.import_module("servestatic.cli._build")._build_parser("servestatic")
+
+    def refuse(message: str) -> None:
+        raise argparse.ArgumentError(None, message)
+
+    parser.error = refuse
+    try:
+        parser.parse_intermixed_args(args)
+    except argparse.ArgumentError:
+        return False
+    if args[0] in _ONE_POSITIONAL:
+        print(
+            f"servestatic: note: running the {args[0]!r} command; for ServeStatic's build "
+            f"of the directory {args[0]!r}, write ./{args[0]}",
+            file=sys.stderr,
+        )
+        return False
+    return True
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit status."""
     args = list(sys.argv[1:] if argv is None else argv)
-    if args and args[0] in SUBCOMMANDS:
+    if args and args[0] in SUBCOMMANDS and not _legacy_form(args):
         module_name, _ = SUBCOMMANDS[args[0]]
         module = importlib.import_module(module_name)
         status: int = module.main(args[1:], command=args[0])

@@ -5,8 +5,13 @@ from __future__ import annotations
 import warnings
 
 from servestatic import apps
+from servestatic.apps import ServeStaticConfig
 
-__all__ = ["ServeStaticRunserverNoStaticConfig"]
+__all__ = [
+    "ServeStaticConfig",
+    "ServeStaticRunserverNoStaticAliasConfig",
+    "ServeStaticRunserverNoStaticConfig",
+]
 
 
 class ServeStaticRunserverNoStaticConfig(apps.ServeStaticConfig):
@@ -14,6 +19,8 @@ class ServeStaticRunserverNoStaticConfig(apps.ServeStaticConfig):
 
     name = "servestatic.runserver_nostatic"
     label = "servestatic_runserver_nostatic"
+    # The module also exposes ServeStaticConfig (4.4's import); Django picks this one.
+    default = True
 
     def ready(self) -> None:
         warnings.warn(
@@ -23,3 +30,10 @@ class ServeStaticRunserverNoStaticConfig(apps.ServeStaticConfig):
             stacklevel=2,
         )
         super().ready()
+
+
+class ServeStaticRunserverNoStaticAliasConfig(ServeStaticRunserverNoStaticConfig):
+    """ServeStatic 4.4's name for the same app config (its dotted path in ``INSTALLED_APPS``
+    keeps working)."""
+
+    default = False

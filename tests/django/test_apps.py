@@ -11,6 +11,7 @@ from django.core.management import get_commands, load_command_class
 from django.core.management.commands import runserver as core_runserver
 from django.test import override_settings
 
+import servestatic.apps
 import servestatic.runserver_nostatic
 from servestatic._django.runserver import next_runserver, wrap
 from servestatic.runserver_nostatic.apps import ServeStaticRunserverNoStaticConfig
@@ -68,3 +69,23 @@ def test_legacy_app_warns_and_provides_the_same_command() -> None:
     assert parser.get_default("use_static_handler") is False
     note = "(Wrapped by 'servestatic.runserver_nostatic' to always enable '--nostatic')"
     assert note in (parser.description or "")
+
+
+@pytest.mark.parametrize(
+    ("entry", "name"),
+    [
+        ("servestatic.runserver_nostatic", "servestatic.runserver_nostatic"),
+        (
+            "servestatic.runserver_nostatic.apps.ServeStaticRunserverNoStaticAliasConfig",
+            "servestatic.runserver_nostatic",
+        ),
+        ("servestatic.runserver_nostatic.apps.ServeStaticConfig", "servestatic"),
+    ],
+)
+def test_servestatic_44_app_paths_still_load(entry: str, name: str) -> None:
+    """Each ``INSTALLED_APPS`` entry ServeStatic 4.4 accepted resolves to an app config."""
+    from django.apps.config import AppConfig
+
+    config = AppConfig.create(entry)
+    assert config.name == name
+    assert isinstance(config, servestatic.apps.ServeStaticConfig)

@@ -81,6 +81,19 @@ def test_keep_only_hashed_files(static_root: Path) -> None:
     assert variants(root, hashed) == {".gz", ".br", ".zst"}
 
 
+class KeepOnlyHashed(CompressedManifestStaticFilesStorage):
+    """A project's storage subclass, as ServeStatic 4.4 allowed."""
+
+    keep_only_hashed_files = True
+
+
+def test_storage_subclass_can_keep_only_hashed_files(static_root: Path) -> None:
+    root = collectstatic(static_root, f"{__name__}.KeepOnlyHashed")
+    hashed = hashed_name(root, "css/site.css")
+    assert (root / hashed).exists()
+    assert not (root / "css" / "site.css").exists()
+
+
 def test_legacy_keep_only_setting(static_root: Path) -> None:
     root = collectstatic(static_root, MANIFEST, WHITENOISE_KEEP_ONLY_HASHED_FILES=True)
     assert not (root / "css" / "site.css").exists()
