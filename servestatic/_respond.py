@@ -37,7 +37,8 @@ __all__ = [
 _EMPTY = ("Content-Length", "0")
 
 #: RFC 9110 §15.5.6: a 405 lists the allowed methods (ServeStatic's exact value).
-METHOD_NOT_ALLOWED = Plan(405, HeaderBlock.of([("Allow", "GET, HEAD"), _EMPTY]))
+# RFC 9110 §15.5.6: Allow lists every method the resource supports, OPTIONS included.
+METHOD_NOT_ALLOWED = Plan(405, HeaderBlock.of([("Allow", "GET, HEAD, OPTIONS"), _EMPTY]))
 #: The standalone 404 (no wrapped application and no custom page).
 NOT_FOUND = Plan(
     404,

@@ -154,7 +154,7 @@ def test_head_has_headers_and_no_body(served: Site, collected: Path) -> None:
 def test_other_methods_on_a_file_get_405(served: Site) -> None:
     fetched = served.request("POST", "/static/js/app.js")
     assert fetched.status == 405
-    assert fetched.header("Allow") == "GET, HEAD"
+    assert fetched.header("Allow") == "GET, HEAD, OPTIONS"
 
 
 def test_non_ascii_file_name(collected: Path) -> None:

@@ -100,7 +100,7 @@ def test_paths_index_and_misses(server: str) -> None:
     status, _, body = fetch(server, "/missing")
     assert (status, body) == (404, b"Not Found")
     status, headers, _ = fetch(server, "/app.js", method="POST")
-    assert (status, headers["allow"]) == (405, "GET, HEAD")
+    assert (status, headers["allow"]) == (405, "GET, HEAD, OPTIONS")
 
 
 APPS = [
