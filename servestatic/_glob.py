@@ -137,13 +137,28 @@ def compile_glob(pattern: str) -> Glob:
     if not isinstance(pattern, str) or not pattern:
         raise GlobError("a pattern must be a non-empty string")
     if not (pattern.startswith(("/", "**/")) or pattern == "**"):
-        hint = pattern.lstrip("./")
         raise GlobError(
-            f"patterns are anchored at the site root and must start with '/' or '**/'; "
-            f"did you mean '/{hint}' or '**/{hint}'?"
+            "patterns are anchored at the site root and must start with '/' or '**/'"
+            + _anchored_hint(pattern)
         )
     alternatives = tuple(_compile_alternative(text) for text in expand_braces(pattern))
     return Glob(pattern, alternatives)
+
+
+def _anchored_hint(pattern: str) -> str:
+    """ "; did you mean ...?" with the anchored spellings of ``pattern`` that compile."""
+    hint = pattern.lstrip("./")
+    candidates = [f"/{hint}", f"**/{hint}"]
+    if hint.startswith("**"):  # '**.js' means any depth: '**/*.js'
+        candidates = [f"**/*{hint.lstrip('*')}"]
+    working = []
+    for candidate in candidates:
+        try:
+            compile_glob(candidate)
+        except GlobError:
+            continue
+        working.append(f"'{candidate}'")
+    return f"; did you mean {' or '.join(working)}?" if working else ""
 
 
 def expand_braces(pattern: str) -> list[str]:

@@ -210,14 +210,28 @@ def _refuse_unsupported_overrides(cls: type) -> None:
 
 
 def _override(settings: Settings, values: dict[str, Any], label: str) -> Settings:
-    """Explicit keywords over a given Settings object, validated without reading sources."""
-    data = {name: getattr(settings, name) for name in type(settings).model_fields}
+    """Explicit keywords over a given Settings object, validated without reading sources.
+
+    ``Settings.model_validate`` would run ``Settings.__init__``, which reads the environment
+    and the config files again; validating into a bare instance does not.
+    """
+    cls = type(settings)
+    data = {name: getattr(settings, name) for name in cls.model_fields}
     data.update(values)
+    instance = cls.__new__(cls)
     try:
-        return Settings.model_validate(data)
+        cls.__pydantic_validator__.validate_python(data, self_instance=instance)
     except ValidationError as error:
         layer = Layer("code", dict(values), label)
-        raise ConfigError(problems_from_validation(error, Settings, [layer], data)) from None
+        raise ConfigError(problems_from_validation(error, cls, [layer], data)) from None
+    provenance = {
+        key: source
+        for key, source in settings._provenance.items()
+        if key.split(".", 1)[0] not in values
+    }
+    provenance.update(dict.fromkeys(values, label))
+    instance._provenance.update(provenance)
+    return instance
 
 
 ServeStaticBase.__init__.__signature__ = inspect.signature(_signature_template)  # type: ignore[attr-defined]

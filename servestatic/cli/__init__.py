@@ -90,4 +90,14 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def entry_point() -> None:
     """Console-script entry: exit with ``main``'s status."""
-    raise SystemExit(main())
+    try:
+        status = main()
+        sys.stdout.flush()
+    except BrokenPipeError:
+        # The reader went away (`servestatic explain ... | head`): no traceback. Point
+        # stdout at /dev/null so the interpreter's final flush does not fail again.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+        status = 1
+    raise SystemExit(status)

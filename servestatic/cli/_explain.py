@@ -6,7 +6,8 @@ import warnings
 from collections.abc import Sequence
 
 from servestatic._engine import Engine, explain
-from servestatic._records import FileEntry
+from servestatic._records import FileEntry, Request
+from servestatic._respond import respond_redirect
 from servestatic.cli._common import add_config_argument, load_settings, parser, run
 
 __all__ = ["main"]
@@ -25,13 +26,17 @@ def _main(argv: Sequence[str]) -> int:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         engine = Engine(settings, standalone=True)
-    path = options.path if options.path.startswith("/") else "/" + options.path
+    path, _, query = options.path.partition("?")
+    path = path if path.startswith("/") else "/" + path
     kind, entry, rules = explain(engine, path)
     if entry is None:
         print(f"{path}: no file; the request goes to the wrapped application (404 when standalone)")
         return 1
     if not isinstance(entry, FileEntry):
-        print(f"{path}: redirect {entry.status} to {entry.location}")
+        # The Location a request would get, query string included.
+        plan = respond_redirect(entry, Request("GET", path, query))
+        location = dict(plan.extra)["Location"]
+        print(f"{path}: redirect {entry.status} to {location}")
         for name, value in entry.headers.pairs:
             print(f"  {name}: {value}")
         return 0

@@ -7,6 +7,7 @@ then hands the same settings to uvicorn's workers through the environment, where
 
 from __future__ import annotations
 
+import argparse
 import os
 import sys
 import warnings
@@ -32,7 +33,9 @@ def _main(argv: Sequence[str]) -> int:
     arguments.add_argument(
         "--host", default="127.0.0.1", help="interface to bind (default: %(default)s)"
     )
-    arguments.add_argument("--port", type=int, default=8000, help="port (default: %(default)s)")
+    arguments.add_argument(
+        "--port", type=_port, default=8000, help="TCP port, 0 to 65535 (default: %(default)s)"
+    )
     arguments.add_argument("--workers", type=int, default=1, help="worker processes (default: 1)")
     arguments.add_argument("--prefix", help="URL prefix for DIR (default: /)")
     arguments.add_argument(
@@ -42,6 +45,7 @@ def _main(argv: Sequence[str]) -> int:
     options = arguments.parse_args(argv)
     if options.workers < 1:
         raise CliError("servestatic serve: --workers must be at least 1")
+    _check_flags(options)
     environment = _environment(options)
     previous = {key: os.environ.get(key) for key in environment}
     os.environ.update(environment)
@@ -87,6 +91,30 @@ def _main(argv: Sequence[str]) -> int:
                 os.environ.pop(key, None)
             else:
                 os.environ[key] = value
+
+
+def _port(text: str) -> int:
+    try:
+        port = int(text)
+    except ValueError:
+        port = -1
+    if not 0 <= port <= 65535:
+        msg = f"invalid port {text!r}: expected a number from 0 to 65535"
+        raise argparse.ArgumentTypeError(msg)
+    return port
+
+
+def _check_flags(options: Any) -> None:
+    """Validate the flags as what they are (errors name the flag, not the variable that
+    carries them to the workers)."""
+    flags: dict[str, Any] = {}
+    if options.prefix:
+        flags["prefix"] = options.prefix
+    if options.spa:
+        flags["spa"] = {"fallback": options.spa}
+    if flags:
+        labels = {"prefix": "--prefix", "spa": "--spa"}
+        load_settings(options.config, _code_labels=labels, **flags)
 
 
 def _environment(options: Any) -> dict[str, str]:

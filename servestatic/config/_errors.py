@@ -7,6 +7,8 @@ variable's name, ``code``, or a file (plus ``[[rules]] #N "name"`` for list item
 from __future__ import annotations
 
 import difflib
+import json
+import re
 import types
 import typing
 from collections.abc import Iterable, Sequence
@@ -29,6 +31,7 @@ __all__ = [
 
 _LIST_SECTIONS = {"rules": "[[rules]]", "redirects": "[[redirects]]", "roots": "[[roots]]"}
 _VALUE_LIMIT = 80
+_BARE_KEY = re.compile(r"[A-Za-z0-9_-]+")
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,6 +50,16 @@ class Problem:
         if self.value is not None:
             text += f", got {_show(self.value)}"
         return text
+
+
+class _Null:
+    """The value ``None``/``null`` in a message (``Problem.value = None`` hides the value)."""
+
+    def __repr__(self) -> str:
+        return "null"
+
+
+NULL = _Null()
 
 
 def _show(value: Any) -> str:
@@ -169,9 +182,15 @@ def problems_from_validation(
             message = "unknown key" + (f"; did you mean {suggestion!r}?" if suggestion else "")
         elif item["type"] in {"value_error", "assertion_error"}:
             message = message.removeprefix("Value error, ").removeprefix("Assertion failed, ")
+        elif item["type"] in {"bool_parsing", "bool_type"}:
+            message = "expected true or false (the environment also takes 1/0, yes/no, on/off)"
+        elif item["type"] in {"int_parsing", "int_type"} and loc and loc[-1] == "max_age":
+            message = "expected a number of seconds, or false to disable Cache-Control"
         source, key = _locate(loc, layers, merged)
-        if not loc or _is_section(loc):
+        if (not loc or _is_section(loc)) and isinstance(value, (dict, list)):
             value = None  # a whole table or rule: the source line already points at it
+        elif value is None and "input" in item:
+            value = NULL  # shown as "got null" (a None would mean "do not show")
         if (source, key) in seen and item["type"] != "extra_forbidden":
             continue  # one line per key (union members repeat the same complaint)
         seen.add((source, key))
@@ -225,5 +244,7 @@ def _dotted(parts: Sequence[int | str]) -> str:
         if isinstance(part, int):
             text += f"[{part}]"
         else:
-            text += ("." if text else "") + part
+            # Keys that are not bare TOML keys (".js", "a b") are quoted, as TOML writes them.
+            shown = part if _BARE_KEY.fullmatch(part) else json.dumps(part, ensure_ascii=False)
+            text += ("." if text else "") + shown
     return text

@@ -31,6 +31,16 @@ SERVER_MANAGED = frozenset(
         "last-modified",
         "accept-ranges",
         "date",
+        # Hop-by-hop (RFC 9110 §7.6.1) and CGI's pseudo-header: a WSGI server refuses them
+        # from an application (PEP 3333), so every response would fail.
+        "keep-alive",
+        "proxy-authenticate",
+        "proxy-authorization",
+        "proxy-connection",
+        "te",
+        "trailer",
+        "upgrade",
+        "status",
     }
 )
 

@@ -122,16 +122,10 @@ def collect_layers(
             path = base / path
         if not path.is_file():
             label = CONFIG_ENV if config_file is None else "--config"
-            layers.append(
-                Layer(
-                    "file",
-                    {},
-                    str(explicit),
-                    problems=[
-                        Problem(label, "", f"config file {str(explicit)!r} does not exist", None)
-                    ],
-                )
-            )
+            state = "is a directory" if path.is_dir() else "does not exist"
+            message = f"config file {str(explicit)!r} {state}; give a TOML file"
+            problem = Problem(label, "", message, None)
+            layers.append(Layer("file", {}, str(explicit), problems=[problem]))
         else:
             table = ("tool", "servestatic") if path.name == "pyproject.toml" else ()
             layers.append(_toml_layer(path, table, base))

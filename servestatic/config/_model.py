@@ -12,6 +12,7 @@ import re
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Annotated, Any, ClassVar, Literal
+from urllib.parse import quote
 
 from pydantic import (
     AfterValidator,
@@ -121,10 +122,53 @@ def _check_regex(value: Any) -> Any:
             raise _problem(
                 "regex", f"not a valid regular expression: {error.msg} at position {error.pos}"
             ) from None
+        if _nested_repeat(value):
+            raise _problem(
+                "regex",
+                "a repeated group containing another unbounded repeat, such as '(a+)+', can "
+                "take exponential time on some file names; rewrite it without the nesting "
+                "(or use a possessive '++' / atomic '(?>...)' group), or use 'match' globs",
+            )
         return value
     if value is None or callable(value):
         return value
     raise _problem("immutable_test", "expected a regular expression string or a callable")
+
+
+def _nested_repeat(pattern: str) -> bool:
+    """True if a repeat that can run more than once contains an unbounded repeat (or the
+    reverse): the star height above one behind catastrophic backtracking. Possessive
+    repeats and atomic groups do not backtrack and are not counted."""
+    try:
+        sre = importlib.import_module("re._constants")
+        sre_parse = importlib.import_module("re._parser")
+
+        parsed = sre_parse.parse(pattern)
+        repeats = {sre.MAX_REPEAT, sre.MIN_REPEAT}
+        unbounded = sre.MAXREPEAT
+    except (ImportError, AttributeError):  # pragma: no cover - another Python's internals
+        return False
+
+    def walk(items: Any, outer: tuple[bool, bool]) -> bool:
+        # outer = (inside a repeat that can run more than once, inside an unbounded one)
+        for op, argument in items:
+            if op in repeats:
+                _, high, body = argument
+                many, endless = high > 1, high == unbounded
+                if many and (outer[1] or (outer[0] and endless)):
+                    return True
+                inner = [(body, (outer[0] or many, outer[1] or endless))]
+            elif op is sre.SUBPATTERN:
+                inner = [(argument[-1], outer)]
+            elif op is sre.BRANCH:
+                inner = [(branch, outer) for branch in argument[1]]
+            else:
+                continue
+            if any(walk(body, state) for body, state in inner):
+                return True
+        return False
+
+    return walk(parsed, (False, False))
 
 
 ImmutableTest = Annotated[
@@ -147,13 +191,16 @@ def _none_words(value: Any) -> Any:
     return value
 
 
+#: RFC 9111 §1.2.2: caches treat larger delta-seconds as this value.
+MAX_DELTA_SECONDS = 2147483648
+
 MaxAge = Annotated[
-    Annotated[int, Field(ge=0)] | None,
+    Annotated[int, Field(ge=0, le=MAX_DELTA_SECONDS)] | None,
     BeforeValidator(_none_words),
     WithJsonSchema(
         {
             "anyOf": [
-                {"type": "integer", "minimum": 0},
+                {"type": "integer", "minimum": 0, "maximum": MAX_DELTA_SECONDS},
                 {"const": False},
                 {"type": "null"},
             ]
@@ -171,6 +218,8 @@ def _index_file(value: Any) -> Any:
             return None
         if "/" in value or "\\" in value or value in {".", ".."}:
             raise _problem("index_file", "an index file name cannot contain '/' or '\\'")
+        if re.search(r"[\x00-\x1f\x7f]", value):
+            raise _problem("index_file", "an index file name cannot contain control characters")
     elif value is False:
         return None
     return value
@@ -193,8 +242,12 @@ GlobPattern = Annotated[str, AfterValidator(_glob_pattern)]
 def _url_prefix(value: str | None) -> str | None:
     if value is None:
         return None
-    if "\\" in value or "\x00" in value or any(part in {".", ".."} for part in value.split("/")):
-        raise _problem("prefix", "a URL prefix cannot contain '\\', NUL or '.'/'..' segments")
+    if "\\" in value or any(part in {".", ".."} for part in value.split("/")):
+        raise _problem("prefix", "a URL prefix cannot contain '\\' or '.'/'..' segments")
+    if re.search(r"[\x00-\x1f\x7f?#%]", value):
+        raise _problem(
+            "prefix", "a URL prefix is a decoded path: no control characters, '?', '#' or '%'"
+        )
     return value
 
 
@@ -227,7 +280,7 @@ def _header_value(value: str) -> str:
 HeaderName = Annotated[str, AfterValidator(_header_name)]
 HeaderValue = Annotated[str, AfterValidator(_header_value)]
 
-_MEDIA_TYPE = re.compile(r"[\w.+\-]+/[\w.+\-]+(\s*;\s*[\w.+\-]+=[\w.+\-\"]+)*")
+_MEDIA_TYPE = re.compile(r"[\w.+\-]+/[\w.+\-]+(\s*;\s*[\w.+\-]+=[\w.+\-\"]+)*", re.ASCII)
 
 
 def _media_type(value: str) -> str:
@@ -253,10 +306,21 @@ class _Group(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+def _directory_path(value: Any) -> Any:
+    if isinstance(value, str) and not value.strip():
+        raise _problem(
+            "path", "an empty path would serve the working directory; name the directory"
+        )
+    return value
+
+
+DirectoryPath = Annotated[Path, BeforeValidator(_directory_path)]
+
+
 class RootSettings(_Group):
     """A directory served at a URL prefix."""
 
-    path: Path
+    path: DirectoryPath
     """Directory to serve. A relative path in a file is relative to that file's directory;
     from code or the environment, to the working directory."""
     prefix: UrlPrefix = "/"
@@ -442,6 +506,8 @@ class Redirect(_Group):
             )
         if not (value.startswith("/") or re.match(r"https?://[^/\\]+", value)):
             raise _problem("redirect_to", "must be a path starting with '/' or an http(s) URL")
+        # A Location header is ASCII: other characters are sent percent-encoded (UTF-8).
+        value = re.sub(r"[^\x00-\x7f]+", lambda found: quote(found.group(), safe=""), value)
         if "://" in value:
             authority = value.split("://", 1)[1].split("/", 1)[0]
             if re.search(r":[A-Za-z_]", authority):
@@ -474,7 +540,7 @@ class Rule(_Group):
     name: str | None = None
     """A label shown by `servestatic explain` and in error messages."""
     match: Annotated[
-        list[GlobPattern] | None,
+        Annotated[list[GlobPattern], Field(min_length=1)] | None,
         BeforeValidator(lambda value: [value] if isinstance(value, str) else value),
         WithJsonSchema(
             {
@@ -488,8 +554,9 @@ class Rule(_Group):
     ] = None
     """Anchored glob(s): `*` within a segment, `**` any depth, `?`, `[a-z]`, `{a,b}`."""
     regex: str | None = None
-    """Alternative to `match`: a Python regular expression searched in the URL path. Only
-    evaluated at start-up, against the known files."""
+    """Alternative to `match`: a Python regular expression searched in the URL path. It is
+    evaluated when a file's entry is built (at start-up; with autorefresh, on the file's
+    first request), never per request. Nested unbounded repeats such as `(a+)+` are refused."""
     headers: dict[HeaderName, HeaderValue] = Field(default_factory=dict)
     """Headers to set, replacing earlier values."""
     append: dict[HeaderName, HeaderValue] = Field(default_factory=dict)
@@ -619,7 +686,7 @@ class Settings(BaseSettings):
     """JSON Schema URL for editors (Taplo / Even Better TOML); ignored by servestatic."""
 
     # --- ServeStatic's options, same names and defaults --------------------------------
-    root: Path | None = None
+    root: DirectoryPath | None = None
     """Directory to serve (ServeStatic's `root`)."""
     prefix: UrlPrefix = None
     """URL prefix for `root` (default `/`)."""

@@ -97,6 +97,9 @@ def test_explain_lists_rules_in_order_and_headers(
 def test_explain_redirect_and_miss(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["explain", "/docs"]) == 0
     assert "/docs: redirect 302 to docs/" in capsys.readouterr().out
+    # With a query string: the Location a request would get (the query kept, escaped).
+    assert main(["explain", "/docs?x=a b"]) == 0
+    assert "/docs: redirect 302 to docs/?x=a%20b" in capsys.readouterr().out
     assert main(["explain", "missing.js"]) == 1
     assert "/missing.js: no file" in capsys.readouterr().out
 
@@ -127,3 +130,25 @@ def test_schema_prints_and_checks(tmp_path: Path, capsys: pytest.CaptureFixture[
     assert main(["schema", "--output", str(target)]) == 0
     assert main(["schema", "--output", str(target), "--check"]) == 0
     assert main(["schema", "--check"]) == 2
+
+
+def test_output_into_a_closed_pipe_is_not_a_traceback(project: Path) -> None:
+    """``servestatic explain ... | head -1``: the reader leaves early; no BrokenPipeError."""
+    import subprocess
+    import sys
+
+    script = "from servestatic.cli import entry_point; entry_point()"
+    child = subprocess.Popen(
+        [sys.executable, "-c", script, "explain", "/docs/"],
+        cwd=project,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    assert child.stdout is not None
+    assert child.stderr is not None
+    child.stdout.close()  # the reader is gone before the first line is written
+    with child.stderr:
+        errors = child.stderr.read().decode()
+    assert child.wait(timeout=60) == 1
+    assert "Traceback" not in errors
+    assert "BrokenPipe" not in errors

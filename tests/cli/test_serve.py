@@ -86,6 +86,27 @@ def test_serve_errors_are_one_line(
     assert "SERVESTATIC_ROOT" not in os.environ  # the parent's environment is restored
 
 
+@pytest.mark.parametrize("port", ["99999", "-1", "http"])
+def test_serve_refuses_a_port_it_cannot_bind(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], port: str
+) -> None:
+    assert main(["serve", str(tmp_path), "--port", port]) == 2
+    assert f"invalid port {port!r}: expected a number from 0 to 65535" in capsys.readouterr().err
+
+
+def test_serve_flag_errors_name_the_flag(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Flags reach the workers as variables, but an error names the flag the user typed."""
+    monkeypatch.chdir(tmp_path)
+    assert main(["serve", str(tmp_path), "--spa", "index.html"]) == 2
+    err = capsys.readouterr().err
+    assert "--spa → spa.fallback" in err
+    assert "SERVESTATIC_SPA__FALLBACK" not in err
+    assert main(["serve", str(tmp_path), "--prefix", "/a?b/"]) == 2
+    assert "--prefix → prefix" in capsys.readouterr().err
+
+
 def test_serve_without_uvicorn(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -88,8 +88,8 @@ def test_rules_from_environment_are_numbered(tmp_path: Path) -> None:
         "SERVESTATIC_RULES": '[{"match": "/a"}, {"name": "n", "match": "/b", "deny": "maybe"}]'
     }
     assert problems(tmp_path, environ) == [
-        'SERVESTATIC_RULES [[rules]] #2 "n" → deny: Input should be a valid boolean, '
-        "unable to interpret input, got 'maybe'"
+        'SERVESTATIC_RULES [[rules]] #2 "n" → deny: expected true or false (the environment '
+        "also takes 1/0, yes/no, on/off), got 'maybe'"
     ]
 
 
@@ -191,3 +191,137 @@ def test_config_error_is_a_value_error() -> None:
         str(ConfigError("plain"))
         == "invalid servestatic configuration (1 problem)\n  configuration: plain"
     )
+
+
+@pytest.mark.parametrize(
+    "code",
+    [
+        {"root": ""},
+        {"root": "   "},
+        {"roots": [{"path": ""}]},
+    ],
+)
+def test_an_empty_root_is_refused_not_the_working_directory(
+    tmp_path: Path, code: dict[str, Any]
+) -> None:
+    (found,) = problems(tmp_path, **code)
+    assert "an empty path would serve the working directory" in found
+
+
+def test_an_empty_root_from_the_environment_is_refused(tmp_path: Path) -> None:
+    (found,) = problems(tmp_path, {"SERVESTATIC_ROOT": ""})
+    assert found.startswith("SERVESTATIC_ROOT → root: an empty path")
+
+
+@pytest.mark.parametrize(
+    "pattern",
+    ["^/(a+)+$", "(x*)*", "^/(?:[a-z]+/)*[a-z]+(\\.js)+$", "(a|(b+))*", "((ab)*c)+"],
+)
+def test_nested_unbounded_repeats_are_refused(tmp_path: Path, pattern: str) -> None:
+    """Such patterns backtrack exponentially on a crafted file name (start-up would hang)."""
+    (found,) = problems(tmp_path, rules=[{"regex": pattern}])
+    assert "exponential time" in found
+    (found,) = problems(tmp_path, immutable_file_test=pattern)
+    assert found.startswith("code → immutable_file_test: a repeated group")
+
+
+@pytest.mark.parametrize(
+    "pattern",
+    [
+        r"^.+\.[0-9a-f]{12}\..+$",  # ServeStatic's default
+        r"^/assets/.*\.(js|css)$",
+        r"^/(?:a++)+$",  # possessive: no backtracking
+        r"^/(?>a+)+$",  # atomic group
+        r"^/(ab){2}c+$",
+        r"^/(a?){3}$",
+    ],
+)
+def test_linear_regexes_are_accepted(tmp_path: Path, pattern: str) -> None:
+    settings = Settings(_environ={}, _cwd=tmp_path, rules=[{"regex": pattern}])
+    assert settings.rules[0].regex == pattern
+
+
+def test_an_empty_match_list_is_refused(tmp_path: Path) -> None:
+    (found,) = problems(tmp_path, rules=[{"match": []}])
+    assert found.startswith("code [[rules]] #1 → match: List should have at least 1 item")
+
+
+@pytest.mark.parametrize(
+    "name", ["Keep-Alive", "Upgrade", "Trailer", "TE", "Proxy-Authenticate", "Status"]
+)
+def test_hop_by_hop_headers_cannot_be_configured(tmp_path: Path, name: str) -> None:
+    """A WSGI server refuses them from the application (PEP 3333): every response would
+    fail."""
+    (found,) = problems(tmp_path, rules=[{"match": "/**", "headers": {name: "x"}}])
+    assert "managed by the server" in found
+
+
+@pytest.mark.parametrize(
+    ("mimetypes", "bad"), [({".js": "text/javaжscript"}, "javaж"), ({".css": "tëxt/css"}, "tëxt")]
+)
+def test_media_types_are_ascii(tmp_path: Path, mimetypes: dict[str, str], bad: str) -> None:
+    (found,) = problems(tmp_path, mimetypes=mimetypes)
+    assert "expected a media type" in found
+    assert bad in found
+
+
+def test_non_ascii_redirect_target_is_sent_percent_encoded(tmp_path: Path) -> None:
+    settings = Settings(_environ={}, _cwd=tmp_path, redirects=[{"from": "/r", "to": "/ünï€"}])
+    assert settings.redirects[0].to == "/%C3%BCn%C3%AF%E2%82%AC"
+
+
+@pytest.mark.parametrize(
+    ("code", "expected"),
+    [
+        ({"prefix": "/a\r\nb/"}, "no control characters"),
+        ({"prefix": "/static?x/"}, "'?'"),
+        ({"prefix": "/%2e%2e/"}, "'%'"),
+        ({"index_file": "in\x00dex.html"}, "control characters"),
+        ({"max_age": 2**40}, "less than or equal to 2147483648"),
+    ],
+)
+def test_values_a_header_or_path_could_not_carry(
+    tmp_path: Path, code: dict[str, Any], expected: str
+) -> None:
+    (found,) = problems(tmp_path, **code)
+    assert expected in found
+
+
+@pytest.mark.parametrize(
+    ("environ", "code", "expected"),
+    [
+        ({}, {"autorefresh": None}, "code → autorefresh: expected true or false"),
+        ({"SERVESTATIC_RULES": "null"}, {}, "SERVESTATIC_RULES → rules: Input should be a valid"),
+        ({}, {"roots": [1]}, "code [[roots]] #1: Input should be a valid dictionary"),
+    ],
+)
+def test_the_bad_value_is_always_shown(
+    tmp_path: Path, environ: dict[str, str], code: dict[str, Any], expected: str
+) -> None:
+    (found,) = problems(tmp_path, environ, **code)
+    assert found.startswith(expected)
+    assert found.endswith((", got null", ", got 1"))
+
+
+def test_keys_that_are_not_bare_toml_keys_are_quoted(tmp_path: Path) -> None:
+    (found,) = problems(tmp_path, mimetypes={".js": "nonsense"})
+    assert found.startswith('code → mimetypes.".js": expected a media type')
+
+
+def test_max_age_message_says_how_to_disable(tmp_path: Path) -> None:
+    (found,) = problems(tmp_path, {"SERVESTATIC_MAX_AGE": "soon"})
+    assert found == (
+        "SERVESTATIC_MAX_AGE → max_age: expected a number of seconds, or false to disable "
+        "Cache-Control, got 'soon'"
+    )
+
+
+def test_did_you_mean_only_offers_patterns_that_compile(tmp_path: Path) -> None:
+    (found,) = problems(tmp_path, rules=[{"match": "**.js"}])
+    assert found.endswith("did you mean '**/*.js'?, got '**.js'")
+
+
+def test_a_directory_given_as_the_config_file(tmp_path: Path) -> None:
+    (tmp_path / "conf").mkdir()
+    (found,) = problems(tmp_path, {"SERVESTATIC_CONFIG": str(tmp_path / "conf")})
+    assert "is a directory; give a TOML file" in found

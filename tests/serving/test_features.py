@@ -68,8 +68,26 @@ def test_bad_keyword_value_raises_config_error(site: Path) -> None:
         ConfigError, match=r"ServeStatic\(\) → max_age: Input should be greater than or equal to 0"
     ):
         ServeStatic(None, site, max_age=-1)
-    with pytest.raises(ConfigError, match=r"code → max_age"):
+    with pytest.raises(ConfigError, match=r"ServeStatic\(\) → max_age: .* got -1"):
         ServeStatic(None, max_age=-1, settings=Settings(root=site))
+
+
+def test_keywords_over_a_settings_object_read_no_source_again(
+    site: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """The given object already holds the environment and files it was built from; the
+    keywords are validated on top of it alone (an unrelated variable set later, or a
+    ``servestatic.toml`` in the working directory, changes nothing)."""
+    settings = Settings(root=site, max_age=100, _environ={})
+    monkeypatch.setenv("SERVESTATIC_NOT_A_SETTING", "1")
+    monkeypatch.setenv("SERVESTATIC_CHARSET", "latin-1")
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "servestatic.toml").write_text("max_age = 7\n")
+    app = ServeStatic(None, max_age=5, settings=settings)
+    assert app.settings.max_age == 5
+    assert app.settings.charset == "utf-8"
+    assert app.settings.source_of("max_age") == "ServeStatic()"
+    assert app.settings.source_of("root") == settings.source_of("root")
 
 
 def test_environment_fills_what_keywords_leave(
