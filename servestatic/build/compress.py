@@ -14,7 +14,7 @@ import os
 import re
 import stat as stat_module
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
@@ -38,6 +38,7 @@ __all__ = [
     "find_compressible",
     "matches_any",
     "remove_if_present",
+    "remove_stale_variants",
 ]
 
 #: Names the build itself writes into a tree; never compressed or hashed.
@@ -122,7 +123,36 @@ def compress_file(path: str, options: CompressOptions) -> FileOutcome:
             stale = list(ALL_SUFFIXES[coding])
         for other in stale:
             remove_if_present(path + other)
+    remove_stale_variants(path, [c for c in CODINGS if c not in options.codings], info.st_mtime_ns)
     return FileOutcome(path, len(data), kept, info.st_mtime_ns)
+
+
+def remove_stale_variants(
+    path: str, codings: Iterable[str] = CODINGS, mtime_ns: int | None = None
+) -> list[str]:
+    """Delete the ``codings`` variants of ``path`` that are older than ``path`` itself.
+
+    For formats turned off, and files excluded or skipped: no variant is written for them
+    this time, but one left by an earlier run would still be served for the old content.
+    A variant at least as new as the file is kept (ours carry the file's own time; a
+    bundler's are written after it).
+    """
+    if mtime_ns is None:
+        try:
+            mtime_ns = os.stat(path).st_mtime_ns
+        except OSError:
+            return []
+    removed = []
+    for coding in codings:
+        for suffix in ALL_SUFFIXES[coding]:
+            try:
+                if os.stat(path + suffix).st_mtime_ns >= mtime_ns:
+                    continue
+                os.unlink(path + suffix)
+            except FileNotFoundError:
+                continue
+            removed.append(path + suffix)
+    return removed
 
 
 def _attempt(path: str, options: CompressOptions) -> FileOutcome:
@@ -191,13 +221,28 @@ def _raise(error: OSError) -> None:
     raise error
 
 
-def walk_files(root: str) -> Iterator[str]:
+def walk_files(root: str, *, follow_links: bool = False) -> Iterator[str]:
     """Root-relative ``/``-separated paths of the regular files below ``root``, sorted.
 
     An unreadable directory raises ``OSError`` (``os.walk`` would skip it silently, and a
-    build that quietly leaves out a folder is worse than one that stops).
+    build that quietly leaves out a folder is worse than one that stops). With
+    ``follow_links``, symlinked directories are walked too (as ``collectstatic`` and
+    ServeStatic's copy do); a link back to one of its own ancestors is not entered, so a
+    link loop ends.
     """
-    for directory, directories, files in os.walk(root, onerror=_raise):
+    real_of: dict[str, str] = {}
+    for directory, directories, files in os.walk(root, onerror=_raise, followlinks=follow_links):
+        if follow_links:
+            real = os.path.realpath(directory)
+            ancestors = set()
+            parent = os.path.dirname(directory)
+            while parent in real_of:
+                ancestors.add(real_of[parent])
+                parent = os.path.dirname(parent)
+            if real in ancestors:
+                directories.clear()
+                continue
+            real_of[directory] = real
         directories.sort()
         relative_dir = os.path.relpath(directory, root)
         for name in sorted(files):
@@ -226,16 +271,23 @@ def is_internal(relative: str) -> bool:
 
 
 def find_compressible(
-    root: str, options: CompressOptions, *, exclude: Sequence[str] = ()
+    root: str,
+    options: CompressOptions,
+    *,
+    exclude: Sequence[str] = (),
+    left_out: list[str] | None = None,
 ) -> list[str]:
-    """Absolute paths below ``root`` that ``compress`` should look at."""
+    """Absolute paths below ``root`` that ``compress`` should look at; the files it leaves
+    out (excluded, or a skipped extension) are added to ``left_out`` when given."""
     relatives = list(walk_files(root))
     present = frozenset(relatives)
-    return [
-        os.path.join(root, *relative.split("/"))
-        for relative in relatives
-        if options.should_compress(relative)
-        and not is_internal(relative)
-        and not is_variant_of(relative, present)
-        and not matches_any(relative, exclude)
-    ]
+    chosen = []
+    for relative in relatives:
+        if is_internal(relative) or is_variant_of(relative, present):
+            continue
+        path = os.path.join(root, *relative.split("/"))
+        if options.should_compress(relative) and not matches_any(relative, exclude):
+            chosen.append(path)
+        elif left_out is not None:
+            left_out.append(path)
+    return chosen

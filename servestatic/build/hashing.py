@@ -106,6 +106,9 @@ class HashPlan:
     names: dict[str, str] = field(default_factory=dict)  # name → hashed name
     contents: dict[str, bytes] = field(default_factory=dict)  # name → rewritten bytes
     missing: list[Missing] = field(default_factory=list)
+    # Files that keep their name (excluded from hashing) but whose references to hashed
+    # files are rewritten in place: name → new bytes.
+    in_place: dict[str, bytes] = field(default_factory=dict)
 
 
 def _document(
@@ -144,12 +147,16 @@ def _render(document: _Document, hashes: dict[str, str]) -> bytes:
     )
 
 
-def plan_hashes(root: str, names: Iterable[str], *, strict: bool = True) -> HashPlan:
+def plan_hashes(
+    root: str, names: Iterable[str], *, strict: bool = True, keep_names: Iterable[str] = ()
+) -> HashPlan:
     """Hash ``names`` (``/``-separated, relative to ``root``); nothing is written.
 
     With ``strict``, a reference to a file that is neither in ``names`` nor on disk raises
     :class:`MissingReferencesError` listing all of them; otherwise they are returned in
-    ``missing`` and the reference is left as written.
+    ``missing`` and the reference is left as written. ``keep_names`` (files excluded from
+    hashing) keep their names, but their references to hashed files are rewritten too:
+    otherwise they would point at originals the build removes.
     """
     ordered = sorted(dict.fromkeys(names))
     name_set = frozenset(ordered)
@@ -192,6 +199,14 @@ def plan_hashes(root: str, names: Iterable[str], *, strict: bool = True) -> Hash
         for member in component:
             plan.contents[member] = _render(documents[member], hashes)
     plan.names = {name: hashed_name(name, hashes[name]) for name in ordered}
+    for name in sorted(set(keep_names) - name_set):
+        kind = kind_of(name)
+        if kind is None:
+            continue
+        document, _ = _document(root, name, kind, name_set)  # what it cannot resolve stays
+        content = _render(document, hashes)
+        if content != document.data:
+            plan.in_place[name] = content
     return plan
 
 
@@ -258,6 +273,11 @@ def write_hashed(root: str, plan: HashPlan) -> list[str]:
         else:
             copy_atomic(source_path, target_path)
         written.append(target)
+    for name, content in plan.in_place.items():
+        path = os.path.join(root, *name.split("/"))
+        info = os.stat(path)
+        write_atomic(path, content, mtime_ns=info.st_mtime_ns, mode=info.st_mode)
+        written.append(name)
     return written
 
 

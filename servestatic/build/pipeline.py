@@ -10,6 +10,7 @@ exit 2) and :class:`BuildError` (the work failed; exit 1). Both carry one line p
 
 from __future__ import annotations
 
+import functools
 import os
 import shutil
 import time
@@ -26,6 +27,7 @@ from servestatic.build.compress import (
     is_variant_of,
     matches_any,
     remove_if_present,
+    remove_stale_variants,
     walk_files,
 )
 from servestatic.build.hashing import (
@@ -127,7 +129,9 @@ def build(
     if options.clear and os.path.isdir(dest):
         _attempt(lambda: _empty(dest))
     _attempt(lambda: os.makedirs(dest, exist_ok=True))
-    relatives = _attempt(lambda: [name for name in walk_files(src) if not is_internal(name)])
+    relatives = _attempt(
+        lambda: [name for name in walk_files(src, follow_links=True) if not is_internal(name)]
+    )
     result.copied = _copy(src, dest, relatives)
     present = frozenset(relatives)
     names: list[str] = []
@@ -149,6 +153,7 @@ def build(
     result.names = served
     outputs = sorted(set(served.values()) | (set(names) if options.copy_original else set()))
 
+    paths: list[str] = []
     if options.compress:
         cache = CompressCache.open(dest, options.compression.fingerprint)
         paths = [
@@ -167,6 +172,13 @@ def build(
         result.stats = stats
         if stats.failures:
             raise BuildError([f"{path}: {reason}" for path, reason in stats.failures])
+    # Files not compressed this time (excluded, skipped, or no --compress) must not keep a
+    # variant of an older content from an earlier build into the same DEST.
+    compressed = frozenset(paths)
+    for name in [*outputs, *result.excluded]:
+        path = os.path.join(dest, *name.split("/"))
+        if path not in compressed:
+            _attempt(functools.partial(remove_stale_variants, path))
 
     if options.manifest or options.merge_manifest:
         paths_map = {**served, **{name: name for name in result.excluded}}
@@ -192,7 +204,9 @@ def _hash(
     dest: str, names: list[str], options: BuildOptions, result: BuildResult
 ) -> dict[str, str]:
     try:
-        plan = _attempt(lambda: plan_hashes(dest, names, strict=options.strict))
+        plan = _attempt(
+            lambda: plan_hashes(dest, names, strict=options.strict, keep_names=result.excluded)
+        )
     except MissingReferencesError as error:
         raise BuildError(
             [f"{missing} (use --allow-missing to keep it as written)" for missing in error.missing]

@@ -20,7 +20,7 @@ from __future__ import annotations
 import posixpath
 import re
 from dataclasses import dataclass
-from urllib.parse import unquote
+from urllib.parse import quote, unquote
 
 __all__ = [
     "REWRITTEN_EXTENSIONS",
@@ -59,22 +59,29 @@ def kind_of(name: str) -> str | None:
 _CSS = re.compile(
     r"""
     (?P<comment>/\*[\s\S]*?(?:\*/|\Z))
-  | @import\s*(?P<iq>["'])(?P<import>[^"'\n]*)(?P=iq)
-  | (?i:url)\(\s*(?:"(?P<dq>[^"\n]*)"|'(?P<sq>[^'\n]*)'|(?P<bare>[^)\s"']*))\s*\)
+  | (?i:@import)\s*(?P<iq>["'])(?P<import>[^"'\n]*)(?P=iq)
+  | (?i:url)\(\s*(?:"(?P<dq>[^"\n]*)"|'(?P<sq>[^'\n]*)'|(?P<bare>(?:\\.|[^)\s"'\\])*))\s*\)
   | "(?:\\.|[^"\\\n])*"|'(?:\\.|[^'\\\n])*'
     """,
     re.VERBOSE,
 )
 _CSS_MAP = re.compile(r"/\*[#@]\s*sourceMappingURL=(?P<url>[^\s*]+)\s*\*/")
 
-# ECMAScript ImportDeclaration / ExportDeclaration with a FromClause, side-effect imports,
-# and ImportCall with a string literal. Only relative specifiers (§16.2.1.7 leaves the
-# rest to the host) name files of this build.
+# ECMAScript ImportDeclaration / ExportDeclaration with a FromClause (string export names
+# included), side-effect imports, ImportCall with a string literal (and import options),
+# and ``new URL("./x", import.meta.url)``. Only relative specifiers (§16.2.1.7 leaves the
+# rest to the host) name files of this build. Comments that start a line and block
+# comments are skipped, and so is an ``import`` right after a quote (text in a string);
+# strings in general are not, because a regular-expression literal holding a quote would
+# then hide the rest of a minified line.
 _JS = re.compile(
     r"""
-    (?<![\w$.])(?:import|export)(?:\s*[\w$*{}\s,]*?\bfrom)?\s*
+    (?P<comment>^[ \t]*//(?![#@][ \t]*sourceMappingURL=)[^\n]*|(?:^|(?<=[\s;{}(,]))/\*[\s\S]*?\*/)
+  | (?<![\w$."'`])(?:import|export)(?:\s*[\w$*{}\s,"']*?\bfrom)?\s*
         (?P<q>["'])(?P<static>\.{1,2}/[^"'\n]*)(?P=q)
-  | (?<![\w$.])import\s*\(\s*(?P<dq>["'])(?P<dynamic>\.{1,2}/[^"'\n]*)(?P=dq)\s*\)
+  | (?<![\w$."'`])import\s*\(\s*(?P<dq>["'])(?P<dynamic>\.{1,2}/[^"'\n]*)(?P=dq)\s*[,)]
+  | (?<![\w$.])new\s+URL\(\s*(?P<uq>["'])(?P<asset>\.{1,2}/[^"'\n]*)(?P=uq)\s*,
+        \s*import\.meta\.url\s*\)
   | ^[ \t]*//[#@][ \t]*sourceMappingURL=(?P<map>\S+)[ \t]*$
     """,
     re.VERBOSE | re.MULTILINE,
@@ -82,7 +89,12 @@ _JS = re.compile(
 
 
 _CSS_GROUPS = (("import", "import"), ("dq", "url"), ("sq", "url"), ("bare", "url"))
-_JS_GROUPS = (("static", "module"), ("dynamic", "module"), ("map", "sourcemap"))
+_JS_GROUPS = (
+    ("static", "module"),
+    ("dynamic", "module"),
+    ("asset", "module"),
+    ("map", "sourcemap"),
+)
 
 
 def find_references(text: str, kind: str) -> list[Reference]:
@@ -119,6 +131,7 @@ def find_references(text: str, kind: str) -> list[Reference]:
 
 
 _SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]*:")
+_CSS_ESCAPE = re.compile(r"\\([^0-9A-Fa-f\n])")
 
 
 def split_suffix(url: str) -> tuple[str, str]:
@@ -141,6 +154,10 @@ def resolve(url: str, from_name: str) -> str | None:
         return None
     if "{" in path or "$" in path:
         return None  # a template placeholder, not a file name
+    if path.endswith("/"):
+        return None  # a directory, not a file
+    # CSS escapes in an unquoted url() (``my\ pic.png``); hex escapes are left as written.
+    path = _CSS_ESCAPE.sub(r"\1", path)
     joined = posixpath.join(posixpath.dirname(from_name), unquote(path))
     return posixpath.normpath(joined)
 
@@ -153,6 +170,12 @@ def insert_hash(url: str, file_hash: str) -> str:
     """
     path, suffix = split_suffix(url)
     head, separator, segment = path.rpartition("/")
+    if "%" in segment:
+        # The extension may be written encoded (``logo%2Epng``): split the decoded name and
+        # write the segment back encoded.
+        stem, extension = posixpath.splitext(unquote(segment))
+        segment = quote(f"{stem}.{file_hash}{extension}", safe="!$&'()*+,;=:@~")
+        return f"{head}{separator}{segment}{suffix}"
     stem, extension = posixpath.splitext(segment)
     return f"{head}{separator}{stem}.{file_hash}{extension}{suffix}"
 

@@ -15,7 +15,12 @@ from typing import TextIO
 
 from servestatic.build.cache import CompressCache
 from servestatic.build.codecs import DEFAULT_SKIP_EXTENSIONS, CompressOptions
-from servestatic.build.compress import compress_paths, default_workers, find_compressible
+from servestatic.build.compress import (
+    compress_paths,
+    default_workers,
+    find_compressible,
+    remove_stale_variants,
+)
 from servestatic.build.pipeline import BuildError, BuildOptions, UsageError, build
 from servestatic.build.progress import Reporter, summary_lines
 from servestatic.compress import MINIFY_REFUSED, ZSTD_DICT_REFUSED
@@ -170,7 +175,10 @@ def _run_compress(args: argparse.Namespace, reporter: Reporter) -> int:
     if not os.path.isdir(args.root):
         raise UsageError(f"ROOT {args.root!r} is not a directory")
     options = _options(args, args.extensions)
-    paths = find_compressible(args.root, options, exclude=tuple(args.exclude))
+    left_out: list[str] = []
+    paths = find_compressible(args.root, options, exclude=tuple(args.exclude), left_out=left_out)
+    for path in left_out:
+        remove_stale_variants(path)
     cache = CompressCache.open(args.root, options.fingerprint)
     stats = compress_paths(
         paths, options, cache=cache, workers=args.jobs, on_progress=reporter.progress

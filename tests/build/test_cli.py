@@ -364,3 +364,80 @@ def test_a_source_that_already_holds_hashed_names_loses_nothing(tmp_path: Path) 
     assert main([str(first), str(second), "--all", "-q"]) == 0
     for name, hashed in paths_of(second).items():
         assert (second / hashed).is_file(), name
+
+
+def _touch_later(path: Path, seconds: int = 10) -> None:
+    info = path.stat()
+    os.utime(path, ns=(info.st_atime_ns, info.st_mtime_ns + seconds * 1_000_000_000))
+
+
+def test_a_format_turned_off_leaves_no_stale_variant(tmp_path: Path) -> None:
+    """``--no-brotli`` on a re-run: the old ``.br`` was made from the old content, so it
+    is removed rather than served for the new one."""
+    target = write(tmp_path / "app.js", text_blob(word="one"))
+    assert main(["compress", str(tmp_path), "-q"]) == 0
+    assert sorted(variants_of(target)) == [".br", ".gz", ".zst"]
+    write(target, text_blob(word="two"))
+    _touch_later(target)
+    assert main(["compress", str(tmp_path), "-q", "--no-brotli"]) == 0
+    found = variants_of(target)
+    assert sorted(found) == [".gz", ".zst"]
+    assert all(data == text_blob(word="two").encode() for data in found.values())
+
+
+def test_excluded_and_skipped_files_lose_stale_variants_only(tmp_path: Path) -> None:
+    old = write(tmp_path / "sw.js", text_blob(word="old"))
+    kept = write(tmp_path / "vendor.js", text_blob(word="vendor"))
+    assert main(["compress", str(tmp_path), "-q"]) == 0
+    write(old, text_blob(word="new"))
+    _touch_later(old)
+    # A variant newer than its file (a bundler's) is not ours to judge: it stays.
+    write(kept.with_name("vendor.js.br"), b"bundler output")
+    _touch_later(kept.with_name("vendor.js.br"), 20)
+    assert main(["compress", str(tmp_path), "-q", "-e", "sw.js", "-e", "vendor.js"]) == 0
+    assert variants_of(old) == {}
+    assert (tmp_path / "vendor.js.br").read_bytes() == b"bundler output"
+    assert (tmp_path / "vendor.js.gz").exists()  # same time as its file: current
+
+
+def test_rebuild_into_dest_drops_variants_of_changed_uncompressed_files(tmp_path: Path) -> None:
+    src, dest = tmp_path / "src", tmp_path / "out"
+    page = write(src / "index.html", text_blob(word="first"))
+    assert main([str(src), str(dest), "--compress", "-q"]) == 0
+    assert (dest / "index.html.gz").exists()
+    write(page, text_blob(word="second"))
+    _touch_later(page)
+    assert main([str(src), str(dest), "--compress", "-q", "-e", "*.html"]) == 0
+    assert (dest / "index.html").read_text() == text_blob(word="second")
+    assert variants_of(dest / "index.html") == {}
+
+
+def test_excluded_files_still_point_at_hashed_names(tmp_path: Path) -> None:
+    """``-e sw.js`` keeps the service worker's name, but what it imports is renamed and
+    the original removed: its references are rewritten like any other file's."""
+    src, dest = tmp_path / "src", tmp_path / "out"
+    write(src / "sw.js", 'import "./lib.js";\n')
+    write(src / "lib.js", "export const a = 1;\n")
+    assert main([str(src), str(dest), "--hash", "--manifest", "-q", "-e", "sw.js"]) == 0
+    hashed = paths_of(dest)["lib.js"]
+    assert hashed != "lib.js"
+    assert not (dest / "lib.js").exists()
+    assert (dest / "sw.js").read_text() == f'import "./{hashed}";\n'
+    assert paths_of(dest)["sw.js"] == "sw.js"
+    # Idempotent: a second run gives the same tree.
+    before = snapshot(dest)
+    assert main([str(src), str(dest), "--hash", "--manifest", "-q", "-e", "sw.js"]) == 0
+    assert snapshot(dest) == before
+
+
+def test_symlinked_directories_in_src_are_copied_and_loops_end(tmp_path: Path) -> None:
+    src, dest = tmp_path / "src", tmp_path / "out"
+    write(src / "real" / "r.css", "r{color:red}")
+    (src / "alias").symlink_to("real", target_is_directory=True)
+    (src / "real" / "up").symlink_to("..", target_is_directory=True)  # a loop
+    write(src / "main.css", '@import "alias/r.css";')
+    assert main([str(src), str(dest), "--hash", "--manifest", "-q"]) == 0
+    paths = paths_of(dest)
+    assert {"alias/r.css", "real/r.css", "main.css"} <= set(paths)
+    assert not any(name.startswith("real/up/") for name in paths)
+    assert f'@import "{paths["alias/r.css"]}";' == (dest / paths["main.css"]).read_text()

@@ -37,6 +37,8 @@ def urls(text: str, kind: str) -> list[str]:
             "@font-face{src:url(f.woff2?v=1#iefix) format('woff2'),url(f.woff)}",
             ["f.woff2?v=1#iefix", "f.woff"],
         ),
+        ('@IMPORT "b.css";', ["b.css"]),  # at-rules ignore case
+        ("a{background:url(img/my\\ pic.png)}", ["img/my\\ pic.png"]),  # CSS escape
     ],
 )
 def test_css_references(css: str, expected: list[str]) -> None:
@@ -59,6 +61,17 @@ def test_css_references(css: str, expected: list[str]) -> None:
         ('export const from = "./not-a-module.js";', []),
         ("//# sourceMappingURL=app.js.map", ["app.js.map"]),
         ("x = 1; //# sourceMappingURL=inline-not-at-line-start.map", []),
+        # Comments and text in strings are not imports.
+        ('// Usage: import { thing } from "./removed.js";', []),
+        ('/* import("./also-removed.js") */', []),
+        ("const s = \"import './in-string.js'\";", []),
+        # Forms the scanner also knows.
+        ('export { "string name" as z } from "./w.js";', ["./w.js"]),
+        ('import("./w.json", { with: { type: "json" } })', ["./w.json"]),
+        ('new URL("./logo.png", import.meta.url)', ["./logo.png"]),
+        # A minified line: a URL in a string or a quote in a regex hides nothing.
+        ('const x = "http://example.com"; import("./a.js")', ["./a.js"]),
+        ('e.replace(/\'/g,"");import("./b.js")', ["./b.js"]),
     ],
 )
 def test_js_references(js: str, expected: list[str]) -> None:
@@ -79,6 +92,8 @@ def test_js_references(js: str, expected: list[str]) -> None:
         ("#icon", "css/app.css", None),
         ("", "css/app.css", None),
         ("${base}/a.png", "css/app.css", None),
+        ("img/my\\ pic.png", "css/app.css", "css/img/my pic.png"),
+        ("img/logo.png/", "css/app.css", None),  # a directory
     ],
 )
 def test_resolve(url: str, from_name: str, expected: str | None) -> None:
@@ -92,6 +107,8 @@ def test_resolve(url: str, from_name: str, expected: str | None) -> None:
         ("../img/a%20b.png?v=2#x", "../img/a%20b.0123456789ab.png?v=2#x"),
         ("./lib/x.min.js", "./lib/x.min.0123456789ab.js"),
         ("LICENSE", "LICENSE.0123456789ab"),
+        ("img/logo%2Epng", "img/logo.0123456789ab.png"),  # the dot written encoded
+        ("img/my\\ pic.png", "img/my\\ pic.0123456789ab.png"),
     ],
 )
 def test_insert_hash(url: str, expected: str) -> None:
