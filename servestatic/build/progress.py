@@ -33,7 +33,8 @@ def summary_lines(stats: CompressStats, workers: int) -> list[str]:
     """The compression summary: files, time, and bytes before → after per coding."""
     unchanged = f", {stats.cached} unchanged since the last run" if stats.cached else ""
     lines = [
-        f"compressed {stats.compressed} of {stats.files} files{unchanged} "
+        f"compressed {stats.compressed} of {stats.files} file{'s' if stats.files != 1 else ''}"
+        f"{unchanged} "
         f"in {stats.seconds:.1f}s ({workers} thread{'s' if workers != 1 else ''})"
     ]
     for coding in CODINGS:

@@ -31,6 +31,16 @@ __all__ = ["main"]
 OK, FAILED, USAGE = 0, 1, 2
 
 
+class _HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
+    """Defaults shown for options with a value only: "(default: True)" on ``--no-gzip``
+    would read backwards."""
+
+    def _get_help_string(self, action: argparse.Action) -> str | None:
+        if action.nargs == 0:
+            return action.help
+        return super()._get_help_string(action)
+
+
 def _compression_flags(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("compression")
     group.add_argument("--no-gzip", dest="gzip", action="store_false", help="do not write .gz")
@@ -57,7 +67,8 @@ def _compression_flags(parser: argparse.ArgumentParser) -> None:
         action="append",
         default=[],
         metavar="GLOB",
-        help="skip files matching GLOB (relative path or base name); repeatable",
+        help="leave files matching GLOB (relative path or base name) unhashed and "
+        "uncompressed; they are still copied; repeatable",
     )
     parser.add_argument(
         "--config", default=None, metavar="FILE", help="read [compression] from this TOML file"
@@ -69,7 +80,7 @@ def _build_parser(prog: str) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog=prog,
         description="Copy SRC to DEST, then hash, write the manifest and compress in DEST.",
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+        formatter_class=_HelpFormatter,
     )
     parser.add_argument("src", help="directory to read (never modified)")
     parser.add_argument("dest", help="output directory")
@@ -102,7 +113,7 @@ def _compress_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="servestatic compress",
         description="Write .zst, .br and .gz next to the files of ROOT, in place.",
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+        formatter_class=_HelpFormatter,
     )
     parser.add_argument("root", help="directory to compress in place")
     parser.add_argument(
@@ -139,6 +150,10 @@ def _options(args: argparse.Namespace, extensions: Sequence[str] = ()) -> Compre
 
 
 def _run_build(args: argparse.Namespace, reporter: Reporter) -> int:
+    if args.minify:
+        raise UsageError(MINIFY_REFUSED)
+    if args.zstd_dict is not None:
+        raise UsageError(ZSTD_DICT_REFUSED)
     if not (args.all or args.hash or args.manifest or args.merge_manifest or args.compress):
         raise UsageError("nothing to do: give --all, --hash, --manifest or --compress")
     options = BuildOptions(

@@ -441,3 +441,21 @@ def test_symlinked_directories_in_src_are_copied_and_loops_end(tmp_path: Path) -
     assert {"alias/r.css", "real/r.css", "main.css"} <= set(paths)
     assert not any(name.startswith("real/up/") for name in paths)
     assert f'@import "{paths["alias/r.css"]}";' == (dest / paths["main.css"]).read_text()
+
+
+def test_refused_flags_are_refused_even_alone(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    for flag in (["--minify"], ["--zstd-dict", "d.bin"]):
+        assert main([str(tmp_path), str(tmp_path / "out"), *flag]) == 2
+        err = capsys.readouterr().err
+        assert "nothing to do" not in err
+        assert "not supported" in err or "refused" in err or "dictionar" in err
+
+
+def test_help_shows_no_backwards_defaults(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["build", "--help"]) == 0
+    out = capsys.readouterr().out
+    assert "(default: True)" not in out
+    assert "(default: False)" not in out
+    assert "--zstd-level N" in out

@@ -137,7 +137,7 @@ def test_module_main_compresses_and_warns(
     assert status == 0
     names = sorted(p.name for p in tmp_path.iterdir() if not p.name.startswith("."))
     assert names == ["a.css", "a.css.gz", "a.css.zst", "b.txt"]
-    assert capsys.readouterr().out.startswith("compressed 1 of 1 files in ")
+    assert capsys.readouterr().out.startswith("compressed 1 of 1 file in ")
 
 
 def test_module_main_usage_errors(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
