@@ -185,7 +185,9 @@ def problems_from_validation(
         elif item["type"] in {"bool_parsing", "bool_type"}:
             message = "expected true or false (the environment also takes 1/0, yes/no, on/off)"
         elif item["type"] in {"int_parsing", "int_type"} and loc and loc[-1] == "max_age":
-            message = "expected a number of seconds, or false to disable Cache-Control"
+            message = (
+                "expected a number of seconds, or false (None in code) to disable Cache-Control"
+            )
         source, key = _locate(loc, layers, merged)
         if (not loc or _is_section(loc)) and isinstance(value, (dict, list)):
             value = None  # a whole table or rule: the source line already points at it

@@ -311,8 +311,8 @@ def test_keys_that_are_not_bare_toml_keys_are_quoted(tmp_path: Path) -> None:
 def test_max_age_message_says_how_to_disable(tmp_path: Path) -> None:
     (found,) = problems(tmp_path, {"SERVESTATIC_MAX_AGE": "soon"})
     assert found == (
-        "SERVESTATIC_MAX_AGE → max_age: expected a number of seconds, or false to disable "
-        "Cache-Control, got 'soon'"
+        "SERVESTATIC_MAX_AGE → max_age: expected a number of seconds, or false (None in code) "
+        "to disable Cache-Control, got 'soon'"
     )
 
 

@@ -100,8 +100,8 @@ def test_message_is_the_config_error_line() -> None:
     with override_settings(SERVESTATIC_MAX_AGE="soon"):
         (message,) = servestatic_messages()
     assert message.msg == (
-        "settings.SERVESTATIC_MAX_AGE → max_age: Input should be a valid integer, "
-        "unable to parse string as an integer, got 'soon'"
+        "settings.SERVESTATIC_MAX_AGE → max_age: expected a number of seconds, or false "
+        "(None in code) to disable Cache-Control, got 'soon'"
     )
 
 
