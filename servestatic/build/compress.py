@@ -217,6 +217,10 @@ def matches_any(relative: str, patterns: Sequence[str]) -> bool:
     )
 
 
+def _within(root: str, path: str) -> bool:
+    return path == root or path.startswith(root.rstrip(os.sep) + os.sep)
+
+
 def _raise(error: OSError) -> None:
     raise error
 
@@ -281,11 +285,16 @@ def find_compressible(
     out (excluded, or a skipped extension) are added to ``left_out`` when given."""
     relatives = list(walk_files(root))
     present = frozenset(relatives)
+    real_root = os.path.realpath(root)
     chosen = []
     for relative in relatives:
         if is_internal(relative) or is_variant_of(relative, present):
             continue
         path = os.path.join(root, *relative.split("/"))
+        if os.path.islink(path) and not _within(real_root, os.path.realpath(path)):
+            # A link out of ROOT: its variants would copy an outside file's content into
+            # ROOT as ordinary files, which any static server would then serve.
+            continue
         if options.should_compress(relative) and not matches_any(relative, exclude):
             chosen.append(path)
         elif left_out is not None:

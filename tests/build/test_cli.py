@@ -459,3 +459,15 @@ def test_help_shows_no_backwards_defaults(capsys: pytest.CaptureFixture[str]) ->
     assert "(default: True)" not in out
     assert "(default: False)" not in out
     assert "--zstd-level N" in out
+
+
+def test_compress_leaves_links_out_of_root_alone(tmp_path: Path) -> None:
+    """Variants of a linked outside file would copy its content into ROOT as plain files."""
+    outside = write(tmp_path / "secret.txt", text_blob(word="secret"))
+    root = tmp_path / "root"
+    write(root / "app.css", text_blob())
+    (root / "leak.txt").symlink_to(outside)
+    (root / "inside.txt").symlink_to(root / "app.css")
+    assert main(["compress", str(root), "-q"]) == 0
+    assert variants_of(root / "leak.txt") == {}
+    assert sorted(variants_of(root / "inside.txt")) == [".br", ".gz", ".zst"]
