@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import re
 import warnings
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from servestatic._entries import EntryBuilder
@@ -120,12 +120,12 @@ class Engine:
         *,
         standalone: bool,
         immutable_test: Callable[[str, str], bool] | None = None,
-        headers_hook: Callable[..., Any] | None = None,
+        headers_hooks: Sequence[Callable[..., Any]] = (),
         defer: bool = False,
     ) -> None:
         """Build the table. With ``defer=True`` nothing is indexed until :meth:`finish`, so
-        an adapter (Django) can add its own sources first. ``headers_hook`` (a subclass's
-        ``add_mime_headers``/``add_cache_headers``) runs before ``add_headers_function``."""
+        an adapter (Django) can add its own sources first. ``headers_hooks`` (a subclass's
+        ``add_mime_headers``/``add_cache_headers``) run before ``add_headers_function``."""
         self.settings = settings
         self.standalone = standalone
         self.autorefresh = settings.autorefresh
@@ -144,7 +144,7 @@ class Engine:
             cors_origins=frozenset(settings.cors.allow_origins),
             etag_mode=settings.etag,
             ranges=settings.ranges.enabled,
-            add_headers_function=_chain_hooks(headers_hook, settings.add_headers_function),
+            add_headers_function=_chain_hooks(*headers_hooks, settings.add_headers_function),
         )
         self.encodings = frozenset(settings.compression.encodings)
         self.hidden = HiddenPolicy(

@@ -37,8 +37,10 @@ __all__ = [
 _EMPTY = ("Content-Length", "0")
 
 #: RFC 9110 §15.5.6: a 405 lists the allowed methods (ServeStatic's exact value).
-# RFC 9110 §15.5.6: Allow lists every method the resource supports, OPTIONS included.
-METHOD_NOT_ALLOWED = Plan(405, HeaderBlock.of([("Allow", "GET, HEAD, OPTIONS"), _EMPTY]))
+# RFC 9110 §15.5.6: Allow lists every method the resource supports, OPTIONS included (the
+# same value the OPTIONS answer carries).
+_OPTIONS_ALLOW = ("Allow", "GET, HEAD, OPTIONS")
+METHOD_NOT_ALLOWED = Plan(405, HeaderBlock.of([_OPTIONS_ALLOW, _EMPTY]))
 #: The standalone 404 (no wrapped application and no custom page).
 NOT_FOUND = Plan(
     404,
@@ -77,7 +79,6 @@ _NOT_IN_UNSATISFIABLE = frozenset(
     {"content-length", "content-type", "content-encoding", "cache-control", "expires"}
 )
 _NOT_IN_MULTIPART = frozenset({"content-length", "content-type", "content-encoding"})
-_OPTIONS_ALLOW = ("Allow", "GET, HEAD, OPTIONS")
 
 
 @dataclass(frozen=True, slots=True)

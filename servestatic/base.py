@@ -113,7 +113,11 @@ class ServeStaticBase:
             settings,
             standalone=application is None,
             immutable_test=self.immutable_file_test,
-            headers_hook=self._subclass_headers_hook(),
+            headers_hooks=[
+                getattr(self, name)
+                for name in ("add_mime_headers", "add_cache_headers")
+                if getattr(type(self), name) is not getattr(ServeStaticBase, name)
+            ],
             defer=self._defer_indexing,
         )
 
@@ -135,21 +139,6 @@ class ServeStaticBase:
     def add_cache_headers(self, headers: Headers, path: str, url: str) -> None:
         """Subclass hook, called once per file after :meth:`add_mime_headers` when
         overridden; ``Cache-Control`` is already set, so this base version adds nothing."""
-
-    def _subclass_headers_hook(self) -> Callable[[Headers, str, str], None] | None:
-        methods = [
-            getattr(self, name)
-            for name in ("add_mime_headers", "add_cache_headers")
-            if getattr(type(self), name) is not getattr(ServeStaticBase, name)
-        ]
-        if not methods:
-            return None
-
-        def hook(headers: Headers, path: str, url: str) -> None:
-            for method in methods:
-                method(headers, path, url)
-
-        return hook
 
     def add_files(self, root: str | PathLike[str], prefix: str | None = None) -> None:
         """Serve another directory; files added later win over earlier ones."""

@@ -134,18 +134,39 @@ def wait_until_up(port: int, process: subprocess.Popen[bytes], timeout: float = 
     pytest.fail(f"server did not start on port {port} within {timeout}s")
 
 
-@contextlib.contextmanager
-def running(
-    server: str, target: str, *, env: Mapping[str, str] | None = None, cwd: Path | None = None
-) -> Iterator[str]:
-    """Run ``target`` under ``server``; yield ``http://127.0.0.1:PORT``."""
-    port = free_port()
+def clean_environment() -> dict[str, str]:
+    """This process's environment without ``SERVESTATIC_*`` settings, with the checkout on
+    ``PYTHONPATH``: what a server under test is started with."""
     environment = {
         key: value
         for key, value in os.environ.items()
         if not key.upper().startswith("SERVESTATIC_")
     }
     environment["PYTHONPATH"] = os.pathsep.join([str(REPO), environment.get("PYTHONPATH", "")])
+    return environment
+
+
+def start_serve(folder: Path, *flags: str, cwd: Path) -> tuple[subprocess.Popen[bytes], int]:
+    """``servestatic serve FOLDER`` on a free port, up and answering; the caller stops it."""
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "servestatic", "serve", str(folder), "--port", str(port), *flags],
+        cwd=cwd,
+        env=clean_environment(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    wait_until_up(port, process)
+    return process, port
+
+
+@contextlib.contextmanager
+def running(
+    server: str, target: str, *, env: Mapping[str, str] | None = None, cwd: Path | None = None
+) -> Iterator[str]:
+    """Run ``target`` under ``server``; yield ``http://127.0.0.1:PORT``."""
+    port = free_port()
+    environment = clean_environment()
     environment.update(env or {})
     process = subprocess.Popen(
         command(server, target, port),

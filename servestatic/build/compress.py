@@ -18,6 +18,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
+from servestatic._index import within
 from servestatic.build.cache import CompressCache
 from servestatic.build.codecs import (
     ALL_SUFFIXES,
@@ -217,10 +218,6 @@ def matches_any(relative: str, patterns: Sequence[str]) -> bool:
     )
 
 
-def _within(root: str, path: str) -> bool:
-    return path == root or path.startswith(root.rstrip(os.sep) + os.sep)
-
-
 def _raise(error: OSError) -> None:
     raise error
 
@@ -291,7 +288,7 @@ def find_compressible(
         if is_internal(relative) or is_variant_of(relative, present):
             continue
         path = os.path.join(root, *relative.split("/"))
-        if os.path.islink(path) and not _within(real_root, os.path.realpath(path)):
+        if os.path.islink(path) and not within(real_root, os.path.realpath(path)):
             # A link out of ROOT: its variants would copy an outside file's content into
             # ROOT as ordinary files, which any static server would then serve.
             continue

@@ -5,15 +5,13 @@ from __future__ import annotations
 import http.client
 import os
 import signal
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from servestatic.cli import main
 from tests.conftest import write
-from tests.live import REPO, free_port, wait_until_up
+from tests.live import start_serve
 
 
 def get(port: int, path: str) -> tuple[int, dict[str, str], bytes]:
@@ -31,28 +29,8 @@ def test_serve_a_folder_and_stop_with_ctrl_c(tmp_path: Path) -> None:
     site = tmp_path / "site"
     write(site / "index.html", "<h1>home</h1>")
     write(site / "app" / "index.html", "<h1>app</h1>")
-    port = free_port()
-    environment = {k: v for k, v in os.environ.items() if not k.startswith("SERVESTATIC_")}
-    environment["PYTHONPATH"] = str(REPO)
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "servestatic",
-            "serve",
-            str(site),
-            "--port",
-            str(port),
-            "--spa",
-            "/index.html",
-        ],
-        cwd=tmp_path,
-        env=environment,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-    )
+    process, port = start_serve(site, "--spa", "/index.html", cwd=tmp_path)
     try:
-        wait_until_up(port, process)
         assert get(port, "/")[2] == b"<h1>home</h1>"
         assert get(port, "/app/")[2] == b"<h1>app</h1>"
         status, headers, _ = get(port, "/app")

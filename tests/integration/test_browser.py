@@ -8,7 +8,6 @@ whatever the page's script wrote into it is what the browser actually executed.
 
 from __future__ import annotations
 
-import os
 import re
 import shutil
 import signal
@@ -19,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import write
-from tests.live import REPO, free_port, wait_until_up
+from tests.live import clean_environment, start_serve
 
 INDEX = """<!doctype html>
 <html lang="en">
@@ -73,11 +72,9 @@ def test_browser_renders_a_built_site(tmp_path: Path) -> None:
     write(source / "assets" / "site.css", CSS)
     write(source / "assets" / "app.js", APP)
     write(source / "assets" / "answer.js", ANSWER)
-    environment = {k: v for k, v in os.environ.items() if not k.startswith("SERVESTATIC_")}
-    environment["PYTHONPATH"] = str(REPO)
     build = subprocess.run(
         [sys.executable, "-m", "servestatic", str(source), str(built), "--compress", "-q"],
-        env=environment,
+        env=clean_environment(),
         capture_output=True,
         text=True,
         timeout=120,
@@ -86,16 +83,8 @@ def test_browser_renders_a_built_site(tmp_path: Path) -> None:
     assert build.returncode == 0, build.stderr
     assert (built / "assets" / "app.js.gz").is_file()
 
-    port = free_port()
-    server = subprocess.Popen(
-        [sys.executable, "-m", "servestatic", "serve", str(built), "--port", str(port)],
-        cwd=tmp_path,
-        env=environment,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-    )
+    server, port = start_serve(built, cwd=tmp_path)
     try:
-        wait_until_up(port, server)
         browser = subprocess.run(
             [
                 chromium,
