@@ -179,6 +179,22 @@ class Engine:
         for root, prefix in roots:
             self.add_root(root, prefix, refresh=False)
         self.refresh_special()
+        if not self.autorefresh and self.files:
+            self._report_unused_rules()
+
+    def _report_unused_rules(self) -> None:
+        """A rule that matched no indexed file is most likely a typo in its pattern.
+
+        Not judged over an empty index (a root not built yet, as in a test run before
+        ``collectstatic``): every rule would be reported for one missing folder."""
+        used = self.builder.rules.used()
+        for rule in self.builder.rules.rules:
+            if rule.number in used:
+                continue
+            message = f"rule {rule.label} ({rule.pattern_text}) matches no file"
+            if self.settings.strict:
+                raise ConfigError(message)
+            warnings.warn(message, UserWarning, stacklevel=3)
 
     # ------------------------------------------------------------------ building
 
@@ -476,6 +492,9 @@ def explain(engine: Engine, path: str) -> tuple[str, Entry | None, list[Any]]:
 def rule_usage(engine: Engine) -> dict[int, int]:
     """How many indexed URLs each rule matches (a rule matching nothing is likely a typo)."""
     counts = {rule.number: 0 for rule in engine.builder.rules.rules}
+    # Files a deny rule hides are not in the table; the builder counted them.
+    for number, hidden in engine.builder.denied.items():
+        counts[number] += hidden
     for url, entry in engine.files.items():
         if not isinstance(entry, FileEntry):
             continue

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -33,6 +34,7 @@ _CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
 # (whitenoise #222), so they get a content hash instead.
 _NO_DATE_BEFORE = 2
 _CODING_ORDER = {"identity": 0, "zstd": 1, "br": 2, "gzip": 3}
+_ALLOW_ORIGIN = "access-control-allow-origin"
 
 
 def mtime_etag(mtime_ns: int, size: int, coding: str) -> str:
@@ -80,6 +82,8 @@ class EntryBuilder:
         default_factory=dict
     )
     _coded_heads: dict[tuple[Any, str], tuple[tuple[str, str], ...]] = field(default_factory=dict)
+    #: URLs hidden by ``deny`` rules, counted per rule number (for ``servestatic check``).
+    denied: Counter[int] = field(default_factory=Counter)
 
     # ------------------------------------------------------------------ entries
 
@@ -108,6 +112,7 @@ class EntryBuilder:
         )
         policy = self.rules.fold(base, urls, os.path.basename(scanned.path))
         if policy.deny:
+            self.denied.update(policy.matched)
             return None
         headers = list(policy.headers)
         etag_override = None
@@ -121,7 +126,13 @@ class EntryBuilder:
         vary_extra = []
         if scanned.variants:
             vary_extra.append("Accept-Encoding")
-        if self.cors_origins:
+        # A rule or hook that sets Access-Control-Allow-Origin itself wins over the
+        # [cors] allow-list: echoing the origin as well would send the header twice, which
+        # browsers reject.
+        cors_origins = self.cors_origins
+        if cors_origins and any(name.lower() == _ALLOW_ORIGIN for name, _ in headers):
+            cors_origins = frozenset()
+        if cors_origins:
             vary_extra.append("Origin")
         headers = _merge_vary(headers, vary_extra)
         content_type = next((v for n, v in headers if n.lower() == "content-type"), media_type)
@@ -172,7 +183,7 @@ class EntryBuilder:
             last_modified=last_modified,
             last_modified_time=seconds if last_modified is not None else None,
             status=status,
-            cors_origins=self.cors_origins,
+            cors_origins=cors_origins,
             source_url=scanned.url,
         )
 

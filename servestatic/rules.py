@@ -194,6 +194,10 @@ class RuleSet:
                     break
         return found
 
+    def used(self) -> frozenset[int]:
+        """The numbers of the rules that matched at least one file folded so far."""
+        return frozenset(n for policy in self._interned.values() for n in policy.matched)
+
     def fold(self, base: BaseHeaders, urls: Sequence[str], filename: str) -> Policy:
         """Apply the matching rules, in order, over ``base``. Results are interned."""
         matched = self.matching(urls)

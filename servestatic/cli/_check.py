@@ -62,19 +62,18 @@ def _main(argv: Sequence[str]) -> int:
     print("servestatic: configuration is valid")
     for line in describe(settings):
         print(line)
+    # Built leniently so every problem is listed (a strict engine stops at the first);
+    # `strict` then decides the exit status.
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        engine = Engine(settings, standalone=True)
+        engine = Engine(settings.model_copy(update={"strict": False}), standalone=True)
     problems = [str(warning.message) for warning in caught]
     files = sum(1 for _ in engine.files)
     if not settings.autorefresh:
         print(f"indexed {files} URLs from {len(engine.roots)} root(s)")
         usage = rule_usage(engine)
         for rule in engine.builder.rules.rules:
-            count = usage[rule.number]
-            print(f"  rule {rule.label} ({rule.pattern_text}): {count} URLs")
-            if count == 0:
-                problems.append(f"rule {rule.label} ({rule.pattern_text}) matches no file")
+            print(f"  rule {rule.label} ({rule.pattern_text}): {usage[rule.number]} URLs")
     for problem in problems:
         print(f"warning: {problem}", file=sys.stderr)
     return 2 if problems and (options.strict or settings.strict) else 0

@@ -729,7 +729,8 @@ class Settings(BaseSettings):
     """How ETags are made: `mtime` (modification time and size), `content` (a hash of the
     bytes, identical on every machine; taken from the build manifest when present), `off`."""
     strict: bool = False
-    """Turn start-up warnings (a missing root, a rule that matches no file) into errors."""
+    """Turn start-up warnings (a missing root, a missing SPA fallback or 404 page, a rule that
+    matches no file) into errors."""
 
     _provenance: dict[str, str] = PrivateAttr(default_factory=dict)
 

@@ -10,7 +10,7 @@ import pytest
 
 from servestatic._engine import Engine, rule_usage
 from servestatic._records import FileEntry
-from servestatic.config import Rule, Settings
+from servestatic.config import ConfigError, Rule, Settings
 from servestatic.rules import BaseHeaders, compile_rules
 from tests.conftest import write
 
@@ -173,6 +173,36 @@ def test_deny_hides_files(tmp_path: Path) -> None:
     engine = Engine(settings, standalone=True)
     assert "/app.js.map" not in engine.files
     assert "/app.js" in engine.files
+    # The hidden file counts as a match: a deny rule doing its job is not "unused".
+    assert rule_usage(engine) == {1: 1}
+
+
+def test_unused_rule_warns_at_start_up(tmp_path: Path) -> None:
+    write(tmp_path / "app.js", "x")
+    rules = [{"name": "typo", "match": "/asets/**", "immutable": True}]
+    with pytest.warns(UserWarning, match=r'rule #1 "typo" \(/asets/\*\*\) matches no file'):
+        Engine(Settings(root=tmp_path, rules=rules), standalone=True)
+    with pytest.raises(ConfigError, match="matches no file"):
+        Engine(Settings(root=tmp_path, rules=rules, strict=True), standalone=True)
+
+
+def test_used_and_deny_rules_do_not_warn(tmp_path: Path, recwarn: pytest.WarningsRecorder) -> None:
+    write(tmp_path / "app.js", "x")
+    write(tmp_path / "app.js.map", "{}")
+    rules = [{"match": "/**/*.map", "deny": True}, {"match": "/*.js", "headers": {"X-A": "1"}}]
+    Engine(Settings(root=tmp_path, rules=rules, strict=True), standalone=True)
+    assert not [w for w in recwarn if "matches no file" in str(w.message)]
+
+
+def test_unused_rules_are_not_judged_in_autorefresh_mode(
+    tmp_path: Path, recwarn: pytest.WarningsRecorder
+) -> None:
+    # Nothing is indexed at start-up, so "matched nothing yet" means nothing.
+    rules = [{"match": "/later/**", "immutable": True}]
+    Engine(Settings(root=tmp_path, rules=rules, autorefresh=True, strict=True), standalone=True)
+    # Nor over an empty index (a root not built yet): the folder is the problem, not the rules.
+    Engine(Settings(root=tmp_path, rules=rules, strict=True), standalone=True)
+    assert not [w for w in recwarn if "matches no file" in str(w.message)]
 
 
 def test_rules_match_directory_urls_and_index_files(tmp_path: Path) -> None:

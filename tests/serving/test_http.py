@@ -447,6 +447,26 @@ def test_cors_allow_list_echoes_the_origin_with_vary(serve: Serve, site: Path) -
     assert revalidated.header("access-control-allow-origin") == "https://app.example"
 
 
+def test_rule_setting_allow_origin_wins_over_the_cors_allow_list(serve: Serve, site: Path) -> None:
+    # Two Access-Control-Allow-Origin headers make browsers refuse the response, so the
+    # rule's value (rules sit above [cors]) is the only one, for any origin and on a 304.
+    rules = [{"match": "/style.css", "headers": {"Access-Control-Allow-Origin": "*"}}]
+    server = serve(site, rules=rules, cors={"allow_origins": ["https://app.example"]})
+    for path, value in (("/style.css", "*"), ("/app.js", "https://app.example")):
+        response = server.get(path, {"Origin": "https://app.example"})
+        assert response.count("access-control-allow-origin") == 1
+        assert response.header("access-control-allow-origin") == value
+        etag = response.header("etag") or ""
+        revalidated = server.get(path, {"Origin": "https://app.example", "If-None-Match": etag})
+        assert revalidated.status == 304
+        assert revalidated.count("access-control-allow-origin") == 1
+    # The rule's value does not depend on Origin, so only the allow-list file varies on it.
+    assert "Origin" not in (server.get("/style.css").header("vary") or "")
+    assert "Origin" in (server.get("/app.js").header("vary") or "")
+    preflight = server.request("OPTIONS", "/style.css", {"Origin": "https://app.example"})
+    assert preflight.count("access-control-allow-origin") == 1
+
+
 def test_security_preset(serve: Serve, site: Path) -> None:
     response = serve(site, security={"preset": "basic", "hsts": "max-age=63072000"}).get(
         "/style.css"
