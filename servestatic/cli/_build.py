@@ -36,7 +36,8 @@ class _HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
     would read backwards."""
 
     def _get_help_string(self, action: argparse.Action) -> str | None:
-        if action.nargs == 0:
+        # No "(default: None)" or "(default: [])": the help says what happens unset.
+        if action.nargs == 0 or action.default is None or action.default == []:
             return action.help
         return super()._get_help_string(action)
 
@@ -68,7 +69,7 @@ def _compression_flags(parser: argparse.ArgumentParser) -> None:
         default=[],
         metavar="GLOB",
         help="leave files matching GLOB (relative path or base name) unhashed and "
-        "uncompressed; they are still copied; repeatable",
+        "uncompressed (build still copies them); repeatable",
     )
     parser.add_argument(
         "--config", default=None, metavar="FILE", help="read [compression] from this TOML file"
@@ -175,7 +176,8 @@ def _run_build(args: argparse.Namespace, reporter: Reporter) -> int:
         reporter.warn(f"{name!r} left as copied: the name is not valid UTF-8")
     hashed = sum(1 for name, served in result.names.items() if name != served)
     reporter.info(
-        f"{len(result.names)} files from {args.src} ({result.copied} copied, {hashed} hashed, "
+        f"{len(result.names)} file{'s' if len(result.names) != 1 else ''} from {args.src} "
+        f"({result.copied} copied, {hashed} hashed, "
         f"{len(result.excluded)} excluded) in {result.seconds:.1f}s"
     )
     if result.stats is not None:

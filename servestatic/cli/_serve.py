@@ -53,9 +53,10 @@ def _main(argv: Sequence[str]) -> int:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             settings = load_settings(options.config)
-            from servestatic._engine import Engine  # noqa: PLC0415 - after env is set
+            from servestatic.asgi import ServeStaticASGI  # noqa: PLC0415 - after env is set
 
-            engine = Engine(settings, standalone=True)
+            application = ServeStaticASGI(None, settings=settings)
+        engine = application.engine
         for warning in caught:
             print(f"warning: {warning.message}", file=sys.stderr)
         if not engine.roots:
@@ -83,7 +84,13 @@ def _main(argv: Sequence[str]) -> int:
             "lifespan": "on",
             "server_header": False,
         }
-        uvicorn.run("servestatic.app:create_asgi", **config)
+        if options.workers == 1:
+            # One process: serve the application built (and checked) above, so start-up
+            # warnings are printed once and the files are indexed once.
+            config["factory"] = False
+            uvicorn.run(application, **config)
+        else:
+            uvicorn.run("servestatic.app:create_asgi", **config)
         return 0
     finally:
         for key, value in previous.items():

@@ -458,7 +458,21 @@ def test_help_shows_no_backwards_defaults(capsys: pytest.CaptureFixture[str]) ->
     out = capsys.readouterr().out
     assert "(default: True)" not in out
     assert "(default: False)" not in out
+    assert "(default: None)" not in out
+    assert "(default: [])" not in out
     assert "--zstd-level N" in out
+    assert main(["compress", "--help"]) == 0
+    out = capsys.readouterr().out
+    assert "(default: None)" not in out
+    assert "still copies" in " ".join(out.split())  # the -e help names build, not compress
+
+
+def test_summary_counts_one_file_in_the_singular(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    write(tmp_path / "src" / "a.txt", "x")
+    assert main(["build", str(tmp_path / "src"), str(tmp_path / "out"), "--hash"]) == 0
+    assert f"1 file from {tmp_path / 'src'} (" in capsys.readouterr().out
 
 
 def test_compress_leaves_links_out_of_root_alone(tmp_path: Path) -> None:

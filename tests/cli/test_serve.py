@@ -141,3 +141,19 @@ def test_serve_passes_flags_to_uvicorn(
     )
     assert seen["root"] == str(tmp_path.resolve())
     assert "listening on http://[::1]:8000/" in capsys.readouterr().out
+
+
+def test_one_worker_serves_the_checked_application_and_warns_once(tmp_path: Path) -> None:
+    """With one worker the application built to check the configuration is the one served:
+    a start-up warning is printed once, not once more by a second construction."""
+    site = tmp_path / "site"
+    write(site / "index.html", "<h1>home</h1>")
+    write(tmp_path / "servestatic.toml", '[[rules]]\nmatch = "/nothing/**"\nimmutable = true\n')
+    process, port = start_serve(site, cwd=tmp_path)
+    try:
+        assert get(port, "/")[2] == b"<h1>home</h1>"
+    finally:
+        process.send_signal(signal.SIGINT)
+        output = process.communicate(timeout=20)[0].decode()
+    assert output.count("matches no file") == 1, output
+    assert "warning: rule #1 (/nothing/**) matches no file" in output
