@@ -147,6 +147,7 @@ class EntryBuilder:
                 scanned.path,
                 scanned.size,
                 scanned.mtime_ns,
+                scanned.inode,
                 head,
                 last_modified,
                 status,
@@ -160,6 +161,7 @@ class EntryBuilder:
                 variant.path,
                 variant.size,
                 variant.mtime_ns,
+                variant.inode,
                 head,
                 last_modified,
                 status,
@@ -193,6 +195,7 @@ class EntryBuilder:
         path: str,
         size: int,
         mtime_ns: int,
+        inode: int,
         head: tuple[tuple[str, str], ...],
         last_modified: str | None,
         status: int,
@@ -216,6 +219,7 @@ class EntryBuilder:
             shared=head,
             last_modified=last_modified,
             accept_ranges=self.ranges and status == 200,
+            inode=inode,
         )
 
     def _etag(self, coding: str, path: str, size: int, mtime_ns: int, dated: bool) -> str | None:

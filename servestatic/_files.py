@@ -22,6 +22,7 @@ __all__ = [
     "Parts",
     "Spans",
     "StaleFile",
+    "is_current",
     "open_representation",
     "read_block",
     "read_bytes",
@@ -62,14 +63,31 @@ def _open_checked(representation: Representation) -> int:
     except OSError as error:  # pragma: no cover - fstat on an open descriptor
         os.close(descriptor)
         raise StaleFile(representation.path) from error
+    if not is_current(representation, info):
+        os.close(descriptor)
+        raise StaleFile(representation.path)
+    return descriptor
+
+
+def is_current(representation: Representation, info: os.stat_result) -> bool:
+    """Is ``info`` (a ``stat`` of the representation's path) still the indexed file?
+
+    Size and modification time, and the inode once known: without it, a file swapped for
+    a symlink to one of the same size and mtime outside the root would pass. An inode not
+    known yet (a manifest listing) is learned here (a benign race: every thread that
+    learns it sees the same file).
+    """
     if (
         not stat.S_ISREG(info.st_mode)
         or info.st_size != representation.size
         or info.st_mtime_ns != representation.mtime_ns
     ):
-        os.close(descriptor)
-        raise StaleFile(representation.path)
-    return descriptor
+        return False
+    inode = representation.inode
+    if inode == 0:
+        object.__setattr__(representation, "inode", info.st_ino)
+        return True
+    return inode == info.st_ino
 
 
 def open_representation(representation: Representation) -> BinaryIO:

@@ -16,6 +16,7 @@ from collections.abc import Callable, Container, Iterator, Mapping
 from dataclasses import dataclass
 
 from servestatic._glob import Glob
+from servestatic._paths import is_canonical_name
 
 __all__ = [
     "VARIANT_SUFFIXES",
@@ -43,6 +44,7 @@ class Variant:
     path: str
     size: int
     mtime_ns: int
+    inode: int = 0  # 0: not known (a manifest listing); learned when first opened
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,6 +54,9 @@ class ScannedFile:
     size: int
     mtime_ns: int
     variants: tuple[Variant, ...]
+    # The file's inode, so a file swapped for another of the same size and mtime (a
+    # symlink out of the root, say) is still noticed when it is opened. 0: not known.
+    inode: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -151,6 +156,14 @@ def scan_root(
                     "or contains control characters"
                 )
                 continue
+            if not is_canonical_name(name):
+                # Request paths with such a segment are refused (on every OS, as Windows
+                # would alias them), so the file could never be asked for: say why.
+                warn(
+                    f"Skipping {os.path.join(directory, name)!r}: a URL cannot name it "
+                    "(':', '\\', a trailing dot or space, or a Windows device name)"
+                )
+                continue
             relative = relative_dir + name
             url = prefix + relative
             try:
@@ -211,12 +224,15 @@ def _link_ok(path: str, scan: _Scan) -> bool:
     return True
 
 
-def _describe(entry: os.DirEntry[str], relative: str, scan: _Scan) -> tuple[int, int] | None:
-    """(size, mtime_ns) of a regular file: from the manifest listing, else one ``stat``."""
+def _describe(entry: os.DirEntry[str], relative: str, scan: _Scan) -> tuple[int, int, int] | None:
+    """(size, mtime_ns, inode) of a regular file: from the manifest listing, else one
+    ``stat``. A listed file's inode is left unknown (0) and learned when it is first
+    opened: the directory entry's ``d_ino`` is not ``st_ino`` on every filesystem
+    (overlayfs)."""
     recorded = scan.known.get(relative)
     # is_file(follow_symlinks=False) reads the directory entry's type: no system call.
     if recorded is not None and entry.is_file(follow_symlinks=False):
-        return recorded
+        return recorded[0], recorded[1], 0
     try:
         info = entry.stat()
     except OSError as error:  # pragma: no cover - races with deletion
@@ -224,7 +240,7 @@ def _describe(entry: os.DirEntry[str], relative: str, scan: _Scan) -> tuple[int,
         return None
     if not stat_module.S_ISREG(info.st_mode):
         return None
-    return info.st_size, info.st_mtime_ns
+    return info.st_size, info.st_mtime_ns, info.st_ino
 
 
 def _scan_file(
@@ -241,7 +257,7 @@ def _scan_file(
     described = _describe(entry, relative, scan)
     if described is None:
         return None
-    size, mtime_ns = described
+    size, mtime_ns, inode = described
     variants: list[Variant] = []
     for variant_suffix, coding in VARIANT_SUFFIXES.items():
         sibling = siblings.get(name + variant_suffix)
@@ -260,7 +276,7 @@ def _scan_file(
         # A variant is only worth sending when it is smaller than the file itself.
         if variant is not None and variant[0] < size:
             variants.append(Variant(coding, sibling.path, *variant))
-    return ScannedFile(url, entry.path, size, mtime_ns, tuple(variants))
+    return ScannedFile(url, entry.path, size, mtime_ns, tuple(variants), inode)
 
 
 def stat_file(
@@ -317,9 +333,15 @@ def stat_file(
             continue
         if stat_module.S_ISREG(variant_info.st_mode) and variant_info.st_size < info.st_size:
             variants.append(
-                Variant(coding, variant_path, variant_info.st_size, variant_info.st_mtime_ns)
+                Variant(
+                    coding,
+                    variant_path,
+                    variant_info.st_size,
+                    variant_info.st_mtime_ns,
+                    variant_info.st_ino,
+                )
             )
-    return ScannedFile(url, path, info.st_size, info.st_mtime_ns, tuple(variants))
+    return ScannedFile(url, path, info.st_size, info.st_mtime_ns, tuple(variants), info.st_ino)
 
 
 def _plain_lstat(root: str, path: str) -> os.stat_result | None:

@@ -6,6 +6,8 @@ import re
 from collections.abc import Sequence
 from functools import lru_cache
 
+from servestatic._records import MAX_FIELD_LENGTH
+
 __all__ = [
     "IDENTITY",
     "Preferences",
@@ -35,9 +37,12 @@ Preferences = dict[str, int]
 
 
 def parse_accept_encoding(header: str) -> Preferences:
-    """Parse an ``Accept-Encoding`` value. Malformed members are ignored, never fatal."""
+    """Parse an ``Accept-Encoding`` value. Malformed members are ignored, never fatal; a
+    value over :data:`MAX_FIELD_LENGTH` is ignored whole (identity is then the choice)."""
     if len(header) <= _CACHE_LIMIT:
         return _parse_cached(header)
+    if len(header) > MAX_FIELD_LENGTH:
+        return {}
     return _parse(header)
 
 

@@ -15,6 +15,7 @@ __all__ = [
     "MAX_PATH_LENGTH",
     "decode_wsgi_path",
     "has_encoded_separator",
+    "is_canonical_name",
     "is_safe_url_path",
     "normalize_prefix",
     "relative_redirect",
@@ -62,6 +63,16 @@ def has_encoded_separator(raw_path: str | bytes | None) -> bool:
     elif "%" not in raw_path:
         return False
     return _ENCODED_SEPARATOR.search(raw_path.split("?", 1)[0]) is not None
+
+
+def is_canonical_name(name: str) -> bool:
+    """Can a file or directory name be a segment of a canonical URL path?
+
+    The name-level part of :func:`is_safe_url_path` (no ``:``, ``\\``, trailing dot or
+    space, or Windows device name), applied when the index is built, so that the start-up
+    index and autorefresh serve the same names on every OS.
+    """
+    return not ("\\" in name or ":" in name or name[-1] in " ." or _DEVICE.match(name) is not None)
 
 
 def is_safe_url_path(path: str) -> bool:

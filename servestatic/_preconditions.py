@@ -5,6 +5,7 @@ from __future__ import annotations
 from functools import lru_cache
 
 from servestatic._dates import parse_http_date
+from servestatic._records import MAX_FIELD_LENGTH
 
 __all__ = ["evaluate", "if_range_allows", "parse_etag_list"]
 
@@ -22,10 +23,13 @@ def parse_etag_list(value: str) -> tuple[bool, tuple[tuple[bool, str], ...]]:
     entity-tag = [ weak ] opaque-tag ; weak = %s"W/" ; opaque-tag = DQUOTE *etagc DQUOTE
 
     ``etagc`` allows commas, so the list is scanned rather than split. Malformed members
-    are skipped.
+    are skipped. A value over :data:`MAX_FIELD_LENGTH` is malformed as a whole: it matches
+    nothing (If-None-Match is then false, so a 200 is sent; If-Match fails with 412).
     """
     if len(value) <= _CACHE_LIMIT:
         return _parse_cached(value)
+    if len(value) > MAX_FIELD_LENGTH:
+        return False, ()
     return _parse(value)
 
 
@@ -121,6 +125,8 @@ def if_range_allows(header: str, *, etag: str | None, last_modified: str | None)
     An entity-tag must match strongly (a weak tag never does); a date must equal the
     Last-Modified value exactly.
     """
+    if len(header) > MAX_FIELD_LENGTH:
+        return False  # malformed: the whole representation is sent
     value = header.strip(" \t")
     if value.startswith(('"', "W/")):
         return etag is not None and not value.startswith("W/") and value == etag

@@ -15,6 +15,8 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Final
 
+from servestatic._records import MAX_FIELD_LENGTH
+
 __all__ = ["IGNORE", "UNSATISFIABLE", "RangeResult", "parse_range"]
 
 #: Sentinel: serve the whole representation with 200 (malformed, other unit, or too many).
@@ -45,10 +47,13 @@ def parse_range(header: str, size: int, max_ranges: int) -> RangeResult:
     """Evaluate a ``Range`` header against a representation of ``size`` bytes.
 
     Returns the ranges to send, :data:`IGNORE` (send 200) or :data:`UNSATISFIABLE` (416).
-    Short headers (the usual ``bytes=0-1023``) are memoised; long ones are parsed afresh.
+    Short headers (the usual ``bytes=0-1023``) are memoised; long ones are parsed afresh,
+    and one over :data:`MAX_FIELD_LENGTH` is ignored (a server may always ignore Range).
     """
     if len(header) <= _CACHE_LIMIT:
         return _parse_cached(header, size, max_ranges)
+    if len(header) > MAX_FIELD_LENGTH:
+        return IGNORE
     return _parse(header, size, max_ranges)
 
 

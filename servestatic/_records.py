@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
 __all__ = [
+    "MAX_FIELD_LENGTH",
     "FileBody",
     "FileEntry",
     "HeaderBlock",
@@ -39,6 +40,12 @@ _REASONS = {
     412: "Precondition Failed",
     416: "Range Not Satisfiable",
 }
+#: The longest request header value the core parses (``Accept-Encoding``, ``If-*``, ``Range``):
+#: twice nginx's 8 KiB line limit, room for ``max_ranges = 1000``. uvicorn accepts any size,
+#: and parsers fed megabytes would hold a worker for seconds. A longer value is malformed:
+#: ignored where that is safe (Accept-Encoding, If-None-Match, Range, If-Range), failing
+#: where it is not (If-Match → 412).
+MAX_FIELD_LENGTH = 16384
 #: WSGI status lines, computed once.
 STATUS_LINES = {code: f"{code} {reason}" for code, reason in _REASONS.items()}
 
@@ -110,6 +117,10 @@ class Representation:
     shared: tuple[tuple[str, str], ...] = ()
     last_modified: str | None = None
     accept_ranges: bool = False
+    # Checked with size and mtime when the file is opened: a file swapped for another of
+    # the same size and mtime (a symlink out of the root) is still noticed. 0 until known
+    # (files listed by a manifest are not stat-ed at start-up): learned on first open.
+    inode: int = field(default=0, compare=False)
     _ok: HeaderBlock | None = field(default=None, init=False, repr=False, compare=False)
     # The 304, 206 and 416 blocks are derived from ``ok`` on first use (``_respond``), and
     # so are the plans of the common answers (200 GET, 200 HEAD, 304).

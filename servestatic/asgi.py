@@ -9,15 +9,21 @@ from __future__ import annotations
 
 import asyncio
 import os
-import stat
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any, BinaryIO
 
 from asgiref.compatibility import guarantee_single_callable
 
-from servestatic._files import Parts, StaleFile, open_representation, read_bytes
+from servestatic._files import Parts, StaleFile, is_current, open_representation, read_bytes
 from servestatic._offload import aiter_spans, run_sync
-from servestatic._records import FileBody, MultipartBody, Plan, Request
+from servestatic._records import (
+    MAX_FIELD_LENGTH,
+    FileBody,
+    MultipartBody,
+    Plan,
+    Representation,
+    Request,
+)
 from servestatic._respond import NOT_FOUND
 from servestatic.base import ServeStaticBase
 
@@ -64,10 +70,15 @@ def request_from_scope(scope: Scope) -> Request:
     for name, value in scope["headers"]:
         position = fields.get(name)
         if position is not None:
-            decoded = value.decode("latin-1")
             current = values[position]
-            # Repeated list-valued headers combine with ", " (RFC 9110 §5.3).
-            values[position] = decoded if current is None else f"{current}, {decoded}"
+            if current is None:
+                values[position] = value.decode("latin-1")
+            elif len(current) <= MAX_FIELD_LENGTH:
+                # Repeated list-valued headers combine with ", " (RFC 9110 §5.3). Past the
+                # length the core parses, the value is malformed whatever follows: further
+                # lines are dropped, so 100,000 repeats cost no more than one long line
+                # (combining them all was quadratic).
+                values[position] = f"{current}, {value.decode('latin-1')}"
     return _new_tuple(Request, values)  # every field given: skip the Python-level __new__
 
 
@@ -163,7 +174,7 @@ class ServeStaticASGI(ServeStaticBase):
         if body.whole and "http.response.pathsend" in extensions:
             # The server opens the path itself: check it is still the indexed file (a stat
             # of a cached inode; far cheaper than a thread hop).
-            _check_current(representation.path, representation.size, representation.mtime_ns)
+            _check_current(representation)
             await send(start)
             await send({"type": "http.response.pathsend", "path": representation.path})
             return
@@ -196,12 +207,13 @@ class ServeStaticASGI(ServeStaticBase):
             handle.close()
 
 
-def _check_current(path: str, size: int, mtime_ns: int) -> None:
+def _check_current(representation: Representation) -> None:
+    path = representation.path
     try:
         info = os.stat(path)
     except OSError as error:
         raise StaleFile(path) from error
-    if not stat.S_ISREG(info.st_mode) or info.st_size != size or info.st_mtime_ns != mtime_ns:
+    if not is_current(representation, info):
         raise StaleFile(path)
 
 

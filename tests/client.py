@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import os
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote
@@ -101,11 +101,13 @@ def call_asgi(
     path: str,
     *,
     method: str = "GET",
-    headers: Mapping[str, str] | None = None,
+    headers: Mapping[str, str] | Sequence[tuple[str, str]] | None = None,
     query: str = "",
     raw_path: bytes | None = None,
     extensions: Mapping[str, Any] | None = None,
 ) -> Response:
+    """Call an ASGI app; ``headers`` as a list of pairs may repeat a name, as on the wire."""
+    pairs = headers.items() if isinstance(headers, Mapping) else headers or []
     scope = {
         "type": "http",
         "asgi": {"version": "3.0", "spec_version": "2.3"},
@@ -116,9 +118,7 @@ def call_asgi(
         "raw_path": raw_path if raw_path is not None else quote(path).encode("ascii"),
         "root_path": "",
         "query_string": query.encode("latin-1"),
-        "headers": [
-            (k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in (headers or {}).items()
-        ],
+        "headers": [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in pairs],
         "server": ("testserver", 80),
         "client": ("127.0.0.1", 12345),
         "extensions": dict(extensions or {}),

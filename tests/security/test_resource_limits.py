@@ -16,12 +16,14 @@ import pytest
 
 from servestatic import _negotiation, _preconditions, _ranges
 from servestatic._ranges import IGNORE, UNSATISFIABLE, parse_range
+from servestatic._records import MAX_FIELD_LENGTH
 from tests.security.conftest import MakeServer
 from tests.security.hostile import JS, Hostile, assert_clean, assert_healthy, send
 
 SIZE = len(JS)
-DIGITS = "9" * 100_000
-MANY_EMPTY = "bytes=0-0" + "," * 1_000_000
+# Under MAX_FIELD_LENGTH (so the parser sees them) and over CPython's 4300-digit int() limit.
+DIGITS = "9" * 5_000
+MANY_EMPTY = "bytes=0-0" + "," * 8_000
 
 
 def _full(response: Any) -> None:
@@ -32,17 +34,20 @@ def _full(response: Any) -> None:
 
 # header → expected status (and for 206, the single range)
 RANGE_CASES: list[tuple[str, str, int]] = [
-    ("100k-digit first", "bytes=" + DIGITS + "-", 416),
-    ("100k-digit last", "bytes=0-" + DIGITS, 206),
-    ("100k-digit suffix", "bytes=-" + DIGITS, 206),
-    ("100k-digit both", "bytes=" + DIGITS + "-" + DIGITS, 416),
+    ("5k-digit first", "bytes=" + DIGITS + "-", 416),
+    ("5k-digit last", "bytes=0-" + DIGITS, 206),
+    ("5k-digit suffix", "bytes=-" + DIGITS, 206),
+    ("5k-digit both", "bytes=" + DIGITS + "-" + DIGITS, 416),
     ("10k identical", "bytes=" + ",".join(["0-0"] * 10_000), 200),
     ("10k distinct", "bytes=" + ",".join(f"{2 * i}-{2 * i}" for i in range(10_000)), 200),
     ("10k overlapping", "bytes=" + ",".join(["0-"] * 10_000), 200),
     ("10k suffixes", "bytes=" + ",".join(["-1"] * 10_000), 200),
-    ("1M empty members", MANY_EMPTY, 206),
-    ("1M commas only", "bytes=" + "," * 1_000_000, 200),
-    ("1M whitespace", "bytes=" + " " * 1_000_000 + "0-1", 206),
+    ("8k empty members", MANY_EMPTY, 206),
+    ("8k commas only", "bytes=" + "," * 8_000, 200),
+    ("8k whitespace", "bytes=" + " " * 8_000 + "0-1", 206),
+    # Over MAX_FIELD_LENGTH the header is ignored before any parsing (200).
+    ("1M whitespace", "bytes=" + " " * 1_000_000 + "0-1", 200),
+    ("100k-digit last", "bytes=0-" + "9" * 100_000, 200),
     # Header values arrive as bytes, decoded as latin-1 by both adapters.
     ("unicode digits", "bytes=\uff10-\uff11".encode().decode("latin-1"), 200),
     ("arabic digits", "bytes=\u0660-\u0661".encode().decode("latin-1"), 200),
@@ -164,36 +169,103 @@ def test_range_parser_never_converts_long_digit_strings(monkeypatch: pytest.Monk
 # ---------------------------------------------------------------------------- headers
 
 
+def _codings(count: int) -> str:
+    return ", ".join(f"x-coding-{i};q=0.{i % 1000:03d}" for i in range(count))
+
+
+def _tags(count: int) -> str:
+    return ", ".join(f'"junk-{i}"' for i in range(count))
+
+
 @pytest.mark.timeout(60)
-def test_huge_accept_encoding(make_hostile_server: MakeServer, hostile: Hostile) -> None:
-    """10,000 codings (1 MB): linear parse, never cached, the right choice still made."""
+def test_long_accept_encoding(make_hostile_server: MakeServer, hostile: Hostile) -> None:
+    """Up to MAX_FIELD_LENGTH: parsed (not cached), the right choice made. Beyond it (10,000
+    codings, 250 KB): ignored whole, so identity is sent, without parsing a member."""
     before = _negotiation._parse_cached.cache_info().currsize
-    junk = ", ".join(f"x-coding-{i};q=0.{i % 1000:03d}" for i in range(10_000))
     server = make_hostile_server(hostile)
+    junk = _codings(300)
+    assert 256 < len(junk) + 20 <= MAX_FIELD_LENGTH
     response = send(server, "/app.js", {"Accept-Encoding": junk + ", gzip;q=0.001"})
     assert response.status == 200
     assert response.header("content-encoding") == "gzip"
     refused = send(server, "/app.js", {"Accept-Encoding": junk + ", identity;q=0, *;q=0"})
     assert refused.status == 406
+    huge = _codings(10_000)
+    response = send(server, "/app.js", {"Accept-Encoding": huge + ", gzip;q=0.001"})
+    assert response.status == 200
+    assert response.header("content-encoding") is None
+    assert response.body == JS
+    assert send(server, "/app.js", {"Accept-Encoding": huge + ", identity;q=0"}).status == 200
     assert _negotiation._parse_cached.cache_info().currsize == before
     assert_healthy(server)
 
 
 @pytest.mark.timeout(60)
-def test_huge_if_none_match(make_hostile_server: MakeServer, hostile: Hostile) -> None:
-    """10,000 entity-tags: linear scan; the matching tag at the very end still gives 304."""
+def test_long_if_none_match(make_hostile_server: MakeServer, hostile: Hostile) -> None:
+    """Up to MAX_FIELD_LENGTH: a linear scan, and the matching tag at the very end gives
+    304. Beyond it: the list matches nothing (200, and If-Match fails with 412)."""
     server = make_hostile_server(hostile)
     etag = send(server, "/app.js").header("etag")
     assert etag is not None
     before = _preconditions._parse_cached.cache_info().currsize
-    tags = ", ".join(f'"junk-{i}"' for i in range(10_000))
+    tags = _tags(500)
+    assert 512 < len(tags) + len(etag) + 2 <= MAX_FIELD_LENGTH
     assert send(server, "/app.js", {"If-None-Match": tags}).status == 200
     assert send(server, "/app.js", {"If-None-Match": tags + ", " + etag}).status == 304
+    assert send(server, "/app.js", {"If-Match": tags + ", " + etag}).status == 200
     assert send(server, "/app.js", {"If-Match": tags}).status == 412
+    huge = _tags(10_000)
+    assert send(server, "/app.js", {"If-None-Match": huge + ", " + etag}).status == 200
+    assert send(server, "/app.js", {"If-Match": huge + ", " + etag}).status == 412
     unterminated = send(server, "/app.js", {"If-None-Match": '"' + "a" * 1_000_000})
     assert unterminated.status == 200
     assert _preconditions._parse_cached.cache_info().currsize == before
     assert_healthy(server)
+
+
+def test_values_over_the_field_limit_are_never_parsed(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The work bound, structurally: past MAX_FIELD_LENGTH no parser looks at a member."""
+
+    def forbidden(*_: object) -> None:
+        raise AssertionError("parsed a value over MAX_FIELD_LENGTH")
+
+    for module in (_negotiation, _preconditions, _ranges):
+        monkeypatch.setattr(module, "_parse", forbidden)
+    over = "a" * (MAX_FIELD_LENGTH + 1)
+    assert _negotiation.parse_accept_encoding(over) == {}
+    assert _preconditions.parse_etag_list(over) == (False, ())
+    assert parse_range("bytes=" + over, 1000, 16) == IGNORE
+    assert not _preconditions.if_range_allows(
+        '"' + over + '"', etag='"' + over + '"', last_modified=None
+    )
+
+
+def test_repeated_headers_stop_growing_past_the_field_limit(hostile: Hostile) -> None:
+    """ASGI delivers each repeated line separately. Combining 100,000 ``If-None-Match``
+    lines one by one copied the growing value each time (quadratic: seconds of one
+    worker under uvicorn, which sets no header limit). Lines past the limit are dropped."""
+    from servestatic.asgi import request_from_scope
+    from tests.client import call_asgi
+    from tests.security.hostile import build
+
+    piece = b'"x"'
+    scope = {
+        "type": "http",
+        "method": "GET",
+        "path": "/app.js",
+        "raw_path": b"/app.js",
+        "query_string": b"",
+        "headers": [(b"if-none-match", piece)] * 100_000 + [(b"accept-encoding", b"gzip")],
+    }
+    request = request_from_scope(scope)
+    assert request.if_none_match is not None
+    assert MAX_FIELD_LENGTH < len(request.if_none_match) <= MAX_FIELD_LENGTH + len(piece) + 2
+    assert request.accept_encoding == "gzip"  # other fields are still read
+    server = build("asgi", "static", hostile)
+    etag = send(server, "/app.js").header("etag") or ""
+    repeated = [("If-None-Match", etag)] * 5_000
+    assert call_asgi(server.app, "/app.js", headers=repeated).status == 200
+    assert call_asgi(server.app, "/app.js", headers=repeated[:10]).status == 304
 
 
 @pytest.mark.timeout(60)

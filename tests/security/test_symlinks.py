@@ -6,9 +6,11 @@ from __future__ import annotations
 import gzip
 import os
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from tests.client import Response, call_asgi
 from tests.security.conftest import MakeServer
 from tests.security.hostile import (
     JS,
@@ -141,3 +143,79 @@ def _no_memory_cache() -> object:
     from servestatic.config import Settings
 
     return Settings(memory_cache={"max_file_size": 0})
+
+
+def _twin_of(secret: Path, path: Path, fill: bytes) -> None:
+    """A file in the root with the secret's size and modification time."""
+    info = secret.stat()
+    path.write_bytes(fill * info.st_size)
+    os.utime(path, ns=(info.st_atime_ns, info.st_mtime_ns))
+
+
+@pytest.mark.parametrize("request_kind", ["whole", "range", "pathsend"])
+def test_swap_for_a_link_with_the_same_size_and_mtime_is_noticed(
+    make_hostile_server: MakeServer, fresh_hostile: Hostile, request_kind: str
+) -> None:
+    """Size and mtime alone can be matched by someone who may write in the root and stat
+    the target: the swapped-in link must still be noticed (its inode differs), and the
+    rebuilt entry refuses it. Every way a body is read: whole, a range, pathsend."""
+    tree = fresh_hostile
+    secret = tree.base / "secret.txt"
+    decoy = tree.root / "decoy.txt"
+    _twin_of(secret, decoy, b"d")
+    server = make_hostile_server(tree, settings=_no_memory_cache())
+    headers = {"Range": "bytes=0-3"} if request_kind == "range" else {}
+    extensions: dict[str, Any] | None = (
+        {"http.response.pathsend": {}} if request_kind == "pathsend" else None
+    )
+    if request_kind == "pathsend" and server.kind != "asgi":
+        extensions = None  # WSGI has no pathsend; its whole-file path is covered above
+
+    def get() -> Response:
+        if extensions is not None:
+            return call_asgi(server.app, "/decoy.txt", headers=headers, extensions=extensions)
+        return send(server, "/decoy.txt", headers)
+
+    assert get().body.startswith(b"dddd")
+    _swap_in_symlink(decoy, secret)
+    assert (os.stat(decoy).st_size, os.stat(decoy).st_mtime_ns) == (
+        secret.stat().st_size,
+        secret.stat().st_mtime_ns,
+    )
+    for _ in range(2):
+        response = get()
+        assert_clean(response, tree.markers)
+        assert response.status == 404
+    assert_healthy(server)
+
+
+def test_listed_file_learns_its_inode_on_first_open(tmp_path: Path) -> None:
+    """Files listed by a manifest are not stat-ed at start-up (inode unknown): the first
+    open records it, so a later same-size, same-mtime swap is noticed too."""
+    from servestatic._files import StaleFile, read_bytes
+    from servestatic._index import ScannedFile
+    from servestatic._records import FileEntry
+    from servestatic.config import Settings
+    from servestatic.wsgi import ServeStatic
+
+    root = tmp_path / "root"
+    root.mkdir()
+    outside = tmp_path / "outside.txt"
+    outside.write_bytes(b"s" * 64)
+    listed = root / "listed.txt"
+    _twin_of(outside, listed, b"d")
+    info = listed.stat()
+    app = ServeStatic(None, settings=Settings(memory_cache={"max_file_size": 0}))
+    app.engine.add_files(
+        [ScannedFile("/listed.txt", str(listed), info.st_size, info.st_mtime_ns, ())],
+        root=str(root),
+    )
+    entry = app.engine.files["/listed.txt"]
+    assert isinstance(entry, FileEntry)
+    representation = entry.identity
+    assert representation.inode == 0
+    assert read_bytes(representation, 0, 4) == b"dddd"
+    assert representation.inode == info.st_ino
+    _swap_in_symlink(listed, outside)
+    with pytest.raises(StaleFile):
+        read_bytes(representation, 0, 4)

@@ -490,6 +490,37 @@ def test_non_ascii_and_space_names(serve: Serve, site: Path) -> None:
     assert server.get("/with space.txt").body == b"space"
 
 
+@pytest.mark.filterwarnings("ignore:Skipping")
+def test_names_no_canonical_url_can_reach_are_misses_in_both_modes(
+    serve: Serve, tmp_path: Path
+) -> None:
+    """Request paths with ':', '\\', a trailing dot or space, or a Windows device name are
+    refused on every OS; the start-up index leaves such files out too (with a warning), so
+    both index modes answer the same, and a legal neighbour is still served."""
+    names = ["CON.txt", "nul", "trail.", "trail ", "a:b.txt", "a\\b.txt", "http:/inside.txt"]
+    for name in names:
+        write(tmp_path / name, "hidden")
+    write(tmp_path / "ok.txt", "ok")
+    server = serve(tmp_path)
+    for name in names:
+        for target in ("/" + name, "/" + name.split("/")[0]):
+            response = server.get(target)
+            assert response.status == 404, (target, response.status)
+            assert response.body != b"hidden"
+    assert server.get("/ok.txt").body == b"ok"
+
+
+def test_scan_says_why_a_name_is_left_out(tmp_path: Path) -> None:
+    from servestatic.config import Settings
+    from servestatic.wsgi import ServeStatic
+
+    write(tmp_path / "CON.txt", "x")
+    write(tmp_path / "fine.txt", "x")
+    with pytest.warns(UserWarning, match=r"CON\.txt.*a URL cannot name it"):
+        app = ServeStatic(None, settings=Settings(root=tmp_path))
+    assert set(app.engine.files) == {"/fine.txt"}
+
+
 def test_dotfiles_hidden_except_well_known(serve: Serve, site: Path) -> None:
     server = serve(site)
     assert server.get("/.hidden").status == 404
