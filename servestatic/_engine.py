@@ -320,7 +320,8 @@ class Engine:
     def lookup(self, path: str, request: Request | None = None) -> Entry | None:
         """Find what answers ``path``: a file, a redirect, the SPA fallback or the 404 page."""
         if request is not None and has_encoded_separator(request.raw_path):
-            return self._miss(path, request)
+            # Not what its segments say: no file and no redirect, whatever it decodes to.
+            return self._miss(path, request, redirects=False)
         if not self.autorefresh:
             entry = self.files.get(path)
             return entry if entry is not None else self._miss(path, request)
@@ -340,10 +341,10 @@ class Engine:
         redirect, location = found
         return self._redirect_entry(redirect.status, location, redirect.keep_query)
 
-    def _miss(self, path: str, request: Request | None) -> Entry | None:
+    def _miss(self, path: str, request: Request | None, *, redirects: bool = True) -> Entry | None:
         if len(path) > MAX_PATH_LENGTH:
             return None
-        if not self.autorefresh:
+        if redirects and not self.autorefresh:
             found = self._redirect(path)
             if found is not None:
                 return found

@@ -281,3 +281,17 @@ def test_hostile_directory_tree_redirects_are_all_safe(
         request_target = "/nest/" + quote(name, safe="")
         response = send(server, request_target)
         assert_safe_location(response, request_target)
+
+
+@pytest.mark.parametrize("target", ["/go/%2F%2Fevil.com", "/go/%5Cevil.com", "/go/a%00b"])
+def test_encoded_separators_are_misses_for_configured_redirects_too(
+    make_hostile_server: MakeServer, hostile: Hostile, target: str
+) -> None:
+    """A raw %2F, %5C or %00 makes a request a miss (it does not mean what its segments
+    say): no file, and no configured redirect built from its decoded form either."""
+    settings = Settings(redirects=[{"from": "/go/*", "to": "/:splat"}])
+    server = make_hostile_server(hostile, settings=settings)
+    response = send(server, target)
+    assert response.status == 404
+    assert response.header("location") is None
+    assert send(server, "/go/plain").status == 301  # the redirect itself still works
