@@ -22,7 +22,7 @@ __all__ = [
     "Parts",
     "Spans",
     "StaleFile",
-    "is_current",
+    "check_current",
     "open_representation",
     "read_block",
     "read_bytes",
@@ -63,13 +63,24 @@ def _open_checked(representation: Representation) -> int:
     except OSError as error:  # pragma: no cover - fstat on an open descriptor
         os.close(descriptor)
         raise StaleFile(representation.path) from error
-    if not is_current(representation, info):
+    if not _is_current(representation, info):
         os.close(descriptor)
         raise StaleFile(representation.path)
     return descriptor
 
 
-def is_current(representation: Representation, info: os.stat_result) -> bool:
+def check_current(representation: Representation) -> None:
+    """Raise :class:`StaleFile` unless the path is still the indexed file (one ``stat``;
+    for ``pathsend``, where the server opens the path itself)."""
+    try:
+        info = os.stat(representation.path)
+    except OSError as error:
+        raise StaleFile(representation.path) from error
+    if not _is_current(representation, info):
+        raise StaleFile(representation.path)
+
+
+def _is_current(representation: Representation, info: os.stat_result) -> bool:
     """Is ``info`` (a ``stat`` of the representation's path) still the indexed file?
 
     Size and modification time, and the inode once known: without it, a file swapped for

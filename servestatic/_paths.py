@@ -91,7 +91,7 @@ def is_safe_url_path(path: str) -> bool:
     for segment in path.split("/")[1:]:
         if segment in {".", ".."}:
             return False
-        if segment and (_DEVICE.match(segment) or segment[-1] in " ."):
+        if segment and not is_canonical_name(segment):
             return False
     return True
 

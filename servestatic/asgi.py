@@ -8,20 +8,18 @@ otherwise blocks read in a worker thread.
 from __future__ import annotations
 
 import asyncio
-import os
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any, BinaryIO
 
 from asgiref.compatibility import guarantee_single_callable
 
-from servestatic._files import Parts, StaleFile, is_current, open_representation, read_bytes
+from servestatic._files import Parts, StaleFile, check_current, open_representation, read_bytes
 from servestatic._offload import aiter_spans, run_sync
 from servestatic._records import (
     MAX_FIELD_LENGTH,
     FileBody,
     MultipartBody,
     Plan,
-    Representation,
     Request,
 )
 from servestatic._respond import NOT_FOUND
@@ -174,7 +172,7 @@ class ServeStaticASGI(ServeStaticBase):
         if body.whole and "http.response.pathsend" in extensions:
             # The server opens the path itself: check it is still the indexed file (a stat
             # of a cached inode; far cheaper than a thread hop).
-            _check_current(representation)
+            check_current(representation)
             await send(start)
             await send({"type": "http.response.pathsend", "path": representation.path})
             return
@@ -205,16 +203,6 @@ class ServeStaticASGI(ServeStaticBase):
             await _stream(handle, list(body.parts), body.tail, receive, send)
         finally:
             handle.close()
-
-
-def _check_current(representation: Representation) -> None:
-    path = representation.path
-    try:
-        info = os.stat(path)
-    except OSError as error:
-        raise StaleFile(path) from error
-    if not is_current(representation, info):
-        raise StaleFile(path)
 
 
 async def _stream(

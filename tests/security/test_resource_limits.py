@@ -169,6 +169,18 @@ def test_range_parser_never_converts_long_digit_strings(monkeypatch: pytest.Monk
 # ---------------------------------------------------------------------------- headers
 
 
+def _scope(headers: list[tuple[bytes, bytes]]) -> dict[str, Any]:
+    """An HTTP scope for ``GET /app.js`` with raw header lines (names may repeat)."""
+    return {
+        "type": "http",
+        "method": "GET",
+        "path": "/app.js",
+        "raw_path": b"/app.js",
+        "query_string": b"",
+        "headers": headers,
+    }
+
+
 def _codings(count: int) -> str:
     return ", ".join(f"x-coding-{i};q=0.{i % 1000:03d}" for i in range(count))
 
@@ -249,15 +261,8 @@ def test_repeated_headers_stop_growing_past_the_field_limit(hostile: Hostile) ->
     from tests.security.hostile import build
 
     piece = b'"x"'
-    scope = {
-        "type": "http",
-        "method": "GET",
-        "path": "/app.js",
-        "raw_path": b"/app.js",
-        "query_string": b"",
-        "headers": [(b"if-none-match", piece)] * 100_000 + [(b"accept-encoding", b"gzip")],
-    }
-    request = request_from_scope(scope)
+    headers = [(b"if-none-match", piece)] * 100_000 + [(b"accept-encoding", b"gzip")]
+    request = request_from_scope(_scope(headers))
     assert request.if_none_match is not None
     assert MAX_FIELD_LENGTH < len(request.if_none_match) <= MAX_FIELD_LENGTH + len(piece) + 2
     assert request.accept_encoding == "gzip"  # other fields are still read
@@ -332,15 +337,7 @@ def test_repeated_range_headers_are_combined_then_capped(hostile: Hostile) -> No
     headers = [(b"range", f"bytes={2 * i}-{2 * i}".encode()) for i in range(10_000)]
     from servestatic.asgi import request_from_scope
 
-    scope = {
-        "type": "http",
-        "method": "GET",
-        "path": "/app.js",
-        "raw_path": b"/app.js",
-        "query_string": b"",
-        "headers": headers,
-    }
-    request = request_from_scope(scope)
+    request = request_from_scope(_scope(headers))
     assert request.range is not None
     assert parse_range(request.range, SIZE, 16) == IGNORE
     response = call_asgi(server.app, "/app.js", headers={"Range": request.range})
