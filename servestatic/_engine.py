@@ -317,6 +317,18 @@ class Engine:
             return respond(entry, request, self.options)
         return respond_redirect(entry, request)  # type: ignore[arg-type]
 
+    def indexed(self, path: str, raw_path: str | bytes | None) -> FileEntry | None:
+        """The file the start-up index serves at ``path`` when nothing can claim the request
+        before it: None in autorefresh mode, for redirects, misses, and a raw path with an
+        encoded separator (see :meth:`lookup`). For adapters that decide a revalidation
+        before building the whole request record."""
+        if self.autorefresh:
+            return None
+        entry = self.files.get(path)
+        if type(entry) is not FileEntry or has_encoded_separator(raw_path):
+            return None
+        return entry
+
     def lookup(self, path: str, request: Request | None = None) -> Entry | None:
         """Find what answers ``path``: a file, a redirect, the SPA fallback or the 404 page."""
         if request is not None and has_encoded_separator(request.raw_path):

@@ -32,6 +32,7 @@ __all__ = [
     "HttpOptions",
     "respond",
     "respond_redirect",
+    "revalidate",
 ]
 
 _EMPTY = ("Content-Length", "0")
@@ -115,6 +116,55 @@ def _unsatisfiable_block(ok: HeaderBlock, size: int) -> HeaderBlock:
     )
 
 
+def _cors_extra(entry: FileEntry, origin: str | None) -> tuple[tuple[str, str], ...]:
+    """The ``[cors]`` echo: the request's Origin when it is on the file's allow-list."""
+    if origin is not None and entry.cors_origins and origin in entry.cors_origins:
+        return (("Access-Control-Allow-Origin", origin),)
+    return ()
+
+
+def revalidate(
+    entry: FileEntry,
+    method: str,
+    accept_encoding: str | None,
+    if_none_match: str,
+    if_match: str | None,
+    if_unmodified_since: str | None,
+    origin: str | None,
+) -> Plan | None:
+    """The 304 for the revalidation browsers and caches send, or None for :func:`respond`.
+
+    A GET or HEAD whose ``If-None-Match`` is exactly the ETag of the representation the
+    ``Accept-Encoding`` selects, with no ``If-Match`` or ``If-Unmodified-Since``, is a 304
+    whatever the rest of the request says: ``Range`` comes after the preconditions
+    (§13.2.1) and ``If-Modified-Since`` is not consulted when ``If-None-Match`` is present
+    (§13.2.2). So an adapter that reads single headers cheaply (WSGI's ``environ``) can
+    decide it from these values before building the request record. None means "not this
+    case": :func:`respond` then evaluates the whole request.
+    """
+    # RFC 9110 §13.2.2: no If-Match (step 1), no If-Unmodified-Since (step 2); then step 3
+    # is a weak comparison, and a tag weakly matches itself.
+    if (
+        (method != "GET" and method != "HEAD")  # noqa: PLR1714 - identity tests are fastest
+        or if_match is not None
+        or if_unmodified_since is not None
+        or entry.status != 200
+    ):
+        return None
+    position = choose_ranked(accept_encoding, entry.ranking)
+    if position is None:
+        return None
+    representation = entry.representations[entry.ranked[position]]
+    if if_none_match != representation.etag:
+        return None
+    plan = _plans(representation)[2]
+    if entry.cors_origins:
+        extra = _cors_extra(entry, origin)
+        if extra:
+            return Plan(304, plan.headers, extra)
+    return plan
+
+
 def respond(entry: FileEntry, request: Request, options: HttpOptions) -> Plan:
     """Decide the response for a request to a known file."""
     method = request.method
@@ -122,43 +172,44 @@ def respond(entry: FileEntry, request: Request, options: HttpOptions) -> Plan:
         if method == "OPTIONS":
             return _options(entry, request)
         return METHOD_NOT_ALLOWED
+    if_none_match = request.if_none_match
+    if if_none_match is not None:
+        # What browsers send back (our own ETag alone) is decided without parsing anything.
+        revalidated = revalidate(
+            entry,
+            method,
+            request.accept_encoding,
+            if_none_match,
+            request.if_match,
+            request.if_unmodified_since,
+            request.origin,
+        )
+        if revalidated is not None:
+            return revalidated
     # RFC 9110 §12.5.3: choose a content coding; none acceptable (identity;q=0) → 406.
     position = choose_ranked(request.accept_encoding, entry.ranking)
     if position is None:
         return _NOT_ACCEPTABLE
     representation = entry.representations[entry.ranked[position]]
-    extra: tuple[tuple[str, str], ...] = ()
-    if entry.cors_origins and request.origin in entry.cors_origins:
-        extra = (("Access-Control-Allow-Origin", request.origin),)
+    extra = _cors_extra(entry, request.origin)
     if entry.status != 200:
         # The custom 404 page: no validators, no ranges.
         body = None if method == "HEAD" else FileBody(representation, 0, representation.size)
         return Plan(entry.status, representation.ok, extra, body)
-    if_none_match = request.if_none_match
     if (
         if_none_match is not None
         or request.if_modified_since is not None
         or request.if_match is not None
         or request.if_unmodified_since is not None
     ):
-        if (
-            if_none_match is not None
-            and if_none_match == representation.etag
-            and request.if_match is None
-            and request.if_unmodified_since is None
-        ):
-            # What browsers send back: our own ETag alone. Steps 1-2 of §13.2.2 are absent
-            # and step 3 matches, so the answer is 304 without parsing anything.
-            decided: int | None = 304
-        else:
-            decided = evaluate(
-                etag=representation.etag,
-                last_modified=entry.last_modified_time,
-                if_match=request.if_match,
-                if_none_match=if_none_match,
-                if_modified_since=request.if_modified_since,
-                if_unmodified_since=request.if_unmodified_since,
-            )
+        decided = evaluate(
+            etag=representation.etag,
+            last_modified=entry.last_modified_time,
+            if_match=request.if_match,
+            if_none_match=if_none_match,
+            if_modified_since=request.if_modified_since,
+            if_unmodified_since=request.if_unmodified_since,
+        )
         if decided == 304:
             if extra:
                 return Plan(304, _plans(representation)[2].headers, extra)

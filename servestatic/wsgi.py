@@ -9,7 +9,7 @@ from wsgiref.util import FileWrapper
 from servestatic._files import BoundedFile, Spans, StaleFile, open_representation, read_bytes
 from servestatic._paths import decode_wsgi_path
 from servestatic._records import STATUS_LINES, FileBody, Plan, request_from_environ
-from servestatic._respond import NOT_FOUND
+from servestatic._respond import NOT_FOUND, revalidate
 from servestatic.base import ServeStaticBase
 
 __all__ = ["ServeStatic"]
@@ -28,9 +28,28 @@ class ServeStatic(ServeStaticBase):
         engine = self.engine
         if engine.passthrough and path not in engine.files:
             return self.application(environ, start_response)  # type: ignore[no-any-return]
-        request = request_from_environ(
-            environ, environ["REQUEST_METHOD"], path, get("RAW_URI") or get("REQUEST_URI")
-        )
+        method = environ["REQUEST_METHOD"]
+        raw_path = get("RAW_URI") or get("REQUEST_URI")
+        if_none_match = get("HTTP_IF_NONE_MATCH")
+        if if_none_match is not None:
+            # A revalidation (what browsers and caches send back) is decided by the core
+            # from the six values it depends on, before the other headers are read
+            # (`environ` makes single headers cheap). Anything but a 304 goes through the
+            # whole request record below.
+            entry = engine.indexed(path, raw_path)
+            if entry is not None:
+                plan = revalidate(
+                    entry,
+                    method,
+                    get("HTTP_ACCEPT_ENCODING"),
+                    if_none_match,
+                    get("HTTP_IF_MATCH"),
+                    get("HTTP_IF_UNMODIFIED_SINCE"),
+                    get("HTTP_ORIGIN"),
+                )
+                if plan is not None:
+                    return self._send(plan, environ, start_response)
+        request = request_from_environ(environ, method, path, raw_path)
         plan = engine.handle(request)
         if plan is None:
             return self._app(environ, start_response)

@@ -1,8 +1,9 @@
 """The shortcuts of the request path give the same answers as the general path.
 
-Three shortcuts exist: a miss handed to the application before any header is read (when
+Four shortcuts exist: a miss handed to the application before any header is read (when
 nothing else could answer it), a 304 decided by comparing ``If-None-Match`` with the ETag
-as a string, and plans of the common answers made once per representation.
+as a string (``revalidate``, which the WSGI adapter calls before building the request
+record), and plans of the common answers made once per representation.
 """
 
 from __future__ import annotations
@@ -11,10 +12,16 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+import servestatic._records
+import servestatic.wsgi
 from servestatic._engine import Engine
 from servestatic._index import _encodable
+from servestatic._negotiation import choose_ranked
 from servestatic._records import FileBody, FileEntry, Request
+from servestatic._respond import HttpOptions, respond, revalidate
 from servestatic.config import Settings
 from servestatic.wsgi import ServeStatic
 from tests.client import call_wsgi
@@ -101,6 +108,131 @@ def test_exact_etag_shortcut_keeps_the_precondition_order(
     if status == 304:
         assert response.header("etag") == etag
         assert response.header("content-type") is None
+
+
+def test_revalidate_agrees_with_the_full_evaluation(site: Path) -> None:
+    """Whatever the request, ``revalidate`` answers exactly what the full evaluation
+    answers, or nothing; and it answers every exact revalidation (the case it exists for).
+
+    The oracle is ``respond`` on the same request with an extra tag in front of the
+    If-None-Match list: the same meaning (RFC 9110 §13.1.2), but never the shortcut.
+    """
+    engine = _engine(site, allow_all_origins=False, cors={"allow_origins": ["https://a.test"]})
+    entry = _file(engine, "/app.js")
+    etags = [r.etag or "" for r in entry.representations]
+    options = HttpOptions()
+
+    def maybe(values: list[str]) -> st.SearchStrategy[str | None]:
+        return st.none() | st.sampled_from(values)
+
+    date = "Sat, 01 Jan 2000 00:00:00 GMT"
+
+    @settings(max_examples=400)
+    @given(
+        method=st.sampled_from(["GET", "HEAD", "POST", "OPTIONS"]),
+        accept=maybe(["gzip", "br, gzip", "zstd;q=0.5, gzip", "identity;q=0", "*;q=0", "x"]),
+        # "selected": the ETag of the representation Accept-Encoding selects (the case
+        # the shortcut is for), drawn as often as every other value together.
+        if_none_match=st.just("selected")
+        | st.sampled_from([*etags, '"other"', "*", f'"x", {etags[0]}', f"W/{etags[0]}"]),
+        if_match=maybe(["*", '"other"', *etags]),
+        if_unmodified_since=maybe([date]),
+        if_modified_since=maybe([date]),
+        range_=maybe(["bytes=0-9", "bytes=5-1,x"]),
+        origin=maybe(["https://a.test", "https://b.test"]),
+    )
+    def check(
+        method: str,
+        accept: str | None,
+        if_none_match: str,
+        if_match: str | None,
+        if_unmodified_since: str | None,
+        if_modified_since: str | None,
+        range_: str | None,
+        origin: str | None,
+    ) -> None:
+        if if_none_match == "selected":
+            position = choose_ranked(accept, entry.ranking)
+            chosen = 0 if position is None else entry.ranked[position]
+            if_none_match = entry.representations[chosen].etag or ""
+        request = Request(
+            method,
+            "/app.js",
+            accept_encoding=accept,
+            if_none_match=if_none_match,
+            if_modified_since=if_modified_since,
+            if_match=if_match,
+            if_unmodified_since=if_unmodified_since,
+            range=range_,
+            origin=origin,
+        )
+        longhand = if_none_match if if_none_match == "*" else f'"never", {if_none_match}'
+        full = respond(entry, request._replace(if_none_match=longhand), options)
+        quick = revalidate(
+            entry, method, accept, if_none_match, if_match, if_unmodified_since, origin
+        )
+        if quick is not None:
+            assert quick == full
+            assert quick.status == 304
+        exact = (
+            full.status == 304
+            and if_none_match in etags
+            and if_match is None
+            and if_unmodified_since is None
+        )
+        assert (quick is not None) == exact
+
+    check()
+
+
+def test_wsgi_revalidation_is_answered_before_the_request_record(
+    site: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A 304 on an exact ETag never builds the request record; anything else still does."""
+    app = ServeStatic(None, site)
+    etag = call_wsgi(app, "/app.js", headers={"Accept-Encoding": "br"}).header("etag")
+    built: list[str] = []
+    real = servestatic._records.request_from_environ
+
+    def counting(*args: Any) -> Request:
+        built.append(args[2])
+        return real(*args)
+
+    monkeypatch.setattr(servestatic.wsgi, "request_from_environ", counting)
+    response = call_wsgi(
+        app, "/app.js", headers={"Accept-Encoding": "br", "If-None-Match": etag or ""}
+    )
+    assert response.status == 304
+    assert response.header("etag") == etag
+    assert built == []
+    # The brotli ETag does not match the identity representation: a full 200.
+    plain = call_wsgi(app, "/app.js", headers={"If-None-Match": etag or ""})
+    assert plain.status == 200
+    assert plain.body == JS
+    # A mismatch with a Range is still ranged; HEAD and If-Match keep their meaning.
+    ranged = call_wsgi(app, "/app.js", headers={"If-None-Match": '"x"', "Range": "bytes=0-3"})
+    assert (ranged.status, ranged.body) == (206, JS[:4])
+    conditional = {"If-None-Match": etag or "", "If-Match": '"x"', "Accept-Encoding": "br"}
+    assert call_wsgi(app, "/app.js", headers=conditional).status == 412
+    assert built == ["/app.js"] * 3
+
+
+@pytest.mark.parametrize(
+    ("options", "raw_path", "status"),
+    [
+        ({"autorefresh": True}, None, 304),  # answered by the full path from the disk
+        ({}, "/app%2Ejs", 304),  # an encoded dot is not a separator
+        ({}, "/docs%2Findex.html", 404),  # an encoded separator is a miss, ETag or not
+    ],
+)
+def test_wsgi_revalidation_outside_the_shortcut(
+    site: Path, options: dict[str, Any], raw_path: str | None, status: int
+) -> None:
+    app = ServeStatic(None, site, **options)
+    url = "/app.js" if status == 304 else "/docs/index.html"
+    etag = call_wsgi(app, url).header("etag") or ""
+    response = call_wsgi(app, url, headers={"If-None-Match": etag}, raw_path=raw_path)
+    assert response.status == status
 
 
 def test_weak_form_of_our_etag_still_revalidates(serve: Serve, site: Path) -> None:
