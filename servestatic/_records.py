@@ -62,11 +62,14 @@ class HeaderBlock:
     prepares every block at start-up), so WSGI deployments do not hold a second copy.
     """
 
-    __slots__ = ("_raw", "pairs")
+    __slots__ = ("_hash", "_raw", "pairs")
 
     def __init__(self, pairs: tuple[tuple[str, str], ...]) -> None:
         self.pairs = pairs
         self._raw: list[tuple[bytes, bytes]] | None = None
+        # Blocks key the bounded caches of derived 206/416 blocks: hashing a dozen header
+        # pairs on every ranged request cost more than the range parse.
+        self._hash = hash(pairs)
 
     @classmethod
     def of(cls, pairs: list[tuple[str, str]] | tuple[tuple[str, str], ...]) -> HeaderBlock:
@@ -84,7 +87,7 @@ class HeaderBlock:
         return isinstance(other, HeaderBlock) and other.pairs == self.pairs
 
     def __hash__(self) -> int:
-        return hash(self.pairs)
+        return self._hash
 
     def __repr__(self) -> str:
         return f"HeaderBlock({self.pairs!r})"

@@ -191,7 +191,7 @@ def respond(entry: FileEntry, request: Request, options: HttpOptions) -> Plan:
     if position is None:
         return _NOT_ACCEPTABLE
     representation = entry.representations[entry.ranked[position]]
-    extra = _cors_extra(entry, request.origin)
+    extra = _cors_extra(entry, request.origin) if entry.cors_origins else ()
     if entry.status != 200:
         # The custom 404 page: no validators, no ranges.
         body = None if method == "HEAD" else FileBody(representation, 0, representation.size)
