@@ -13,6 +13,7 @@ environment. Ratios in the report only ever compare numbers from the same run.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
 import json
 import os
@@ -185,58 +186,58 @@ def loadavg() -> float:
 # ---------------------------------------------------------------------- load tests
 
 
-def _measure(running: Any, scenario_name: str, fixtures: Any, plan: Plan) -> dict[str, Any]:
-    """Verify, warm up, then ``plan.repeats`` timed runs; the record holds their median."""
+def _prepare(
+    running: Any, scenario_name: str, fixtures: Any, plan: Plan
+) -> tuple[str, dict[str, str]] | dict[str, Any]:
+    """Verify the contender's answer and warm it up: (url, headers), or an error record."""
     scenario = SCENARIOS[scenario_name]
-    record: dict[str, Any] = {
-        "server": running.server,
-        "library": running.library,
-        "scenario": scenario_name,
-    }
     try:
         headers = verify(scenario, running.port, fixtures, trivial=running.library == "trivial")
-    except (VerificationError, OSError) as error:
-        record["error"] = f"verification failed: {error}"
-        log(f"  {scenario_name}: {record['error']}")
-        return record
-    url = running.base + scenario.path
-    runs = []
-    try:
+        url = running.base + scenario.path
         if plan.warmup > 0:
             run_wrk(url, headers, plan.warmup)
-        attempts = 0
-        while len(runs) < plan.repeats:
-            server_pids = running.pids()
-            waited = wait_quiet(server_pids, plan.max_wait)
-            other_before = other_cpu_seconds(server_pids)
-            cpu_before = running.cpu_seconds()
-            result = run_wrk(url, headers, plan.duration)
-            cpu = running.cpu_seconds() - cpu_before
-            other = other_cpu_seconds(server_pids) - other_before
-            other_share = other / result.seconds if result.seconds else 0.0
-            attempts += 1
-            if other_share > DISTURBED and attempts < plan.repeats + plan.retries:
-                log(f"    disturbed run ({other_share:.0%} of a core used by others): again")
-                continue
-            # MB/s from the bytes wrk read, not completed requests: with a slow server, 32
-            # concurrent 10 MiB responses may not finish within one run.
-            mbps = result.bytes / result.seconds / 1e6 if result.seconds else 0.0
-            value = mbps if scenario.unit == "MB/s" else result.rps
-            runs.append(
-                result.as_dict()
-                | {
-                    "value": value,
-                    "server_cpu_s": cpu,
-                    "server_cpu_share": cpu / result.seconds if result.seconds else 0.0,
-                    "other_cpu_share": other_share,
-                    "waited_s": waited,
-                    "cpu_us_per_request": cpu / result.requests * 1e6 if result.requests else None,
-                }
-            )
-    except LoadError as error:
-        record["error"] = str(error)
-        log(f"  {scenario_name}: {error}")
+    except (VerificationError, OSError, LoadError) as error:
+        record = _identity(running, scenario_name)
+        record["error"] = f"verification failed: {error}"
+        log(f"  {running.library} {scenario_name}: {record['error']}")
         return record
+    return url, headers
+
+
+def _identity(running: Any, scenario_name: str) -> dict[str, Any]:
+    return {"server": running.server, "library": running.library, "scenario": scenario_name}
+
+
+def _timed_run(
+    running: Any, scenario_name: str, url: str, headers: dict[str, str], plan: Plan
+) -> dict[str, Any]:
+    """One timed run with the server's CPU and what other processes used meanwhile."""
+    server_pids = running.pids()
+    waited = wait_quiet(server_pids, plan.max_wait)
+    other_before = other_cpu_seconds(server_pids)
+    cpu_before = running.cpu_seconds()
+    result = run_wrk(url, headers, plan.duration)
+    cpu = running.cpu_seconds() - cpu_before
+    other = other_cpu_seconds(server_pids) - other_before
+    # MB/s from the bytes wrk read, not completed requests: with a slow server, 32
+    # concurrent 10 MiB responses may not finish within one run.
+    mbps = result.bytes / result.seconds / 1e6 if result.seconds else 0.0
+    return result.as_dict() | {
+        "value": mbps if SCENARIOS[scenario_name].unit == "MB/s" else result.rps,
+        "server_cpu_s": cpu,
+        "server_cpu_share": cpu / result.seconds if result.seconds else 0.0,
+        "other_cpu_share": other / result.seconds if result.seconds else 0.0,
+        "waited_s": waited,
+        "cpu_us_per_request": cpu / result.requests * 1e6 if result.requests else None,
+    }
+
+
+def _record(
+    running: Any, scenario_name: str, headers: dict[str, str], runs: list[dict[str, Any]]
+) -> dict[str, Any]:
+    """The contender's record for one scenario: the median run, with all of them."""
+    scenario = SCENARIOS[scenario_name]
+    record = _identity(running, scenario_name)
     if running.process.poll() is not None:
         record["error"] = f"server died: {running.output()}"
         return record
@@ -254,52 +255,107 @@ def _measure(running: Any, scenario_name: str, fixtures: Any, plan: Plan) -> dic
         record["warning"] = f"only {sum(run['requests'] for run in runs)} requests completed"
     spread = ", ".join(f"{run['value']:,.0f}" for run in runs)
     log(
-        f"  {scenario_name:<13} {record['value']:>10,.0f} {scenario.unit:<5} [{spread}] "
-        f"p50 {record['p50_ms']:.2f} ms, server CPU {record['server_cpu_share']:.0%}, "
-        f"others {record['other_cpu_share']:.0%}"
+        f"  {running.library:<13} {scenario_name:<13} {record['value']:>10,.0f} "
+        f"{scenario.unit:<5} [{spread}] p50 {record['p50_ms']:.2f} ms, "
+        f"server CPU {record['server_cpu_share']:.0%}, others {record['other_cpu_share']:.0%}"
         + (f"  ERROR {record['error']}" if "error" in record else "")
     )
     return record
 
 
+def _measure_interleaved(
+    runnings: list[Any], scenario_name: str, fixtures: Any, plan: Plan
+) -> list[dict[str, Any]]:
+    """Every contender's timed runs of one scenario, taken in turns.
+
+    The machine's speed drifts over minutes (a shared VM: other tenants, frequency), which
+    no process list shows. Measured one contender after another, a slow minute lands on one
+    of them and shows up as a ratio; in turns, each repeat sees every contender in the
+    same minute, and the medians compare like with like.
+    """
+    records: list[dict[str, Any]] = []
+    prepared: dict[int, tuple[str, dict[str, str]]] = {}
+    for index, running in enumerate(runnings):
+        found = _prepare(running, scenario_name, fixtures, plan)
+        if isinstance(found, dict):
+            records.append(found)
+        else:
+            prepared[index] = found
+    runs: dict[int, list[dict[str, Any]]] = {index: [] for index in prepared}
+    attempts = dict.fromkeys(prepared, 0)
+    failed: set[int] = set()
+    while any(len(runs[i]) < plan.repeats for i in prepared if i not in failed):
+        for index, (url, headers) in prepared.items():
+            if index in failed or len(runs[index]) >= plan.repeats:
+                continue
+            running = runnings[index]
+            try:
+                run = _timed_run(running, scenario_name, url, headers, plan)
+            except LoadError as error:
+                record = _identity(running, scenario_name)
+                record["error"] = str(error)
+                log(f"  {running.library} {scenario_name}: {error}")
+                records.append(record)
+                failed.add(index)
+                continue
+            attempts[index] += 1
+            share = run["other_cpu_share"]
+            if share > DISTURBED and attempts[index] < plan.repeats + plan.retries:
+                log(f"    {running.library}: disturbed run ({share:.0%} of a core): again")
+                continue
+            runs[index].append(run)
+    for index, (_, headers) in prepared.items():
+        if index not in failed:
+            records.append(_record(runnings[index], scenario_name, headers, runs[index]))
+    return records
+
+
 def run_load(plan: Plan, fixtures: Any) -> list[dict[str, Any]]:
+    """Per server (and mode), start every contender at once (idle ones cost nothing on the
+    pinned core), then measure each scenario with their timed runs in turns."""
     records: list[dict[str, Any]] = []
     for server in plan.servers:
         if server == "nginx":
-            pairs = [("nginx", plan.scenarios)]
+            libraries = ["nginx"]
         else:
             interface = SERVERS[server].interface
-            pairs = []
-            for library in plan.libraries:
-                if library == "nginx" or interface not in LIBRARIES[library].interfaces:
-                    continue
-                wanted = TRIVIAL_SCENARIOS if library == "trivial" else plan.scenarios
-                pairs.append((library, [s for s in plan.scenarios if s in wanted]))
-        for library, scenarios in pairs:
-            # Autorefresh needs another application object: a second server start.
-            groups = [
-                (False, [s for s in scenarios if not SCENARIOS[s].autorefresh]),
-                (True, [s for s in scenarios if SCENARIOS[s].autorefresh]),
+            libraries = [
+                library
+                for library in plan.libraries
+                if library != "nginx" and interface in LIBRARIES[library].interfaces
             ]
-            for autorefresh, names in groups:
-                if not names:
-                    continue
-                mode = " (autorefresh)" if autorefresh and library != "nginx" else ""
-                log(f"{server} / {library}{mode}")
-                try:
-                    with serve(library, server, autorefresh=autorefresh) as running:
-                        records.extend(_measure(running, name, fixtures, plan) for name in names)
-                except ServerError as error:
-                    log(f"  {error}")
-                    records.extend(
-                        {
-                            "server": server,
-                            "library": library,
-                            "scenario": name,
-                            "error": str(error),
-                        }
-                        for name in names
-                    )
+        for autorefresh in (False, True):
+            names = [s for s in plan.scenarios if SCENARIOS[s].autorefresh == autorefresh]
+            # Autorefresh needs other application objects: a second set of servers.
+            wanted = {
+                library: [
+                    name for name in names if library != "trivial" or name in TRIVIAL_SCENARIOS
+                ]
+                for library in libraries
+            }
+            if not any(wanted.values()):
+                continue
+            mode = " (autorefresh)" if autorefresh else ""
+            log(f"{server}{mode}: {', '.join(lib for lib in libraries if wanted[lib])}")
+            with contextlib.ExitStack() as stack:
+                runnings = []
+                for library in libraries:
+                    if not wanted[library]:
+                        continue
+                    try:
+                        runnings.append(
+                            stack.enter_context(serve(library, server, autorefresh=autorefresh))
+                        )
+                    except ServerError as error:
+                        log(f"  {error}")
+                        records.extend(
+                            {"server": server, "library": library, "scenario": name}
+                            | {"error": str(error)}
+                            for name in wanted[library]
+                        )
+                for name in names:
+                    taking = [r for r in runnings if name in wanted[r.library]]
+                    records.extend(_measure_interleaved(taking, name, fixtures, plan))
     return records
 
 
