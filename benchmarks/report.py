@@ -146,8 +146,9 @@ def note(record: dict[str, Any]) -> str:
 def detail_table(data: dict[str, Any]) -> list[str]:
     lines = [
         "Value: median of the timed runs (all runs in brackets). Server CPU: share of one core "
-        "the server used; others: CPU used meanwhile by processes outside the benchmark "
-        "(over ~10% means the numbers were disturbed).",
+        "the server used; others: CPU taken meanwhile by processes outside the benchmark "
+        "and by the hypervisor (steal time of the two cores; over ~10% means the numbers "
+        "were disturbed).",
         "",
         *_header(
             "server", "library", "scenario", "value", "runs", "unit", "p50 ms", "p99 ms",
@@ -385,8 +386,8 @@ def write_report(data: dict[str, Any], output: Path) -> None:
             "",
             "Higher is better. ✅/❌: issue 6 target for that ratio. *ceiling*: the trivial "
             "app's rate over ServeStatic's, the best ratio any application can reach on that "
-            "server. ⚠: errors (see the detail table); †: other processes used over 10% of "
-            "a core during the run.",
+            "server. ⚠: errors (see the detail table); †: other processes or the hypervisor "
+            "(steal) took over 10% of a core during the run.",
             "",
         ]
         lines += load_tables(data)

@@ -16,6 +16,7 @@ from pathlib import Path
 from benchmarks.contenders import (
     CONTENDER,
     LIBRARIES,
+    LOAD_CORE,
     SERVER_CORE,
     nginx_command,
     server_command,
@@ -108,18 +109,38 @@ def _cpu(pid: int, *, children: bool = False) -> float:
 
 
 def other_cpu_seconds(exclude: set[int]) -> float:
-    """CPU used by every process but ``exclude`` and this one (and what this one reaped).
+    """CPU taken from the benchmark: by every process but ``exclude`` and this one (and what
+    this one reaped), and by the hypervisor (steal time of the two cores).
 
     Counting reaped children's time (cutime) in their parents catches short-lived processes
     such as a test suite's subprocesses: the difference over a measurement is the CPU taken
-    from the benchmark by others (other engineers' work on the same two cores).
+    from the benchmark by others (other engineers' work on the same two cores). Steal is the
+    time a core wanted to run while the host ran another guest: on a shared VM it starves
+    wrk or the server without any process showing it (seen: a run at half its usual rate,
+    the server 60% busy, wrk's core stolen).
     """
     skip = exclude | {os.getpid()}
-    total = 0.0
+    total = steal_seconds()
     for name in os.listdir("/proc"):
         if name.isdigit() and int(name) not in skip:
             total += _cpu(int(name), children=True)
     return total
+
+
+def steal_seconds() -> float:
+    """The hypervisor's steal time of the server and load cores so far (``/proc/stat``)."""
+    cores = {f"cpu{SERVER_CORE}", f"cpu{LOAD_CORE}"}
+    total = 0
+    try:
+        with open("/proc/stat") as handle:
+            for line in handle:
+                fields = line.split()
+                # cpuN user nice system idle iowait irq softirq steal ...
+                if fields and fields[0] in cores and len(fields) > 8:
+                    total += int(fields[8])
+    except OSError:
+        return 0.0
+    return total / _TICKS
 
 
 def _wait_until_up(running: Running, timeout: float) -> None:
