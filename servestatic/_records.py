@@ -32,6 +32,7 @@ _REASONS = {
     302: "Found",
     303: "See Other",
     304: "Not Modified",
+    400: "Bad Request",
     307: "Temporary Redirect",
     308: "Permanent Redirect",
     404: "Not Found",

@@ -254,6 +254,11 @@ async def _standalone_other(scope: Scope, receive: Receive, send: Send) -> None:
             elif message["type"] == "lifespan.shutdown":
                 await send({"type": "lifespan.shutdown.complete"})
                 return
+            else:
+                # Not a lifespan message (a server bug, or `http.disconnect` delivered to
+                # the wrong scope): end here. Looping again would spin on a receive() that
+                # answers at once, holding a core.
+                return
     elif scope["type"] == "websocket":
         message = await receive()
         if message["type"] == "websocket.connect":
