@@ -69,6 +69,12 @@ GetResponse = Callable[[HttpRequest], Any]
 AsyncServeStaticFileResponse = ServeStaticFileResponse
 
 
+def _checks_registered() -> bool:
+    """Whether an installed app registers servestatic's system checks (``servestatic``, or
+    the legacy ``servestatic.runserver_nostatic``, which does too)."""
+    return apps.is_installed("servestatic") or apps.is_installed("servestatic.runserver_nostatic")
+
+
 def _same_directory(first: str, second: str) -> bool:
     return os.path.realpath(first) == os.path.realpath(second)
 
@@ -89,6 +95,7 @@ class ServeStaticMiddleware(ServeStaticBase):
         if settings is None:
             settings = django_settings
         config, django, debug = load(settings)
+        self._django_settings = settings
         self.get_response = get_response
         self._async = iscoroutinefunction(get_response)
         if self._async:
@@ -109,10 +116,11 @@ class ServeStaticMiddleware(ServeStaticBase):
         super().__init__(get_response, settings=config)
         self._add_sources()
         self.engine.finish()
-        if debug and apps.ready and not apps.is_installed("servestatic"):
+        if debug and apps.ready and not _checks_registered():
+            # ServeStatic 4.4's words and category: warning filters match on them.
             warnings.warn(
-                "Django checks for ServeStatic are disabled: add 'servestatic' to "
-                "INSTALLED_APPS to have its settings checked by 'manage.py check'",
+                "Django checks for ServeStatic are disabled because 'servestatic' is not in "
+                "INSTALLED_APPS. Add 'servestatic' to enable configuration checks.",
                 UserWarning,
                 stacklevel=2,
             )
@@ -385,13 +393,15 @@ class ServeStaticMiddleware(ServeStaticBase):
     def _explains(self, request: HttpRequest, response: HttpResponseBase) -> bool:
         # Only in DEBUG, only under the static prefix, and only once the rest of the stack
         # had its chance: a later handler may serve the URL (ServeStatic raised instead,
-        # reference §6 #24).
+        # reference §6 #24). DEBUG is read now, not at start-up, as ServeStatic did: a test
+        # under override_settings(DEBUG=...) gets the page its setting says, even when the
+        # middleware was built before (a live server's handler, a shared client).
         prefix = self.static_prefix
         return (
-            self.debug
+            response.status_code == 404
             and prefix is not None
-            and response.status_code == 404
             and request.path_info.startswith(prefix)
+            and bool(getattr(self._django_settings, "DEBUG", False))
         )
 
     def _miss(self, request: HttpRequest) -> HttpResponseBase:
