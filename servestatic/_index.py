@@ -171,6 +171,11 @@ def scan_root(
                 is_dir = entry.is_dir()
             except OSError:  # pragma: no cover - races with deletion
                 continue
+            if not is_dir and _is_variant(name, entries):
+                # A variant is reached only through its file (``_scan_file``), which checks
+                # and reports its link: checking it here as well printed every warning
+                # about a variant link twice (issue 13).
+                continue
             if is_link and not _link_ok(entry.path, scan):
                 continue
             if is_dir:
@@ -243,6 +248,12 @@ def _describe(entry: os.DirEntry[str], relative: str, scan: _Scan) -> tuple[int,
     return info.st_size, info.st_mtime_ns, info.st_ino
 
 
+def _is_variant(name: str, siblings: Container[str]) -> bool:
+    """``app.js.gz`` next to ``app.js``: served only by negotiation for ``app.js``."""
+    base, suffix = os.path.splitext(name)
+    return suffix in VARIANT_SUFFIXES and base in siblings
+
+
 def _scan_file(
     entry: os.DirEntry[str],
     siblings: dict[str, os.DirEntry[str]],
@@ -251,9 +262,6 @@ def _scan_file(
     scan: _Scan,
 ) -> ScannedFile | None:
     name = entry.name
-    base, suffix = os.path.splitext(name)
-    if suffix in VARIANT_SUFFIXES and base in siblings:
-        return None  # a variant of an existing file is reached only through negotiation
     described = _describe(entry, relative, scan)
     if described is None:
         return None
