@@ -61,7 +61,13 @@ class ScannedFile:
 
 @dataclass(frozen=True, slots=True)
 class HiddenPolicy:
-    """Which dot segments may be served."""
+    """Which dot segments may be served.
+
+    An ``allow`` pattern opens the dot segments it names with a leading "." and no others:
+    ``/.well-known/**`` serves ``/.well-known/security.txt`` but not
+    ``/.well-known/.git/config`` (issue 13), which needs a pattern such as
+    ``/.well-known/.git/**``. Wildcards never match a dot segment here.
+    """
 
     serve_dotfiles: bool
     allow: tuple[Glob, ...]
@@ -69,17 +75,13 @@ class HiddenPolicy:
     def allows_file(self, url: str) -> bool:
         if self.serve_dotfiles or "/." not in url:
             return True
-        return any(glob.match(url) for glob in self.allow)
+        return any(glob.match_explicit(url) for glob in self.allow)
 
     def may_descend(self, directory_url: str) -> bool:
         """Could a file below this hidden directory be allowed? (avoid walking ``.git``)."""
         if self.serve_dotfiles:
             return True
-        for glob in self.allow:
-            for prefix in glob.literal_prefixes:
-                if prefix.startswith(directory_url) or directory_url.startswith(prefix):
-                    return True
-        return False
+        return any(glob.may_match_below(directory_url) for glob in self.allow)
 
 
 def within(real_root: str, real_path: str) -> bool:

@@ -367,7 +367,10 @@ class HiddenFiles(_Group):
     serve_dotfiles: bool = False
     """Serve files and directories whose name starts with a dot."""
     allow: list[GlobPattern] = Field(default_factory=lambda: ["/.well-known/**"])
-    """URL patterns served even though they contain a dot segment."""
+    """URL patterns served even though they contain a dot segment. A pattern opens only the
+    dot segments it spells with a leading `.`: wildcards never match one, so the default
+    serves `/.well-known/security.txt` but not `/.well-known/.git/config` (that takes
+    `/.well-known/.git/**`, or `/.well-known/.*` for dotfiles directly below)."""
 
 
 class CorsSettings(_Group):
