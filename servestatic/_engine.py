@@ -14,7 +14,7 @@ import warnings
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
-from servestatic._entries import EntryBuilder
+from servestatic._entries import EntryBuilder, HeaderProblem
 from servestatic._files import MemoryCache
 from servestatic._glob import compile_glob
 from servestatic._index import VARIANT_SUFFIXES, HiddenPolicy, ScannedFile, scan_root, stat_file
@@ -35,7 +35,7 @@ from servestatic._respond import (
     respond_redirect,
 )
 from servestatic.build.manifest import load_digests
-from servestatic.config import DEFAULT_IMMUTABLE_FILE_TEST, ConfigError, Settings
+from servestatic.config import DEFAULT_IMMUTABLE_FILE_TEST, ConfigError, Problem, Settings
 from servestatic.media_types import MediaTypes
 from servestatic.rules import compile_rules
 
@@ -98,6 +98,15 @@ def immutable_test_from(
     return lambda path, url: pattern.search(url) is not None
 
 
+def _hook_label(hooks: Sequence[Callable[..., Any]], function: object) -> str:
+    """How header problems name the hooks that ran: ``add_mime_headers`` (a subclass's
+    method), ``add_headers_function``, or both."""
+    names = [getattr(hook, "__name__", "header hook") for hook in hooks]
+    if function is not None:
+        names.append("add_headers_function")
+    return " / ".join(names) or "add_headers_function"
+
+
 def _chain_hooks(*hooks: Callable[..., Any] | None) -> Callable[..., Any] | None:
     """One ``(headers, path, url)`` hook calling the given ones in order (None if none)."""
     present = [hook for hook in hooks if hook is not None]
@@ -145,6 +154,7 @@ class Engine:
             etag_mode=settings.etag,
             ranges=settings.ranges.enabled,
             add_headers_function=_chain_hooks(*headers_hooks, settings.add_headers_function),
+            hook_label=_hook_label(headers_hooks, settings.add_headers_function),
         )
         self.encodings = frozenset(settings.compression.encodings)
         self.hidden = HiddenPolicy(
@@ -178,9 +188,29 @@ class Engine:
         roots.extend((root.path, root.prefix) for root in settings.roots)
         for root, prefix in roots:
             self.add_root(root, prefix, refresh=False)
-        self.refresh_special()
+        self.refresh_special(at_start=True)
+        self._refuse_header_problems()
         if not self.autorefresh and self.files:
             self._report_unused_rules()
+
+    def _refuse_header_problems(self) -> None:
+        """Under ``strict = true``: the headers hooks produced that HTTP cannot carry, all
+        at once (without ``strict`` each was left out with a warning as it was met)."""
+        found: list[HeaderProblem] = self.builder.problems
+        if not found:
+            return
+        problems = [
+            Problem(
+                problem.hook,
+                f"{problem.name} for {problem.url}",
+                f"{problem.reason} (file {problem.path}; without strict = true the header "
+                "is left out with a warning)",
+                problem.value,
+            )
+            for problem in found
+        ]
+        found.clear()
+        raise ConfigError(problems)
 
     def _report_unused_rules(self) -> None:
         """A rule that matched no indexed file is most likely a typo in its pattern.
@@ -220,7 +250,8 @@ class Engine:
             ):
                 self._add_file(scanned)
         if refresh:
-            self.refresh_special()
+            self.refresh_special(at_start=True)
+            self._refuse_header_problems()
 
     def add_files(
         self, files: Iterable[ScannedFile], *, root: str | None = None, prefix: str = "/"
@@ -234,6 +265,7 @@ class Engine:
             self._add_file(scanned)
         if root is not None:
             self.register_root(root, prefix)
+        self._refuse_header_problems()
 
     def register_root(self, root: str, prefix: str) -> None:
         """Make a directory known (for reloads and autorefresh lookups) without scanning it."""
@@ -242,8 +274,9 @@ class Engine:
     def _add_file(self, scanned: ScannedFile) -> None:
         url = scanned.url
         index = self.index_file
+        strict = self.settings.strict  # files are indexed at start-up, never per request
         if index is None or not url.endswith("/" + index):
-            entry = self.builder.build(scanned)
+            entry = self.builder.build(scanned, strict=strict)
             if entry is None:
                 self.files.pop(url, None)
             else:
@@ -252,7 +285,7 @@ class Engine:
         # An index file is served at its directory's URL (built once: the header hooks
         # see the directory URL, as with ServeStatic) and its own URL redirects there.
         directory_url = url[: -len(index)]
-        directory_entry = self.builder.build(scanned, url=directory_url)
+        directory_entry = self.builder.build(scanned, url=directory_url, strict=strict)
         if directory_entry is None:
             self.files.pop(url, None)
             return
@@ -264,8 +297,9 @@ class Engine:
                 relative_redirect(bare.rsplit("/", 1)[-1] + "/")
             )
 
-    def refresh_special(self) -> None:
-        """Redirects over files, and the SPA fallback and 404 page entries."""
+    def refresh_special(self, *, at_start: bool = False) -> None:
+        """Redirects over files, and the SPA fallback and 404 page entries (``at_start``:
+        during start-up, where ``strict`` may refuse them; otherwise for a request)."""
         if self.redirects and not self.autorefresh:
             targets = [redirect.literal for redirect in self.redirects if redirect.literal]
             for url in [*self.files, *targets]:
@@ -276,9 +310,10 @@ class Engine:
                         redirect.status, location, redirect.keep_query
                     )
         spa, errors = self.settings.spa, self.settings.errors
-        self.fallback = self._special(spa.fallback, 200, None) if spa.fallback else None
+        strict = at_start and self.settings.strict
+        self.fallback = self._special(spa.fallback, 200, None, strict) if spa.fallback else None
         self.not_found = (
-            self._special(errors.not_found, 404, errors.not_found_cache_control)
+            self._special(errors.not_found, 404, errors.not_found_cache_control, strict)
             if errors.not_found
             else None
         )
@@ -286,15 +321,19 @@ class Engine:
             self.standalone or self.autorefresh or self.redirects or self.fallback is not None
         )
 
-    def _special(self, url: str, status: int, cache_control: str | None) -> FileEntry | None:
+    def _special(
+        self, url: str, status: int, cache_control: str | None, strict: bool
+    ) -> FileEntry | None:
         scanned = self._scan_url(url)
         entry = None
         if scanned is not None:
-            entry = self.builder.build(scanned, status=status, cache_control=cache_control)
+            entry = self.builder.build(
+                scanned, status=status, cache_control=cache_control, strict=strict
+            )
         if entry is None and not self.autorefresh:
             role = "SPA fallback" if status == 200 else "404 page"
             message = f"No file for {url!r} (configured as the {role})"
-            if self.settings.strict:
+            if strict:
                 raise ConfigError(message)
             warnings.warn(message, UserWarning, stacklevel=4)
         return entry

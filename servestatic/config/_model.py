@@ -744,7 +744,9 @@ class Settings(BaseSettings):
     allow_unsafe_symlinks: bool = False
     """Serve files whose real path is outside their root."""
     add_headers_function: HeadersFunction = None
-    """`package.module:function` called once per file as `f(headers, path, url)`."""
+    """`package.module:function` called once per file as `f(headers, path, url)`. A header
+    it sets that HTTP cannot carry (a value ISO-8859-1 cannot encode, a control character, a
+    framing header) is left out for that file with a warning."""
 
     # --- servestatic's groups -----------------------------------------------------------
     roots: list[RootSettings] = Field(default_factory=list)
@@ -766,7 +768,7 @@ class Settings(BaseSettings):
     bytes, identical on every machine; taken from the build manifest when present), `off`."""
     strict: bool = False
     """Turn start-up warnings (a missing root, a missing SPA fallback or 404 page, a rule that
-    matches no file) into errors."""
+    matches no file, a header a hook sets that HTTP cannot carry) into errors."""
 
     _provenance: dict[str, str] = PrivateAttr(default_factory=dict)
 
