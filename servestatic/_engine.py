@@ -370,6 +370,8 @@ class Engine:
 
     def lookup(self, path: str, request: Request | None = None) -> Entry | None:
         """Find what answers ``path``: a file, a redirect, the SPA fallback or the 404 page."""
+        if not path:
+            return self._mount_point(request)
         if request is not None and has_encoded_separator(request.raw_path):
             # Not what its segments say: no file and no redirect, whatever it decodes to.
             return self._miss(path, request, redirects=False)
@@ -382,6 +384,16 @@ class Engine:
             return found
         entry = self._fs_lookup(path)
         return entry if entry is not None else self._miss(path, request)
+
+    def _mount_point(self, request: Request | None) -> Entry | None:
+        """The mount point itself (``/mount`` under root_path or SCRIPT_NAME ``/mount``, an
+        empty path below it). Like a directory URL without its slash, it is redirected to
+        ``mount/`` when the site's root is served; without a mount it is the root."""
+        mount = request.mount.strip("/") if request is not None else ""
+        entry = self.lookup("/", None if request is None else request._replace(path="/"))
+        if not mount or entry is None or (type(entry) is FileEntry and entry.status == 404):
+            return entry
+        return self.builder.redirect(relative_redirect(mount.rsplit("/", 1)[-1] + "/"))
 
     def _redirect(self, path: str) -> RedirectEntry | None:
         if not self.redirects or len(path) > MAX_PATH_LENGTH:
@@ -521,13 +533,14 @@ class Engine:
 # ---------------------------------------------------------------------- introspection
 
 
-def explain(engine: Engine, path: str) -> tuple[str, Entry | None, list[Any]]:
+def explain(engine: Engine, path: str, mount: str = "") -> tuple[str, Entry | None, list[Any]]:
     """What answers ``path`` and which rules shaped it: (kind, entry, matched rules).
 
     ``kind`` is ``file``, ``redirect``, ``fallback`` (SPA), ``not_found`` (the 404 page) or
-    ``miss`` (the request goes to the application).
+    ``miss`` (the request goes to the application). ``path`` is below ``mount`` (see
+    :func:`~servestatic._paths.route_path`).
     """
-    entry = engine.lookup(path)
+    entry = engine.lookup(path, Request("GET", path, mount=mount))
     if entry is None:
         return "miss", None, []
     if isinstance(entry, RedirectEntry):

@@ -26,7 +26,7 @@ class ServeStatic(ServeStaticBase):
         get = environ.get
         path = decode_wsgi_path(get("PATH_INFO", ""))
         engine = self.engine
-        if engine.passthrough and path not in engine.files:
+        if engine.passthrough and path not in engine.files and path:
             return self.application(environ, start_response)  # type: ignore[no-any-return]
         method = environ["REQUEST_METHOD"]
         raw_path = get("RAW_URI") or get("REQUEST_URI")
@@ -49,7 +49,11 @@ class ServeStatic(ServeStaticBase):
                 )
                 if plan is not None:
                     return self._send(plan, environ, start_response)
-        request = request_from_environ(environ, method, path, raw_path)
+        # PATH_INFO is already below SCRIPT_NAME (the mount point); redirects need both.
+        mount = get("SCRIPT_NAME") or ""
+        request = request_from_environ(
+            environ, method, path, raw_path, decode_wsgi_path(mount) if mount else ""
+        )
         plan = engine.handle(request)
         if plan is None:
             return self._app(environ, start_response)
