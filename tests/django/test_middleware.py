@@ -399,6 +399,27 @@ def test_mounted_under_script_name_or_root_path(collected: Path, kind: str) -> N
     assert (directory.status, directory.header("Location")) == (302, "docs/")  # relative
 
 
+def test_the_request_record_carries_the_script_name() -> None:
+    import io
+
+    from django.core.handlers.asgi import ASGIRequest
+    from django.core.handlers.wsgi import WSGIRequest
+
+    from servestatic._django.respond import request_record
+
+    scope = {"type": "http", "method": "GET", "path": "/mount/static/a.css",
+             "root_path": "/mount", "headers": [], "query_string": b""}  # fmt: skip
+    asgi = ASGIRequest(scope, io.BytesIO(b""))
+    assert (request_record(asgi).path, request_record(asgi).mount) == ("/static/a.css", "/mount")
+    wsgi = RequestFactory().get("/static/a.css", SCRIPT_NAME="/mount")
+    assert (request_record(wsgi).path, request_record(wsgi).mount) == ("/static/a.css", "/mount")
+    # A PATH_INFO without its leading "/" (a server that cut SCRIPT_NAME mid-segment): no
+    # mount can be told apart, and the path is a miss anyway.
+    environ = RequestFactory().get("/x").environ
+    environ.update(SCRIPT_NAME="/mount", PATH_INFO="ain/x")
+    assert request_record(WSGIRequest(environ)).mount == ""
+
+
 def test_force_script_name_is_the_mount_of_redirects(collected: Path, kind: str) -> None:
     with project(
         collected,

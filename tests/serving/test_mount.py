@@ -72,6 +72,14 @@ def test_the_mount_point_itself_redirects_into_the_mount(mounted: Server) -> Non
     assert fetch(mounted, "/a/b", "").header("location") == "b/"
 
 
+def test_find_file_of_an_empty_path_is_the_root(site: Path, adapter: str) -> None:
+    """Without a mount (``find_file``, a WSGI server giving an empty PATH_INFO at the
+    site root), an empty path is the root itself: no redirect."""
+    app = make_server(adapter, None, site, index_file=True).app
+    assert app.find_file("") is app.find_file("/")
+    assert app.find_file("") is not None
+
+
 def test_the_mount_point_without_a_root_page_is_a_miss(serve: Serve, site: Path) -> None:
     server = serve(site)  # no index_file: nothing answers "/"
     assert fetch(server, MOUNT, "").status == 404
