@@ -60,13 +60,13 @@ class HeaderProblem:
         )
 
 
-def header_problem(name: str, value: str) -> str | None:
+def _header_problem(name: str, value: str) -> str | None:
     """Why a header a hook set cannot be sent as is, or None when it can.
 
     Checked in this order so that the reason given is the real one: the name (an RFC 9110
     token the server does not manage), then control characters (CR, LF and NUL would end
     the header or inject another; HTAB is allowed, §5.5), then the encoding: header values
-    are bytes, and PEP 3333 and every ASGI server encode ``str`` values as ISO-8859-1.
+    are bytes, which a WSGI server (PEP 3333) and the ASGI adapter make with ISO-8859-1.
     """
     return _name_problem(name) or _value_problem(value)
 
@@ -351,7 +351,7 @@ def _call_hook(
         # RFC 9110 §5.5: surrounding whitespace is not part of a field value, and h11 (uvicorn,
         # hypercorn) refuses to send a value that has some.
         value = raw_value.strip(" \t")
-        reason = header_problem(name, value)
+        reason = _header_problem(name, value)
         if reason is not None:
             problems.append(HeaderProblem(label, name, raw_value, path, url, reason))
             continue

@@ -70,6 +70,8 @@ def test_the_mount_point_itself_redirects_into_the_mount(mounted: Server) -> Non
     assert response.status == 302
     assert response.header("location") == "mount/"  # relative to /mount: /mount/
     assert fetch(mounted, "/a/b", "").header("location") == "b/"
+    # A last segment that reads like a URL scheme stays a relative path (":" is escaped).
+    assert fetch(mounted, "/javascript:x", "").header("location") == "javascript%3Ax/"
 
 
 def test_find_file_of_an_empty_path_is_the_root(site: Path, adapter: str) -> None:
