@@ -14,7 +14,7 @@ import warnings
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
-from servestatic._entries import EntryBuilder
+from servestatic._entries import EntryBuilder, HeaderProblem
 from servestatic._files import MemoryCache
 from servestatic._glob import compile_glob
 from servestatic._index import VARIANT_SUFFIXES, HiddenPolicy, ScannedFile, scan_root, stat_file
@@ -35,7 +35,7 @@ from servestatic._respond import (
     respond_redirect,
 )
 from servestatic.build.manifest import load_digests
-from servestatic.config import DEFAULT_IMMUTABLE_FILE_TEST, ConfigError, Settings
+from servestatic.config import DEFAULT_IMMUTABLE_FILE_TEST, ConfigError, Problem, Settings
 from servestatic.media_types import MediaTypes
 from servestatic.rules import compile_rules
 
@@ -98,6 +98,15 @@ def immutable_test_from(
     return lambda path, url: pattern.search(url) is not None
 
 
+def _hook_label(hooks: Sequence[Callable[..., Any]], function: object) -> str:
+    """How header problems name the hooks that ran: ``add_mime_headers`` (a subclass's
+    method), ``add_headers_function``, or both."""
+    names = [getattr(hook, "__name__", "header hook") for hook in hooks]
+    if function is not None:
+        names.append("add_headers_function")
+    return " / ".join(names) or "add_headers_function"
+
+
 def _chain_hooks(*hooks: Callable[..., Any] | None) -> Callable[..., Any] | None:
     """One ``(headers, path, url)`` hook calling the given ones in order (None if none)."""
     present = [hook for hook in hooks if hook is not None]
@@ -145,6 +154,7 @@ class Engine:
             etag_mode=settings.etag,
             ranges=settings.ranges.enabled,
             add_headers_function=_chain_hooks(*headers_hooks, settings.add_headers_function),
+            hook_label=_hook_label(headers_hooks, settings.add_headers_function),
         )
         self.encodings = frozenset(settings.compression.encodings)
         self.hidden = HiddenPolicy(
@@ -178,9 +188,29 @@ class Engine:
         roots.extend((root.path, root.prefix) for root in settings.roots)
         for root, prefix in roots:
             self.add_root(root, prefix, refresh=False)
-        self.refresh_special()
+        self.refresh_special(at_start=True)
+        self._refuse_header_problems()
         if not self.autorefresh and self.files:
             self._report_unused_rules()
+
+    def _refuse_header_problems(self) -> None:
+        """Under ``strict = true``: the headers hooks produced that HTTP cannot carry, all
+        at once (without ``strict`` each was left out with a warning as it was met)."""
+        found: list[HeaderProblem] = self.builder.problems
+        if not found:
+            return
+        problems = [
+            Problem(
+                problem.hook,
+                f"{problem.name} for {problem.url}",
+                f"{problem.reason} (file {problem.path}; without strict = true the header "
+                "is left out with a warning)",
+                problem.value,
+            )
+            for problem in found
+        ]
+        found.clear()
+        raise ConfigError(problems)
 
     def _report_unused_rules(self) -> None:
         """A rule that matched no indexed file is most likely a typo in its pattern.
@@ -220,7 +250,8 @@ class Engine:
             ):
                 self._add_file(scanned)
         if refresh:
-            self.refresh_special()
+            self.refresh_special(at_start=True)
+            self._refuse_header_problems()
 
     def add_files(
         self, files: Iterable[ScannedFile], *, root: str | None = None, prefix: str = "/"
@@ -234,6 +265,7 @@ class Engine:
             self._add_file(scanned)
         if root is not None:
             self.register_root(root, prefix)
+        self._refuse_header_problems()
 
     def register_root(self, root: str, prefix: str) -> None:
         """Make a directory known (for reloads and autorefresh lookups) without scanning it."""
@@ -242,8 +274,9 @@ class Engine:
     def _add_file(self, scanned: ScannedFile) -> None:
         url = scanned.url
         index = self.index_file
+        strict = self.settings.strict  # files are indexed at start-up, never per request
         if index is None or not url.endswith("/" + index):
-            entry = self.builder.build(scanned)
+            entry = self.builder.build(scanned, strict=strict)
             if entry is None:
                 self.files.pop(url, None)
             else:
@@ -252,7 +285,7 @@ class Engine:
         # An index file is served at its directory's URL (built once: the header hooks
         # see the directory URL, as with ServeStatic) and its own URL redirects there.
         directory_url = url[: -len(index)]
-        directory_entry = self.builder.build(scanned, url=directory_url)
+        directory_entry = self.builder.build(scanned, url=directory_url, strict=strict)
         if directory_entry is None:
             self.files.pop(url, None)
             return
@@ -264,8 +297,9 @@ class Engine:
                 relative_redirect(bare.rsplit("/", 1)[-1] + "/")
             )
 
-    def refresh_special(self) -> None:
-        """Redirects over files, and the SPA fallback and 404 page entries."""
+    def refresh_special(self, *, at_start: bool = False) -> None:
+        """Redirects over files, and the SPA fallback and 404 page entries (``at_start``:
+        during start-up, where ``strict`` may refuse them; otherwise for a request)."""
         if self.redirects and not self.autorefresh:
             targets = [redirect.literal for redirect in self.redirects if redirect.literal]
             for url in [*self.files, *targets]:
@@ -276,9 +310,10 @@ class Engine:
                         redirect.status, location, redirect.keep_query
                     )
         spa, errors = self.settings.spa, self.settings.errors
-        self.fallback = self._special(spa.fallback, 200, None) if spa.fallback else None
+        strict = at_start and self.settings.strict
+        self.fallback = self._special(spa.fallback, 200, None, strict) if spa.fallback else None
         self.not_found = (
-            self._special(errors.not_found, 404, errors.not_found_cache_control)
+            self._special(errors.not_found, 404, errors.not_found_cache_control, strict)
             if errors.not_found
             else None
         )
@@ -286,15 +321,19 @@ class Engine:
             self.standalone or self.autorefresh or self.redirects or self.fallback is not None
         )
 
-    def _special(self, url: str, status: int, cache_control: str | None) -> FileEntry | None:
+    def _special(
+        self, url: str, status: int, cache_control: str | None, strict: bool
+    ) -> FileEntry | None:
         scanned = self._scan_url(url)
         entry = None
         if scanned is not None:
-            entry = self.builder.build(scanned, status=status, cache_control=cache_control)
+            entry = self.builder.build(
+                scanned, status=status, cache_control=cache_control, strict=strict
+            )
         if entry is None and not self.autorefresh:
             role = "SPA fallback" if status == 200 else "404 page"
             message = f"No file for {url!r} (configured as the {role})"
-            if self.settings.strict:
+            if strict:
                 raise ConfigError(message)
             warnings.warn(message, UserWarning, stacklevel=4)
         return entry
@@ -331,6 +370,8 @@ class Engine:
 
     def lookup(self, path: str, request: Request | None = None) -> Entry | None:
         """Find what answers ``path``: a file, a redirect, the SPA fallback or the 404 page."""
+        if not path:
+            return self._mount_point(request)
         if request is not None and has_encoded_separator(request.raw_path):
             # Not what its segments say: no file and no redirect, whatever it decodes to.
             return self._miss(path, request, redirects=False)
@@ -343,6 +384,16 @@ class Engine:
             return found
         entry = self._fs_lookup(path)
         return entry if entry is not None else self._miss(path, request)
+
+    def _mount_point(self, request: Request | None) -> Entry | None:
+        """The mount point itself (``/mount`` under root_path or SCRIPT_NAME ``/mount``, an
+        empty path below it). Like a directory URL without its slash, it is redirected to
+        ``mount/`` when the site's root is served; without a mount it is the root."""
+        mount = request.mount.strip("/") if request is not None else ""
+        entry = self.lookup("/", None if request is None else request._replace(path="/"))
+        if not mount or entry is None or (type(entry) is FileEntry and entry.status == 404):
+            return entry
+        return self.builder.redirect(relative_redirect(mount.rsplit("/", 1)[-1] + "/"))
 
     def _redirect(self, path: str) -> RedirectEntry | None:
         if not self.redirects or len(path) > MAX_PATH_LENGTH:
@@ -482,13 +533,14 @@ class Engine:
 # ---------------------------------------------------------------------- introspection
 
 
-def explain(engine: Engine, path: str) -> tuple[str, Entry | None, list[Any]]:
+def explain(engine: Engine, path: str, mount: str = "") -> tuple[str, Entry | None, list[Any]]:
     """What answers ``path`` and which rules shaped it: (kind, entry, matched rules).
 
     ``kind`` is ``file``, ``redirect``, ``fallback`` (SPA), ``not_found`` (the 404 page) or
-    ``miss`` (the request goes to the application).
+    ``miss`` (the request goes to the application). ``path`` is below ``mount`` (see
+    :func:`~servestatic._paths.route_path`).
     """
-    entry = engine.lookup(path)
+    entry = engine.lookup(path, Request("GET", path, mount=mount))
     if entry is None:
         return "miss", None, []
     if isinstance(entry, RedirectEntry):

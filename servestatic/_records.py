@@ -196,10 +196,17 @@ class Request(NamedTuple):
     if_range: str | None = None
     origin: str | None = None
     raw_path: str | bytes | None = None  # undecoded path, to refuse %2F/%5C/%00
+    # Where the application is mounted (ASGI root_path, WSGI SCRIPT_NAME; decoded): ``path``
+    # is below it, and the path targets of configured redirects are too.
+    mount: str = ""
 
 
 def request_from_environ(
-    environ: Mapping[str, Any], method: str, path: str, raw_path: str | bytes | None
+    environ: Mapping[str, Any],
+    method: str,
+    path: str,
+    raw_path: str | bytes | None,
+    mount: str = "",
 ) -> Request:
     """The request record from WSGI-style ``HTTP_*`` keys (a WSGI environ, Django's META)."""
     get = environ.get
@@ -220,6 +227,7 @@ def request_from_environ(
             get("HTTP_IF_RANGE"),
             get("HTTP_ORIGIN"),
             raw_path,
+            mount,
         ),
     )
 

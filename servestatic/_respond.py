@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from servestatic._negotiation import IDENTITY, choose_ranked
+from servestatic._paths import mount_location
 from servestatic._preconditions import evaluate, if_range_allows
 from servestatic._ranges import IGNORE, parse_range
 from servestatic._records import (
@@ -349,11 +350,15 @@ def respond_redirect(entry: RedirectEntry, request: Request) -> Plan:
 
     The query is copied as received except that anything outside RFC 3986's query
     characters (controls, spaces, non-ASCII) is percent-encoded, so it can never break
-    the ``Location`` header.
+    the ``Location`` header. Under a mount point, a target path gets the mount in front;
+    directory redirects are relative and need nothing.
     """
     if not request.method:
         return BAD_REQUEST
     location = entry.location
+    if request.mount:
+        # A configured target such as "/new/" is a path of the mounted site, as "from" is.
+        location = mount_location(request.mount, location)
     if entry.keep_query and request.query:
         location = f"{location}?{_QUERY_UNSAFE.sub(_percent, request.query)}"
     return Plan(entry.status, entry.headers, (("Location", location),))

@@ -15,6 +15,7 @@ from asgiref.compatibility import guarantee_single_callable
 
 from servestatic._files import Parts, StaleFile, check_current, open_representation, read_bytes
 from servestatic._offload import aiter_spans, run_sync
+from servestatic._paths import route_path
 from servestatic._records import (
     MAX_FIELD_LENGTH,
     FileBody,
@@ -48,11 +49,13 @@ _FIELDS = {
 }
 
 
-def request_from_scope(scope: Scope) -> Request:
-    """Build the request record from an HTTP scope (``path`` is already decoded text)."""
+def request_from_scope(scope: Scope, path: str | None = None, mount: str = "") -> Request:
+    """Build the request record from an HTTP scope (``path`` is already decoded text).
+
+    ``path`` is the path below ``mount`` (the scope's ``root_path``), when it has one."""
     values: list[Any] = [
         scope["method"],
-        scope["path"],
+        scope["path"] if path is None else path,
         scope.get("query_string", b"").decode("latin-1"),
         None,
         None,
@@ -63,6 +66,7 @@ def request_from_scope(scope: Scope) -> Request:
         None,
         None,
         scope.get("raw_path"),
+        mount,
     ]
     fields = _FIELDS
     for name, value in scope["headers"]:
@@ -101,10 +105,16 @@ class ServeStaticASGI(ServeStaticBase):
                 await _standalone_other(scope, receive, send)
             return
         engine = self.engine
-        if engine.passthrough and scope["path"] not in engine.files:
+        path = scope["path"]
+        mount = scope.get("root_path") or ""
+        if mount:
+            # Mounted (uvicorn --root-path, granian --url-path-prefix, a Starlette Mount):
+            # URLs are resolved below the mount point (issue 13).
+            path = route_path(path, mount)
+        if engine.passthrough and path not in engine.files and path:
             await self.application(scope, receive, send)
             return
-        request = request_from_scope(scope)
+        request = request_from_scope(scope, path, mount)
         if engine.autorefresh:
             plan = await run_sync(engine.handle, request)
         else:

@@ -6,9 +6,10 @@ import warnings
 from collections.abc import Sequence
 
 from servestatic._engine import Engine, explain
+from servestatic._paths import route_path
 from servestatic._records import FileEntry, Request
 from servestatic._respond import respond_redirect
-from servestatic.cli._common import add_config_argument, load_settings, parser, run
+from servestatic.cli._common import CliError, add_config_argument, load_settings, parser, run
 
 __all__ = ["main"]
 
@@ -20,21 +21,39 @@ def main(argv: Sequence[str], command: str = "explain") -> int:
 def _main(argv: Sequence[str]) -> int:
     arguments = parser("explain", "Show how a URL path is answered and which rules apply.")
     arguments.add_argument("path", metavar="URL_PATH", help="a URL path such as /assets/app.js")
+    arguments.add_argument(
+        "--root-path",
+        default="",
+        metavar="PREFIX",
+        help="the path the application is mounted at (uvicorn --root-path, granian "
+        "--url-path-prefix, SCRIPT_NAME): URL_PATH is the full path, such as "
+        "/mount/assets/app.js",
+    )
     add_config_argument(arguments)
     options = arguments.parse_args(argv)
+    mount = options.root_path
+    if mount and not mount.startswith("/"):
+        raise CliError(f"servestatic explain: --root-path must start with '/', got {mount!r}")
     settings = load_settings(options.config)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         engine = Engine(settings, standalone=True)
     path, _, query = options.path.partition("?")
     path = path if path.startswith("/") else "/" + path
-    kind, entry, rules = explain(engine, path)
+    # What the ASGI adapter does with a scope's root_path (and a WSGI server with
+    # SCRIPT_NAME before servestatic sees PATH_INFO).
+    below = route_path(path, mount) if mount else path
+    if below != path:
+        print(f"{path}: looked up as {below or '(the mount point)'} below --root-path {mount}")
+    elif mount:
+        print(f"{path}: not below --root-path {mount}; looked up as it is")
+    kind, entry, rules = explain(engine, below, mount)
     if entry is None:
         print(f"{path}: no file; the request goes to the wrapped application (404 when standalone)")
         return 1
     if not isinstance(entry, FileEntry):
         # The Location a request would get, query string included.
-        plan = respond_redirect(entry, Request("GET", path, query))
+        plan = respond_redirect(entry, Request("GET", below, query, mount=mount))
         location = dict(plan.extra)["Location"]
         print(f"{path}: redirect {entry.status} to {location}")
         for name, value in entry.headers.pairs:

@@ -57,6 +57,10 @@ DEFAULT_IMMUTABLE_FILE_TEST = r"^.+\.[0-9a-f]{12}\..+$"
 Encoding = Literal["zstd", "br", "gzip"]
 _ALL_ENCODINGS: tuple[Encoding, ...] = ("zstd", "br", "gzip")
 _IMPORT_STRING = re.compile(r"^[A-Za-z_][\w.]*:[A-Za-z_][\w.]*$")
+#: A redirect placeholder: ASCII only, so that every name is a valid regex group name
+#: (``\w`` would let ``:a²`` through, which ``re`` refuses).
+_PLACEHOLDER_SEGMENT = re.compile(r":[A-Za-z_][A-Za-z0-9_]*")
+_PLACEHOLDER_NAME = re.compile(r":([A-Za-z_][A-Za-z0-9_]*)")
 
 
 def _problem(kind: str, message: str) -> PydanticCustomError:
@@ -363,7 +367,10 @@ class HiddenFiles(_Group):
     serve_dotfiles: bool = False
     """Serve files and directories whose name starts with a dot."""
     allow: list[GlobPattern] = Field(default_factory=lambda: ["/.well-known/**"])
-    """URL patterns served even though they contain a dot segment."""
+    """URL patterns served even though they contain a dot segment. A pattern opens only the
+    dot segments it spells with a leading `.`: wildcards never match one, so the default
+    serves `/.well-known/security.txt` but not `/.well-known/.git/config` (that takes
+    `/.well-known/.git/**`, or `/.well-known/.*` for dotfiles directly below)."""
 
 
 class CorsSettings(_Group):
@@ -467,8 +474,9 @@ class Redirect(_Group):
     """A redirect evaluated before files: `from = "/old/*"`, `to = "/new/:splat"`."""
 
     from_: str = Field(alias="from")
-    """Path pattern: literal segments, `:name` placeholders for one segment, and an optional
-    trailing `*` captured as `:splat`."""
+    """Path pattern, matched against the decoded URL path (no query string): literal
+    segments, `:name` placeholders for one segment (ASCII names, each used once), and an
+    optional trailing `*` captured as `:splat`."""
     to: str
     """Target path (`/new/:name`) or absolute `https://` URL; placeholders are replaced by
     the percent-encoded captures."""
@@ -482,16 +490,43 @@ class Redirect(_Group):
     @field_validator("from_")
     @classmethod
     def _from(cls, value: str) -> str:
+        # Every pattern accepted here must compile in ``_redirects`` (issue 13: a repeated
+        # name used to escape as a raw ``re.error`` traceback at start-up).
         if not value.startswith("/") or value.startswith("//"):
             raise _problem("redirect_from", "must be a path starting with a single '/'")
+        if re.search(r"[\x00-\x1f\x7f?#]", value):
+            raise _problem(
+                "redirect_from",
+                "a pattern matches the decoded URL path: no control characters, and no '?' "
+                "or '#' (query strings and fragments are not part of the path)",
+            )
         parts = value.split("/")
+        seen: set[str] = set()
         for index, part in enumerate(parts):
             if part == "*" and index != len(parts) - 1:
                 raise _problem("redirect_from", "'*' is only allowed as the last segment")
-            if part.startswith(":") and not re.fullmatch(r":[A-Za-z_]\w*", part):
-                raise _problem("redirect_from", f"bad placeholder {part!r}; use ':name'")
             if "*" in part and part != "*":
                 raise _problem("redirect_from", "'*' must be a whole segment, as in '/old/*'")
+            if not part.startswith(":"):
+                continue
+            if not _PLACEHOLDER_SEGMENT.fullmatch(part):
+                raise _problem(
+                    "redirect_from",
+                    f"bad placeholder {part!r}; use ':name' (ASCII letters, digits and '_', "
+                    "not starting with a digit)",
+                )
+            name = part[1:]
+            if name in seen:
+                raise _problem(
+                    "redirect_from",
+                    f"placeholder {part!r} appears twice; give each captured segment its own name",
+                )
+            seen.add(name)
+        if value.endswith("/*") and "splat" in seen:
+            raise _problem(
+                "redirect_from",
+                "':splat' is the name of what the trailing '*' captures; rename the placeholder",
+            )
         return value
 
     @field_validator("to")
@@ -520,10 +555,11 @@ class Redirect(_Group):
 
     @model_validator(mode="after")
     def _placeholders(self) -> Redirect:
-        captured = set(re.findall(r":([A-Za-z_]\w*)", self.from_))
+        # Only whole ":name" segments capture; a ':' inside a literal segment is literal.
+        captured = {part[1:] for part in self.from_.split("/") if part.startswith(":")}
         if self.from_.endswith("/*"):
             captured.add("splat")
-        used = set(re.findall(r":([A-Za-z_]\w*)", self.to.split("://", 1)[-1]))
+        used = set(_PLACEHOLDER_NAME.findall(self.to.split("://", 1)[-1]))
         missing = sorted(used - captured)
         if missing:
             raise _problem(
@@ -708,7 +744,9 @@ class Settings(BaseSettings):
     allow_unsafe_symlinks: bool = False
     """Serve files whose real path is outside their root."""
     add_headers_function: HeadersFunction = None
-    """`package.module:function` called once per file as `f(headers, path, url)`."""
+    """`package.module:function` called once per file as `f(headers, path, url)`. A header
+    it sets that HTTP cannot carry (a value ISO-8859-1 cannot encode, a control character, a
+    framing header) is left out for that file with a warning."""
 
     # --- servestatic's groups -----------------------------------------------------------
     roots: list[RootSettings] = Field(default_factory=list)
@@ -730,7 +768,7 @@ class Settings(BaseSettings):
     bytes, identical on every machine; taken from the build manifest when present), `off`."""
     strict: bool = False
     """Turn start-up warnings (a missing root, a missing SPA fallback or 404 page, a rule that
-    matches no file) into errors."""
+    matches no file, a header a hook sets that HTTP cannot carry) into errors."""
 
     _provenance: dict[str, str] = PrivateAttr(default_factory=dict)
 

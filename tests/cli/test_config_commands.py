@@ -104,6 +104,37 @@ def test_explain_redirect_and_miss(project: Path, capsys: pytest.CaptureFixture[
     assert "/missing.js: no file" in capsys.readouterr().out
 
 
+def test_explain_with_root_path(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """``--root-path``: the URL path as the server receives it under a mount (uvicorn
+    --root-path, granian --url-path-prefix), resolved as the ASGI adapter does (issue 13)."""
+    with (project / "servestatic.toml").open("a") as config:
+        config.write('[[redirects]]\nfrom = "/old/*"\nto = "/docs/:splat"\n')
+    mount = ["--root-path", "/mount"]
+    assert main(["explain", *mount, "/mount/app.js"]) == 0
+    out = capsys.readouterr().out
+    assert "/mount/app.js: looked up as /app.js below --root-path /mount\n" in out
+    assert f"/mount/app.js: file {project / 'dist' / 'app.js'} (status 200)" in out
+    assert main(["explain", *mount, "/mount/docs"]) == 0
+    assert "/mount/docs: redirect 302 to docs/\n" in capsys.readouterr().out
+    assert main(["explain", *mount, "/mount"]) == 1  # nothing answers "/" yet
+    capsys.readouterr()
+    write(project / "dist" / "index.html", "<p>home")
+    assert main(["explain", *mount, "/mount"]) == 0
+    out = capsys.readouterr().out
+    assert "/mount: looked up as (the mount point) below --root-path /mount\n" in out
+    assert "/mount: redirect 302 to mount/\n" in out
+    assert main(["explain", *mount, "/mount/old/x?q=1"]) == 0
+    assert "/mount/old/x: redirect 301 to /mount/docs/x?q=1\n" in capsys.readouterr().out
+    # Not below the mount: looked up as it is (as Starlette and the adapter do).
+    assert main(["explain", *mount, "/app.js"]) == 0
+    assert "/app.js: not below --root-path /mount; looked up as it is\n" in (
+        capsys.readouterr().out
+    )
+    assert main(["explain", *mount, "/mountain/app.js"]) == 1
+    assert main(["explain", "--root-path", "mount", "/mount/app.js"]) == 2
+    assert "--root-path must start with '/'" in capsys.readouterr().err
+
+
 def test_usage_errors_are_one_line(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["explain"]) == 2
     err = capsys.readouterr().err.strip()

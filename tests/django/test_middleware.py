@@ -366,6 +366,73 @@ def test_force_script_name(collected: Path, kind: str) -> None:
     assert fetched.body == (collected / "css" / "plain.css").read_bytes()
 
 
+MOUNT_REDIRECTS = [{"from": "/static/old/*", "to": "/static/css/:splat", "status": 301}]
+
+
+def _mounted(kind: str, path: str, mount: str) -> Fetched:
+    """A request for ``mount + path`` as Django's handlers receive it mounted at ``mount``."""
+    if kind == "sync":
+        response = Client().get(path, SCRIPT_NAME=mount)
+        return Fetched(response, content(response))
+
+    async def run() -> Fetched:
+        # The client's defaults are scope keys (its per-request extras become headers).
+        response = await AsyncClient(root_path=mount).get(mount + path)
+        return Fetched(response, await acontent(response))
+
+    return asyncio.run(run())
+
+
+def test_mounted_under_script_name_or_root_path(collected: Path, kind: str) -> None:
+    """Issue 13: the middleware resolves ``path_info`` (below SCRIPT_NAME / root_path), and
+    a configured redirect target gets the mount in front, as ``reverse()`` would."""
+    with project(
+        collected, MANIFEST, SERVESTATIC_REDIRECTS=MOUNT_REDIRECTS, SERVESTATIC_INDEX_FILE=True
+    ):
+        fetched = _mounted(kind, "/static/css/plain.css", "/mount")
+        redirect = _mounted(kind, "/static/old/plain.css", "/mount")
+        directory = _mounted(kind, "/static/docs", "/mount")
+    assert fetched.status == 200
+    assert fetched.body == (collected / "css" / "plain.css").read_bytes()
+    assert redirect.status == 301
+    assert redirect.header("Location") == "/mount/static/css/plain.css"
+    assert (directory.status, directory.header("Location")) == (302, "docs/")  # relative
+
+
+def test_the_request_record_carries_the_script_name() -> None:
+    import io
+
+    from django.core.handlers.asgi import ASGIRequest
+    from django.core.handlers.wsgi import WSGIRequest
+
+    from servestatic._django.respond import request_record
+
+    scope = {"type": "http", "method": "GET", "path": "/mount/static/a.css",
+             "root_path": "/mount", "headers": [], "query_string": b""}  # fmt: skip
+    asgi = ASGIRequest(scope, io.BytesIO(b""))
+    assert (request_record(asgi).path, request_record(asgi).mount) == ("/static/a.css", "/mount")
+    wsgi = RequestFactory().get("/static/a.css", SCRIPT_NAME="/mount")
+    assert (request_record(wsgi).path, request_record(wsgi).mount) == ("/static/a.css", "/mount")
+    # A PATH_INFO without its leading "/" (a server that cut SCRIPT_NAME mid-segment): no
+    # mount can be told apart, and the path is a miss anyway.
+    environ = RequestFactory().get("/x").environ
+    environ.update(SCRIPT_NAME="/mount", PATH_INFO="ain/x")
+    assert request_record(WSGIRequest(environ)).mount == ""
+
+
+def test_force_script_name_is_the_mount_of_redirects(collected: Path, kind: str) -> None:
+    with project(
+        collected,
+        MANIFEST,
+        FORCE_SCRIPT_NAME="/app",
+        STATIC_URL="/app/static/",
+        SERVESTATIC_REDIRECTS=MOUNT_REDIRECTS,
+    ):
+        redirect = Site(kind).get("/static/old/plain.css")
+    assert redirect.status == 301
+    assert redirect.header("Location") == "/app/static/css/plain.css"
+
+
 def test_absolute_cdn_static_url_is_served_at_its_path(collected: Path) -> None:
     # The CDN pulls from this application at the path of STATIC_URL.
     with project(collected, MANIFEST, STATIC_URL="https://cdn.example.com/assets/"):

@@ -162,6 +162,24 @@ def test_spa_fallback(serve: Serve, tmp_path: Path) -> None:
     )
 
 
+def test_a_missing_fallback_is_refused_at_start_up_never_per_request(tmp_path: Path) -> None:
+    """``strict = true`` refuses a missing SPA fallback when the application starts. When
+    the fallback file disappears later, the request that notices it is a miss (a warning),
+    not a ConfigError escaping as a 500."""
+    write(tmp_path / "ok.txt", "ok")
+    with pytest.raises(ConfigError, match="configured as the SPA fallback"):
+        ServeStatic(
+            None, settings=Settings(root=tmp_path, spa={"fallback": "/app.html"}, strict=True)
+        )
+    index = write(tmp_path / "app.html", "<app>" * 20_000)  # not from the memory cache
+    settings = Settings(root=tmp_path, spa={"fallback": "/app.html"}, strict=True)
+    server = make_server("wsgi", None, settings=settings)
+    assert server.get("/users/1").body == b"<app>" * 20_000
+    index.unlink()
+    with pytest.warns(UserWarning, match="configured as the SPA fallback"):
+        assert server.get("/users/1").status == 404
+
+
 def test_custom_404_page(serve: Serve, tmp_path: Path) -> None:
     write(tmp_path / "404.html", "<h1>lost</h1>")
     write(tmp_path / "ok.txt", "ok")
