@@ -332,7 +332,8 @@ def test_environ_without_request_method_never_raises(
         autorefresh=autorefresh,
     )
     missed = ("404 Not Found", b"Not Found") if standalone else ("200 OK", b"application")
-    assert _minimal_wsgi(app, {}) == missed
+    # An empty PATH_INFO is the site root (PEP 3333), which has an index file here.
+    assert _minimal_wsgi(app, {}) == ("400 Bad Request", b"")
     assert _minimal_wsgi(app, {"PATH_INFO": "/missing.js"}) == missed
     assert _minimal_wsgi(app, {"PATH_INFO": "/app.js"}) == ("400 Bad Request", b"")
     assert _minimal_wsgi(app, {"PATH_INFO": "/sub"}) == ("400 Bad Request", b"")  # redirect
