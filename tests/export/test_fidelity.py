@@ -1,0 +1,120 @@
+"""Item 2 of issue 17: the exported configurations, run by real nginx and Caddy, answer every
+URL of a test site as servestatic does, for every Accept-Encoding of the list, GET and HEAD,
+apart from server-managed headers and the documented differences (see ``compare.py``).
+
+Two configurations of the same files: ``full`` (one root, index.html, SPA fallback, 404
+page, rules, CORS allow-list, redirects) and ``prefixed`` (two roots, one under
+``/static/``, a custom index name, no Cache-Control, no ETag, no ranges, the plain 404).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager
+from pathlib import Path
+
+import pytest
+
+from servestatic.asgi import ServeStaticASGI
+from servestatic.cli import run
+from servestatic.config import Settings
+from servestatic.export import SiteModel, model_from_engine
+from tests.export.compare import (
+    Comparison,
+    Request,
+    compare,
+    compare_not_modified,
+    engine_answer,
+    servestatic_answer,
+)
+from tests.export.engines import running_caddy, running_nginx
+from tests.export.site import ACCEPT_ENCODINGS, CONFIGS, MISSES, make_site
+
+Runner = Callable[[str, Path], AbstractContextManager[str]]
+ENGINES: dict[str, Runner] = {"nginx": running_nginx, "caddy": running_caddy}
+Headers = tuple[tuple[str, str], ...]
+
+
+def _requests(model: SiteModel) -> Iterator[Request]:
+    urls = [answer.url for answer in model.files]
+    urls += [answer.url for answer in model.redirects]
+    urls += [*model.unserved, *MISSES]
+    for url in urls:
+        for accept in ACCEPT_ENCODINGS:
+            headers: Headers = () if accept is None else (("Accept-Encoding", accept),)
+            yield Request("GET", url, headers=headers)
+        yield Request("HEAD", url)
+        yield Request("HEAD", url, headers=(("Accept-Encoding", "gzip, br"),))
+    for url, query in (
+        ("/docs", "x=1&y=%20z"),
+        ("/static", "a=b"),
+        ("/assets/app.js", "v=1"),
+        ("/old/a/b", "keep=me"),
+        ("/u/bob", "dropped=1"),
+        ("/nope", "q=1"),
+    ):
+        yield Request("GET", url, query)
+    for origin in ("https://app.example", "https://evil.example"):
+        for url in ("/assets/app.js", "/fonts/font.woff2", "/nope", "/404.html"):
+            yield Request("GET", url, headers=(("Origin", origin),))
+    for url in ("/data.bin", "/assets/app.js", "/with space.txt"):
+        yield Request("GET", url, headers=(("Range", "bytes=0-9"),))
+        yield Request("GET", url, headers=(("Range", "bytes=-5"),))
+    yield Request(
+        "GET", "/assets/app.js", headers=(("Range", "bytes=0-9"), ("Accept-Encoding", "gzip"))
+    )
+    for method in ("POST", "OPTIONS", "DELETE"):
+        yield Request(method, "/assets/app.js")
+
+
+def _revalidations(model: SiteModel) -> Iterator[Request]:
+    """Requests whose answer both servers should revalidate with 304."""
+    if not model.etag:
+        return
+    for url in ("/assets/app.js", "/docs/", "/about.html", "/fonts/font.woff2"):
+        for accept in (None, "gzip"):
+            yield Request(
+                "GET", url, headers=() if accept is None else (("Accept-Encoding", accept),)
+            )
+
+
+def _with_etag(request: Request, etag: str | None) -> Request:
+    assert etag, request
+    return Request(
+        request.method, request.path, headers=(*request.headers, ("If-None-Match", etag))
+    )
+
+
+@pytest.mark.servers
+@pytest.mark.parametrize("config", sorted(CONFIGS))
+@pytest.mark.parametrize("engine", sorted(ENGINES))
+def test_engine_answers_like_servestatic(engine: str, config: str, tmp_path: Path) -> None:
+    site = make_site(tmp_path / "site", config)
+    app = ServeStaticASGI(None, settings=Settings(_config_file=site.config))
+    model = model_from_engine(app.engine)
+    dest = tmp_path / f"exported.{engine}"
+    assert run(["export", engine, str(dest), "--config", str(site.config)]) == 0
+    comparison = Comparison(engine, model)
+    with ENGINES[engine](dest.read_text(encoding="utf-8"), tmp_path) as base:
+        for request in _requests(model):
+            ours, theirs = servestatic_answer(app, request), engine_answer(base, request)
+            compare(comparison, request, ours, theirs)
+        for request in _revalidations(model):
+            # Each server is asked with its own validator (the formats differ by design).
+            theirs = _with_etag(request, engine_answer(base, request).header("etag"))
+            ours = _with_etag(request, servestatic_answer(app, request).header("etag"))
+            compare_not_modified(
+                comparison, theirs, servestatic_answer(app, ours), engine_answer(base, theirs)
+            )
+    for line in comparison.log:
+        print(engine, *line)
+    print(
+        f"{engine}/{config}: {comparison.compared} compared, {comparison.identical} identical, "
+        f"excused {comparison.excused}"
+    )
+    failures = "\n".join(comparison.failures[:80])
+    assert not comparison.failures, f"{len(comparison.failures)} mismatches:\n{failures}"
+    comparison.check_excuses()
+    # Most answers match exactly: the excuses stay exceptions.
+    assert comparison.compared > 500
+    assert comparison.identical > 0.7 * comparison.compared, comparison.excused
