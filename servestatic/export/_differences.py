@@ -255,6 +255,17 @@ DIFFERENCES: tuple[Difference, ...] = (
         _has_redirects,
     ),
     Difference(
+        "query-forwarding",
+        (
+            (
+                _L,
+                "whether a redirect keeps the query string is the host's rule (keep_query is "
+                "not written)",
+            ),
+        ),
+        lambda model: bool(model.configured),
+    ),
+    Difference(
         "redirect-captures",
         _same(
             "[[redirects]] captures are copied as the client encoded them; one that starts "
@@ -349,11 +360,11 @@ DIFFERENCES: tuple[Difference, ...] = (
         (
             (
                 _L,
-                "the SPA fallback and the 404 page are sent for every method, with the "
-                "headers the host chooses for a rewritten path",
+                "the SPA fallback and the 404 page (the host's own when none is configured) "
+                "are sent for every method, with the headers the host chooses for a "
+                "rewritten path",
             ),
         ),
-        lambda model: model.fallback is not None or model.not_found is not None,
     ),
     Difference(
         "cors-allow-list",

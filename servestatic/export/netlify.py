@@ -16,9 +16,10 @@ starts a comment line. ``_redirects``: ``FROM TO STATUS`` per line, whitespace-s
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from urllib.parse import quote
 
+from servestatic._glob import compile_glob
 from servestatic.export._differences import PREFIX_GLOB, comment_lines
 from servestatic.export._model import SiteModel
 
@@ -81,20 +82,19 @@ def rules(model: SiteModel) -> tuple[tuple[HeaderRule, ...], tuple[RedirectRule,
                 f"[[redirects]] #{redirect.number}",
             )
         )
-    hidden = [*model.unserved]
-    for index, url in enumerate(hidden):
-        redirects.append(
-            RedirectRule(
-                encode_path(url),
-                encode_path(not_found),
-                404,
-                True,
-                "files servestatic does not serve (dotfiles, deny rules, precompressed "
-                "siblings at their own URL)"
-                if index == 0
-                else "",
-            )
+    # A file servestatic does not serve is a miss there: the fallback where it applies,
+    # else the 404 page. Forced ("!"), as the file exists.
+    excluded = [compile_glob(pattern) for pattern in model.spa_exclude]
+    for index, url in enumerate(model.unserved):
+        comment = (
+            "files servestatic does not serve (dotfiles, deny rules, precompressed siblings "
+            "at their own URL): answered as misses"
         )
+        if model.fallback is not None and not any(glob.match(url) for glob in excluded):
+            rule = RedirectRule(encode_path(url), encode_path(model.fallback.url), 200, True)
+        else:
+            rule = RedirectRule(encode_path(url), encode_path(not_found), 404, True)
+        redirects.append(replace(rule, comment=comment if index == 0 else ""))
     if model.fallback is not None:
         for number, pattern in enumerate(model.spa_exclude):
             prefix = PREFIX_GLOB.match(pattern)

@@ -155,6 +155,8 @@ MISSES = (
     "/u/bob",
     "/ext/page",
     "/Docs/",
+    "/DOCS",
+    "/About-Us",
     "/ASSETS/APP.JS",
     "/readme.txt",
     "/.servestatic-like/x",

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager
 from pathlib import Path
+from urllib.parse import unquote
 
 import pytest
 
@@ -65,6 +66,16 @@ def _requests(model: SiteModel) -> Iterator[Request]:
     )
     for method in ("POST", "OPTIONS", "DELETE"):
         yield Request(method, "/assets/app.js")
+    # Targets that are not canonical paths (path-normalization).
+    for raw in (
+        "/docs%2F",
+        "/assets%2Fapp.js",
+        "//about.html",
+        "/docs/./guide.html",
+        "/docs/../about.html",
+    ):
+        path = unquote(raw)
+        yield Request("GET", path, raw=raw)
 
 
 def _revalidations(model: SiteModel) -> Iterator[Request]:
