@@ -77,6 +77,10 @@ def _arguments() -> argparse.ArgumentParser:
 
 def _main(argv: Sequence[str]) -> int:
     options = _arguments().parse_args(argv)
+    if options.engine == "netlify" and options.dest == "-":
+        raise CliError(
+            "servestatic export: netlify writes _headers and _redirects: DEST is a directory"
+        )
     settings = load_settings(options.config)
     if settings.autorefresh:
         # The export is a snapshot of the start-up index, whatever the serving mode.
@@ -96,7 +100,10 @@ def _main(argv: Sequence[str]) -> int:
         raise CliError(f"servestatic export: {error}") from None
     if options.check:
         return _check(options, model, outputs)
-    _write(options.dest, outputs)
+    try:
+        _write(options.dest, outputs)
+    except OSError as error:
+        raise CliError(f"servestatic export: cannot write {options.dest}: {error}") from None
     differences = applicable(options.engine, model)
     where = "standard output" if options.dest == "-" else options.dest
     print(

@@ -20,9 +20,9 @@ if TYPE_CHECKING:
     from servestatic._engine import Engine
 
 __all__ = [
+    "ConfiguredRedirect",
     "ExportError",
     "FileAnswer",
-    "ConfiguredRedirect",
     "RedirectAnswer",
     "Root",
     "SiteModel",
@@ -196,7 +196,7 @@ def model_from_engine(engine: Engine) -> SiteModel:
         ranges=engine.options.ranges,
         max_ranges=engine.options.max_ranges,
         multipart=engine.options.multipart,
-        unserved=_unserved(roots, served, {url for url in engine.files}),
+        unserved=_unserved(roots, served, set(engine.files)),
     )
 
 

@@ -23,6 +23,14 @@ __all__ = ["CaddyOptions", "render"]
 # Caddy's precompressed file suffixes (servestatic also reads ".zstd").
 _SUFFIXES = {"zstd": ".zst", "br": ".br", "gzip": ".gz"}
 _TAB = "\t"
+_CONDITIONAL = (
+    "Range",
+    "If-Range",
+    "If-Match",
+    "If-None-Match",
+    "If-Modified-Since",
+    "If-Unmodified-Since",
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -235,6 +243,9 @@ class _Writer:
             self.emit("}", 2)
         self.emit("handle {", 2)
         if model.not_found is not None:
+            # servestatic's 404 page ignores ranges and validators; Go's file server would not.
+            for name in _CONDITIONAL:
+                self.emit(f"request_header -{name}", 3)
             self.special(model.not_found, 3)
         else:
             self.emit('header Content-Type "text/plain; charset=utf-8"', 3)

@@ -208,10 +208,9 @@ class _Writer:
         self.emit("}")
 
     def file_group(self, group: FileGroup) -> None:
-        root = self.model.roots[group.root]
+        prefix = re.escape(self.model.roots[group.root].prefix.rstrip("/"))
         count = len(group.answers)
         self.emit(f"# {count} URL{'s' if count > 1 else ''}, first {group.answers[0].url}", 1)
-        prefix = re.escape(root.prefix.rstrip("/"))
         self.emit(
             "location ~ "
             + self.string(
@@ -224,8 +223,8 @@ class _Writer:
         )
         self.emit("internal;", 2)
         # One quoted argument: nginx refuses text right after a closing quote.
-        root = self.string(self.root_path(group.root).rstrip("/"))
-        self.emit(f'alias {root[:-1]}$servestatic_file";', 2)
+        directory = self.string(self.root_path(group.root).rstrip("/"))
+        self.emit(f'alias {directory[:-1]}$servestatic_file";', 2)
         if group.has_index and self.model.index_file is not None:
             self.emit(f"index {self.string(self.model.index_file)};", 2)
         self.emit("# A listed URL with no file (another case, a file removed): a miss.", 2)

@@ -108,7 +108,8 @@ def running_nginx(exported: str, workdir: Path) -> Iterator[str]:
     log = (prefix / "logs" / "error.log").read_text(encoding="utf-8", errors="replace")
     # The configuration must not make nginx complain while serving (an uninitialised
     # variable, a failed rewrite, a file it could not open).
-    assert "[warn]" not in log and "[error]" not in log and "[crit]" not in log, log
+    for level in ("[warn]", "[error]", "[crit]"):
+        assert level not in log, log
 
 
 @contextlib.contextmanager

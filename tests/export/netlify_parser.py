@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache
 from urllib.parse import quote, unquote
 
 from servestatic.export.netlify import HeaderRule, RedirectRule
@@ -31,7 +31,8 @@ def parse_headers(text: str) -> tuple[HeaderRule, ...]:
             path, pairs = line.strip(), []
             continue
         name, colon, value = line.strip().partition(":")
-        assert colon and path is not None, f"_headers:{number}: expected 'Name: value'"
+        assert colon, f"_headers:{number}: expected 'Name: value'"
+        assert path is not None, f"_headers:{number}: a header before any path"
         pairs.append((name.strip(), value.strip()))
     if path is not None:
         blocks.append(HeaderRule(path, tuple(pairs)))
@@ -51,7 +52,7 @@ def parse_redirects(text: str) -> tuple[RedirectRule, ...]:
     return tuple(rules)
 
 
-@lru_cache(maxsize=None)
+@cache
 def _pattern(source: str) -> re.Pattern[str]:
     parts = source.split("/")[1:]
     regex = ""
@@ -84,8 +85,7 @@ def apply(
         found = _pattern(rule.source).match(path)
         if found is None or (path in files and not rule.force):
             continue
-        captures = {name: quote(value or "", safe="/") for name, value in found.groupdict().items()}
-        target = re.sub(r":([A-Za-z_]\w*)", lambda m: captures.get(m.group(1), ""), rule.target)
+        target = _substitute(rule.target, found)
         if 300 <= rule.status < 400:
             return Outcome(rule.status, (), location=target)
         served = unquote(target)
@@ -93,6 +93,11 @@ def apply(
     if path in files:
         return Outcome(200, _headers_for(path, headers), served=path)
     return Outcome(404, (), served=None)
+
+
+def _substitute(target: str, found: re.Match[str]) -> str:
+    captures = {name: quote(value or "", safe="/") for name, value in found.groupdict().items()}
+    return re.sub(r":([A-Za-z_]\w*)", lambda m: captures.get(m.group(1), ""), target)
 
 
 def _headers_for(path: str, blocks: tuple[HeaderRule, ...]) -> tuple[tuple[str, str], ...]:

@@ -64,6 +64,12 @@ def _requests(model: SiteModel) -> Iterator[Request]:
     yield Request(
         "GET", "/assets/app.js", headers=(("Range", "bytes=0-9"), ("Accept-Encoding", "gzip"))
     )
+    # Misses (the 404 page, the fallback) ignore ranges and validators, as servestatic does.
+    for url in ("/nope", "/missing.js"):
+        yield Request("GET", url, headers=(("Range", "bytes=0-9"),))
+        yield Request("GET", url, headers=(("If-None-Match", "*"),))
+    for url in ("/assets/app.js", "/about.html", "/static/lib.js"):
+        yield Request("GET", url, headers=(("If-Modified-Since", "Mon, 01 Jan 2001 00:00:00 GMT"),))
     for method in ("POST", "OPTIONS", "DELETE"):
         yield Request(method, "/assets/app.js")
     # Targets that are not canonical paths (path-normalization).
@@ -79,7 +85,7 @@ def _requests(model: SiteModel) -> Iterator[Request]:
 
 
 def _revalidations(model: SiteModel) -> Iterator[Request]:
-    """Requests whose answer both servers should revalidate with 304."""
+    """Requests whose answer both servers should revalidate with 304 by ETag."""
     if not model.etag:
         return
     for url in ("/assets/app.js", "/docs/", "/about.html", "/fonts/font.woff2"):
@@ -112,11 +118,22 @@ def test_engine_answers_like_servestatic(engine: str, config: str, tmp_path: Pat
             compare(comparison, request, ours, theirs)
         for request in _revalidations(model):
             # Each server is asked with its own validator (the formats differ by design).
-            theirs = _with_etag(request, engine_answer(base, request).header("etag"))
-            ours = _with_etag(request, servestatic_answer(app, request).header("etag"))
+            asked = _with_etag(request, engine_answer(base, request).header("etag"))
+            mine = _with_etag(request, servestatic_answer(app, request).header("etag"))
             compare_not_modified(
-                comparison, theirs, servestatic_answer(app, ours), engine_answer(base, theirs)
+                comparison, asked, servestatic_answer(app, mine), engine_answer(base, asked)
             )
+        # RFC 9110 §13.1.3: not modified since a later date (nginx: if_modified_since before).
+        for url in ("/assets/app.js", "/about.html", "/static/lib.js"):
+            if any(answer.url == url for answer in model.files):
+                later = (("If-Modified-Since", "Thu, 01 Jan 2037 00:00:00 GMT"),)
+                request = Request("GET", url, headers=later)
+                compare_not_modified(
+                    comparison,
+                    request,
+                    servestatic_answer(app, request),
+                    engine_answer(base, request),
+                )
     for line in comparison.log:
         print(engine, *line)
     print(
