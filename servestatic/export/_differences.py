@@ -310,7 +310,8 @@ DIFFERENCES: tuple[Difference, ...] = (
     Difference(
         "snapshot",
         _same(
-            "only the files present at export time are listed: a file added later is a miss "
+            "the export lists the files present when it ran, each with the headers its rules "
+            "gave it (the rules are not translated as patterns): a file added later is a miss "
             "(or the SPA fallback) until the next export",
             _N,
             _C,

@@ -159,10 +159,8 @@ class _Writer:
         )
         self.emit("if_modified_since before;", 1)
         self.emit(f"etag {'on' if model.etag else 'off'};", 1)
-        if not model.ranges:
-            self.emit("max_ranges 0;", 1)
-        elif model.max_ranges:
-            self.emit(f"max_ranges {model.max_ranges};", 1)
+        # servestatic's limit: more ranges than this and the whole file is sent.
+        self.emit(f"max_ranges {model.max_ranges if model.ranges else 0};", 1)
         self.emit(f"error_page 404 {INTERNAL}not-found;", 1)
         self.emit()
         self.emit("location / {", 1)

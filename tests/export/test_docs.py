@@ -41,3 +41,11 @@ def test_every_difference_is_named_once_and_documented() -> None:
 
 def test_page_is_in_the_navigation() -> None:
     assert "export.md" in MKDOCS.read_text(encoding="utf-8")
+
+
+def test_unknown_differences_are_refused() -> None:
+    from servestatic.export import by_id
+
+    assert by_id("zstd").engines == {"nginx"}
+    with pytest.raises(KeyError):
+        by_id("no-such-difference")

@@ -146,3 +146,24 @@ def test_engine_answers_like_servestatic(engine: str, config: str, tmp_path: Pat
     # Most answers match exactly: the excuses stay exceptions.
     assert comparison.compared > 500
     assert comparison.identical > 0.7 * comparison.compared, comparison.excused
+
+
+def test_a_missing_engine_fails_the_run_instead_of_skipping_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """CI runs scripts/install, which installs both: without them the tests must fail."""
+    import os
+    import shutil
+
+    from tests.export import engines
+
+    monkeypatch.setattr(shutil, "which", lambda name: None)
+    monkeypatch.setattr(os, "access", lambda path, mode: False)
+    with pytest.raises(pytest.fail.Exception, match="installs Debian's nginx-light"):
+        engines.nginx_binary()
+    with pytest.raises(pytest.fail.Exception, match="installs Debian's caddy"):
+        engines.caddy_binary()
+    monkeypatch.setattr(shutil, "which", lambda name: "/usr/sbin/nginx")
+    monkeypatch.setattr(engines, "BROTLI_MODULE", Path("/nonexistent/module.so"))
+    with pytest.raises(pytest.fail.Exception, match="libnginx-mod-http-brotli-static"):
+        engines.nginx_binary()

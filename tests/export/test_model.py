@@ -108,6 +108,8 @@ def test_names_that_cannot_be_written_are_left_out(tmp_path: Path) -> None:
     root = tmp_path / "site"
     write(root / "ok.txt", "ok")
     write(root / "bad\x01name.txt", "never servable")
+    # Not valid UTF-8: os.walk gives it with surrogates, which no URL can carry.
+    (root / "bad\udcffname.txt").write_bytes(b"never servable")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         engine = Engine(Settings(root=str(root)), standalone=True)

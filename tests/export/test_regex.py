@@ -29,6 +29,8 @@ GLOBS = (
     "/[^a]x",
     "/**",
     "/a*b*c",
+    "/[a\\-]b",
+    "/[!\\]]x",
 )
 PATHS = st.text(alphabet="abcxyz/.js*", max_size=14).map(lambda text: "/" + text)
 

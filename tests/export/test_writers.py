@@ -170,3 +170,52 @@ def test_netlify_rules_for_misses(tmp_path: Path) -> None:
         "/*  /index.html  200",
         "/*  /missing.html  404",
     ]
+
+
+def test_repeated_header_names_and_a_file_without_headers(tmp_path: Path) -> None:
+    root = tmp_path / "site"
+    write(root / "a.txt", "a")
+    config = tmp_path / "servestatic.toml"
+    config.write_text(
+        'root = "site"\nadd_headers_function = "tests.export.hooks:two_links"\n',
+        encoding="utf-8",
+    )
+    model = _model(config)
+    assert model.files[0].headers == (
+        ("Link", "</a.css>; rel=preload"),
+        ("Link", "</b.css>; rel=preload"),
+    )
+    nginx = render_nginx(model)
+    assert nginx.count('add_header "Link"') == 2
+    assert 'default_type "";' in nginx  # the hook removed Content-Type
+    caddy = render_caddy(model)
+    assert "\t\t\tLink `</a.css>; rel=preload`" not in caddy
+    assert '\t\t\tLink "</a.css>; rel=preload"' in caddy
+    assert '\t\t\t+Link "</b.css>; rel=preload"' in caddy
+    assert "-Content-Type" in caddy
+
+
+def test_netlify_skips_empty_blocks_and_formats_without_preamble(tmp_path: Path) -> None:
+    from servestatic.export.netlify import HeaderRule, format_headers, rules
+
+    root = tmp_path / "site"
+    write(root / "a.txt", "a")
+    config = tmp_path / "servestatic.toml"
+    config.write_text(
+        'root = "site"\nmax_age = false\nallow_all_origins = false\n'
+        '[[rules]]\nmatch = "/a.txt"\nunset = ["Content-*"]\n',
+        encoding="utf-8",
+    )
+    assert rules(_model(config))[0] == ()
+    blocks = (HeaderRule("/x", (("A", "1"),)), HeaderRule("/y", ()))
+    assert format_headers(blocks) == "/x\n  A: 1\n\n/y\n"
+
+
+def test_fallback_without_exclusions(tmp_path: Path) -> None:
+    config = _site(tmp_path, CONFIG.replace('exclude = ["/api/**"]', "exclude = []"))
+    model = _model(config)
+    assert model.spa_exclude == ()
+    caddy = render_caddy(model)
+    assert "not vars_regexp" not in caddy
+    assert "method GET HEAD" in caddy
+    assert "spa.exclude" not in render_nginx(model)
