@@ -81,10 +81,12 @@ class _Writer:
         headers: tuple[tuple[str, str], ...],
         *,
         status: int,
-        codings: tuple[str, ...],
         indent: int,
     ) -> None:
-        """Deferred: applied after file_server, replacing its Content-Type, Vary and ETag."""
+        """Deferred: applied after file_server, replacing its Content-Type, Vary and ETag.
+
+        (servestatic sends ``Vary: Accept-Encoding`` whenever a file has variants, so the
+        ``Vary`` Caddy adds for ``precompressed`` is always replaced.)"""
         self.emit("header {", indent)
         self.emit("defer", indent + 1)
         if content_type is None:
@@ -97,8 +99,6 @@ class _Writer:
             operator = "+" if name.lower() in seen else ""
             seen.add(name.lower())
             self.emit(f"{operator}{name} {_token(value)}", indent + 1)
-        if codings and "vary" not in seen:
-            self.emit("-Vary", indent + 1)  # Caddy adds one whenever variants are configured
         if not self.model.etag or status != 200:
             self.emit("-Etag", indent + 1)
         if status != 200:
@@ -159,9 +159,7 @@ class _Writer:
         self.emit(f"root * {_token(self.root_path(group.root))}", 2)
         if root.prefix != "/":
             self.emit(f"uri strip_prefix {_token(root.prefix.rstrip('/'))}", 2)
-        self.response_headers(
-            group.content_type, group.headers, status=200, codings=group.codings, indent=2
-        )
+        self.response_headers(group.content_type, group.headers, status=200, indent=2)
         self.cors(group.name, group.cors_origins, 2)
         self.file_server(group.codings, index=group.has_index, status=200, indent=2)
         self.emit("}", 1)
@@ -198,7 +196,6 @@ class _Writer:
             answer.content_type,
             answer.other_headers,
             status=answer.status,
-            codings=codings,
             indent=indent,
         )
         self.cors(f"servestatic-{answer.status}", answer.cors_origins, indent)

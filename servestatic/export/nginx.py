@@ -29,6 +29,9 @@ from servestatic.export._regex import glob_regex, redirect_regex, redirect_templ
 __all__ = ["NginxOptions", "render"]
 
 INTERNAL = "/.servestatic/"
+# nginx's map_hash_bucket_size (a cache line on x86-64 and arm64) and map_hash_max_size.
+_DEFAULT_BUCKET = 64
+_DEFAULT_MAX_SIZE = 2048
 _REDIRECT_CODES = "301 302 303 307 308"
 
 
@@ -46,6 +49,7 @@ class _Writer:
         self.options = options
         self.lines: list[str] = []
         self.dollar = False  # a value contains "$": define $servestatic_dollar
+        self.hash_lines: list[str] = []
         self.origin_maps: dict[tuple[str, ...], str] = {}
 
     # ------------------------------------------------------------------ quoting
@@ -113,6 +117,39 @@ class _Writer:
             )
 
     # ------------------------------------------------------------------ sections
+
+    def hash_sizes(self, keys: list[str]) -> None:
+        """``map`` hash sizes for this table, when nginx's defaults cannot hold it.
+
+        nginx refuses to start when one key does not fit a hash bucket (64 bytes by
+        default: URLs over about 46 bytes) or when the table needs more than 2,048 slots.
+        An element takes a pointer plus the key and two bytes, aligned to a pointer, and a
+        bucket ends with a null pointer (``ngx_hash_init``).
+        """
+        if not keys:
+            return
+        longest = max(len(key.encode("utf-8")) for key in keys)
+        needed = 8 + (longest + 2 + 7) // 8 * 8 + 8
+        lines = []
+        if needed > _DEFAULT_BUCKET:
+            bucket = _DEFAULT_BUCKET
+            while bucket < needed:
+                bucket *= 2
+            lines.append(f"map_hash_bucket_size {bucket};")
+        if len(keys) > _DEFAULT_MAX_SIZE // 2:
+            size = _DEFAULT_MAX_SIZE
+            while size < 4 * len(keys):
+                size *= 2
+            lines.append(f"map_hash_max_size {size};")
+        if lines:
+            self.hash_lines = [
+                "# The URL table does not fit nginx's default map hash. nginx reads these",
+                "# settings before its first map and refuses them twice: include this file",
+                "# before any other map in http {} (or move them there, keeping the larger",
+                "# value if nginx.conf sets them too).",
+                *lines,
+                "",
+            ]
 
     def url_table(
         self, groups: tuple[FileGroup, ...], redirects: tuple[RedirectGroup, ...]
@@ -205,6 +242,9 @@ class _Writer:
             self.emit("}", 1)
         self.emit("}")
 
+    # Location expressions start with (?s): a path may hold a decoded newline (%0A), and
+    # without a match nginx would loop through "location /" until it gives up with a 500.
+
     def file_group(self, group: FileGroup) -> None:
         prefix = re.escape(self.model.roots[group.root].prefix.rstrip("/"))
         count = len(group.answers)
@@ -212,7 +252,7 @@ class _Writer:
         self.emit(
             "location ~ "
             + self.string(
-                f"^{re.escape(INTERNAL)}{group.name}(?<servestatic_path>{prefix}"
+                f"(?s)^{re.escape(INTERNAL)}{group.name}(?<servestatic_path>{prefix}"
                 f"(?<servestatic_file>/.*))$",
                 script=False,
             )
@@ -244,7 +284,7 @@ class _Writer:
         self.emit(
             "location ~ "
             + self.string(
-                f"^{re.escape(INTERNAL)}{group.name}(?<servestatic_path>/.*)$", script=False
+                f"(?s)^{re.escape(INTERNAL)}{group.name}(?<servestatic_path>/.*)$", script=False
             )
             + " {",
             1,
@@ -267,7 +307,7 @@ class _Writer:
         )
         self.emit(
             "location ~ "
-            + self.string(f"^{re.escape(INTERNAL)}miss(?<servestatic_path>/.*)$", script=False)
+            + self.string(f"(?s)^{re.escape(INTERNAL)}miss(?<servestatic_path>/.*)$", script=False)
             + " {",
             1,
         )
@@ -335,11 +375,12 @@ def render(model: SiteModel, options: NginxOptions | None = None) -> str:
     writer = _Writer(model, options)
     groups = file_groups(model, writer.codings)
     redirects = redirect_groups(model)
+    writer.hash_sizes(listed)
     writer.url_table(groups, redirects)
     writer.emit()
     writer.server(groups, redirects)
     body = writer.lines
-    head = _head(model, options, len(groups), len(redirects))
+    head = [*_head(model, options, len(groups), len(redirects)), *writer.hash_lines]
     if writer.origin_maps:
         head.append("# [cors] allow_origins: the request's Origin when it is listed, else nothing.")
         for origins, name in writer.origin_maps.items():

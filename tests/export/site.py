@@ -107,6 +107,12 @@ from = "/legacy.html"
 to = "/about.html"
 
 [[redirects]]
+from = "/contact"
+to = "/about.html"
+status = 302
+keep_query = false
+
+[[redirects]]
 from = "/ext/:name"
 to = "https://example.com/docs/:name"
 status = 307
@@ -236,6 +242,8 @@ def make_site(base: Path, config: str = "full") -> Site:
     write(root / ".well-known" / "security.txt", "Contact: mailto:security@example.com")
     write(root / "private" / "secret.txt", "secret")
     write(root / "undated.txt", "reproducible build")
+    # Longer than nginx's default map hash bucket holds (map_hash_bucket_size).
+    write(root / "a-rather-long-directory-name" / ("long-file-name-" * 6 + ".txt"), "long")
     write(root / "default.htm", "<h1>default</h1>")
     static = base / "static"
     write(static / "lib.js", JS + b"// lib\n")

@@ -52,6 +52,7 @@ def _requests(model: SiteModel) -> Iterator[Request]:
         ("/assets/app.js", "v=1"),
         ("/old/a/b", "keep=me"),
         ("/u/bob", "dropped=1"),
+        ("/contact", "dropped=1"),
         ("/nope", "q=1"),
     ):
         yield Request("GET", url, query)
@@ -167,3 +168,24 @@ def test_a_missing_engine_fails_the_run_instead_of_skipping_it(
     monkeypatch.setattr(engines, "BROTLI_MODULE", Path("/nonexistent/module.so"))
     with pytest.raises(pytest.fail.Exception, match="libnginx-mod-http-brotli-static"):
         engines.nginx_binary()
+
+
+@pytest.mark.servers
+def test_nginx_starts_with_a_large_table_of_long_urls(tmp_path: Path) -> None:
+    """3,000 URLs, some of 200 bytes: more than nginx's default map hash holds."""
+    root = tmp_path / "site"
+    for number in range(3000):
+        name = f"{number:04d}-" + "x" * (190 if number % 100 == 0 else 10) + ".txt"
+        (root / f"d{number % 30}").mkdir(parents=True, exist_ok=True)
+        (root / f"d{number % 30}" / name).write_text(str(number), encoding="utf-8")
+    config = tmp_path / "servestatic.toml"
+    config.write_text('root = "site"\n', encoding="utf-8")
+    dest = tmp_path / "large.conf"
+    assert run(["export", "nginx", str(dest), "--config", str(config)]) == 0
+    exported = dest.read_text(encoding="utf-8")
+    assert "map_hash_bucket_size 256;" in exported
+    assert "map_hash_max_size 16384;" in exported
+    with running_nginx(exported, tmp_path) as base:
+        url = "/d0/0000-" + "x" * 190 + ".txt"
+        answer = engine_answer(base, Request("GET", url))
+        assert (answer.status, answer.body) == (200, b"0")

@@ -48,8 +48,8 @@ def test_model_lists_files_redirects_and_specials(tmp_path: Path) -> None:
     assert redirects["/docs/index.html"].location == "./"
     assert redirects["/legacy.html"].configured == 4  # over a file
     assert redirects["/about-us"].status == 308
-    assert [r.literal for r in model.configured] == [False, False, True, True, False]
-    assert [r.number for r in model.patterns] == [1, 2, 5]
+    assert [r.literal for r in model.configured] == [False, False, True, True, True, False]
+    assert [r.number for r in model.patterns] == [1, 2, 6]
     assert model.fallback is not None
     assert model.fallback.url == "/index.html"
     assert model.not_found is not None
