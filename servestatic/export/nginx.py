@@ -9,8 +9,9 @@ How the configuration answers like servestatic (``docs/export.md`` explains the 
   internal ``location`` holding its headers as literal ``add_header ... always`` lines. No
   ``add_header`` sits at the server level: nginx drops inherited ``add_header`` lines in any
   location that has its own, so each location is complete by itself.
-* Misses go to ``/.servestatic/miss<url>``: ``[[redirects]]`` patterns, then the SPA
-  fallback (GET and HEAD only, minus the exclusions), then the 404 page.
+* Misses go to ``@servestatic_miss``: ``[[redirects]]`` patterns, then the SPA fallback
+  (GET and HEAD only, minus the exclusions), then the 404 page. A named location, reached
+  through ``error_page``: an ``error_page`` URI would cut a path at a decoded ``?``.
 * nginx compares ``map`` strings ignoring case; a listed URL asked for in another case
   finds no file on disk, and that 404 is sent through the miss handling too. URLs that
   differ only in case become case-sensitive regular expressions.
@@ -161,7 +162,7 @@ class _Writer:
         for url, _ in entries:
             folded[url.lower()] = folded.get(url.lower(), 0) + 1
         self.emit("# The URL table: every URL servestatic answers, and the group that answers it.")
-        self.emit("# Anything else is a miss (see location ~ /.servestatic/miss below).")
+        self.emit("# Anything else is a miss (see location @servestatic_miss below).")
         self.emit("map $uri $servestatic_answer {")
         self.emit('default "";', 1)
         for url, name in entries:
@@ -201,7 +202,11 @@ class _Writer:
         self.emit(f"error_page 404 {INTERNAL}not-found;", 1)
         self.emit()
         self.emit("location / {", 1)
-        self.emit(f'if ($servestatic_answer = "") {{ rewrite ^ {INTERNAL}miss$uri last; }}', 2)
+        self.emit("# The path as asked for, for the miss handling and redirect targets.", 2)
+        self.emit("set $servestatic_path $uri;", 2)
+        self.emit("error_page 404 = @servestatic_miss;", 2)
+        self.emit("recursive_error_pages on;", 2)
+        self.emit('if ($servestatic_answer = "") { return 404; }', 2)
         self.emit(f"rewrite ^ {INTERNAL}$servestatic_answer$uri last;", 2)
         self.emit("}", 1)
         for group in groups:
@@ -266,7 +271,7 @@ class _Writer:
         if group.has_index and self.model.index_file is not None:
             self.emit(f"index {self.string(self.model.index_file)};", 2)
         self.emit("# A listed URL with no file (another case, a file removed): a miss.", 2)
-        self.emit(f"error_page 404 = {INTERNAL}miss$servestatic_path;", 2)
+        self.emit("error_page 404 = @servestatic_miss;", 2)
         # Without it, nginx would not let the miss handling send the 404 page in turn.
         self.emit("recursive_error_pages on;", 2)
         self.emit("log_not_found off;", 2)
@@ -305,13 +310,7 @@ class _Writer:
         self.emit(
             "# A path with no file: [[redirects]] patterns, the SPA fallback, the 404 page.", 1
         )
-        self.emit(
-            "location ~ "
-            + self.string(f"(?s)^{re.escape(INTERNAL)}miss(?<servestatic_path>/.*)$", script=False)
-            + " {",
-            1,
-        )
-        self.emit("internal;", 2)
+        self.emit("location @servestatic_miss {", 1)
         self.emit("recursive_error_pages on;", 2)
         self.emit(f"error_page 404 {INTERNAL}not-found;", 2)
         if model.patterns:

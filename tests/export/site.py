@@ -163,6 +163,7 @@ MISSES = (
     "/Docs/",
     "/DOCS",
     "/About-Us",
+    "/WHAT?.txt",
     "/ASSETS/APP.JS",
     "/readme.txt",
     "/.servestatic-like/x",
