@@ -217,7 +217,8 @@ class _Writer:
             for suffix, tail, query in variants:
                 name = f"servestatic-p{number}{suffix}"
                 regex = redirect_regex(redirect.source)[:-1] + tail
-                self.emit(f"@{name} vars_regexp {name} {{http.request.uri}} {_token(regex)}", 2)
+                pattern = _token(regex, placeholders=False)
+                self.emit(f"@{name} vars_regexp {name} {{http.request.uri}} {pattern}", 2)
                 target = redirect_template(
                     _escape(redirect.target), f"{{{{http.regexp.{name}.{{name}}}}}}"
                 )
@@ -233,7 +234,8 @@ class _Writer:
             if model.spa_exclude:
                 combined = "|".join(glob_regex(pattern) for pattern in model.spa_exclude)
                 self.emit(f"# spa.exclude: {', '.join(model.spa_exclude)}", 3)
-                self.emit(f"not vars_regexp {{path}} {_token(combined)}", 3)
+                # A pattern is not expanded for placeholders: no brace escaping.
+                self.emit(f"not vars_regexp {{path}} {_token(combined, placeholders=False)}", 3)
             self.emit("}", 2)
             self.emit("handle @servestatic-fallback {", 2)
             self.special(model.fallback, 3)

@@ -219,3 +219,20 @@ def test_fallback_without_exclusions(tmp_path: Path) -> None:
     assert "not vars_regexp" not in caddy
     assert "method GET HEAD" in caddy
     assert "spa.exclude" not in render_nginx(model)
+
+
+def test_an_empty_site_exports_a_table_with_no_url(tmp_path: Path) -> None:
+    (tmp_path / "site").mkdir()
+    config = tmp_path / "servestatic.toml"
+    config.write_text('root = "site"\n', encoding="utf-8")
+    model = _model(config)
+    assert model.files == ()
+    assert 'map $uri $servestatic_answer {\n    default "";\n}' in render_nginx(model)
+    assert 'default "" ""' in render_caddy(model)
+    assert render_netlify(model)["_redirects"].count("\n/") == 0
+
+
+def test_caddy_globs_with_literal_braces_stay_regular_expressions(tmp_path: Path) -> None:
+    config = _site(tmp_path, CONFIG.replace('exclude = ["/api/**"]', 'exclude = ["/x\\\\{y"]'))
+    caddy = render_caddy(_model(config))
+    assert 'not vars_regexp {path} "^/x\\{y$"' in caddy
