@@ -1,7 +1,8 @@
 """The ``servestatic`` command.
 
 ``servestatic SRC DEST [flags]`` is ServeStatic 4.4's build command (copy, hash, manifest,
-compress). Subcommands: ``serve``, ``check``, ``explain``, ``schema``, ``compress``, ``build``.
+compress). Subcommands: ``serve``, ``check``, ``explain``, ``schema``, ``export``, ``compress``,
+``build``.
 Exit status: 0 ok, 1 failure, 2 usage or configuration error.
 
 From Python, :func:`run` returns that status for every form. :func:`main` is ServeStatic's
@@ -30,6 +31,10 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
     ),
     "explain": ("servestatic.cli._explain", "show the rules and final headers for a URL path"),
     "schema": ("servestatic.cli._schema", "write the JSON Schema of the configuration"),
+    "export": (
+        "servestatic.cli._export",
+        "write an nginx, Caddy or Netlify configuration that answers like servestatic",
+    ),
     "compress": ("servestatic.cli._build", "compress files in place (zstd, brotli, gzip)"),
     "build": ("servestatic.cli._build", "copy SRC to DEST, hash, write the manifest, compress"),
 }
