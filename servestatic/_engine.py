@@ -8,10 +8,13 @@ adapter runs it in a worker thread).
 
 from __future__ import annotations
 
+import logging
 import os
 import re
+import sys
 import warnings
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from servestatic._entries import EntryBuilder
@@ -35,11 +38,28 @@ from servestatic._respond import (
     respond_redirect,
 )
 from servestatic.build.manifest import load_digests
-from servestatic.config import DEFAULT_IMMUTABLE_FILE_TEST, ConfigError, Settings
+from servestatic.config import DEFAULT_IMMUTABLE_FILE_TEST, ConfigError, Problem, Settings
 from servestatic.media_types import MediaTypes
-from servestatic.rules import compile_rules
+from servestatic.rules import CompiledRule, compile_rules
 
-__all__ = ["Engine", "security_headers"]
+__all__ = [
+    "Engine",
+    "Explanation",
+    "explain",
+    "log",
+    "rule_usage",
+    "security_headers",
+    "why_missing",
+]
+
+#: servestatic's logger: one INFO line per start-up, and the start-up warnings that are
+#: servestatic's own (ServeStatic 4.4's warnings stay Python warnings, see below).
+log = logging.getLogger("servestatic")
+
+#: Problems ServeStatic 4.4 reports with ``warnings.warn`` (same text, ``UserWarning``):
+#: applications filter them by message, so they stay Python warnings.
+_PYTHON_WARNINGS = frozenset({"no_directory"})
+_PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
 
 Entry = FileEntry | RedirectEntry
 #: Entries remembered by autorefresh lookups (cleared, not evicted, when full).
@@ -122,11 +142,27 @@ class Engine:
         immutable_test: Callable[[str, str], bool] | None = None,
         headers_hooks: Sequence[Callable[..., Any]] = (),
         defer: bool = False,
+        provenance: Mapping[str, str] | None = None,
+        problems: Sequence[Problem] = (),
+        collect: bool = False,
     ) -> None:
         """Build the table. With ``defer=True`` nothing is indexed until :meth:`finish`, so
         an adapter (Django) can add its own sources first. ``headers_hooks`` (a subclass's
-        ``add_mime_headers``/``add_cache_headers``) run before ``add_headers_function``."""
+        ``add_mime_headers``/``add_cache_headers``) run before ``add_headers_function``.
+
+        Start-up problems (a missing root, a rule that matches no file, a skipped file...)
+        are gathered in :attr:`problems`, starting with ``problems`` (the loader's
+        warnings); ``provenance`` (key → source) names where each setting came from. When
+        the start-up ends, all of them are raised at once as a :class:`ConfigError` under
+        ``strict = true``, or reported (logged, or Python warnings for ServeStatic's own);
+        with ``collect=True`` (``servestatic check``) they are only gathered.
+        """
         self.settings = settings
+        self.provenance: Mapping[str, str] = provenance or {}
+        #: Every start-up problem, in the order found.
+        self.problems: list[Problem] = list(problems)
+        self.collect = collect
+        self._booting = True
         self.standalone = standalone
         self.autorefresh = settings.autorefresh
         self.options = HttpOptions(
@@ -172,15 +208,86 @@ class Engine:
     def finish(self) -> None:
         """Index the configured roots, then resolve redirects, the SPA fallback and 404 page."""
         settings = self.settings
-        roots: list[tuple[Any, str | None]] = []
         if settings.root is not None:
-            roots.append((settings.root, settings.prefix))
-        roots.extend((root.path, root.prefix) for root in settings.roots)
-        for root, prefix in roots:
-            self.add_root(root, prefix, refresh=False)
+            self.add_root(
+                settings.root, settings.prefix, refresh=False, source=(self.source("root"), "root")
+            )
+        label = self.source("roots")
+        for number, root in enumerate(settings.roots, start=1):
+            self.add_root(
+                root.path,
+                root.prefix,
+                refresh=False,
+                source=(f"{label} [[roots]] #{number}", "path"),
+            )
         self.refresh_special()
         if not self.autorefresh and self.files:
             self._report_unused_rules()
+        self._booting = False
+        self._conclude()
+
+    def source(self, key: str) -> str:
+        """The label of the source of a setting (``servestatic.toml``, ``SERVESTATIC_ROOT``)."""
+        provenance = self.provenance
+        if key in provenance:
+            return provenance[key]
+        nested = [label for path, label in provenance.items() if path.startswith(key + ".")]
+        return ", ".join(dict.fromkeys(nested)) if nested else "default"
+
+    def report(self, problem: Problem) -> None:
+        """A start-up warning: gathered during the start-up (all of them are reported, or
+        raised under ``strict``, when it ends); after it (``add_files()``), at once."""
+        self.problems.append(problem)
+        if not self._booting:
+            self._conclude([problem])
+
+    def _conclude(self, problems: Sequence[Problem] | None = None) -> None:
+        found = self.problems if problems is None else problems
+        if self.collect:
+            return
+        if self.settings.strict and found:
+            raise ConfigError([problem.as_error() for problem in found])
+        for problem in found:
+            if problem.kind in _PYTHON_WARNINGS:
+                warnings.warn(problem.message, UserWarning, stacklevel=_outside_stacklevel())
+            else:
+                log.warning("%s", problem)
+        if problems is None:
+            log.info("%s", self.summary())
+
+    def summary(self) -> str:
+        """One line: roots, files, variants, rules, redirects, mode (the start-up log)."""
+        files = variants = 0
+        for entry in self.files.values():
+            if type(entry) is FileEntry:
+                files += 1
+                variants += len(entry.representations) - 1
+        roots = ", ".join(f"{path} at {prefix}" for path, prefix in self.roots) or "no root"
+        rules, redirects = len(self.builder.rules), len(self.redirects)
+        if self.autorefresh:
+            mode = "autorefresh mode (files are looked up per request)"
+            counts = ""
+        else:
+            mode = "index mode"
+            counts = f"{_plural(files, 'file')} ({_plural(variants, 'variant')}), "
+        warned = f", {_plural(len(self.problems), 'warning')}" if self.problems else ""
+        return (
+            f"servestatic: {counts}{roots}; {_plural(rules, 'rule')}, "
+            f"{_plural(redirects, 'redirect')}; {mode}{warned}"
+        )
+
+    def index_warning(self, source: tuple[str, str]) -> Callable[[str], None]:
+        """A ``warn`` callback for the scanner: a skipped file is a start-up problem of the
+        root it was found in."""
+
+        def warn(message: str) -> None:
+            self.report(
+                Problem(
+                    source[0], source[1], message, None, kind="skipped_file", severity="warning"
+                )
+            )
+
+        return warn
 
     def _report_unused_rules(self) -> None:
         """A rule that matched no indexed file is most likely a typo in its pattern.
@@ -188,24 +295,55 @@ class Engine:
         Not judged over an empty index (a root not built yet, as in a test run before
         ``collectstatic``): every rule would be reported for one missing folder."""
         used = self.builder.rules.used()
+        label = self.source("rules")
         for rule in self.builder.rules.rules:
             if rule.number in used:
                 continue
-            message = f"rule {rule.label} ({rule.pattern_text}) matches no file"
-            if self.settings.strict:
-                raise ConfigError(message)
-            warnings.warn(message, UserWarning, stacklevel=3)
+            where = f"{label} [[rules]] #{rule.number}"
+            if rule.name:
+                where += f' "{rule.name}"'
+            key = "regex" if rule.regex is not None else "match"
+            self.report(
+                Problem(
+                    where,
+                    key,
+                    "matches no file",
+                    rule.pattern_text,
+                    kind="unused_rule",
+                    path=("rules", rule.number - 1, key),
+                    severity="warning",
+                )
+            )
 
     # ------------------------------------------------------------------ building
 
-    def add_root(self, root: Any, prefix: str | None = None, *, refresh: bool = True) -> None:
-        """Add a directory (later roots win over earlier ones for the same URL)."""
+    def add_root(
+        self,
+        root: Any,
+        prefix: str | None = None,
+        *,
+        refresh: bool = True,
+        source: tuple[str, str] = ("add_files()", ""),
+    ) -> None:
+        """Add a directory (later roots win over earlier ones for the same URL).
+
+        ``source`` (label, key) names where the directory was configured, for problems."""
         path = os.path.abspath(os.fspath(root))
         url_prefix = normalize_prefix(prefix)
         if not self.autorefresh and not os.path.isdir(path):
-            if self.settings.strict:
-                raise ConfigError(f"No directory at: {path}")
-            warnings.warn(f"No directory at: {path}", UserWarning, stacklevel=3)
+            # ServeStatic's text: applications filter this warning by message.
+            field = source[1] if source[1] == "root" else ("roots" if source[1] else "")
+            self.report(
+                Problem(
+                    source[0],
+                    source[1],
+                    f"No directory at: {path}",
+                    None,
+                    kind="no_directory",
+                    path=(field,) if field else (),
+                    severity="warning",
+                )
+            )
         self.roots.append((path, url_prefix))
         if self.settings.etag == "content":
             # Digests recorded by `servestatic ... --manifest` spare reading every file.
@@ -217,6 +355,7 @@ class Engine:
                 encodings=self.encodings,
                 allow_unsafe_symlinks=self.settings.allow_unsafe_symlinks,
                 hidden=self.hidden,
+                warn=self.index_warning(source),
             ):
                 self._add_file(scanned)
         if refresh:
@@ -276,9 +415,11 @@ class Engine:
                         redirect.status, location, redirect.keep_query
                     )
         spa, errors = self.settings.spa, self.settings.errors
-        self.fallback = self._special(spa.fallback, 200, None) if spa.fallback else None
+        self.fallback = (
+            self._special(spa.fallback, 200, None, "spa.fallback") if spa.fallback else None
+        )
         self.not_found = (
-            self._special(errors.not_found, 404, errors.not_found_cache_control)
+            self._special(errors.not_found, 404, errors.not_found_cache_control, "errors.not_found")
             if errors.not_found
             else None
         )
@@ -286,17 +427,26 @@ class Engine:
             self.standalone or self.autorefresh or self.redirects or self.fallback is not None
         )
 
-    def _special(self, url: str, status: int, cache_control: str | None) -> FileEntry | None:
+    def _special(
+        self, url: str, status: int, cache_control: str | None, key: str
+    ) -> FileEntry | None:
         scanned = self._scan_url(url)
         entry = None
         if scanned is not None:
             entry = self.builder.build(scanned, status=status, cache_control=cache_control)
-        if entry is None and not self.autorefresh:
+        if entry is None and not self.autorefresh and self._booting:
             role = "SPA fallback" if status == 200 else "404 page"
-            message = f"No file for {url!r} (configured as the {role})"
-            if self.settings.strict:
-                raise ConfigError(message)
-            warnings.warn(message, UserWarning, stacklevel=4)
+            self.report(
+                Problem(
+                    self.source(key),
+                    key,
+                    f"no file for {url!r} (the {role})",
+                    None,
+                    kind="missing_special",
+                    path=tuple(key.split(".")),
+                    severity="warning",
+                )
+            )
         return entry
 
     def _redirect_entry(self, status: int, location: str, keep_query: bool) -> RedirectEntry:
@@ -479,27 +629,109 @@ class Engine:
         return None
 
 
+def _plural(count: int, word: str) -> str:
+    return f"{count:,} {word}{'' if count == 1 else 's'}"
+
+
+def _outside_stacklevel() -> int:
+    """The ``stacklevel`` that points a warning at the first frame outside servestatic
+    (the application's own call), not into our internals."""
+    level = 1
+    frame = sys._getframe(1)
+    while frame is not None and frame.f_code.co_filename.startswith(_PACKAGE_DIR):
+        frame = frame.f_back  # type: ignore[assignment]
+        level += 1
+    return level
+
+
 # ---------------------------------------------------------------------- introspection
 
 
-def explain(engine: Engine, path: str) -> tuple[str, Entry | None, list[Any]]:
-    """What answers ``path`` and which rules shaped it: (kind, entry, matched rules).
+@dataclass(frozen=True)
+class Explanation:
+    """How a request is answered (``servestatic explain``)."""
 
-    ``kind`` is ``file``, ``redirect``, ``fallback`` (SPA), ``not_found`` (the 404 page) or
-    ``miss`` (the request goes to the application).
-    """
-    entry = engine.lookup(path)
+    #: The response plan, exactly as an adapter sends it; None when the request goes to
+    #: the wrapped application.
+    plan: Plan | None
+    #: ``file``, ``redirect``, ``fallback`` (SPA), ``not_found`` (the 404 page) or ``miss``.
+    kind: str
+    entry: Entry | None
+    #: The rules that shaped the file's headers, in order.
+    rules: list[CompiledRule]
+    #: Why no file answers the path itself (misses, the SPA fallback and the 404 page).
+    reason: str | None
+
+
+def explain(engine: Engine, request: Request) -> Explanation:
+    """What answers ``request``: the same lookup and plan as a real request, plus why."""
+    plan = engine.handle(request)
+    entry = engine.lookup(request.path, request)
     if entry is None:
-        return "miss", None, []
+        return Explanation(plan, "miss", None, [], why_missing(engine, request))
     if isinstance(entry, RedirectEntry):
-        return "redirect", entry, []
+        return Explanation(plan, "redirect", entry, [], None)
     kind = "file"
-    if entry is engine.fallback or (entry.url != path and entry.status == 200):
+    if entry is engine.fallback or (entry.url != request.path and entry.status == 200):
         kind = "fallback"
     if entry.status == 404:
         kind = "not_found"
     urls = (entry.url,) if entry.url == entry.source_url else (entry.url, entry.source_url)
-    return kind, entry, engine.builder.rules.matching(urls)
+    reason = why_missing(engine, request) if kind != "file" else None
+    return Explanation(plan, kind, entry, engine.builder.rules.matching(urls), reason)
+
+
+def why_missing(engine: Engine, request: Request) -> str:
+    """Why no file is served at the request's path, in the user's terms."""
+    path = request.path
+    if has_encoded_separator(request.raw_path):
+        return (
+            "the raw path encodes '/', '\\' or NUL (%2F, %5C, %00): such a path never names a file"
+        )
+    if not is_safe_url_path(path):
+        return (
+            "not a canonical path ('.' or '..' segments, '//', a backslash, ':', control "
+            "characters or a device name)"
+        )
+    if not any(path.startswith(prefix) or path + "/" == prefix for _, prefix in engine.roots):
+        prefixes = ", ".join(dict.fromkeys(prefix for _, prefix in engine.roots)) or "none"
+        return f"outside every root's URL prefix (prefixes: {prefixes})"
+    if not engine.hidden.allows_file(path):
+        return "a dot segment: hidden files are not served (see [hidden] in the configuration)"
+    denying = [rule for rule in engine.builder.rules.matching((path,)) if rule.deny]
+    found = _on_disk(engine, path)
+    if found == "file" and denying:
+        rule = denying[-1]
+        return f"denied by rule {rule.label} ({rule.pattern_text}): deny = true"
+    if found == "variant":
+        return "a precompressed variant: sent only through Accept-Encoding negotiation"
+    if found == "directory":
+        index = engine.index_file
+        if index is None:
+            return "a directory, and index_file is not set"
+        return f"a directory without {index!r}"
+    if found == "file":
+        return "a file that is not served (a symlink out of its root, or an unreadable file)"
+    if request.method not in {"GET", "HEAD"} and engine.lookup(path) is not None:
+        return f"{request.method} is not GET or HEAD"
+    return "no such file in any root"
+
+
+def _on_disk(engine: Engine, path: str) -> str | None:
+    """What the path names in a root: ``file``, ``variant``, ``directory`` or None."""
+    for root, prefix in reversed(engine.roots):
+        if not path.startswith(prefix):
+            continue
+        relative = path[len(prefix) :]
+        candidate = os.path.join(root, *relative.split("/")) if relative else root
+        if os.path.isdir(candidate):
+            return "directory"
+        if os.path.isfile(candidate):
+            base, suffix = os.path.splitext(candidate)
+            if suffix in VARIANT_SUFFIXES and os.path.isfile(base):
+                return "variant"
+            return "file"
+    return None
 
 
 def rule_usage(engine: Engine) -> dict[int, int]:

@@ -19,8 +19,7 @@ from wsgiref.headers import Headers
 from servestatic._dates import format_http_date
 from servestatic._index import ScannedFile
 from servestatic._records import FileEntry, HeaderBlock, RedirectEntry, Representation
-from servestatic.config import FOREVER
-from servestatic.config._headers import SERVER_MANAGED
+from servestatic.config import FOREVER, SERVER_MANAGED
 from servestatic.media_types import MediaTypes
 from servestatic.rules import BaseHeaders, RuleSet
 

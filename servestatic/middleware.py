@@ -88,7 +88,7 @@ class ServeStaticMiddleware(ServeStaticBase):
             raise TypeError(msg)
         if settings is None:
             settings = django_settings
-        config, django, debug = load(settings)
+        loaded, django, debug = load(settings)
         self.get_response = get_response
         self._async = iscoroutinefunction(get_response)
         if self._async:
@@ -104,9 +104,9 @@ class ServeStaticMiddleware(ServeStaticBase):
         #: Directories searched for static files, for the DEBUG "not found" message.
         self.searched: list[str] = []
         # ServeStatic 4.4 ignored SERVESTATIC_IMMUTABLE_FILE_TEST (reference §6 #2).
-        self._custom_immutable = config.source_of("immutable_file_test") != "default"
+        self._custom_immutable = loaded.source_of("immutable_file_test") != "default"
         self._hashed_files = self._manifest_paths()
-        super().__init__(get_response, settings=config)
+        super().__init__(get_response, settings=loaded)
         self._add_sources()
         self.engine.finish()
         if debug and apps.ready and not apps.is_installed("servestatic"):
@@ -183,8 +183,9 @@ class ServeStaticMiddleware(ServeStaticBase):
         if root is None or prefix is None:
             return
         self.searched.append(root)
+        source = ("settings.STATIC_ROOT", "")
         if engine.autorefresh or not os.path.isdir(root):
-            engine.add_root(root, prefix, refresh=False)  # warns "No directory at: ..."
+            engine.add_root(root, prefix, refresh=False, source=source)  # "No directory at"
             return
         allowed = link_policy(
             os.path.realpath(root),
@@ -198,6 +199,7 @@ class ServeStaticMiddleware(ServeStaticBase):
             encodings=engine.encodings,
             hidden=engine.hidden,
             allowed=allowed,
+            warn=engine.index_warning(source),
             skip_urls=self._unhashed_urls(prefix),
         )
         engine.add_files(files, root=root, prefix=prefix)
@@ -221,7 +223,7 @@ class ServeStaticMiddleware(ServeStaticBase):
             return
         self.searched.append(location)
         if engine.autorefresh:
-            engine.add_root(location, prefix, refresh=False)
+            engine.add_root(location, prefix, refresh=False, source=("staticfiles storage", ""))
             return
         known = self._manifest_files(location)
         names: dict[str, None] = {}
@@ -274,7 +276,9 @@ class ServeStaticMiddleware(ServeStaticBase):
         for location, sub_prefix in reversed(locations):
             location_prefix = normalize_prefix(prefix + sub_prefix) if sub_prefix else prefix
             if engine.autorefresh:
-                engine.add_root(location, location_prefix, refresh=False)
+                engine.add_root(
+                    location, location_prefix, refresh=False, source=("staticfiles finders", "")
+                )
             else:
                 engine.register_root(location, location_prefix)
 

@@ -1,15 +1,22 @@
 """The typed settings model: ServeStatic's options plus servestatic's groups.
 
+The model is pure: building it from a dictionary (``Settings(**values)``,
+``Settings.model_validate(data)``) reads nothing else. Reading the environment, the files
+and Django settings is the loader's job (``load_settings``).
+
 The field docstrings are the documentation: they feed the JSON Schema in ``schemas/`` and the
-configuration reference page. Validation collects every problem; ``_loader`` turns pydantic's
-errors into :class:`~servestatic.config.ConfigError` lines that name their source.
+configuration reference page.
+
+Values from files are validated in *typed* mode (pydantic strict mode plus the context
+``{"typed": True}``): TOML already has booleans and integers, so ``autorefresh = "yes"`` or
+``max_age = "60"`` are mistakes there, while the environment's strings are coerced.
 """
 
 from __future__ import annotations
 
 import importlib
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any, ClassVar, Literal
 from urllib.parse import quote
@@ -21,13 +28,12 @@ from pydantic import (
     ConfigDict,
     Field,
     PlainSerializer,
-    PrivateAttr,
+    ValidationInfo,
     WithJsonSchema,
     field_validator,
     model_validator,
 )
 from pydantic_core import PydanticCustomError
-from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from servestatic._glob import GlobError, compile_glob
 from servestatic.config._headers import check_header_name, check_header_value, check_unset_name
@@ -47,6 +53,8 @@ __all__ = [
     "SecuritySettings",
     "Settings",
     "SpaSettings",
+    "accepts_empty",
+    "is_typed",
 ]
 
 #: ServeStatic's "forever": ten years, in seconds.
@@ -61,6 +69,29 @@ _IMPORT_STRING = re.compile(r"^[A-Za-z_][\w.]*:[A-Za-z_][\w.]*$")
 
 def _problem(kind: str, message: str) -> PydanticCustomError:
     return PydanticCustomError(kind, message)
+
+
+def is_typed(info: ValidationInfo) -> bool:
+    """True when the values being validated come from a file (typed TOML), not strings."""
+    context = info.context
+    return isinstance(context, dict) and bool(context.get("typed"))
+
+
+class _AcceptsEmpty:
+    """Marks a field for which an empty string is a meaningful value (``charset = ""``):
+    elsewhere an empty environment variable is a mistake (an unset variable in a compose
+    file), not a way to switch something off."""
+
+    def __repr__(self) -> str:
+        return "AcceptsEmpty"
+
+
+ACCEPTS_EMPTY = _AcceptsEmpty()
+
+
+def accepts_empty(metadata: list[Any]) -> bool:
+    """Whether a field's metadata carries the :data:`ACCEPTS_EMPTY` mark."""
+    return any(item is ACCEPTS_EMPTY for item in metadata)
 
 
 # ----------------------------------------------------------------------------- field types
@@ -179,11 +210,15 @@ ImmutableTest = Annotated[
 ]
 
 
-def _none_words(value: Any) -> Any:
-    # TOML has no null: ``max_age = false`` (or "none"/"null"/"off" from the environment)
-    # disables Cache-Control for mutable files, like ServeStatic's ``max_age=None``.
+def _none_words(value: Any, info: ValidationInfo) -> Any:
+    # TOML has no null: ``max_age = false`` (or "none"/"null"/"off"/"false" from the
+    # environment) disables Cache-Control for mutable files, like ServeStatic's
+    # ``max_age=None``. An empty string is not one of them: an unset variable in a compose
+    # file must not silently drop Cache-Control (the environment source refuses it).
     if value is False or (
-        isinstance(value, str) and value.strip().lower() in {"", "none", "null", "off", "false"}
+        not is_typed(info)
+        and isinstance(value, str)
+        and value.strip().lower() in {"none", "null", "off", "false"}
     ):
         return None
     if value is True:
@@ -209,13 +244,26 @@ MaxAge = Annotated[
 ]
 
 
-def _index_file(value: Any) -> Any:
+_TRUE_WORDS = frozenset({"true", "1", "yes", "on"})
+_FALSE_WORDS = frozenset({"false", "0", "no", "off"})
+
+
+def _index_file(value: Any, info: ValidationInfo) -> Any:
     if isinstance(value, str):
         lowered = value.strip().lower()
-        if lowered in {"true", "1", "yes", "on"}:
+        if lowered in _TRUE_WORDS | _FALSE_WORDS and is_typed(info):
+            # In TOML a boolean is written without quotes; a file named "true" is a typo.
+            raise _problem(
+                "index_file",
+                f"write index_file = {'true' if lowered in _TRUE_WORDS else 'false'} (a TOML "
+                "boolean) or a file name such as 'index.html'",
+            )
+        if lowered in _TRUE_WORDS:
             return True
-        if lowered in {"false", "0", "no", "off", ""}:
+        if lowered in _FALSE_WORDS:
             return None
+        if not value:
+            raise _problem("index_file", "an index file name cannot be empty")
         if "/" in value or "\\" in value or value in {".", ".."}:
             raise _problem("index_file", "an index file name cannot contain '/' or '\\'")
         if re.search(r"[\x00-\x1f\x7f]", value):
@@ -296,7 +344,7 @@ def _charset(value: str) -> str:
 
 
 MediaType = Annotated[str, AfterValidator(_media_type)]
-Charset = Annotated[str, AfterValidator(_charset)]
+Charset = Annotated[str, AfterValidator(_charset), ACCEPTS_EMPTY]
 
 
 # ----------------------------------------------------------------------------- groups
@@ -307,10 +355,13 @@ class _Group(BaseModel):
 
 
 def _directory_path(value: Any) -> Any:
-    if isinstance(value, str) and not value.strip():
-        raise _problem(
-            "path", "an empty path would serve the working directory; name the directory"
-        )
+    if isinstance(value, str):
+        if not value.strip():
+            raise _problem(
+                "path", "an empty path would serve the working directory; name the directory"
+            )
+        # A file gives a string (typed mode would otherwise want a Path instance).
+        return Path(value)
     return value
 
 
@@ -648,12 +699,15 @@ class Rule(_Group):
 # ----------------------------------------------------------------------------- settings
 
 
-class Settings(BaseSettings):
-    """Everything servestatic can be told. The top-level keys are ServeStatic's options."""
+class Settings(BaseModel):
+    """Everything servestatic can be told. The top-level keys are ServeStatic's options.
 
-    model_config = SettingsConfigDict(
-        env_prefix="SERVESTATIC_",
-        env_nested_delimiter="__",
+    A pure model: ``Settings(**values)`` validates ``values`` and reads nothing else. Use
+    :func:`~servestatic.config.load_settings` for settings from code, the environment and
+    the files, with the source of every value.
+    """
+
+    model_config = ConfigDict(
         extra="forbid",
         frozen=True,
         populate_by_name=True,
@@ -731,62 +785,6 @@ class Settings(BaseSettings):
     strict: bool = False
     """Turn start-up warnings (a missing root, a missing SPA fallback or 404 page, a rule that
     matches no file) into errors."""
-
-    _provenance: dict[str, str] = PrivateAttr(default_factory=dict)
-
-    def __init__(
-        self,
-        *,
-        _environ: Mapping[str, str] | None = None,
-        _cwd: Path | str | None = None,
-        _config_file: Path | str | None = None,
-        _code_source: str = "code",
-        _code_labels: Mapping[str, str] | None = None,
-        **values: Any,
-    ) -> None:
-        """Build settings from keywords (highest precedence), the environment and files.
-
-        The underscore keywords exist for tests, the CLI (``--config``) and the Django
-        adapter: they choose the environment mapping, the working directory the files are
-        looked up in, an explicit config file, and how keyword values are labelled in errors.
-        """
-        # Every source is read in one place (``_loader``) so that errors name where each
-        # value came from; pydantic then validates the merged dictionary once.
-        from servestatic.config._loader import load_into  # noqa: PLC0415
-
-        load_into(
-            self,
-            values,
-            environ=_environ,
-            cwd=_cwd,
-            config_file=_config_file,
-            code_source=_code_source,
-            code_labels=_code_labels,
-        )
-
-    @classmethod
-    def settings_customise_sources(
-        cls,
-        settings_cls: type[BaseSettings],
-        init_settings: PydanticBaseSettingsSource,
-        env_settings: PydanticBaseSettingsSource,
-        dotenv_settings: PydanticBaseSettingsSource,
-        file_secret_settings: PydanticBaseSettingsSource,
-    ) -> tuple[PydanticBaseSettingsSource, ...]:
-        """The precedence, highest first: code, environment, config files (see ``_loader``)."""
-        from servestatic.config._loader import default_sources  # noqa: PLC0415
-
-        return default_sources(settings_cls, init_settings)
-
-    def source_of(self, key: str) -> str:
-        """Where the value of a dotted key (``max_age``, ``cors.allow_origins``) came from."""
-        provenance = self._provenance
-        if key in provenance:
-            return provenance[key]
-        nested = sorted(label for path, label in provenance.items() if path.startswith(key + "."))
-        if nested:
-            return ", ".join(dict.fromkeys(nested))
-        return "default"
 
     @property
     def effective_index_file(self) -> str | None:

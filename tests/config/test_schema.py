@@ -11,7 +11,7 @@ import jsonschema
 import pytest
 
 from servestatic.config import Settings
-from servestatic.config._schema import SCHEMA_ID, json_schema, markdown_reference, schema_text
+from servestatic.config.schema import SCHEMA_ID, json_schema, markdown_reference, schema_text
 
 REPO = Path(__file__).resolve().parents[2]
 SCHEMA_FILE = REPO / "schemas" / "servestatic.schema.json"
