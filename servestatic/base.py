@@ -125,7 +125,7 @@ class ServeStaticBase:
             standalone=application is None,
             immutable_test=self.immutable_file_test,
             provenance=loaded.provenance,
-            problems=loaded.warnings,
+            problems=loaded.deferred,
             collect=self._collect_problems,
             headers_hooks=[
                 getattr(self, name)

@@ -54,7 +54,12 @@ from servestatic._django.respond import (
     request_record,
     respond,
 )
-from servestatic._django.settings import CHECK_IDS, default_static_prefix, load
+from servestatic._django.settings import (
+    CHECK_IDS,
+    default_static_prefix,
+    load,
+    no_manifest_problem,
+)
 from servestatic._files import StaleFile
 from servestatic._index import ScannedFile, stat_file
 from servestatic._offload import run_sync
@@ -124,11 +129,8 @@ class ServeStaticMiddleware(ServeStaticBase):
         if setting is None:
             return is_manifest
         if setting and not is_manifest:
-            msg = (
-                f"[{CHECK_IDS['use_manifest']}] SERVESTATIC_USE_MANIFEST is True but the "
-                f"staticfiles storage ({type(staticfiles_storage).__name__}) keeps no manifest"
-            )
-            raise ImproperlyConfigured(msg)
+            problem = no_manifest_problem(staticfiles_storage)
+            raise ImproperlyConfigured(f"[{CHECK_IDS['use_manifest']}] {problem}")
         return setting
 
     def _manifest_paths(self) -> dict[str, str] | None:

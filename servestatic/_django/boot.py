@@ -25,6 +25,7 @@ from servestatic._django.settings import (
     Finding,
     collect,
     finding,
+    no_manifest_problem,
 )
 from servestatic.config import Problem
 from servestatic.middleware import ServeStaticMiddleware
@@ -67,12 +68,12 @@ def storage_findings(collected: Collected) -> list[Finding]:
     return [
         Finding(
             CHECK_IDS["use_manifest"],
-            "settings.SERVESTATIC_USE_MANIFEST is True but the staticfiles storage "
-            f"({type(staticfiles_storage).__name__}) keeps no manifest",
+            str(no_manifest_problem(staticfiles_storage)),
             hint=(
                 "Use 'servestatic.storage.CompressedManifestStaticFilesStorage' in "
                 "STORAGES['staticfiles'], or remove SERVESTATIC_USE_MANIFEST."
             ),
+            field="use_manifest",
         )
     ]
 
@@ -95,21 +96,27 @@ class StartUp:
         #: Start-up problems of the engine (after the settings' own).
         self.problems: tuple[Problem, ...] = ()
         #: A failure of the middleware that is not a configuration problem.
-        self.crash: str | None = None
+        self.crash: Problem | None = None
         self.storage = storage_findings(self.collected)
-        if self.collected.errors or self.storage:
+        if not self.collected.loaded.ok or self.collected.django is None or self.storage:
             return  # reported by the settings check; the middleware would not start
         try:
             with warnings.catch_warnings():
                 # Renamed settings are findings already; start-up problems are gathered.
                 warnings.simplefilter("ignore")
                 self.middleware = _checking(cls)(_no_response, settings=settings)
-        except Exception as error:
-            self.crash = f"ServeStaticMiddleware cannot start: {type(error).__name__}: {error}"
+        except Exception as error:  # any failure: the middleware would not start either
+            self.crash = Problem(
+                cls.__name__,
+                "",
+                f"cannot start: {type(error).__name__}: {error}",
+                None,
+                kind="crash",
+            )
             return
         engine = self.middleware.engine
-        # The engine starts with the settings' warnings, already reported as findings.
-        self.problems = tuple(engine.problems[len(self.collected.loaded.warnings) :])
+        # The engine starts with the settings' deferred problems, already findings.
+        self.problems = tuple(engine.problems[len(self.collected.loaded.deferred) :])
 
     @property
     def strict(self) -> bool:
@@ -122,7 +129,7 @@ class StartUp:
             finding(problem.as_error() if self.strict else problem) for problem in self.problems
         ]
         if self.crash is not None:
-            found.append(Finding(CRASH_ID, self.crash))
+            found.append(Finding(CRASH_ID, str(self.crash)))
         return found
 
 
@@ -149,6 +156,8 @@ def boot() -> Boot:
         for item in start.collected.notes
     ]
     if start.crash is not None:
-        problems.append(Problem("Django", "", start.crash, None, kind="crash"))
+        problems.append(start.crash)
+    if start.storage:
+        problems.append(no_manifest_problem(staticfiles_storage))
     engine = start.middleware.engine if start.middleware is not None else None
     return Boot(loaded, engine, tuple(problems), tuple(notes), standalone=False)

@@ -48,6 +48,7 @@ __all__ = [
     "default_static_prefix",
     "finding",
     "load",
+    "no_manifest_problem",
 ]
 
 PREFIX = "SERVESTATIC_"
@@ -346,6 +347,19 @@ def collect(django_settings: Any) -> Collected:
     return Collected(loaded, source.django, debug, tuple(source.findings), tuple(source.renamed))
 
 
+def no_manifest_problem(storage: Any) -> Problem:
+    """E012: ``SERVESTATIC_USE_MANIFEST = True`` with a staticfiles storage without a
+    manifest (the middleware refuses to start; the check says the same words)."""
+    return Problem(
+        "settings.SERVESTATIC_USE_MANIFEST",
+        "",
+        f"True, but the staticfiles storage ({type(storage).__name__}) keeps no manifest",
+        None,
+        kind="no_manifest",
+        path=("use_manifest",),
+    )
+
+
 def finding(problem: Problem) -> Finding:
     """A problem as a system check reports it: the id of the setting it is about."""
     name = problem.field
@@ -381,13 +395,15 @@ def _unknown(django_settings: Any, known: Iterable[str]) -> list[Finding]:
 
 def load(django_settings: Any) -> tuple[LoadedSettings, DjangoOnlySettings, bool]:
     """The settings with their sources, the Django-only settings and ``DEBUG``, or
-    ``ImproperlyConfigured`` listing every error with its check id.
+    ``ImproperlyConfigured`` listing every error with its check id when the settings cannot
+    be built. Deferred problems (an unknown variable under ``strict``) are the start-up's to
+    raise, with its own.
 
     Legacy ``WHITENOISE_*`` settings in use give a ``DeprecationWarning`` naming the new one.
     """
     collected = collect(django_settings)
     errors = collected.errors
-    if errors or collected.settings is None or collected.django is None:
+    if collected.settings is None or collected.django is None:
         count = len(errors)
         lines = [f"  [{finding.id}] {finding.message}" for finding in errors]
         header = f"invalid servestatic configuration ({count} problem{'s' if count != 1 else ''})"

@@ -48,25 +48,37 @@ __all__ = ["LoadedSettings", "load_settings"]
 class LoadedSettings:
     """Settings with the source of every value and every problem found on the way.
 
-    ``settings`` raises :class:`~servestatic.config.ConfigError` (listing every problem) when
-    a problem is an error; warnings (an unknown ``SERVESTATIC_*`` variable) do not stop it.
+    Some problems prevent building the settings (a bad value): ``settings`` then raises
+    :class:`~servestatic.config.ConfigError` listing every problem. The others (an unknown
+    ``SERVESTATIC_*`` variable) are *deferred*: warnings, or errors under ``strict = true``
+    that the start-up raises at its end, with its own problems, so that all of them are
+    reported at once.
     """
 
     _settings: Settings | None
     #: Dotted key (``max_age``, ``cors.allow_origins``) → label of its source.
     provenance: Mapping[str, str]
+    #: Every problem, in the order of the sources (errors under ``strict`` included).
     problems: tuple[Problem, ...]
     #: The labels of the sources that were read, highest precedence first.
     sources: tuple[str, ...]
+    #: The problems that prevent building the settings.
+    blocking: tuple[Problem, ...] = ()
 
     @property
     def ok(self) -> bool:
-        """No problem stops the start-up."""
-        return self._settings is not None and not self.errors
+        """The settings could be built (deferred problems may remain)."""
+        return self._settings is not None and not self.blocking
 
     @property
     def errors(self) -> tuple[Problem, ...]:
+        """The problems that stop a start-up (under ``strict``, deferred ones too)."""
         return tuple(problem for problem in self.problems if problem.is_error)
+
+    @property
+    def deferred(self) -> tuple[Problem, ...]:
+        """The problems the start-up carries on with, and reports (or raises) at its end."""
+        return tuple(problem for problem in self.problems if problem not in self.blocking)
 
     @property
     def warnings(self) -> tuple[Problem, ...]:
@@ -74,8 +86,8 @@ class LoadedSettings:
 
     @property
     def settings(self) -> Settings:
-        """The settings, or ``ConfigError`` listing every problem (warnings included)."""
-        if self._settings is None or self.errors:
+        """The settings, or ``ConfigError`` listing every problem when they cannot be built."""
+        if self._settings is None or self.blocking:
             raise ConfigError(self.problems)
         return self._settings
 
@@ -106,7 +118,7 @@ class LoadedSettings:
         if not updates:
             return self
         settings = self._settings.model_copy(update=updates)
-        return LoadedSettings(settings, self.provenance, self.problems, self.sources)
+        return LoadedSettings(settings, self.provenance, self.problems, self.sources, self.blocking)
 
     def with_code(self, values: Mapping[str, Any], label: str = "code") -> LoadedSettings:
         """These settings with ``values`` over them (highest precedence), validated again
@@ -130,7 +142,11 @@ class LoadedSettings:
         }
         provenance.update(_provenance([source]))
         return LoadedSettings(
-            merged, provenance, (*self.problems, *problems), (label, *self.sources)
+            merged,
+            provenance,
+            (*self.problems, *problems),
+            (label, *self.sources),
+            (*self.blocking, *problems),
         )
 
 
@@ -301,8 +317,9 @@ def load_settings(
                 **{name: getattr(sourced, name) for name in Settings.model_fields},
             )
     problems = [problem for source in request.built for problem in source.problems] + late
+    blocking = tuple(problem for problem in problems if problem.is_error)
     if settings is not None and settings.strict:
-        # strict: a warning (an unknown variable) stops the start-up.
+        # strict: a warning (an unknown variable) stops the start-up, at its end.
         problems = [problem.as_error() for problem in problems]
     return LoadedSettings(
         settings,
@@ -316,6 +333,7 @@ def load_settings(
             or not isinstance(source, MappingSource)
             or source in request.extra
         ),
+        blocking,
     )
 
 

@@ -77,11 +77,15 @@ def test_unknown_nested_environment_variable(tmp_path: Path) -> None:
         "SERVESTATIC_RANGES__MAX_RANGES?, got '3'"
     ]
     assert loaded.settings.ranges.max_ranges == 16  # a warning: the settings load
-    # Under strict, the same problem stops the start-up.
-    assert problems(tmp_path, {"SERVESTATIC_RANGES__MAX_RANGE": "3"}, strict=True) == [
+    # Under strict, the same problem is an error: the start-up raises it at its end.
+    strict = load_settings(
+        environ={"SERVESTATIC_RANGES__MAX_RANGE": "3"}, cwd=tmp_path, strict=True
+    )
+    assert [str(problem) for problem in strict.errors] == [
         "SERVESTATIC_RANGES__MAX_RANGE: unknown setting; did you mean "
         "SERVESTATIC_RANGES__MAX_RANGES?, got '3'"
     ]
+    assert strict.deferred == strict.errors
 
 
 def test_bad_json_in_environment(tmp_path: Path) -> None:

@@ -278,7 +278,7 @@ def test_a_middleware_that_cannot_start_is_e003() -> None:
     with override_settings(MIDDLEWARE=middleware):
         (message,) = servestatic_messages()
     assert (message.id, message.level) == (CRASH_ID, 40)
-    assert message.msg.startswith("ServeStaticMiddleware cannot start: TypeError: ")
+    assert message.msg.startswith("LegacyMiddleware: cannot start: TypeError: ")
     assert "LegacyMiddleware.find_file overrides a ServeStatic 4.x method" in message.msg
 
 
