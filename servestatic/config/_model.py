@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import importlib
 import re
+import warnings
 from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any, ClassVar, Literal
@@ -36,6 +37,7 @@ from pydantic import (
 from pydantic_core import PydanticCustomError
 
 from servestatic._glob import GlobError, compile_glob
+from servestatic.config import _jsonschema as js
 from servestatic.config._headers import check_header_name, check_header_value, check_unset_name
 
 __all__ = [
@@ -64,7 +66,8 @@ DEFAULT_IMMUTABLE_FILE_TEST = r"^.+\.[0-9a-f]{12}\..+$"
 
 Encoding = Literal["zstd", "br", "gzip"]
 _ALL_ENCODINGS: tuple[Encoding, ...] = ("zstd", "br", "gzip")
-_IMPORT_STRING = re.compile(r"^[A-Za-z_][\w.]*:[A-Za-z_][\w.]*$")
+# Explicit ASCII classes: the same pattern is published in the JSON Schema (ECMA-262).
+_IMPORT_STRING = re.compile(r"^[A-Za-z_][A-Za-z0-9_.]*:[A-Za-z_][A-Za-z0-9_.]*$")
 
 
 def _problem(kind: str, message: str) -> PydanticCustomError:
@@ -103,7 +106,8 @@ def _import_callable(value: Any) -> Any:
         return value
     if not isinstance(value, str) or not _IMPORT_STRING.match(value):
         raise _problem(
-            "import_string", "expected a callable or an import string 'package.module:function'"
+            "import_string_syntax",
+            "expected a callable or an import string 'package.module:function'",
         )
     module_name, _, attribute = value.partition(":")
     try:
@@ -148,7 +152,10 @@ HeadersFunction = Annotated[
 def _check_regex(value: Any) -> Any:
     if isinstance(value, str):
         try:
-            re.compile(value)
+            with warnings.catch_warnings():
+                # "Possible nested set" and the like: about future syntax, not this pattern.
+                warnings.simplefilter("ignore", FutureWarning)
+                re.compile(value)
         except re.error as error:
             raise _problem(
                 "regex", f"not a valid regular expression: {error.msg} at position {error.pos}"
@@ -244,13 +251,14 @@ MaxAge = Annotated[
 ]
 
 
+_ASCII_SPACE = " \t\n\r\f\v"
 _TRUE_WORDS = frozenset({"true", "1", "yes", "on"})
 _FALSE_WORDS = frozenset({"false", "0", "no", "off"})
 
 
 def _index_file(value: Any, info: ValidationInfo) -> Any:
     if isinstance(value, str):
-        lowered = value.strip().lower()
+        lowered = value.strip(_ASCII_SPACE).lower()
         if lowered in _TRUE_WORDS | _FALSE_WORDS and is_typed(info):
             # In TOML a boolean is written without quotes; a file named "true" is a typo.
             raise _problem(
@@ -273,18 +281,24 @@ def _index_file(value: Any, info: ValidationInfo) -> Any:
     return value
 
 
-IndexFile = Annotated[bool | str | None, BeforeValidator(_index_file)]
+IndexFile = Annotated[
+    bool | str | None,
+    BeforeValidator(_index_file),
+    WithJsonSchema({"anyOf": [{"type": "boolean"}, js.INDEX_FILE, {"type": "null"}]}),
+]
 
 
 def _glob_pattern(value: str) -> str:
     try:
         compile_glob(value)
     except GlobError as error:
-        raise _problem("glob", str(error)) from None
+        # The anchor is a pattern the JSON Schema checks too; the rest of the syntax is not.
+        anchored = value.startswith(("/", "**/")) or value == "**"
+        raise _problem("glob" if anchored else "glob_anchor", str(error)) from None
     return value
 
 
-GlobPattern = Annotated[str, AfterValidator(_glob_pattern)]
+GlobPattern = Annotated[str, AfterValidator(_glob_pattern), WithJsonSchema(js.GLOB)]
 
 
 def _url_prefix(value: str | None) -> str | None:
@@ -299,7 +313,9 @@ def _url_prefix(value: str | None) -> str | None:
     return value
 
 
-UrlPrefix = Annotated[str | None, AfterValidator(_url_prefix)]
+UrlPrefix = Annotated[
+    str | None, AfterValidator(_url_prefix), WithJsonSchema(js.nullable(js.URL_PREFIX))
+]
 
 
 def _url_path(value: str | None) -> str | None:
@@ -310,7 +326,7 @@ def _url_path(value: str | None) -> str | None:
     return value
 
 
-UrlPath = Annotated[str | None, AfterValidator(_url_path)]
+UrlPath = Annotated[str | None, AfterValidator(_url_path), WithJsonSchema(js.nullable(js.URL_PATH))]
 
 
 def _header_name(value: str) -> str:
@@ -325,8 +341,11 @@ def _header_value(value: str) -> str:
     return value
 
 
-HeaderName = Annotated[str, AfterValidator(_header_name)]
-HeaderValue = Annotated[str, AfterValidator(_header_value)]
+HeaderName = Annotated[str, AfterValidator(_header_name), WithJsonSchema(js.HEADER_NAME)]
+HeaderValue = Annotated[str, AfterValidator(_header_value), WithJsonSchema(js.HEADER_VALUE)]
+HeaderMap = Annotated[dict[HeaderName, HeaderValue], WithJsonSchema(js.HEADER_MAP)]
+#: A header value that may be left unset.
+OptionalHeaderValue = Annotated[str | None, WithJsonSchema(js.nullable(js.HEADER_VALUE))]
 
 _MEDIA_TYPE = re.compile(r"[\w.+\-]+/[\w.+\-]+(\s*;\s*[\w.+\-]+=[\w.+\-\"]+)*", re.ASCII)
 
@@ -343,8 +362,8 @@ def _charset(value: str) -> str:
     return value
 
 
-MediaType = Annotated[str, AfterValidator(_media_type)]
-Charset = Annotated[str, AfterValidator(_charset), ACCEPTS_EMPTY]
+MediaType = Annotated[str, AfterValidator(_media_type), WithJsonSchema(js.MEDIA_TYPE)]
+Charset = Annotated[str, AfterValidator(_charset), ACCEPTS_EMPTY, WithJsonSchema(js.CHARSET)]
 
 
 # ----------------------------------------------------------------------------- groups
@@ -356,7 +375,7 @@ class _Group(BaseModel):
 
 def _directory_path(value: Any) -> Any:
     if isinstance(value, str):
-        if not value.strip():
+        if not value.strip(_ASCII_SPACE):
             raise _problem(
                 "path", "an empty path would serve the working directory; name the directory"
             )
@@ -365,7 +384,7 @@ def _directory_path(value: Any) -> Any:
     return value
 
 
-DirectoryPath = Annotated[Path, BeforeValidator(_directory_path)]
+DirectoryPath = Annotated[Path, BeforeValidator(_directory_path), WithJsonSchema(js.DIRECTORY)]
 
 
 class RootSettings(_Group):
@@ -420,10 +439,12 @@ class HiddenFiles(_Group):
 class CorsSettings(_Group):
     """Cross-origin resource sharing beyond ServeStatic's `allow_all_origins`."""
 
-    allow_origins: list[str] = Field(default_factory=list)
+    allow_origins: list[Annotated[str, WithJsonSchema(js.ORIGIN)]] = Field(default_factory=list)
     """Origins allowed to read files (`https://app.example`). When set, a matching `Origin`
     is echoed with `Vary: Origin`, and `allow_all_origins` no longer applies."""
-    expose_headers: list[str] = Field(default_factory=list)
+    expose_headers: list[
+        Annotated[str, WithJsonSchema({"type": "string", "pattern": js.TOKEN})]
+    ] = Field(default_factory=list)
     """Response headers scripts on other origins may read (`Access-Control-Expose-Headers`)."""
 
     @field_validator("allow_origins")
@@ -433,7 +454,7 @@ class CorsSettings(_Group):
             origin
             for origin in value
             if origin == "*"
-            or not re.fullmatch(r"https?://[A-Za-z0-9.\-]+(:\d{1,5})?|null", origin)
+            or not re.fullmatch(r"https?://[A-Za-z0-9.\-]+(:[0-9]{1,5})?|null", origin)
         ]
         if bad:
             raise _problem(
@@ -461,10 +482,10 @@ class SecuritySettings(_Group):
     `X-Frame-Options: DENY`, `Cross-Origin-Opener-Policy: same-origin`,
     `Cross-Origin-Resource-Policy: same-origin` and a restrictive
     `Content-Security-Policy`."""
-    hsts: str | None = None
+    hsts: Annotated[str | None, WithJsonSchema(js.nullable(js.HSTS))] = None
     """A `Strict-Transport-Security` value, such as `max-age=31536000; includeSubDomains`.
     Never sent unless set."""
-    content_security_policy: str | None = None
+    content_security_policy: OptionalHeaderValue = None
     """A `Content-Security-Policy` value; replaces the one from the `strict` preset."""
 
     @field_validator("hsts")
@@ -517,10 +538,10 @@ class MemoryCache(_Group):
 class Redirect(_Group):
     """A redirect evaluated before files: `from = "/old/*"`, `to = "/new/:splat"`."""
 
-    from_: str = Field(alias="from")
+    from_: Annotated[str, WithJsonSchema(js.REDIRECT_FROM)] = Field(alias="from")
     """Path pattern: literal segments, `:name` placeholders for one segment, and an optional
     trailing `*` captured as `:splat`."""
-    to: str
+    to: Annotated[str, WithJsonSchema(js.REDIRECT_TO)]
     """Target path (`/new/:name`) or absolute `https://` URL; placeholders are replaced by
     the percent-encoded captures."""
     status: Literal[301, 302, 303, 307, 308] = 301
@@ -539,7 +560,7 @@ class Redirect(_Group):
         for index, part in enumerate(parts):
             if part == "*" and index != len(parts) - 1:
                 raise _problem("redirect_from", "'*' is only allowed as the last segment")
-            if part.startswith(":") and not re.fullmatch(r":[A-Za-z_]\w*", part):
+            if part.startswith(":") and not re.fullmatch(r":[A-Za-z_]\w*", part, re.ASCII):
                 raise _problem("redirect_from", f"bad placeholder {part!r}; use ':name'")
             if "*" in part and part != "*":
                 raise _problem("redirect_from", "'*' must be a whole segment, as in '/old/*'")
@@ -578,7 +599,7 @@ class Redirect(_Group):
         missing = sorted(used - captured)
         if missing:
             raise _problem(
-                "redirect_to",
+                "redirect_placeholders",
                 f"placeholders {', '.join(':' + name for name in missing)} are not captured by "
                 f"'from' (captured: {', '.join(':' + n for n in sorted(captured)) or 'none'})",
             )
@@ -588,6 +609,8 @@ class Redirect(_Group):
 class Rule(_Group):
     """A header policy for the files whose URL matches `match` (or `regex`)."""
 
+    model_config = ConfigDict(extra="forbid", frozen=True, json_schema_extra=js.RULE_TARGET)
+
     name: str | None = None
     """A label shown by `servestatic explain` and in error messages."""
     match: Annotated[
@@ -596,8 +619,8 @@ class Rule(_Group):
         WithJsonSchema(
             {
                 "anyOf": [
-                    {"type": "string"},
-                    {"type": "array", "items": {"type": "string"}, "minItems": 1},
+                    js.GLOB,
+                    {"type": "array", "items": js.GLOB, "minItems": 1},
                     {"type": "null"},
                 ]
             }
@@ -608,26 +631,31 @@ class Rule(_Group):
     """Alternative to `match`: a Python regular expression searched in the URL path. It is
     evaluated when a file's entry is built (at start-up; with autorefresh, on the file's
     first request), never per request. Nested unbounded repeats such as `(a+)+` are refused."""
-    headers: dict[HeaderName, HeaderValue] = Field(default_factory=dict)
+    headers: HeaderMap = Field(default_factory=dict)
     """Headers to set, replacing earlier values."""
-    append: dict[HeaderName, HeaderValue] = Field(default_factory=dict)
+    append: HeaderMap = Field(default_factory=dict)
     """Values appended to a header (joined with `, `), e.g. `Link` or `Vary`."""
-    default: dict[HeaderName, HeaderValue] = Field(default_factory=dict)
+    default: HeaderMap = Field(default_factory=dict)
     """Headers set only if nothing else has set them once every rule has applied."""
-    unset: list[str] = Field(default_factory=list)
+    unset: list[Annotated[str, WithJsonSchema(js.UNSET_NAME)]] = Field(default_factory=list)
     """Header names to remove; a leading or trailing `*` is a wildcard (`X-*`)."""
-    cache_control: str | None = None
+    cache_control: OptionalHeaderValue = None
     """Sets `Cache-Control` verbatim (e.g. `no-cache`)."""
     max_age: int | None = Field(default=None, ge=0)
     """Sets `Cache-Control: max-age=N, public`."""
     immutable: bool | None = None
     """`true` marks files immutable (`max-age=315360000, public, immutable`, or the rule's
     `max_age`); `false` gives them the mutable `max_age` policy."""
-    content_type: str | None = None
+    content_type: Annotated[
+        str | None,
+        WithJsonSchema(js.nullable({"allOf": [js.HEADER_VALUE, js.MEDIA_TYPE]})),
+    ] = None
     """Media type for the matched files (the charset is added for `text/*`)."""
-    charset: str | None = None
+    charset: Annotated[
+        str | None, WithJsonSchema(js.nullable({"allOf": [js.HEADER_VALUE, js.CHARSET]}))
+    ] = None
     """Charset parameter of `Content-Type`; an empty string removes it."""
-    content_disposition: str | None = None
+    content_disposition: OptionalHeaderValue = None
     """`attachment` or `inline` (the file name is added), or a full header value."""
     deny: bool = False
     """Never serve the matched files: requests for them are misses."""
@@ -651,7 +679,7 @@ class Rule(_Group):
     def _unset(cls, value: list[str]) -> list[str]:
         problems = [problem for name in value if (problem := check_unset_name(name))]
         if problems:
-            raise _problem("header", "; ".join(problems))
+            raise _problem("unset", "; ".join(problems))
         return value
 
     @field_validator("regex")

@@ -99,9 +99,13 @@ class ConfigSource(PydanticBaseSettingsSource):
         if not self.data:
             return {}
         try:
-            Settings.model_validate(
-                self.data, strict=self.typed or None, context=_TYPED if self.typed else None
-            )
+            if self.typed:
+                # A file spells keys as documented: "from", not the attribute "from_".
+                Settings.model_validate(
+                    self.data, strict=True, context=_TYPED, by_alias=True, by_name=False
+                )
+            else:
+                Settings.model_validate(self.data)
         except ValidationError as error:
             found = problems_from_validation(
                 error, Settings, self.data, self.describe, typed=self.typed

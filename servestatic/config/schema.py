@@ -117,6 +117,9 @@ def _type_text(spec: dict[str, Any], definitions: dict[str, Any]) -> str:
     if "anyOf" in spec:
         kinds = [_type_text(option, definitions) for option in spec["anyOf"]]
         return " or ".join(dict.fromkeys(kind for kind in kinds if kind))
+    if "allOf" in spec and "type" not in spec:
+        kinds = [_type_text(option, definitions) for option in spec["allOf"]]
+        return next((kind for kind in kinds if kind != "any"), "any")
     if "const" in spec:
         return json.dumps(spec["const"])
     if "enum" in spec:
@@ -228,4 +231,32 @@ def markdown_reference() -> str:
             lines.append(
                 f"| `{key}` | {_type_text(spec, definitions)} | {default} | {description} |"
             )
+    lines += ["", *_INEXPRESSIBLE]
     return "\n".join(lines) + "\n"
+
+
+#: The loader's checks that no JSON Schema keyword can express. Everything else the loader
+#: refuses, the schema refuses too (tests/config/test_schema_is_the_loader.py); the kinds
+#: in the comments are the problems' ``kind``.
+_INEXPRESSIBLE = [
+    "## What the JSON Schema cannot check",
+    "",
+    "The schema refuses what the loader refuses, with these exceptions, which only",
+    "`servestatic check` (or starting the server) reports:",
+    "",
+    "- Glob syntax past the anchor: balanced braces, `**` as a whole segment, character "
+    "ranges in order, at most 64 brace expansions. <!-- kind: glob -->",
+    "- Regular expressions (`regex`, `immutable_file_test`): that they compile, and that no "
+    "unbounded repeat is nested in another (`(a+)+`). <!-- kind: regex -->",
+    "- `add_headers_function`: that the module imports and has the attribute, and that it is "
+    "callable. <!-- kind: import_string -->",
+    "- The same header name twice in one table with different case (`X-A` and `x-a`). "
+    "<!-- kind: header -->",
+    "- Redirect placeholders: every `:name` in `to` is captured by `from`. "
+    "<!-- kind: redirect_placeholders -->",
+    "- TOML tells `1` from `1.0`; JSON does not, so the schema takes `max_age = 60.0` where "
+    "the loader wants an integer. <!-- kind: int_type -->",
+    "",
+    "Start-up checks need the files themselves and are not configuration syntax: a root that "
+    "does not exist, a rule that matches no file, a missing SPA fallback or 404 page.",
+]
