@@ -263,18 +263,20 @@ class Engine:
                 files += 1
                 variants += len(entry.representations) - 1
         roots = ", ".join(f"{path} at {prefix}" for path, prefix in self.roots) or "no root"
-        rules, redirects = len(self.builder.rules), len(self.redirects)
-        if self.autorefresh:
-            mode = "autorefresh mode (files are looked up per request)"
-            counts = ""
-        else:
-            mode = "index mode"
-            counts = f"{_plural(files, 'file')} ({_plural(variants, 'variant')}), "
-        warned = f", {_plural(len(self.problems), 'warning')}" if self.problems else ""
-        return (
-            f"servestatic: {counts}{roots}; {_plural(rules, 'rule')}, "
-            f"{_plural(redirects, 'redirect')}; {mode}{warned}"
+        configured = (
+            f"{_plural(len(self.builder.rules), 'rule')}, "
+            f"{_plural(len(self.redirects), 'redirect')}"
         )
+        if self.autorefresh:
+            text = f"serving {roots} (autorefresh: files are looked up per request); {configured}"
+        else:
+            text = (
+                f"serving {_plural(files, 'file')} ({_plural(variants, 'precompressed variant')}) "
+                f"from {roots}; {configured}"
+            )
+        if self.problems:
+            text += f"; {_plural(len(self.problems), 'warning')}"
+        return text
 
     def index_warning(self, source: tuple[str, str]) -> Callable[[str], None]:
         """A ``warn`` callback for the scanner: a skipped file is a start-up problem of the

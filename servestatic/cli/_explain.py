@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import sys
 from collections.abc import Sequence
 from urllib.parse import unquote_to_bytes, urlsplit
 
@@ -81,6 +82,11 @@ def _main(argv: Sequence[str]) -> int:
     add_config_argument(arguments, django=True)
     options = arguments.parse_args(argv)
     result = boot(options)
+    # On standard error: the output itself is the response, for scripts to read.
+    print(
+        f"servestatic: sources read, highest first: {', '.join(result.loaded.sources)}",
+        file=sys.stderr,
+    )
     if result.failed() or result.engine is None:
         raise ConfigError([problem.as_error() for problem in result.problems])
     method = options.method.upper()

@@ -184,3 +184,7 @@ def test_one_worker_serves_the_checked_application_and_warns_once(tmp_path: Path
         "servestatic: warning: servestatic.toml [[rules]] #1 → match: matches no file, "
         "got '/nothing/**'" in output
     )
+    # One start-up line from the servestatic logger, after the warning, before the URL.
+    assert output.count("servestatic: serving 1 file (0 precompressed variants) from ") == 1
+    assert output.index("matches no file") < output.index("servestatic: serving 1 file")
+    assert output.index("servestatic: serving 1 file") < output.index("listening on")

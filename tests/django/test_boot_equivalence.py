@@ -182,7 +182,8 @@ def test_explain_in_the_project_uses_the_middleware(
     monkeypatch.chdir(tmp_path)
     with override_settings(DEBUG=True, STATIC_ROOT=None):
         assert main(["explain", "/static/vendor/lib.js"]) == 0
-        out = capsys.readouterr().out
+        out, err = capsys.readouterr()
+        assert err.startswith("servestatic: sources read, highest first: Django settings")
         assert "/static/vendor/lib.js: file " in out
         assert "response: 200 OK" in out
         assert main(["explain", "/static/nothing.js"]) == 1
@@ -191,3 +192,19 @@ def test_explain_in_the_project_uses_the_middleware(
             "/static/nothing.js: no file (no such file in any root); the request goes to the "
             "application"
         )
+
+
+def test_the_middleware_logs_one_start_up_line(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    import logging
+
+    from servestatic.middleware import ServeStaticMiddleware
+
+    root = collectstatic(tmp_path / "collected", MANIFEST)
+    with project(root, MANIFEST), caplog.at_level(logging.INFO, logger="servestatic"):
+        ServeStaticMiddleware(not_found)
+    (record,) = [record for record in caplog.records if record.name == "servestatic"]
+    assert record.levelno == logging.INFO
+    assert record.getMessage().startswith("serving ")
+    assert f"from {root} at /static/; 0 rules, 0 redirects" in record.getMessage()
