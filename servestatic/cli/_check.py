@@ -10,8 +10,10 @@ refuse to start, 0 when it would start (warnings and all).
 from __future__ import annotations
 
 import json
+import os
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 from servestatic._boot import Boot
@@ -27,6 +29,10 @@ def main(argv: Sequence[str], command: str = "check") -> int:
 
 
 def _show(value: Any) -> str:
+    if isinstance(value, Path):
+        # Below the working directory: the relative path (what the user wrote, usually).
+        relative = os.path.relpath(value)
+        value = str(value) if relative.startswith("..") else relative
     if callable(value):
         return f"{getattr(value, '__module__', '?')}:{getattr(value, '__qualname__', value)}"
     try:

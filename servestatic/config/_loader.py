@@ -60,7 +60,8 @@ class LoadedSettings:
     provenance: Mapping[str, str]
     #: Every problem, in the order of the sources (errors under ``strict`` included).
     problems: tuple[Problem, ...]
-    #: The labels of the sources that were read, highest precedence first.
+    #: The labels of the sources that gave a value (or a problem), highest precedence
+    #: first; an adapter's source (Django settings) is listed even when it gave none.
     sources: tuple[str, ...]
     #: The problems that prevent building the settings.
     blocking: tuple[Problem, ...] = ()
@@ -328,10 +329,7 @@ def load_settings(
         tuple(
             source.label
             for source in request.built
-            if source.data
-            or source.problems
-            or not isinstance(source, MappingSource)
-            or source in request.extra
+            if source.data or source.problems or source in request.extra
         ),
         blocking,
     )
