@@ -812,7 +812,8 @@ class Settings(BaseModel):
     bytes, identical on every machine; taken from the build manifest when present), `off`."""
     strict: bool = False
     """Turn start-up warnings (a missing root, a missing SPA fallback or 404 page, a rule that
-    matches no file) into errors."""
+    matches no file, a skipped file, an unknown `SERVESTATIC_*` variable) into errors: the
+    start-up reports all of them, then stops."""
 
     @property
     def effective_index_file(self) -> str | None:
