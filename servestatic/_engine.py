@@ -188,6 +188,14 @@ class Engine:
             tuple(compile_glob(pattern) for pattern in settings.hidden.allow),
         )
         self.index_file = settings.effective_index_file
+        # Plain values for what requests (autorefresh lookups, a stale file's rebuild) read:
+        # request-time code never touches the pydantic settings.
+        self.strict = settings.strict
+        self.etag_mode = settings.etag
+        self.allow_unsafe_symlinks = settings.allow_unsafe_symlinks
+        self.spa_fallback_url = settings.spa.fallback
+        self.not_found_url = settings.errors.not_found
+        self.not_found_cache_control = settings.errors.not_found_cache_control
         self.redirects = compile_redirects(settings.redirects)
         self.spa_exclude = tuple(compile_glob(pattern) for pattern in settings.spa.exclude)
         self.memory = MemoryCache(
@@ -245,7 +253,7 @@ class Engine:
         found = self.problems if problems is None else problems
         if self.collect:
             return
-        if self.settings.strict and found:
+        if self.strict and found:
             raise ConfigError([problem.as_error() for problem in found])
         for problem in found:
             if problem.kind in _PYTHON_WARNINGS:
@@ -347,7 +355,7 @@ class Engine:
                 )
             )
         self.roots.append((path, url_prefix))
-        if self.settings.etag == "content":
+        if self.etag_mode == "content":
             # Digests recorded by `servestatic ... --manifest` spare reading every file.
             self.builder.digests.update(load_digests(path))
         if not self.autorefresh:
@@ -355,7 +363,7 @@ class Engine:
                 path,
                 url_prefix,
                 encodings=self.encodings,
-                allow_unsafe_symlinks=self.settings.allow_unsafe_symlinks,
+                allow_unsafe_symlinks=self.allow_unsafe_symlinks,
                 hidden=self.hidden,
                 warn=self.index_warning(source),
             ):
@@ -369,7 +377,7 @@ class Engine:
         """Index files already described (sizes and times known, e.g. from a manifest)
         without another ``stat``. A ``root`` given is registered (for reloads) and its
         manifest digests are used for content ETags."""
-        if root is not None and self.settings.etag == "content":
+        if root is not None and self.etag_mode == "content":
             self.builder.digests.update(load_digests(root))
         for scanned in files:
             self._add_file(scanned)
@@ -416,13 +424,11 @@ class Engine:
                     self.files[url] = self._redirect_entry(
                         redirect.status, location, redirect.keep_query
                     )
-        spa, errors = self.settings.spa, self.settings.errors
-        self.fallback = (
-            self._special(spa.fallback, 200, None, "spa.fallback") if spa.fallback else None
-        )
+        fallback, not_found = self.spa_fallback_url, self.not_found_url
+        self.fallback = self._special(fallback, 200, None, "spa.fallback") if fallback else None
         self.not_found = (
-            self._special(errors.not_found, 404, errors.not_found_cache_control, "errors.not_found")
-            if errors.not_found
+            self._special(not_found, 404, self.not_found_cache_control, "errors.not_found")
+            if not_found
             else None
         )
         self.passthrough = not (
@@ -516,13 +522,13 @@ class Engine:
         if method not in {"GET", "HEAD"}:
             return None
         fallback = (
-            self._fs_special(self.settings.spa.fallback, 200) if self.autorefresh else self.fallback
+            self._fs_special(self.spa_fallback_url, 200) if self.autorefresh else self.fallback
         )
         if fallback is not None and not any(glob.match(path) for glob in self.spa_exclude):
             return fallback
         if self.standalone:
             if self.autorefresh:
-                return self._fs_special(self.settings.errors.not_found, 404)
+                return self._fs_special(self.not_found_url, 404)
             return self.not_found
         return None
 
@@ -551,7 +557,7 @@ class Engine:
         scanned = self._scan_url(url)
         if scanned is None:
             return None
-        cache_control = self.settings.errors.not_found_cache_control if status == 404 else None
+        cache_control = self.not_found_cache_control if status == 404 else None
         return self._build(scanned, status=status, cache_control=cache_control)
 
     def _scan_url(self, url: str) -> ScannedFile | None:
@@ -573,7 +579,7 @@ class Engine:
                 url,
                 encodings=self.encodings,
                 real_root=None,  # resolved only if a symlink is met
-                allow_unsafe_symlinks=self.settings.allow_unsafe_symlinks,
+                allow_unsafe_symlinks=self.allow_unsafe_symlinks,
                 root=root,
             )
             if scanned is not None:
