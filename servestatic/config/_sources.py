@@ -210,6 +210,16 @@ class EnvironmentSource(ConfigSource):
             else:
                 self._store(raw_name, raw_value, (top,), fields[top])
 
+    def _decode(self, raw: str, name: str, info: FieldInfo) -> Any:
+        """JSON for lists, tables and groups (decoded by pydantic-settings, which honours
+        ``NoDecode``), the string itself otherwise (the model coerces it). ``null`` (any
+        case) is None where None is allowed."""
+        members = flatten_annotation(info.annotation)
+        complex_ = any(_is_complex(member) for member in members)
+        if raw.strip().lower() == "null" and (complex_ or type(None) in members):
+            return None
+        return self.decode_complex_value(name, info, raw.strip()) if complex_ else raw
+
     def _warn_unknown(self, name: str, message: str, value: str) -> None:
         self.problems.append(
             Problem(name, "", message, value, kind="unknown_setting", severity="warning")
@@ -268,13 +278,14 @@ class EnvironmentSource(ConfigSource):
             )
             return
         try:
-            value = _decode(raw_value, info.annotation)
-        except ValueError as error:
+            value = self._decode(raw_value, path[-1], info)
+        except json.JSONDecodeError as error:
+            message = f"{error.msg} at line {error.lineno} column {error.colno}"
             self.problems.append(
                 Problem(
                     raw_name,
                     key_path,
-                    f"not valid JSON ({error})",
+                    f"not valid JSON ({message})",
                     raw_value,
                     kind="json_invalid",
                     path=path,
@@ -294,27 +305,12 @@ class EnvironmentSource(ConfigSource):
 
 
 def _is_complex(annotation: Any) -> bool:
-    for candidate in flatten_annotation(annotation):
-        origin = typing.get_origin(candidate) or candidate
-        if origin in (list, dict, tuple, set) or (
-            isinstance(origin, type) and issubclass(origin, BaseModel)
-        ):
-            return True
-    return False
-
-
-def _decode(raw: str, annotation: Any) -> Any:
-    if _is_complex(annotation):
-        stripped = raw.strip()
-        if stripped.lower() == "null":
-            return None
-        try:
-            return json.loads(stripped)
-        except json.JSONDecodeError as error:
-            raise ValueError(f"{error.msg} at line {error.lineno} column {error.colno}") from None
-    if raw.strip().lower() == "null" and type(None) in flatten_annotation(annotation):
-        return None
-    return raw
+    """A list, table or group: given as JSON in the environment (a union member counts,
+    which pydantic-settings' ``field_is_complex`` does not look into)."""
+    origin = typing.get_origin(annotation) or annotation
+    return origin in (list, dict, tuple, set) or (
+        isinstance(origin, type) and issubclass(origin, BaseModel)
+    )
 
 
 # ----------------------------------------------------------------------------- files
