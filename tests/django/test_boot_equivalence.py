@@ -143,7 +143,7 @@ def test_servestatic_check_in_the_project_says_the_same(
         status = main(["check"])
     out, err = capsys.readouterr()
     assert status == (2 if failed else 0), err
-    assert "sources read, highest first: Django settings, environment" in out
+    assert "servestatic: sources read, highest first: Django settings" in out
     lines = {
         line.removeprefix("  ").removeprefix("warning: ")
         for line in err.splitlines()
