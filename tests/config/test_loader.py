@@ -371,3 +371,38 @@ def test_a_problem_reads_as_a_line_and_round_trips_as_json() -> None:
         "severity": problem.severity,
     }
     assert json.loads(json.dumps(fields))["path"] == ["max_age"]
+
+
+# ------------------------------------------------------------ file and variable shapes
+
+
+def test_a_file_that_is_not_utf8_is_named(tmp_path: Path) -> None:
+    (tmp_path / "servestatic.toml").write_bytes(b'charset = "\xff"\n')
+    (problem,) = load_settings(environ={}, cwd=tmp_path).problems
+    assert problem.source == "servestatic.toml"
+    assert problem.kind in {"toml_syntax", "config_file"}
+
+
+def test_an_explicit_pyproject_needs_our_table(tmp_path: Path) -> None:
+    (tmp_path / "other").mkdir()
+    (tmp_path / "other" / "pyproject.toml").write_text('[project]\nname = "x"\n')
+    loaded = load_settings(environ={}, cwd=tmp_path, config_file="other/pyproject.toml")
+    assert errors(loaded) == [
+        "other/pyproject.toml [tool.servestatic]: the file has no [tool.servestatic] table"
+    ]
+
+
+def test_a_group_given_whole_and_by_key(tmp_path: Path) -> None:
+    environ = {"SERVESTATIC_CORS": '["not a table"]', "SERVESTATIC_CORS__ALLOW_ORIGINS": "[]"}
+    assert errors(load_settings(environ=environ, cwd=tmp_path)) == [
+        "SERVESTATIC_CORS__ALLOW_ORIGINS → cors: set either SERVESTATIC_CORS or its keys, not "
+        "both, got '[]'",
+        "SERVESTATIC_CORS → cors: Input should be a valid dictionary or instance of "
+        "CorsSettings, got ['not a table']",
+    ]
+
+
+def test_null_in_the_environment(tmp_path: Path) -> None:
+    environ = {"SERVESTATIC_MIMETYPES": "null", "SERVESTATIC_PREFIX": "NULL"}
+    settings = load_settings(environ=environ, cwd=tmp_path).settings
+    assert (settings.mimetypes, settings.prefix) == (None, None)
