@@ -8,9 +8,9 @@ representation and a block.
 from __future__ import annotations
 
 import hashlib
+import logging
 import os
 import re
-import warnings
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -20,12 +20,11 @@ from wsgiref.headers import Headers
 from servestatic._dates import format_http_date
 from servestatic._index import ScannedFile
 from servestatic._records import FileEntry, HeaderBlock, RedirectEntry, Representation
-from servestatic.config import FOREVER
-from servestatic.config._headers import SERVER_MANAGED
+from servestatic.config import FOREVER, SERVER_MANAGED, Problem
 from servestatic.media_types import MediaTypes
 from servestatic.rules import BaseHeaders, RuleSet
 
-__all__ = ["EntryBuilder", "HeaderProblem", "HeaderWarning", "content_etag", "mtime_etag"]
+__all__ = ["EntryBuilder", "HeaderProblem", "content_etag", "mtime_etag"]
 
 _HOOK_FORBIDDEN = SERVER_MANAGED - {"etag", "last-modified"}
 _TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
@@ -34,12 +33,9 @@ _CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
 # Last-Modified would be wrong and an mtime ETag would not change with the content
 # (whitenoise #222), so they get a content hash instead.
 _NO_DATE_BEFORE = 2
+log = logging.getLogger("servestatic")
 _CODING_ORDER = {"identity": 0, "zstd": 1, "br": 2, "gzip": 3}
 _ALLOW_ORIGIN = "access-control-allow-origin"
-
-
-class HeaderWarning(UserWarning):
-    """A header a hook produced for one file was left out: HTTP cannot carry it."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,11 +49,20 @@ class HeaderProblem:
     url: str
     reason: str
 
-    def __str__(self) -> str:
-        return (
-            f"{self.hook} set {self.name!r} for {self.path} (URL {self.url}): "
-            f"{self.reason}, got {self.value!r}"
+    def as_problem(self) -> Problem:
+        """The start-up problem (and request-time log line) that reports it."""
+        where = "for every file it is set for" if _name_problem(self.name) else "for this file"
+        return Problem(
+            self.hook,
+            f"{self.name} for {self.url}",
+            f"{self.reason} (file {self.path}); the header is left out {where}",
+            self.value,
+            kind="header_value",
+            severity="warning",
         )
+
+    def __str__(self) -> str:
+        return str(self.as_problem())
 
 
 def _header_problem(name: str, value: str) -> str | None:
@@ -157,15 +162,15 @@ class EntryBuilder:
         url: str | None = None,
         status: int = 200,
         cache_control: str | None = None,
-        strict: bool = False,
+        collect: bool = False,
     ) -> FileEntry | None:
         """Entry served at ``url`` (default: the file's own URL). None when a rule denies it.
 
-        A header the hook sets that HTTP cannot carry is left out of this file's entry with
-        a :class:`HeaderWarning`; with ``strict`` (start-up under ``strict = true``) it is
-        recorded in :attr:`problems` instead, for the engine to refuse the configuration.
-        Builds at request time (autorefresh, a changed file) never pass ``strict``: one
-        file's header must not turn a request into a 500.
+        A header the hook sets that HTTP cannot carry is left out of this file's entry. With
+        ``collect`` (indexing) the problem is recorded in :attr:`problems` for the engine to
+        report with the start-up's (refused under ``strict = true``); builds at request time
+        (autorefresh, a changed file) log it on the ``servestatic`` logger: one file's
+        header must never turn a request into a 500.
         """
         request_url = url or scanned.url
         urls = (request_url,) if request_url == scanned.url else (request_url, scanned.url)
@@ -192,7 +197,7 @@ class EntryBuilder:
                 self.add_headers_function, headers, scanned.path, request_url, self.hook_label
             )
             for problem in problems:
-                self._report(problem, strict)
+                self._report(problem, collect)
         if cache_control is not None:
             headers = [pair for pair in headers if pair[0].lower() != "cache-control"]
             headers.append(("Cache-Control", cache_control))
@@ -308,17 +313,16 @@ class EntryBuilder:
             return content_etag(digest)
         return mtime_etag(mtime_ns, size, coding)
 
-    def _report(self, problem: HeaderProblem, strict: bool) -> None:
+    def _report(self, problem: HeaderProblem, collect: bool) -> None:
         name_problem = _name_problem(problem.name) is not None
         if name_problem:
             if problem.name.lower() in self._reported_names:
                 return
             self._reported_names.add(problem.name.lower())
-        if strict:
+        if collect:
             self.problems.append(problem)
             return
-        where = "for every file it is set for" if name_problem else "for this file"
-        warnings.warn(f"{problem}; the header is left out {where}", HeaderWarning, stacklevel=2)
+        log.warning("%s", problem)
 
     # ------------------------------------------------------------------ redirects
 
