@@ -8,6 +8,7 @@ adapter runs it in a worker thread).
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import re
 import warnings
@@ -15,9 +16,9 @@ from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from servestatic._entries import EntryBuilder
-from servestatic._files import MemoryCache
+from servestatic._files import HandedFiles, MemoryCache
 from servestatic._glob import compile_glob
-from servestatic._index import VARIANT_SUFFIXES, HiddenPolicy, ScannedFile, scan_root, stat_file
+from servestatic._index import HiddenPolicy, ScannedFile, is_variant_path, scan_root, stat_file
 from servestatic._paths import (
     MAX_PATH_LENGTH,
     has_encoded_separator,
@@ -25,7 +26,14 @@ from servestatic._paths import (
     normalize_prefix,
     relative_redirect,
 )
-from servestatic._records import FileEntry, HeaderBlock, Plan, RedirectEntry, Request
+from servestatic._records import (
+    Confinement,
+    FileEntry,
+    HeaderBlock,
+    Plan,
+    RedirectEntry,
+    Request,
+)
 from servestatic._redirects import compile_redirects, first_match
 from servestatic._respond import (
     NOT_FOUND,
@@ -157,6 +165,8 @@ class Engine:
         self.memory = MemoryCache(
             settings.memory_cache.max_file_size, settings.memory_cache.max_total_size
         )
+        #: Checked descriptors named to servers by ``http.response.pathsend``.
+        self.handed = HandedFiles()
         self.roots: list[tuple[str, str]] = []
         self._built: dict[tuple[Any, ...], FileEntry | None] = {}
         self.files: dict[str, Entry] = {}
@@ -230,8 +240,16 @@ class Engine:
         manifest digests are used for content ETags."""
         if root is not None and self.settings.etag == "content":
             self.builder.digests.update(load_digests(root))
+        # A file described without its inode is confined to the root it was listed under
+        # when it is first opened (see servestatic._files), unless its lister said how.
+        confinement = None
+        if root is not None and not self.settings.allow_unsafe_symlinks:
+            confinement = Confinement(os.path.abspath(root))
         for scanned in files:
-            self._add_file(scanned)
+            if confinement is not None and scanned.inode == 0 and scanned.confinement is None:
+                self._add_file(dataclasses.replace(scanned, confinement=confinement))
+            else:
+                self._add_file(scanned)
         if root is not None:
             self.register_root(root, prefix)
 
@@ -412,9 +430,8 @@ class Engine:
             relative = url[len(prefix) :]
             if not relative or relative.endswith("/"):
                 continue
-            base, suffix = os.path.splitext(relative)
             candidate = os.path.join(root, *relative.split("/"))
-            if suffix in VARIANT_SUFFIXES and os.path.isfile(os.path.join(root, *base.split("/"))):
+            if is_variant_path(candidate):
                 return None  # variants are reached through negotiation only
             scanned = stat_file(
                 candidate,
