@@ -467,7 +467,7 @@ class Engine:
         index = self.index_file
         for root, prefix in reversed(self.roots):
             if index is not None and path + "/" == prefix and prefix != "/":
-                if os.path.isfile(os.path.join(root, index)):
+                if self._scan_url(prefix + index) is not None:
                     return self.builder.redirect(relative_redirect(path.rsplit("/", 1)[-1] + "/"))
                 continue
             if not path.startswith(prefix):
@@ -482,10 +482,9 @@ class Engine:
                 continue
             if index is not None:
                 directory = os.path.join(root, *relative.split("/"))
-                if os.path.basename(relative) == index:
-                    if self._scan_url(path) is not None:
-                        return self.builder.redirect(relative_redirect("./"))
-                    continue
+                if os.path.basename(relative) == index and self._scan_url(path) is not None:
+                    return self.builder.redirect(relative_redirect("./"))
+                # (A directory may be named like the index file: then it is one.)
                 if os.path.isdir(directory) and self._scan_url(path + "/" + index) is not None:
                     return self.builder.redirect(
                         relative_redirect(relative.rsplit("/", 1)[-1] + "/")
