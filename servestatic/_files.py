@@ -514,10 +514,10 @@ class HandedFiles:
 
     def _hold_locked(self, representation: Representation, descriptor: int) -> str | None:
         now = time.monotonic()
-        self._expire(now)
         previous = self._held.pop(representation.path, None)
         if previous is not None:
             self._retiring.append(previous)
+        self._expire(now)
         if self.open_count >= self.limit and not self._evict(now):
             os.close(descriptor)  # never named to anyone: safe to close at once
             return None

@@ -172,8 +172,26 @@ def test_idle_descriptors_make_room(tree: Tree) -> None:
     assert big not in {held.name for held in handed._held.values()}
     # A replaced descriptor (the file changed) is closed once idle too.
     os.utime(tree.root / "sub" / "deep.bin", ns=(1, 2_000_000_000_000_000_000))
-    assert call_asgi(app, "/sub/deep.bin", extensions=PATHSEND).status == 200
+    changed = call_asgi(app, "/sub/deep.bin", extensions=PATHSEND)
+    assert changed.messages[1]["type"] == "http.response.pathsend"
+    assert changed.body == BIG
     assert handed.open_count == 1
+    assert not handed._retiring
+
+
+def test_replaced_descriptors_are_held_until_idle(tree: Tree) -> None:
+    """Within the hold time a replaced descriptor stays open (granian may not have opened
+    it yet), and counts against the limit."""
+    app = _app("asgi", tree, "static")
+    handed = app.engine.handed = HandedFiles(limit=2)
+    old = call_asgi(app, "/big.bin", extensions=PATHSEND).messages[1]["path"]
+    os.utime(tree.root / "big.bin", ns=(1, 2_000_000_000_000_000_000))
+    assert call_asgi(app, "/big.bin", extensions=PATHSEND).messages[1]["path"] != old
+    assert [held.name for held in handed._retiring] == [old]
+    streamed = call_asgi(app, "/sub/deep.bin", extensions=PATHSEND)
+    assert {m["type"] for m in streamed.messages[1:]} == {"http.response.body"}
+    with open(old, "rb") as handle:
+        assert handle.read() == BIG
 
 
 def test_a_descriptor_evicted_while_handed_is_replaced(tree: Tree) -> None:
@@ -327,9 +345,14 @@ def _representation(scanned: ScannedFile) -> Representation:
     )
 
 
-def test_a_listed_file_swapped_before_its_first_open_is_refused(tree: Tree) -> None:
+@pytest.mark.parametrize("proc", [True, False], ids=["proc", "no-proc"])
+def test_a_listed_file_swapped_before_its_first_open_is_refused(
+    tree: Tree, monkeypatch: pytest.MonkeyPatch, proc: bool
+) -> None:
     """A manifest listing records no inode: the first open must not learn the inode of
     an outside file that took the name's place (trust on first use)."""
+    if not proc:
+        monkeypatch.setattr(files_module, "_proc_fd", lambda: False)
     app = ServeStatic(None, settings=Settings(memory_cache={"max_file_size": 0}))
     path = tree.root / "big.bin"
     info = path.stat()
@@ -387,3 +410,113 @@ def test_a_moved_root_is_resolved_again(tmp_path: Path) -> None:
     os.replace(temporary, current)
     assert call_asgi(app, "/big.bin", extensions=PATHSEND).body == b"2" * 100_000
     assert call_asgi(app, "/big.bin", headers={"Range": "bytes=0-1"}).body == b"22"
+
+
+# ----------------------------------------------------------------------------- edges
+
+
+def test_proc_is_detected_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(files_module, "_proc_state", [])
+    assert files_module._proc_fd() is True  # Linux, where the suite runs
+
+    def no_proc(path: str) -> str:
+        raise FileNotFoundError(path)
+
+    monkeypatch.setattr(files_module, "_proc_state", [])
+    monkeypatch.setattr(os, "readlink", no_proc)
+    assert files_module._proc_fd() is False
+    assert files_module._proc_state == [False]
+    assert HandedFiles().path(_representation(_scanned(Path("/")))) is None
+
+
+def _scanned(path: Path) -> ScannedFile:
+    return ScannedFile("/x", str(path), 0, 0, ())
+
+
+def test_a_policy_beyond_the_root_is_honoured(tree: Tree) -> None:
+    """``Confinement.also`` (Django's ``collectstatic --link`` directories) admits a real
+    path outside the root; anything else outside is refused."""
+    _swap_file(tree.root / "big.bin", tree.outside / "big.bin")
+    info = (tree.outside / "big.bin").stat()
+    allowed = str(tree.outside)
+
+    def representation(also: Callable[[str], bool]) -> Representation:
+        return Representation(
+            "identity",
+            str(tree.root / "big.bin"),
+            info.st_size,
+            info.st_mtime_ns,
+            None,
+            confinement=Confinement(str(tree.root), also),
+        )
+
+    assert read_bytes(representation(lambda real: real.startswith(allowed)), 0, 4) == MARKER[:4]
+    with pytest.raises(StaleFile):
+        read_bytes(representation(lambda real: False), 0, 4)
+
+
+@pytest.mark.parametrize("proc", [True, False], ids=["proc", "no-proc"])
+@pytest.mark.parametrize("mode", ["static", "autorefresh"])
+def test_an_inside_link_broken_after_start_up_is_a_404(
+    tree: Tree, monkeypatch: pytest.MonkeyPatch, mode: str, proc: bool
+) -> None:
+    if not proc:
+        monkeypatch.setattr(files_module, "_proc_fd", lambda: False)
+    app = _app("wsgi", tree, mode)
+    assert call_wsgi(app, "/inside.bin").body == BIG
+    (tree.root / "inside.bin").unlink()
+    os.symlink("gone.bin", tree.root / "inside.bin")
+    assert call_wsgi(app, "/inside.bin").status == 404
+
+
+def test_a_descriptor_that_cannot_be_located_is_refused(
+    tree: Tree, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    scanned = stat_file(
+        str(tree.root / "big.bin"),
+        "/big.bin",
+        encodings=frozenset(),
+        real_root=None,
+        allow_unsafe_symlinks=False,
+        root=str(tree.root),
+    )
+    assert scanned is not None
+    files_module._proc_fd()  # detected before readlink fails
+
+    def fails(path: str) -> str:
+        raise PermissionError(path)
+
+    monkeypatch.setattr(os, "readlink", fails)
+    with pytest.raises(StaleFile):
+        read_bytes(_representation(scanned), 0, 4)
+
+
+def test_a_held_slot_is_not_taken_from_a_recent_hand_over(tree: Tree) -> None:
+    """With one slot, held by the replaced descriptor of a file handed over a moment ago,
+    the new version is streamed rather than closing the old one early."""
+    app = _app("asgi", tree, "static")
+    handed = app.engine.handed = HandedFiles(limit=1)
+    old = call_asgi(app, "/big.bin", extensions=PATHSEND).messages[1]["path"]
+    new_data = b"v2" * 60_000
+    (tree.root / "big.bin.new").write_bytes(new_data)
+    os.replace(tree.root / "big.bin.new", tree.root / "big.bin")
+    response = call_asgi(app, "/big.bin", extensions=PATHSEND)
+    assert response.body == new_data
+    assert {m["type"] for m in response.messages[1:]} == {"http.response.body"}
+    assert [held.name for held in handed._retiring] == [old]
+
+
+def test_a_listed_file_gone_before_its_first_open_without_proc(
+    tree: Tree, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(files_module, "_proc_fd", lambda: False)
+    representation = Representation(
+        "identity",
+        str(tree.root / "gone.bin"),
+        10,
+        0,
+        None,
+        confinement=Confinement(str(tree.root)),
+    )
+    with pytest.raises(StaleFile):
+        read_bytes(representation, 0, 4)
