@@ -396,6 +396,9 @@ class Engine:
         """A file changed after start-up: rebuild what refers to it from the disk."""
         self.memory.forget(stale_file)
         if self.autorefresh:
+            # Entries remembered per file description: a file replaced by one of the same
+            # size and mtime has the same description, but not the inode its entry learned.
+            self._built.clear()
             return
         entry = self._fs_lookup(path)
         if entry is None:

@@ -488,8 +488,10 @@ class HandedFiles:
         held = self._held.get(representation.path)
         if held is None or not held.describes(representation):
             return self._hold(representation)
-        # The name must still lead to the held file, or the index is out of date (a new
-        # deploy, a deleted file, a link swapped in): rebuild the entry, as an open would.
+        # The name must still lead to the held file. If not, an entry that knows its
+        # file's inode is out of date (a new deploy, a deleted file, a link swapped in):
+        # rebuild it, as an open would. One described by path only (autorefresh, a rebuilt
+        # entry) may name a newer file of the same size and mtime: open and check that.
         try:
             info = os.stat(representation.path)
         except OSError as error:
@@ -500,7 +502,9 @@ class HandedFiles:
             held.size,
             held.mtime_ns,
         ) or not stat.S_ISREG(info.st_mode):
-            raise StaleFile(representation.path)
+            if representation.inode:
+                raise StaleFile(representation.path)
+            return self._hold(representation)
         with self._lock:
             if not held.closed:
                 held.handed = time.monotonic()

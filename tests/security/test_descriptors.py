@@ -520,3 +520,23 @@ def test_a_listed_file_gone_before_its_first_open_without_proc(
     )
     with pytest.raises(StaleFile):
         read_bytes(representation, 0, 4)
+
+
+@pytest.mark.parametrize("mode", ["static", "autorefresh"])
+@pytest.mark.parametrize("kind", ["wsgi-whole", "asgi-pathsend", "asgi-stream", "wsgi-small-range"])
+def test_a_twin_replacement_inside_the_root_is_served(tree: Tree, mode: str, kind: str) -> None:
+    """A deploy that replaces a file by another of the same size and mtime (``cp -p``,
+    ``rsync -t``): the new inode is noticed and the new bytes served, in both modes (the
+    entry learned the old inode; the descriptor held for pathsend is the old file)."""
+    app = _app(KINDS[kind][0], tree, mode)
+    assert _request(app, kind).status in {200, 206}
+    path = tree.root / "sub" / "deep.bin"
+    info = path.stat()
+    replacement = tree.root / "sub" / "deep.new"
+    replacement.write_bytes(b"N" * info.st_size)
+    os.utime(replacement, ns=(info.st_atime_ns, info.st_mtime_ns))
+    os.replace(replacement, path)
+    for _ in range(2):
+        response = _request(app, kind)
+        assert response.status in {200, 206}
+        assert set(response.body) == {ord("N")}

@@ -34,6 +34,7 @@ SERVERS = [
     ("granian-asgi", "asgi"),
     ("hypercorn-trio", "asgi"),
     ("granian-wsgi", "wsgi"),
+    ("gunicorn-sync", "wsgi"),
     ("gunicorn-gthread", "wsgi"),
 ]
 #: How long each server is raced (seconds). Before the fix, granian leaked in well under 1 s.
