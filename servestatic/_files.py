@@ -418,11 +418,12 @@ class _Held:
     closed: bool = False
 
     def describes(self, representation: Representation) -> bool:
+        inode, device = representation.inode, representation.device
         return (
             self.size == representation.size
             and self.mtime_ns == representation.mtime_ns
-            and representation.inode in {0, self.inode}
-            and representation.device in {0, self.device}
+            and (not inode or inode == self.inode)
+            and (not device or device == self.device)
         )
 
 
@@ -483,8 +484,6 @@ class HandedFiles:
     def path(self, representation: Representation) -> str | None:
         """A path naming a checked descriptor on the representation's file, or None (send
         the body another way). StaleFile if the file changed since it was indexed."""
-        if not _proc_fd():
-            return None
         held = self._held.get(representation.path)
         if held is None or not held.describes(representation):
             return self._hold(representation)
@@ -496,12 +495,12 @@ class HandedFiles:
             info = os.stat(representation.path)
         except OSError as error:
             raise StaleFile(representation.path) from error
-        if (info.st_ino, info.st_dev, info.st_size, info.st_mtime_ns) != (
-            held.inode,
-            held.device,
-            held.size,
-            held.mtime_ns,
-        ) or not stat.S_ISREG(info.st_mode):
+        if (
+            info.st_ino != held.inode
+            or info.st_dev != held.device
+            or info.st_mtime_ns != held.mtime_ns
+            or info.st_size != held.size
+        ):
             if representation.inode:
                 raise StaleFile(representation.path)
             return self._hold(representation)
@@ -512,6 +511,8 @@ class HandedFiles:
         return self._hold(representation)  # evicted by another thread meanwhile
 
     def _hold(self, representation: Representation) -> str | None:
+        if not _proc_fd():
+            return None  # nothing is ever held: every call comes here
         descriptor = _open_checked(representation)
         with self._lock:
             return self._hold_locked(representation, descriptor)
