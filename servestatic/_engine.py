@@ -8,6 +8,7 @@ adapter runs it in a worker thread).
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import os
 import re
@@ -18,9 +19,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from servestatic._entries import EntryBuilder, HeaderProblem
-from servestatic._files import MemoryCache
+from servestatic._files import HandedFiles, MemoryCache
 from servestatic._glob import compile_glob
-from servestatic._index import VARIANT_SUFFIXES, HiddenPolicy, ScannedFile, scan_root, stat_file
+from servestatic._index import HiddenPolicy, ScannedFile, is_variant_path, scan_root, stat_file
 from servestatic._paths import (
     MAX_PATH_LENGTH,
     has_encoded_separator,
@@ -28,7 +29,14 @@ from servestatic._paths import (
     normalize_prefix,
     relative_redirect,
 )
-from servestatic._records import FileEntry, HeaderBlock, Plan, RedirectEntry, Request
+from servestatic._records import (
+    Confinement,
+    FileEntry,
+    HeaderBlock,
+    Plan,
+    RedirectEntry,
+    Request,
+)
 from servestatic._redirects import compile_redirects, first_match
 from servestatic._respond import (
     NOT_FOUND,
@@ -211,6 +219,8 @@ class Engine:
         self.memory = MemoryCache(
             settings.memory_cache.max_file_size, settings.memory_cache.max_total_size
         )
+        #: Checked descriptors named to servers by ``http.response.pathsend``.
+        self.handed = HandedFiles()
         self.roots: list[tuple[str, str]] = []
         self._built: dict[tuple[Any, ...], FileEntry | None] = {}
         self.files: dict[str, Entry] = {}
@@ -400,8 +410,16 @@ class Engine:
         manifest digests are used for content ETags."""
         if root is not None and self.etag_mode == "content":
             self.builder.digests.update(load_digests(root))
+        # A file described without its inode is confined to the root it was listed under
+        # when it is first opened (see servestatic._files), unless its lister said how.
+        confinement = None
+        if root is not None and not self.settings.allow_unsafe_symlinks:
+            confinement = Confinement(os.path.abspath(root))
         for scanned in files:
-            self._add_file(scanned)
+            if confinement is not None and scanned.inode == 0 and scanned.confinement is None:
+                self._add_file(dataclasses.replace(scanned, confinement=confinement))
+            else:
+                self._add_file(scanned)
         if root is not None:
             self.register_root(root, prefix)
         self._report_header_problems()
@@ -574,6 +592,9 @@ class Engine:
         """A file changed after start-up: rebuild what refers to it from the disk."""
         self.memory.forget(stale_file)
         if self.autorefresh:
+            # Entries remembered per file description: a file replaced by one of the same
+            # size and mtime has the same description, but not the inode its entry learned.
+            self._built.clear()
             return
         entry = self._fs_lookup(path)
         if entry is None:
@@ -608,9 +629,8 @@ class Engine:
             relative = url[len(prefix) :]
             if not relative or relative.endswith("/"):
                 continue
-            base, suffix = os.path.splitext(relative)
             candidate = os.path.join(root, *relative.split("/"))
-            if suffix in VARIANT_SUFFIXES and os.path.isfile(os.path.join(root, *base.split("/"))):
+            if is_variant_path(candidate):
                 return None  # variants are reached through negotiation only
             scanned = stat_file(
                 candidate,
@@ -646,7 +666,7 @@ class Engine:
         index = self.index_file
         for root, prefix in reversed(self.roots):
             if index is not None and path + "/" == prefix and prefix != "/":
-                if os.path.isfile(os.path.join(root, index)):
+                if self._scan_url(prefix + index) is not None:
                     return self.builder.redirect(relative_redirect(path.rsplit("/", 1)[-1] + "/"))
                 continue
             if not path.startswith(prefix):
@@ -661,10 +681,9 @@ class Engine:
                 continue
             if index is not None:
                 directory = os.path.join(root, *relative.split("/"))
-                if os.path.basename(relative) == index:
-                    if self._scan_url(path) is not None:
-                        return self.builder.redirect(relative_redirect("./"))
-                    continue
+                if os.path.basename(relative) == index and self._scan_url(path) is not None:
+                    return self.builder.redirect(relative_redirect("./"))
+                # (A directory may be named like the index file: then it is one.)
                 if os.path.isdir(directory) and self._scan_url(path + "/" + index) is not None:
                     return self.builder.redirect(
                         relative_redirect(relative.rsplit("/", 1)[-1] + "/")
@@ -773,8 +792,7 @@ def _on_disk(engine: Engine, path: str) -> str | None:
         if os.path.isdir(candidate):
             return "directory"
         if os.path.isfile(candidate):
-            base, suffix = os.path.splitext(candidate)
-            if suffix in VARIANT_SUFFIXES and os.path.isfile(base):
+            if is_variant_path(candidate):
                 return "variant"
             return "file"
     return None

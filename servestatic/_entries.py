@@ -19,7 +19,13 @@ from wsgiref.headers import Headers
 
 from servestatic._dates import format_http_date
 from servestatic._index import ScannedFile
-from servestatic._records import FileEntry, HeaderBlock, RedirectEntry, Representation
+from servestatic._records import (
+    Confinement,
+    FileEntry,
+    HeaderBlock,
+    RedirectEntry,
+    Representation,
+)
 from servestatic.config import FOREVER, SERVER_MANAGED, Problem
 from servestatic.media_types import MediaTypes
 from servestatic.rules import BaseHeaders, RuleSet
@@ -225,7 +231,7 @@ class EntryBuilder:
                 scanned.path,
                 scanned.size,
                 scanned.mtime_ns,
-                scanned.inode,
+                (scanned.inode, scanned.device, scanned.confinement),
                 head,
                 last_modified,
                 status,
@@ -239,7 +245,7 @@ class EntryBuilder:
                 variant.path,
                 variant.size,
                 variant.mtime_ns,
-                variant.inode,
+                (variant.inode, variant.device, scanned.confinement),
                 head,
                 last_modified,
                 status,
@@ -273,7 +279,7 @@ class EntryBuilder:
         path: str,
         size: int,
         mtime_ns: int,
-        inode: int,
+        identity: tuple[int, int, Confinement | None],
         head: tuple[tuple[str, str], ...],
         last_modified: str | None,
         status: int,
@@ -297,7 +303,9 @@ class EntryBuilder:
             shared=head,
             last_modified=last_modified,
             accept_ranges=self.ranges and status == 200,
-            inode=inode,
+            inode=identity[0],
+            device=identity[1],
+            confinement=identity[2],
         )
 
     def _etag(self, coding: str, path: str, size: int, mtime_ns: int, dated: bool) -> str | None:

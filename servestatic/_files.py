@@ -3,26 +3,41 @@
 A representation is opened and checked against what the index recorded: a file that was
 deleted, truncated or replaced since start-up raises :class:`StaleFile` *before* any header
 is sent, so the adapter can rebuild the entry and answer consistently.
+
+Whatever is sent is the file that was checked (issue 13): the file is opened once, without
+following a final symlink, and *that descriptor* is checked (``fstat``): a regular file
+with the indexed size, modification time, inode and device. Where the inode is not known
+(a manifest listing, or a file described by path after start-up, which a component swapped
+for a link can race), the real path of the open descriptor must satisfy the file's
+:class:`~servestatic._records.Confinement` first (``/proc/self/fd`` on Linux; elsewhere the
+path is resolved, checked and opened one component at a time without following links).
+Bodies are then sent from that descriptor only; ``http.response.pathsend`` gets a path that
+names it (:class:`HandedFiles`).
 """
 
 from __future__ import annotations
 
+import errno
 import os
 import stat
 import threading
+import time
+import weakref
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import BinaryIO
 
-from servestatic._records import Representation
+from servestatic._records import Confinement, Representation
 
 __all__ = [
+    "HOLD_SECONDS",
     "BoundedFile",
     "FileChangedError",
+    "HandedFiles",
     "MemoryCache",
     "Parts",
     "Spans",
     "StaleFile",
-    "check_current",
     "open_representation",
     "read_block",
     "read_bytes",
@@ -31,7 +46,20 @@ __all__ = [
 
 
 _CLOEXEC = getattr(os, "O_CLOEXEC", 0)
-_NONBLOCK = getattr(os, "O_NONBLOCK", 0)
+_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
+_DIRECTORY = getattr(os, "O_DIRECTORY", 0)
+# O_NONBLOCK: a FIFO swapped in is opened without waiting for a writer (fstat refuses it).
+_FLAGS = (
+    os.O_RDONLY
+    | getattr(os, "O_NONBLOCK", 0)
+    | getattr(os, "O_NOCTTY", 0)
+    | getattr(os, "O_BINARY", 0)
+    | _CLOEXEC
+)
+#: errno of an ``O_NOFOLLOW`` open whose last component is a symlink (Linux: ELOOP;
+#: FreeBSD: EMLINK).
+_LINK_ERRNOS = frozenset({errno.ELOOP, errno.EMLINK})
+_PROC_FD = "/proc/self/fd/"
 
 
 class StaleFile(Exception):  # noqa: N818 - a condition, not an error the user handles
@@ -46,59 +74,156 @@ class FileChangedError(OSError):
     """
 
 
-def _open_checked(representation: Representation) -> int:
-    """A descriptor on the indexed file, or StaleFile.
+_proc_state: list[bool] = []
 
-    A FIFO or device that replaced the file is refused by ``stat`` before it is opened (an
-    open would wait for a writer); ``O_NONBLOCK`` covers a swap between the two calls.
+
+def _proc_fd() -> bool:
+    """Does ``/proc/self/fd/N`` name what descriptor N is open on (Linux)? Checked once."""
+    if not _proc_state:
+        try:
+            descriptor = os.open(os.sep, os.O_RDONLY | _CLOEXEC)
+            try:
+                works = os.readlink(f"{_PROC_FD}{descriptor}") == os.sep
+            finally:
+                os.close(descriptor)
+        except OSError:
+            works = False
+        _proc_state.append(works)
+    return _proc_state[0]
+
+
+#: Configured root → its real path, resolved again when a path does not fit (a ``current``
+#: link switched to a new release moves the root without a restart).
+_real_roots: dict[str, str] = {}
+
+
+def _within(real_root: str, real_path: str) -> bool:
+    # Both are real paths: a prefix ending in a separator is containment ("/srv/static_x"
+    # is not inside "/srv/static"), as with os.path.commonpath but without its cost.
+    return real_path.startswith(real_root.rstrip(os.sep) + os.sep)
+
+
+def _confined(confinement: Confinement, real_path: str) -> bool:
+    """Does the real path of an opened file satisfy the policy it was found under?"""
+    root = confinement.root
+    real_root = _real_roots.get(root)
+    if real_root is None or not _within(real_root, real_path):
+        fresh = os.path.realpath(root)
+        if fresh != real_root:
+            if len(_real_roots) >= 1024:  # pragma: no cover - roots are a handful
+                _real_roots.clear()
+            _real_roots[root] = fresh
+        if not _within(fresh, real_path):
+            return confinement.also is not None and confinement.also(real_path)
+    return True
+
+
+def _open_path(path: str) -> int:
+    """Open a file without letting the kernel follow a final symlink.
+
+    A final symlink the index accepted (a link to another file inside the root) is resolved
+    by name and its target opened, again without following: what is opened is then checked
+    by identity or confinement like any file.
     """
     try:
-        if not stat.S_ISREG(os.stat(representation.path).st_mode):
-            raise StaleFile(representation.path)
-        descriptor = os.open(representation.path, os.O_RDONLY | _NONBLOCK | _CLOEXEC)
+        return os.open(path, _FLAGS | _NOFOLLOW)
     except OSError as error:
-        raise StaleFile(representation.path) from error
+        if error.errno not in _LINK_ERRNOS:
+            raise StaleFile(path) from error
     try:
-        info = os.fstat(descriptor)
-    except OSError as error:  # pragma: no cover - fstat on an open descriptor
+        return os.open(os.path.realpath(path, strict=True), _FLAGS | _NOFOLLOW)
+    except OSError as error:
+        raise StaleFile(path) from error
+
+
+def _open_beneath(representation: Representation, confinement: Confinement) -> int:
+    """Without ``/proc``: resolve the path, check the confinement on that real path, then
+    open it one component at a time with ``O_NOFOLLOW``. A component swapped for a link
+    after the check makes the open fail, so what is opened is at the checked real path."""
+    path = representation.path
+    try:
+        real = os.path.realpath(path, strict=True)
+    except OSError as error:
+        raise StaleFile(path) from error
+    if not _confined(confinement, real):
+        raise StaleFile(path)
+    try:
+        return _open_components(real)
+    except OSError as error:
+        raise StaleFile(path) from error
+
+
+def _open_components(real: str) -> int:
+    if os.open not in os.supports_dir_fd:  # pragma: no cover - Windows: no dir_fd, no links
+        return os.open(real, _FLAGS)
+    *directories, name = real.split(os.sep)
+    directory = os.open(os.sep, os.O_RDONLY | _DIRECTORY | _CLOEXEC)
+    try:
+        for part in directories:
+            if part:
+                following = os.open(
+                    part, os.O_RDONLY | _DIRECTORY | _NOFOLLOW | _CLOEXEC, dir_fd=directory
+                )
+                os.close(directory)
+                directory = following
+        return os.open(name, _FLAGS | _NOFOLLOW, dir_fd=directory)
+    finally:
+        os.close(directory)
+
+
+def _open_checked(representation: Representation) -> int:
+    """A descriptor on the indexed file, or StaleFile (see the module docstring)."""
+    confinement = representation.confinement if representation.inode == 0 else None
+    proc = confinement is not None and _proc_fd()
+    if confinement is not None and not proc:
+        descriptor = _open_beneath(representation, confinement)
+        confinement = None  # checked on the real path it was opened at
+    else:
+        descriptor = _open_path(representation.path)
+    try:
+        _check_descriptor(representation, descriptor, confinement)
+    except BaseException as error:
         os.close(descriptor)
-        raise StaleFile(representation.path) from error
-    if not _is_current(representation, info):
-        os.close(descriptor)
-        raise StaleFile(representation.path)
+        if isinstance(error, OSError):
+            raise StaleFile(representation.path) from error
+        raise
     return descriptor
 
 
-def check_current(representation: Representation) -> None:
-    """Raise :class:`StaleFile` unless the path is still the indexed file (one ``stat``;
-    for ``pathsend``, where the server opens the path itself)."""
-    try:
-        info = os.stat(representation.path)
-    except OSError as error:
-        raise StaleFile(representation.path) from error
+def _check_descriptor(
+    representation: Representation, descriptor: int, confinement: Confinement | None
+) -> None:
+    """Raise StaleFile unless ``descriptor`` is the indexed file (and, for a file whose
+    identity is not known yet, really inside ``confinement``); then record its identity."""
+    info = os.fstat(descriptor)
     if not _is_current(representation, info):
         raise StaleFile(representation.path)
+    if representation.inode:
+        return
+    if confinement is not None and not _confined(
+        confinement, os.readlink(f"{_PROC_FD}{descriptor}")
+    ):
+        raise StaleFile(representation.path)
+    # Learned from a descriptor that passed the checks: a later swap for another file of
+    # the same size and mtime is noticed by its inode. (Every thread that learns it has
+    # checked what it opened: a benign race.)
+    object.__setattr__(representation, "inode", info.st_ino)
+    object.__setattr__(representation, "device", info.st_dev)
 
 
 def _is_current(representation: Representation, info: os.stat_result) -> bool:
-    """Is ``info`` (a ``stat`` of the representation's path) still the indexed file?
-
-    Size and modification time, and the inode once known: without it, a file swapped for
-    a symlink to one of the same size and mtime outside the root would pass. An inode not
-    known yet (a manifest listing) is learned here (a benign race: every thread that
-    learns it sees the same file).
-    """
+    """Is ``info`` (an ``fstat`` of an opened file, or a ``stat`` of its path) still the
+    indexed file? Size and modification time, and the inode and device once known: without
+    them, a file swapped for a symlink to one of the same size and mtime outside the root
+    would pass."""
     if (
         not stat.S_ISREG(info.st_mode)
         or info.st_size != representation.size
         or info.st_mtime_ns != representation.mtime_ns
     ):
         return False
-    inode = representation.inode
-    if inode == 0:
-        object.__setattr__(representation, "inode", info.st_ino)
-        return True
-    return inode == info.st_ino
+    inode, device = representation.inode, representation.device
+    return (not inode or inode == info.st_ino) and (not device or device == info.st_dev)
 
 
 def open_representation(representation: Representation) -> BinaryIO:
@@ -267,3 +392,174 @@ class MemoryCache:
             item = self._data.pop(path, None)
             if item is not None:
                 self.used -= len(item[2])
+
+
+#: How long a descriptor named to the server by ``http.response.pathsend`` stays open after
+#: it was last handed over. granian opens that path in a task of its own, after ``send()``
+#: has returned (its ``src/asgi/io.rs``; measured: 70 of 300 opens came after ``send()``
+#: returned, 2 ms later at the median and 43 ms at most under 50 concurrent clients).
+#: Closed earlier, the descriptor's number could be given to another file that the server
+#: would then send. Nothing tells the application when the server has opened the path, so
+#: the bound is a time, far above any delay seen.
+HOLD_SECONDS = 60.0
+
+
+@dataclass(slots=True)
+class _Held:
+    """A checked descriptor kept open for the server, with the identity it was checked for."""
+
+    descriptor: int
+    name: str  # /proc/self/fd/N: what the server opens
+    size: int
+    mtime_ns: int
+    inode: int
+    device: int
+    handed: float  # time.monotonic() when last named to the server
+    closed: bool = False
+
+    def describes(self, representation: Representation) -> bool:
+        inode, device = representation.inode, representation.device
+        return (
+            self.size == representation.size
+            and self.mtime_ns == representation.mtime_ns
+            and (not inode or inode == self.inode)
+            and (not device or device == self.device)
+        )
+
+
+def _default_limit() -> int:
+    """An eighth of the process's descriptor limit, at most 256: enough for the large files
+    a site serves at once, far from starving the server of sockets."""
+    try:
+        import resource  # noqa: PLC0415 - POSIX only, and only needed with /proc
+
+        soft, _ = resource.getrlimit(resource.RLIMIT_NOFILE)
+    except (ImportError, OSError, ValueError):  # pragma: no cover - no resource module
+        return 64
+    if soft == resource.RLIM_INFINITY:  # pragma: no cover - unusual
+        return 256
+    return max(8, min(256, soft // 8))
+
+
+def _close_all(held: dict[str, _Held], retiring: list[_Held]) -> None:
+    for item in [*held.values(), *retiring]:
+        if not item.closed:
+            item.closed = True
+            os.close(item.descriptor)
+    held.clear()
+    retiring.clear()
+
+
+class HandedFiles:
+    """Checked descriptors for ``http.response.pathsend``, named by ``/proc/self/fd/N``.
+
+    The server re-opens that path, which is the checked file itself: a symlink swapped in
+    at the file's name (or any directory above it) afterwards changes nothing. One
+    descriptor per file, reused while the file's name still leads to it (one ``stat`` per
+    request, as before), kept open at least :data:`HOLD_SECONDS` after it was last handed
+    over and never more than ``limit`` at once. When there is no ``/proc`` (not Linux), or
+    every descriptor is in use, :meth:`path` returns None and the caller sends the body
+    from its own descriptor instead: never a path that was only checked by name.
+    """
+
+    def __init__(self, limit: int | None = None, hold: float = HOLD_SECONDS) -> None:
+        self._limit = limit
+        self.hold = hold
+        self._held: dict[str, _Held] = {}
+        self._retiring: list[_Held] = []  # replaced by a newer file: closed once idle
+        self._lock = threading.Lock()
+        weakref.finalize(self, _close_all, self._held, self._retiring)
+
+    @property
+    def limit(self) -> int:
+        if self._limit is None:
+            self._limit = _default_limit()
+        return self._limit
+
+    @property
+    def open_count(self) -> int:
+        """Descriptors open now (held and retiring)."""
+        return len(self._held) + len(self._retiring)
+
+    def path(self, representation: Representation) -> str | None:
+        """A path naming a checked descriptor on the representation's file, or None (send
+        the body another way). StaleFile if the file changed since it was indexed."""
+        held = self._held.get(representation.path)
+        if held is None or not held.describes(representation):
+            return self._hold(representation)
+        # The name must still lead to the held file. If not, an entry that knows its
+        # file's inode is out of date (a new deploy, a deleted file, a link swapped in):
+        # rebuild it, as an open would. One described by path only (autorefresh, a rebuilt
+        # entry) may name a newer file of the same size and mtime: open and check that.
+        try:
+            info = os.stat(representation.path)
+        except OSError as error:
+            raise StaleFile(representation.path) from error
+        if (
+            info.st_ino != held.inode
+            or info.st_dev != held.device
+            or info.st_mtime_ns != held.mtime_ns
+            or info.st_size != held.size
+        ):
+            if representation.inode:
+                raise StaleFile(representation.path)
+            return self._hold(representation)
+        with self._lock:
+            if not held.closed:
+                held.handed = time.monotonic()
+                return held.name
+        return self._hold(representation)  # evicted by another thread meanwhile
+
+    def _hold(self, representation: Representation) -> str | None:
+        if not _proc_fd():
+            return None  # nothing is ever held: every call comes here
+        descriptor = _open_checked(representation)
+        with self._lock:
+            return self._hold_locked(representation, descriptor)
+
+    def _hold_locked(self, representation: Representation, descriptor: int) -> str | None:
+        now = time.monotonic()
+        previous = self._held.pop(representation.path, None)
+        if previous is not None:
+            self._retiring.append(previous)
+        self._expire(now)
+        if self.open_count >= self.limit and not self._evict(now):
+            os.close(descriptor)  # never named to anyone: safe to close at once
+            return None
+        info = os.fstat(descriptor)
+        held = _Held(
+            descriptor,
+            f"{_PROC_FD}{descriptor}",
+            info.st_size,
+            info.st_mtime_ns,
+            info.st_ino,
+            info.st_dev,
+            now,
+        )
+        self._held[representation.path] = held
+        return held.name
+
+    def _expire(self, now: float) -> None:
+        """Close replaced descriptors that have not been handed over for ``hold`` seconds."""
+        if not self._retiring:
+            return
+        keep = []
+        for item in self._retiring:
+            if item.handed + self.hold <= now:
+                item.closed = True
+                os.close(item.descriptor)
+            else:
+                keep.append(item)
+        self._retiring[:] = keep
+
+    def _evict(self, now: float) -> bool:
+        """Close the least recently handed descriptor if it has been idle for ``hold``."""
+        if not self._held:
+            return False
+        path, item = min(self._held.items(), key=lambda pair: pair[1].handed)
+        if item.handed + self.hold > now:
+            return False
+        del self._held[path]
+        item.closed = True
+        os.close(item.descriptor)
+        return True

@@ -2,8 +2,11 @@
 
 One ``os.scandir`` per directory and one ``stat`` per file. Symlinks are resolved only where
 they occur; a file whose real path leaves the root is skipped unless unsafe symlinks are
-allowed (checked for variants and index files too). Broken links and directory loops are
-reported and skipped, never fatal.
+allowed (checked for variants and index files too). Broken links and directory loops (a
+directory that is one of its own ancestors) are reported and skipped, never fatal.
+
+:func:`stat_file` describes one file by path for autorefresh lookups and reloads, and
+accepts exactly the paths a scan would reach (issue 13, item 6).
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from dataclasses import dataclass
 
 from servestatic._glob import Glob
 from servestatic._paths import is_canonical_name
+from servestatic._records import Confinement
 
 __all__ = [
     "VARIANT_SUFFIXES",
@@ -25,6 +29,7 @@ __all__ = [
     "Known",
     "ScannedFile",
     "Variant",
+    "is_variant_path",
     "scan_root",
     "stat_file",
     "within",
@@ -45,6 +50,7 @@ class Variant:
     size: int
     mtime_ns: int
     inode: int = 0  # 0: not known (a manifest listing); learned when first opened
+    device: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,8 +61,12 @@ class ScannedFile:
     mtime_ns: int
     variants: tuple[Variant, ...]
     # The file's inode, so a file swapped for another of the same size and mtime (a
-    # symlink out of the root, say) is still noticed when it is opened. 0: not known.
+    # symlink out of the root, say) is still noticed when it is opened. 0: not known (or
+    # described by path, which an attacker can race): learned from the first descriptor
+    # opened that passes ``confinement``.
     inode: int = 0
+    device: int = 0
+    confinement: Confinement | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,6 +119,7 @@ class _Scan:
     link_allowed: Callable[[str], bool]
     known: Known
     warn: Callable[[str], None]
+    confinement: Confinement | None
 
 
 def scan_root(
@@ -128,22 +139,32 @@ def scan_root(
     ``known`` (sizes and times from a manifest) spares a ``stat`` per listed file;
     ``link_allowed(real_target)`` replaces the default symlink policy (inside the root, or
     anywhere with ``allow_unsafe_symlinks``); URLs in ``skip_urls`` are left out.
+
+    A directory is skipped only when it is one of its own ancestors (a loop): two links to
+    one directory make two URLs for its files, as :func:`stat_file` (autorefresh) and the
+    build's walk see them. (A "seen anywhere" rule would pick one of the two by the order
+    of the walk, which a lookup of one URL cannot know.)
     """
     real_root = os.path.realpath(root)
     try:
         root_stat = os.stat(real_root)
     except OSError:
         return
+    confinement: Confinement | None = Confinement(root, link_allowed)
     if link_allowed is None:
+        if allow_unsafe_symlinks:
+            confinement = None
 
         def link_allowed(target: str) -> bool:
             return allow_unsafe_symlinks or within(real_root, target)
 
-    scan = _Scan(real_root, encodings, link_allowed, known or {}, warn)
-    visited = {(root_stat.st_dev, root_stat.st_ino)}
-    stack: list[tuple[str, str]] = [(root, "")]
+    scan = _Scan(real_root, encodings, link_allowed, known or {}, warn, confinement)
+    # Each directory carries the identities of its ancestors (the root's included).
+    stack: list[tuple[str, str, frozenset[tuple[int, int]]]] = [
+        (root, "", frozenset({(root_stat.st_dev, root_stat.st_ino)}))
+    ]
     while stack:
-        directory, relative_dir = stack.pop()
+        directory, relative_dir, ancestors = stack.pop()
         try:
             with os.scandir(directory) as iterator:
                 entries = {entry.name: entry for entry in iterator}
@@ -189,11 +210,10 @@ def scan_root(
                     warn(f"Skipping {entry.path}: {error.strerror}")
                     continue
                 key = (info.st_dev, info.st_ino)
-                if key in visited:
+                if key in ancestors:
                     warn(f"Skipping {entry.path}: directory loop (symlink back to an ancestor)")
                     continue
-                visited.add(key)
-                stack.append((entry.path, relative + "/"))
+                stack.append((entry.path, relative + "/", ancestors | {key}))
                 continue
             if url in skip_urls or not hidden.allows_file(url):
                 continue
@@ -231,15 +251,17 @@ def _link_ok(path: str, scan: _Scan) -> bool:
     return True
 
 
-def _describe(entry: os.DirEntry[str], relative: str, scan: _Scan) -> tuple[int, int, int] | None:
-    """(size, mtime_ns, inode) of a regular file: from the manifest listing, else one
-    ``stat``. A listed file's inode is left unknown (0) and learned when it is first
+def _describe(
+    entry: os.DirEntry[str], relative: str, scan: _Scan
+) -> tuple[int, int, int, int] | None:
+    """(size, mtime_ns, inode, device) of a regular file: from the manifest listing, else
+    one ``stat``. A listed file's inode is left unknown (0) and learned when it is first
     opened: the directory entry's ``d_ino`` is not ``st_ino`` on every filesystem
     (overlayfs)."""
     recorded = scan.known.get(relative)
     # is_file(follow_symlinks=False) reads the directory entry's type: no system call.
     if recorded is not None and entry.is_file(follow_symlinks=False):
-        return recorded[0], recorded[1], 0
+        return recorded[0], recorded[1], 0, 0
     try:
         info = entry.stat()
     except OSError as error:  # pragma: no cover - races with deletion
@@ -247,13 +269,14 @@ def _describe(entry: os.DirEntry[str], relative: str, scan: _Scan) -> tuple[int,
         return None
     if not stat_module.S_ISREG(info.st_mode):
         return None
-    return info.st_size, info.st_mtime_ns, info.st_ino
+    return info.st_size, info.st_mtime_ns, info.st_ino, info.st_dev
 
 
-def _is_variant(name: str, siblings: Container[str]) -> bool:
-    """``app.js.gz`` next to ``app.js``: served only by negotiation for ``app.js``."""
+def _is_variant(name: str, siblings: Mapping[str, os.DirEntry[str]]) -> bool:
+    """``app.js.gz`` next to the file ``app.js``: served only by negotiation for ``app.js``
+    (next to a directory or a broken link of that name it is a file of its own)."""
     base, suffix = os.path.splitext(name)
-    return suffix in VARIANT_SUFFIXES and base in siblings
+    return suffix in VARIANT_SUFFIXES and _names_file(siblings.get(base))
 
 
 def _scan_file(
@@ -267,7 +290,7 @@ def _scan_file(
     described = _describe(entry, relative, scan)
     if described is None:
         return None
-    size, mtime_ns, inode = described
+    size, mtime_ns, inode, device = described
     variants: list[Variant] = []
     for variant_suffix, coding in VARIANT_SUFFIXES.items():
         sibling = siblings.get(name + variant_suffix)
@@ -286,7 +309,28 @@ def _scan_file(
         # A variant is only worth sending when it is smaller than the file itself.
         if variant is not None and variant[0] < size:
             variants.append(Variant(coding, sibling.path, *variant))
-    return ScannedFile(url, entry.path, size, mtime_ns, tuple(variants), inode)
+    return ScannedFile(
+        url, entry.path, size, mtime_ns, tuple(variants), inode, device, scan.confinement
+    )
+
+
+def _names_file(entry: os.DirEntry[str] | None) -> bool:
+    """Is this directory entry a file (through a link too)? A sibling ``x.gz`` is then a
+    variant of ``x``; next to a directory, a broken link or a FIFO it is a file of its own
+    (``os.path.isfile``, as :func:`is_variant_path` sees it)."""
+    if entry is None:
+        return False
+    try:
+        return entry.is_file()
+    except OSError:  # pragma: no cover - an unreadable link target
+        return False
+
+
+def is_variant_path(path: str) -> bool:
+    """Is the file at ``path`` a precompressed variant of a file next to it (served only
+    through negotiation, never at its own URL)?"""
+    base, suffix = os.path.splitext(path)
+    return suffix in VARIANT_SUFFIXES and os.path.isfile(base)
 
 
 def stat_file(
@@ -303,8 +347,14 @@ def stat_file(
     With ``root`` (the directory ``path`` was joined under, unresolved), the components
     below it are checked with one ``lstat`` each: when none is a symlink the file cannot
     leave the root and no ``realpath`` (an ``lstat`` per component of the whole path) is
-    needed. Symlinks, wherever they are, still get the full check. ``real_root`` None means
-    ``realpath(root)``, computed only when a symlink is met.
+    needed. Otherwise each component is checked as :func:`scan_root` would reach it (a
+    symlink resolves inside the root, a directory is not one of its own ancestors), so
+    both modes serve the same URLs. ``real_root`` None means ``realpath(root)``, computed
+    only when a symlink is met.
+
+    The inode is left unknown: a ``stat`` by path says nothing about the file a later open
+    reaches (a component can be swapped for a link in between). It is learned from the
+    first descriptor that passes the returned ``confinement`` (:mod:`servestatic._files`).
     """
     directory, name = os.path.split(path)
     resolved_root = real_root
@@ -314,12 +364,18 @@ def stat_file(
         if info is not None:
             plain = True
         else:
-            real = os.path.realpath(path, strict=True)
             if resolved_root is None:
                 resolved_root = os.path.realpath(root or directory)
-            if not allow_unsafe_symlinks and not within(resolved_root, real):
-                return None
-            info = os.stat(path)
+            parts = _components(root, path) if root is not None else None
+            if root is not None and parts is not None:
+                info = _linked_stat(root, parts, resolved_root, allow_unsafe_symlinks)
+                if info is None:
+                    return None
+            else:
+                real = os.path.realpath(path, strict=True)
+                if not allow_unsafe_symlinks and not within(resolved_root, real):
+                    return None
+                info = os.stat(path)
     except (OSError, ValueError):
         return None
     if not stat_module.S_ISREG(info.st_mode):
@@ -343,15 +399,51 @@ def stat_file(
             continue
         if stat_module.S_ISREG(variant_info.st_mode) and variant_info.st_size < info.st_size:
             variants.append(
-                Variant(
-                    coding,
-                    variant_path,
-                    variant_info.st_size,
-                    variant_info.st_mtime_ns,
-                    variant_info.st_ino,
-                )
+                Variant(coding, variant_path, variant_info.st_size, variant_info.st_mtime_ns)
             )
-    return ScannedFile(url, path, info.st_size, info.st_mtime_ns, tuple(variants), info.st_ino)
+    confinement = None
+    if not allow_unsafe_symlinks:
+        confinement = Confinement(root if root is not None else resolved_root or directory)
+    return ScannedFile(
+        url, path, info.st_size, info.st_mtime_ns, tuple(variants), confinement=confinement
+    )
+
+
+def _components(root: str, path: str) -> list[str] | None:
+    """The names below ``root`` that lead to ``path``; None when ``path`` is not written
+    below ``root`` or has empty or dot segments (callers then resolve it whole)."""
+    base = root.rstrip(os.sep)
+    if not path.startswith(base + os.sep):
+        return None
+    parts = path[len(base) + 1 :].split(os.sep)
+    if any(part in {"", ".", ".."} for part in parts):
+        return None
+    return parts
+
+
+def _linked_stat(
+    root: str, parts: list[str], real_root: str, allow_unsafe_symlinks: bool
+) -> os.stat_result | None:
+    """``stat`` of ``root/parts…`` if a walk of ``root`` reaches it: every symlink below the
+    root resolves inside it (or unsafe symlinks are allowed) and no directory on the way is
+    one of its own ancestors; None otherwise. Raises OSError when a component is missing."""
+    current = root.rstrip(os.sep)
+    info = os.stat(current)
+    ancestors = {(info.st_dev, info.st_ino)}
+    for position, part in enumerate(parts, 1):
+        current = f"{current}{os.sep}{part}"
+        info = os.lstat(current)
+        if stat_module.S_ISLNK(info.st_mode):
+            real = os.path.realpath(current, strict=True)
+            if not allow_unsafe_symlinks and not within(real_root, real):
+                return None
+            info = os.stat(current)
+        if position < len(parts):
+            key = (info.st_dev, info.st_ino)
+            if key in ancestors:
+                return None  # a loop: the scan skips it ("directory loop")
+            ancestors.add(key)
+    return info
 
 
 def _plain_lstat(root: str, path: str) -> os.stat_result | None:

@@ -6,12 +6,13 @@ records (:class:`Request`, :class:`Plan`) are NamedTuples: immutable and cheap t
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
 __all__ = [
     "MAX_FIELD_LENGTH",
+    "Confinement",
     "FileBody",
     "FileEntry",
     "HeaderBlock",
@@ -106,6 +107,22 @@ _ACCEPT_RANGES = ("Accept-Ranges", "bytes")
 
 
 @dataclass(frozen=True, slots=True)
+class Confinement:
+    """Where a file whose identity was not recorded by the start-up scan must really be.
+
+    The symlink policy the file was found under: below ``root`` once every link is
+    resolved, or anywhere ``also`` accepts (Django: the finders' directories that
+    ``collectstatic --link`` points into). It is checked against the real path of the
+    descriptor actually opened (issue 13: a path checked before the open can be swapped
+    for a link before it), see :mod:`servestatic._files`. Equal by value, so entries built
+    per request in autorefresh mode stay cacheable.
+    """
+
+    root: str  # as configured; resolved (and re-resolved if it moved) when checked
+    also: Callable[[str], bool] | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class Representation:
     """One stored form of a file: the file itself, or a precompressed sibling."""
 
@@ -123,8 +140,14 @@ class Representation:
     accept_ranges: bool = False
     # Checked with size and mtime when the file is opened: a file swapped for another of
     # the same size and mtime (a symlink out of the root) is still noticed. 0 until known
-    # (files listed by a manifest are not stat-ed at start-up): learned on first open.
+    # (files listed by a manifest, or described by path after start-up, where a ``stat``
+    # cannot be trusted to be of the file a later open reaches): learned on the first
+    # open, from the descriptor, once ``confinement`` holds for what was opened.
     inode: int = field(default=0, compare=False)
+    device: int = field(default=0, compare=False)
+    # None: not confined (``allow_unsafe_symlinks``), or the identity above was recorded by
+    # the start-up scan and is all an open has to match.
+    confinement: Confinement | None = field(default=None, compare=False)
     _ok: HeaderBlock | None = field(default=None, init=False, repr=False, compare=False)
     # The 304, 206 and 416 blocks are derived from ``ok`` on first use (``_respond``), and
     # so are the plans of the common answers (200 GET, 200 HEAD, 304).

@@ -13,7 +13,7 @@ from typing import Any, BinaryIO
 
 from asgiref.compatibility import guarantee_single_callable
 
-from servestatic._files import Parts, StaleFile, check_current, open_representation, read_bytes
+from servestatic._files import Parts, StaleFile, open_representation, read_bytes
 from servestatic._offload import aiter_spans, run_sync
 from servestatic._paths import route_path
 from servestatic._records import (
@@ -180,12 +180,15 @@ class ServeStaticASGI(ServeStaticBase):
             return
         extensions = scope.get("extensions") or {}
         if body.whole and "http.response.pathsend" in extensions:
-            # The server opens the path itself: check it is still the indexed file (a stat
-            # of a cached inode; far cheaper than a thread hop).
-            check_current(representation)
-            await send(start)
-            await send({"type": "http.response.pathsend", "path": representation.path})
-            return
+            # The server opens the path itself, after send() returns: give it a path that
+            # names a checked descriptor (/proc/self/fd/N), never the file's own name,
+            # which a symlink swapped in meanwhile would redirect (issue 13). A stat per
+            # request; far cheaper than a thread hop. None: no such path on this system.
+            path = self.engine.handed.path(representation)
+            if path is not None:
+                await send(start)
+                await send({"type": "http.response.pathsend", "path": path})
+                return
         handle = await run_sync(open_representation, representation)
         try:
             if "http.response.zerocopysend" in extensions:

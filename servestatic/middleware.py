@@ -64,6 +64,7 @@ from servestatic._files import StaleFile
 from servestatic._index import ScannedFile, stat_file
 from servestatic._offload import run_sync
 from servestatic._paths import normalize_prefix
+from servestatic._records import Confinement
 from servestatic.base import ServeStaticBase
 
 __all__ = ["ServeStaticMiddleware"]
@@ -255,13 +256,25 @@ class ServeStaticMiddleware(ServeStaticBase):
     ) -> Iterator[ScannedFile]:
         engine = self.engine
         real_root = os.path.realpath(location)
+        # Listed files are opened for the first time at a request: what is opened must
+        # then be where this listing's symlink policy allows (collectstatic --link).
+        confinement = Confinement(
+            location,
+            link_policy(
+                real_root,
+                self.settings.allow_unsafe_symlinks,
+                lambda: [directory for directory, _ in finder_locations()],
+            ),
+        )
         for name in names:
             path, url = storage.path(name), prefix + name
             recorded = known.get(name)
             scanned: ScannedFile | None
             if recorded is not None:
                 variants = known_variants(path, name, recorded[0], known, engine.encodings)
-                scanned = ScannedFile(url, path, recorded[0], recorded[1], variants)
+                scanned = ScannedFile(
+                    url, path, recorded[0], recorded[1], variants, confinement=confinement
+                )
             else:
                 scanned = stat_file(
                     path,

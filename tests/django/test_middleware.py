@@ -598,6 +598,30 @@ def test_listing_of_a_tree_copied_without_mtimes_is_not_trusted(collected: Path)
     assert head.header("Last-Modified") == "Fri, 15 Jan 2027 08:00:00 GMT"
 
 
+def test_listed_file_swapped_before_its_first_read_is_refused(
+    collected: Path, tmp_path: Path, kind: str
+) -> None:
+    """A listed file is not stat-ed at start-up (its inode is unknown). Swapped for a link
+    to an outside file of the same size and mtime before anyone asked for it, its first
+    read must check where what it opened really is, not learn the outside file's inode
+    (issue 13)."""
+    name = "css/plain.css"
+    path = collected / name
+    info = path.stat()
+    secret = tmp_path / "secret.css"
+    secret.write_bytes(b"S" * info.st_size)
+    os.utime(secret, ns=(info.st_atime_ns, info.st_mtime_ns))
+    with project(collected, MANIFEST):
+        site = Site(kind)
+        assert site.get("/static/js/app.js").status == 200  # the middleware is built
+        temporary = collected / "swap.tmp"
+        temporary.symlink_to(secret)
+        os.replace(temporary, path)
+        response = site.get(f"/static/{name}")
+    assert b"SSSS" not in response.body
+    assert response.status == 404
+
+
 def test_content_etags_come_from_the_manifest(collected: Path) -> None:
     document = json.loads((collected / "staticfiles.json").read_text())
     document["files"]["css/plain.css"]["hash"] = "ab" * 32  # proves it is read, not computed

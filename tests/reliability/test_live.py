@@ -7,6 +7,7 @@ their descriptor count is back to its baseline, and the server answers byte for 
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import signal
@@ -64,16 +65,29 @@ def steady(live: Live, warm_up: list[str]) -> int:
     return previous
 
 
-def settle(live: Live, baseline: int) -> int:
+def settle(live: Live, baseline: int, count: Callable[[], int] | None = None) -> int:
     """Wait (bounded: the test timeout is the real guard) for closed connections to be
-    reaped, then return the descriptor count."""
-    count = live.fds()
+    reaped, then return the descriptor count (or what ``count`` counts)."""
+    measure = count or live.fds
+    current = measure()
     for _ in range(200):
-        if count <= baseline:
+        if current <= baseline:
             break
         time.sleep(0.05)
-        count = live.fds()
-    return count
+        current = measure()
+    return current
+
+
+def on_files_below(live: Live, root: Path) -> int:
+    """Descriptors of the workers open on files below ``root`` (deleted ones included)."""
+    prefix = str(root) + os.sep
+    found = 0
+    for pid in live.workers:
+        with contextlib.suppress(OSError):
+            for name in os.listdir(f"/proc/{pid}/fd"):
+                with contextlib.suppress(OSError):
+                    found += os.readlink(f"/proc/{pid}/fd/{name}").startswith(prefix)
+    return found
 
 
 def abandon(port: int, target: str, *, keep: int, reset: bool) -> int:
@@ -153,6 +167,7 @@ def test_files_changed_under_a_running_worker(tmp_path: Path, server: str, inter
     with serve(server, TARGETS[interface], env=_env(root)) as live:
         workers = live.workers
         baseline = steady(live, ["/" + name for name in faults])
+        held = on_files_below(live, root)
         for name, fault in faults.items():
             fault(root / name)
             expected = (root / name).read_bytes() if (root / name).exists() else None
@@ -166,7 +181,12 @@ def test_files_changed_under_a_running_worker(tmp_path: Path, server: str, inter
                     assert response.header("content-length") == str(len(expected))
         assert live.workers == workers
         # Fewer is fine (a connection from before the baseline was closed); more is a leak.
-        assert settle(live, baseline) <= baseline
+        # Except descriptors on the files themselves that were named to granian by
+        # pathsend: they stay open 60 s after their last use (issue 13), at most the
+        # current and one replaced version of each file.
+        others = settle(live, baseline - held, lambda: live.fds() - on_files_below(live, root))
+        assert others <= baseline - held
+        assert on_files_below(live, root) <= (2 * len(faults) if server == "granian-asgi" else 0)
 
 
 def _download(port: int, results: list[bytes], started: threading.Event) -> None:
