@@ -353,7 +353,9 @@ def test_a_listed_file_swapped_before_its_first_open_is_refused(
     an outside file that took the name's place (trust on first use)."""
     if not proc:
         monkeypatch.setattr(files_module, "_proc_fd", lambda: False)
-    app = ServeStatic(None, settings=Settings.model_validate({"memory_cache": {"max_file_size": 0}}))
+    app = ServeStatic(
+        None, settings=Settings.model_validate({"memory_cache": {"max_file_size": 0}})
+    )
     path = tree.root / "big.bin"
     info = path.stat()
     app.engine.add_files(
