@@ -14,6 +14,7 @@ import warnings
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
+from servestatic._budget import shared_budget
 from servestatic._entries import EntryBuilder
 from servestatic._files import MemoryCache
 from servestatic._glob import compile_glob
@@ -157,6 +158,9 @@ class Engine:
         self.memory = MemoryCache(
             settings.memory_cache.max_file_size, settings.memory_cache.max_total_size
         )
+        streaming = settings.streaming
+        #: The process's budget for streamed bodies (shared by applications configured alike).
+        self.streams = shared_budget(streaming.budget, streaming.block_size, streaming.max_wait)
         self.roots: list[tuple[str, str]] = []
         self._built: dict[tuple[Any, ...], FileEntry | None] = {}
         self.files: dict[str, Entry] = {}

@@ -88,6 +88,7 @@ CHECK_IDS: dict[str, str] = {
     "roots": "servestatic.E051",
     "prefix": "servestatic.E052",
     "strict": "servestatic.E053",
+    "streaming": "servestatic.E054",
 }
 #: A problem tied to no setting: an unknown ``SERVESTATIC_*`` environment variable, a
 #: syntax error in ``servestatic.toml``...

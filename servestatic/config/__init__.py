@@ -16,6 +16,7 @@ from servestatic.config._model import (
     SecuritySettings,
     Settings,
     SpaSettings,
+    StreamingSettings,
 )
 
 __all__ = [
@@ -35,4 +36,5 @@ __all__ = [
     "SecuritySettings",
     "Settings",
     "SpaSettings",
+    "StreamingSettings",
 ]
