@@ -8,7 +8,7 @@ server asks for the next item after writing the previous one; the ASGI adapter a
 message that servers hold while their write buffer is full). The sum of what all streams
 hold is bounded by the budget:
 
-* a block is as large as the stream has earned: :data:`MIN_BLOCK` until the server has
+* a block is as large as the stream has earned: the minimum block until the server has
   taken :data:`PROOF` bytes (no buffer between us and a client that does not read can hold
   that much, so the client is reading), then the configured block size. A client that
   stops reading early thus holds one small block, wherever it sits;
@@ -43,7 +43,8 @@ from typing import Any
 
 __all__ = ["MIN_BLOCK", "PROOF", "Lease", "StreamBudget", "shared_budget"]
 
-#: The block of a stream that has not shown that its client reads.
+#: The block of a stream that has not shown that its client reads (the default of
+#: ``[streaming] min_block_size``).
 MIN_BLOCK = 16 * 1024
 #: Bytes a server must have taken before a stream's blocks grow: more than a TCP send
 #: buffer (Linux grows it up to 4 MiB), the peer's initial receive window and a server's
@@ -70,10 +71,12 @@ class _Waiter:
 class StreamBudget:
     """The bytes all streamed bodies of a process may hold at once."""
 
-    def __init__(self, capacity: int, max_block: int, max_wait: float) -> None:
+    def __init__(
+        self, capacity: int, max_block: int, max_wait: float, min_block: int = MIN_BLOCK
+    ) -> None:
         self.capacity = capacity
         self.max_block = max(1, min(max_block, capacity))
-        self.min_block = min(MIN_BLOCK, self.max_block)
+        self.min_block = min(min_block, self.max_block)
         self.max_wait = max_wait
         self.used = 0
         #: The most ever held at once, and the number of minimum blocks taken past the
@@ -203,9 +206,10 @@ class Lease:
         self.overdraft = False
 
     @property
-    def proven(self) -> bool:
-        """Has the server taken enough of this stream to show that its client reads?"""
-        return self.taken >= PROOF
+    def full(self) -> bool:
+        """Does this stream read full blocks (its client has taken :data:`PROOF` bytes, or
+        the minimum block is the full one)?"""
+        return self.block >= self.budget.max_block
 
     def _want(self, remaining: int) -> tuple[int, int]:
         budget = self.budget
@@ -315,15 +319,17 @@ async def _queue_for_trio(budget: StreamBudget, want: int, floor: int) -> tuple[
     return budget.resolve(waiter)
 
 
-_shared: dict[tuple[int, int, float], StreamBudget] = {}
+_shared: dict[tuple[int, int, float, int], StreamBudget] = {}
 _shared_lock = threading.Lock()
 
 
-def shared_budget(capacity: int, max_block: int, max_wait: float) -> StreamBudget:
+def shared_budget(
+    capacity: int, max_block: int, max_wait: float, min_block: int = MIN_BLOCK
+) -> StreamBudget:
     """The process's budget for these settings: applications configured alike share one."""
-    key = (capacity, max_block, max_wait)
+    key = (capacity, max_block, max_wait, min_block)
     with _shared_lock:
         budget = _shared.get(key)
         if budget is None:
-            budget = _shared[key] = StreamBudget(capacity, max_block, max_wait)
+            budget = _shared[key] = StreamBudget(capacity, max_block, max_wait, min_block)
         return budget

@@ -160,7 +160,9 @@ class Engine:
         )
         streaming = settings.streaming
         #: The process's budget for streamed bodies (shared by applications configured alike).
-        self.streams = shared_budget(streaming.budget, streaming.block_size, streaming.max_wait)
+        self.streams = shared_budget(
+            streaming.budget, streaming.block_size, streaming.max_wait, streaming.min_block_size
+        )
         self.roots: list[tuple[str, str]] = []
         self._built: dict[tuple[Any, ...], FileEntry | None] = {}
         self.files: dict[str, Entry] = {}

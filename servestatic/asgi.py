@@ -215,8 +215,8 @@ async def _stream(
 ) -> None:
     """Send file spans in blocks taken from the streaming budget; stop if the client leaves.
 
-    Until the client has shown that it reads (:data:`~servestatic._budget.PROOF` bytes
-    taken), each block is followed by an empty message: servers answer it once their
+    While blocks are small (until the client has shown that it reads by taking
+    :data:`~servestatic._budget.PROOF` bytes), each block is followed by an empty message: servers answer it once their
     write buffer has room (uvicorn and hypercorn wait for it to drain), and only then is
     the next block read. A client that stops reading early thus leaves one small block in
     the server's buffer, not a second one waiting in our hands. Past that point, the next
@@ -230,7 +230,7 @@ async def _stream(
             if watcher is not None and watcher.done():
                 return
             await send({"type": "http.response.body", "body": block, "more_body": True})
-            if not lease.proven:
+            if not lease.full:
                 await send({"type": "http.response.body", "body": b"", "more_body": True})
         if watcher is not None and watcher.done():
             return

@@ -473,12 +473,15 @@ class StreamingSettings(_Group):
     share one budget). A response that finds it used waits for a share, and blocks shrink
     as it fills."""
     block_size: int = Field(default=1024 * 1024, ge=4096, le=16 * 1024 * 1024)
-    """The largest block a response reads at once. Blocks are 16 KiB until the client has
-    taken 4 MiB, so a client that stops reading early holds 16 KiB of file blocks (plus
-    what the server itself buffers), then this size."""
+    """The largest block a response reads at once, once its client has taken 4 MiB."""
+    min_block_size: int = Field(default=16 * 1024, ge=4096, le=16 * 1024 * 1024)
+    """The block size until the client has taken 4 MiB: a client that stops reading early
+    holds one such block (plus what the server itself buffers). Smaller blocks cost CPU on
+    files of a few MiB; behind a proxy that buffers responses (no client can stall the
+    application), setting it to `block_size` sends every file in full blocks."""
     max_wait: float = Field(default=1.0, gt=0, le=60)
     """Seconds a response waits for a share of a used budget. It then continues past the
-    budget in 16 KiB blocks (logged), so clients holding all of it cannot stop others."""
+    budget in minimum blocks (logged), so clients holding all of it cannot stop others."""
 
 
 class Redirect(_Group):

@@ -73,10 +73,21 @@ def ledger(monkeypatch: pytest.MonkeyPatch) -> Ledger:
     return ledger
 
 
-def settings(budget: int, *, block_size: int = 256 * 1024, max_wait: float = 30.0) -> Settings:
+def settings(
+    budget: int,
+    *,
+    block_size: int = 256 * 1024,
+    max_wait: float = 30.0,
+    min_block_size: int = MIN_BLOCK,
+) -> Settings:
     return Settings(
         memory_cache={"max_file_size": 0},
-        streaming={"budget": budget, "block_size": block_size, "max_wait": max_wait},
+        streaming={
+            "budget": budget,
+            "block_size": block_size,
+            "max_wait": max_wait,
+            "min_block_size": min_block_size,
+        },
     )
 
 
@@ -119,6 +130,7 @@ async def asyncio_fetch(
     app: Any,
     client: Client,
     *,
+    path: str = "/big.bin",
     range_: str | None = None,
     delay: float = 0.0,
     stall_after: int | None = None,
@@ -151,7 +163,7 @@ async def asyncio_fetch(
         client.body += body
         client.ledger.on_taken(len(body))
 
-    await app(scope(range_=range_), receive, send)
+    await app(scope(path, range_), receive, send)
     client.done = True
 
 
@@ -737,3 +749,17 @@ def test_applications_configured_alike_share_one_budget(tree: Path) -> None:
     other = ServeStatic(None, tree, settings=settings(6 * 1024 * 1024))
     assert first.engine.streams is second.engine.streams
     assert other.engine.streams is not first.engine.streams
+
+
+def test_min_block_size_equal_to_block_size_sends_full_blocks_at_once(
+    large: Path, ledger: Ledger
+) -> None:
+    """Behind a buffering proxy no client can stall the application: full blocks from the
+    first byte, read while the server writes the previous one."""
+    options = {"block_size": 1 << 20, "min_block_size": 1 << 20}
+    app = ServeStaticASGI(None, large, settings=settings(64 * 1024 * 1024, **options))
+    client = Client(ledger)
+    asyncio.run(asyncio_fetch(app, client, range_=None, path="/large.bin"))
+    assert bytes(client.body) == (large / "large.bin").read_bytes()
+    assert [length for _, length in ledger.reads][:-1] == [1 << 20] * (LARGE // (1 << 20))
+    assert all(message.get("body", b"x") for message in client.messages[1:-1])
