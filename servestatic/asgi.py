@@ -216,11 +216,12 @@ async def _stream(
     """Send file spans in blocks taken from the streaming budget; stop if the client leaves.
 
     While blocks are small (until the client has shown that it reads by taking
-    :data:`~servestatic._budget.PROOF` bytes), each block is followed by an empty message: servers answer it once their
-    write buffer has room (uvicorn and hypercorn wait for it to drain), and only then is
-    the next block read. A client that stops reading early thus leaves one small block in
-    the server's buffer, not a second one waiting in our hands. Past that point, the next
-    block is read while the server is still writing the last one, as fast clients need.
+    :data:`~servestatic._budget.PROOF` bytes), each block is followed by an empty message:
+    servers answer it once their write buffer has room (uvicorn and hypercorn wait for it
+    to drain), and only then is the next block read. A client that stops reading early
+    thus leaves one small block in the server's buffer, not a second one waiting in our
+    hands. Past that point, the next block is read while the server is still writing the
+    last one, as fast clients need.
     """
     watcher = _disconnect_watcher(receive)
     lease = budget.lease()
