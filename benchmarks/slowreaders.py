@@ -9,14 +9,16 @@ of readers, on a fresh server pinned to the server core:
 
 1. warm up (one download of each kind), wait until the server is idle, then the **idle**
    RSS (every process of the server, summed);
-2. the fast clients alone: wrk, ``FAST_CONNECTIONS`` connections downloading the same file
-   the same way, best of ``--fast-repeats`` runs (MB/s, **alone**);
-3. N **stalled readers**: each sends the request with a 4 KiB receive buffer and a
+2. N **stalled readers**: each sends the request with a 4 KiB receive buffer and a
    1,448-byte MSS (a client across Ethernet) and never reads; wait until every reader's
-   response has started and the server is idle again (RSS steady, under 5% of a core);
-4. the fast clients again while the readers stay stalled (**loaded**); the **peak** RSS
-   is the largest sample (every 0.1 s) from step 3 to here;
-5. close the readers (TCP reset); the **after-close** RSS once the server is idle again.
+   response has started and the server is idle again (RSS steady, under 5% of a core):
+   the **stalled** RSS;
+3. the fast clients while the readers stay stalled (**loaded**): wrk,
+   ``FAST_CONNECTIONS`` connections downloading the same file the same way, best of
+   ``--fast-repeats`` runs (MB/s); the **peak** RSS is the largest sample (every 0.1 s)
+   from step 2 to here;
+4. close the readers (TCP reset); the **after-close** RSS once the server is idle again;
+5. the fast clients again, **alone**.
 
 ``trivial`` is a bare application streaming new 16 KiB blocks of zeros (WSGI: a
 generator; ASGI: ``send``, stopping when the client leaves): it reads no file and holds
@@ -297,7 +299,6 @@ def measure(
         ):
             verify_large(running, sha256, trivial=library == "trivial")
             idle = settle(running)
-            unloaded = fast_rate(running, headers, plan.fast_seconds, plan.fast_repeats)
             sampler.reset()
             with stalled_readers(sampler, headers, count, plan.mss) as sockets:
                 record["opened"] = len(sockets)
@@ -310,11 +311,13 @@ def measure(
                 peak = sampler.peak
             sampler.reset()
             after = settle(running, quiet=3.0)
-            # While the readers' responses unwind: hypercorn (asyncio) tells an
-            # application neither by raising from send() nor with http.disconnect, so
-            # it sends the rest of every body into the void.
             record["closing_peak_rss"] = sampler.peak
             record["capped"] = sampler.capped
+            # The fast clients alone come last: wrk cuts its downloads off when its time
+            # is up, and hypercorn (asyncio) tells an application neither by raising from
+            # send() nor with http.disconnect, so a trivial app sends the rest of those
+            # bodies into the void, which would be counted with the readers.
+            unloaded = fast_rate(running, headers, plan.fast_seconds, plan.fast_repeats)
             if running.process.poll() is not None:
                 record["error"] = f"server died: {running.output()}"
     except (ServerError, LoadError, OSError) as error:

@@ -9,8 +9,8 @@ message that servers hold while their write buffer is full). The sum of what all
 hold is bounded by the budget:
 
 * a block is as large as the stream has earned: the minimum block until the server has
-  taken :data:`PROOF` bytes (no buffer between us and a client that does not read can hold
-  that much, so the client is reading), then the configured block size. A client that
+  taken :data:`PROOF` bytes (more than the buffers between us and a client that does not
+  read take, so the client is reading), then the configured block size. A client that
   stops reading early thus holds one small block, wherever it sits;
 * a block also shrinks with the free budget (at most a quarter of what is free), and never
   exceeds the span still to send;
@@ -46,9 +46,10 @@ __all__ = ["MIN_BLOCK", "PROOF", "Lease", "StreamBudget", "shared_budget"]
 #: The block of a stream that has not shown that its client reads (the default of
 #: ``[streaming] min_block_size``).
 MIN_BLOCK = 16 * 1024
-#: Bytes a server must have taken before a stream's blocks grow: more than a TCP send
-#: buffer (Linux grows it up to 4 MiB), the peer's initial receive window and a server's
-#: own write buffer can hold for a client that reads nothing.
+#: Bytes a server must have taken before a stream's blocks grow: more than the socket
+#: buffers and a server's write buffer take for a client that reads nothing (about 3 MiB
+#: over loopback, where Linux grows them largest with its 64 KiB segments; about 0.2 MiB
+#: across Ethernet), so a client that passes it is reading.
 PROOF = 4 * 1024 * 1024
 #: Overdrafts are logged at most this often (seconds).
 LOG_INTERVAL = 60.0
