@@ -25,7 +25,8 @@ from servestatic._engine import Engine
 from servestatic._records import FileBody, MultipartBody, Plan, Request
 from servestatic.config import Settings
 
-STATUSES = {200, 204, 206, 301, 302, 304, 404, 405, 406, 412, 416}
+# 400: a request without a method (a WSGI environ lacking REQUEST_METHOD), for a file.
+STATUSES = {200, 204, 206, 301, 302, 304, 400, 404, 405, 406, 412, 416}
 METHODS = ("GET", "HEAD", "OPTIONS", "POST", "PUT", "DELETE", "get", "")
 
 

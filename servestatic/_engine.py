@@ -8,14 +8,17 @@ adapter runs it in a worker thread).
 
 from __future__ import annotations
 
+import logging
 import os
 import re
+import sys
 import warnings
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from servestatic._budget import shared_budget
-from servestatic._entries import EntryBuilder
+from servestatic._entries import EntryBuilder, HeaderProblem
 from servestatic._files import MemoryCache
 from servestatic._glob import compile_glob
 from servestatic._index import VARIANT_SUFFIXES, HiddenPolicy, ScannedFile, scan_root, stat_file
@@ -36,11 +39,28 @@ from servestatic._respond import (
     respond_redirect,
 )
 from servestatic.build.manifest import load_digests
-from servestatic.config import DEFAULT_IMMUTABLE_FILE_TEST, ConfigError, Settings
+from servestatic.config import DEFAULT_IMMUTABLE_FILE_TEST, ConfigError, Problem, Settings
 from servestatic.media_types import MediaTypes
-from servestatic.rules import compile_rules
+from servestatic.rules import CompiledRule, compile_rules
 
-__all__ = ["Engine", "security_headers"]
+__all__ = [
+    "Engine",
+    "Explanation",
+    "explain",
+    "log",
+    "rule_usage",
+    "security_headers",
+    "why_missing",
+]
+
+#: servestatic's logger: one INFO line per start-up, and the start-up warnings that are
+#: servestatic's own (ServeStatic 4.4's warnings stay Python warnings, see below).
+log = logging.getLogger("servestatic")
+
+#: Problems ServeStatic 4.4 reports with ``warnings.warn`` (same text, ``UserWarning``):
+#: applications filter them by message, so they stay Python warnings.
+_PYTHON_WARNINGS = frozenset({"no_directory"})
+_PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
 
 Entry = FileEntry | RedirectEntry
 #: Entries remembered by autorefresh lookups (cleared, not evicted, when full).
@@ -99,6 +119,15 @@ def immutable_test_from(
     return lambda path, url: pattern.search(url) is not None
 
 
+def _hook_label(hooks: Sequence[Callable[..., Any]], function: object) -> str:
+    """How header problems name the hooks that ran: ``add_mime_headers`` (a subclass's
+    method), ``add_headers_function``, or both."""
+    names = [getattr(hook, "__name__", "header hook") for hook in hooks]
+    if function is not None:
+        names.append("add_headers_function")
+    return " / ".join(names) or "add_headers_function"
+
+
 def _chain_hooks(*hooks: Callable[..., Any] | None) -> Callable[..., Any] | None:
     """One ``(headers, path, url)`` hook calling the given ones in order (None if none)."""
     present = [hook for hook in hooks if hook is not None]
@@ -123,11 +152,27 @@ class Engine:
         immutable_test: Callable[[str, str], bool] | None = None,
         headers_hooks: Sequence[Callable[..., Any]] = (),
         defer: bool = False,
+        provenance: Mapping[str, str] | None = None,
+        problems: Sequence[Problem] = (),
+        collect: bool = False,
     ) -> None:
         """Build the table. With ``defer=True`` nothing is indexed until :meth:`finish`, so
         an adapter (Django) can add its own sources first. ``headers_hooks`` (a subclass's
-        ``add_mime_headers``/``add_cache_headers``) run before ``add_headers_function``."""
+        ``add_mime_headers``/``add_cache_headers``) run before ``add_headers_function``.
+
+        Start-up problems (a missing root, a rule that matches no file, a skipped file...)
+        are gathered in :attr:`problems`, starting with ``problems`` (the loader's
+        warnings); ``provenance`` (key → source) names where each setting came from. When
+        the start-up ends, all of them are raised at once as a :class:`ConfigError` under
+        ``strict = true``, or reported (logged, or Python warnings for ServeStatic's own);
+        with ``collect=True`` (``servestatic check``) they are only gathered.
+        """
         self.settings = settings
+        self.provenance: Mapping[str, str] = provenance or {}
+        #: Every start-up problem, in the order found.
+        self.problems: list[Problem] = list(problems)
+        self.collect = collect
+        self._booting = True
         self.standalone = standalone
         self.autorefresh = settings.autorefresh
         self.options = HttpOptions(
@@ -146,6 +191,7 @@ class Engine:
             etag_mode=settings.etag,
             ranges=settings.ranges.enabled,
             add_headers_function=_chain_hooks(*headers_hooks, settings.add_headers_function),
+            hook_label=_hook_label(headers_hooks, settings.add_headers_function),
         )
         self.encodings = frozenset(settings.compression.encodings)
         self.hidden = HiddenPolicy(
@@ -153,6 +199,14 @@ class Engine:
             tuple(compile_glob(pattern) for pattern in settings.hidden.allow),
         )
         self.index_file = settings.effective_index_file
+        # Plain values for what requests (autorefresh lookups, a stale file's rebuild) read:
+        # request-time code never touches the pydantic settings.
+        self.strict = settings.strict
+        self.etag_mode = settings.etag
+        self.allow_unsafe_symlinks = settings.allow_unsafe_symlinks
+        self.spa_fallback_url = settings.spa.fallback
+        self.not_found_url = settings.errors.not_found
+        self.not_found_cache_control = settings.errors.not_found_cache_control
         self.redirects = compile_redirects(settings.redirects)
         self.spa_exclude = tuple(compile_glob(pattern) for pattern in settings.spa.exclude)
         self.memory = MemoryCache(
@@ -178,15 +232,98 @@ class Engine:
     def finish(self) -> None:
         """Index the configured roots, then resolve redirects, the SPA fallback and 404 page."""
         settings = self.settings
-        roots: list[tuple[Any, str | None]] = []
         if settings.root is not None:
-            roots.append((settings.root, settings.prefix))
-        roots.extend((root.path, root.prefix) for root in settings.roots)
-        for root, prefix in roots:
-            self.add_root(root, prefix, refresh=False)
+            self.add_root(
+                settings.root, settings.prefix, refresh=False, source=(self.source("root"), "root")
+            )
+        label = self.source("roots")
+        for number, root in enumerate(settings.roots, start=1):
+            self.add_root(
+                root.path,
+                root.prefix,
+                refresh=False,
+                source=(f"{label} [[roots]] #{number}", "path"),
+            )
         self.refresh_special()
+        self._report_header_problems()
         if not self.autorefresh and self.files:
             self._report_unused_rules()
+        self._booting = False
+        self._conclude()
+
+    def source(self, key: str) -> str:
+        """The label of the source of a setting (``servestatic.toml``, ``SERVESTATIC_ROOT``)."""
+        provenance = self.provenance
+        if key in provenance:
+            return provenance[key]
+        nested = [label for path, label in provenance.items() if path.startswith(key + ".")]
+        return ", ".join(dict.fromkeys(nested)) if nested else "default"
+
+    def report(self, problem: Problem) -> None:
+        """A start-up warning: gathered during the start-up (all of them are reported, or
+        raised under ``strict``, when it ends); after it (``add_files()``), at once."""
+        self.problems.append(problem)
+        if not self._booting:
+            self._conclude([problem])
+
+    def _conclude(self, problems: Sequence[Problem] | None = None) -> None:
+        found = self.problems if problems is None else problems
+        if self.collect:
+            return
+        if self.strict and found:
+            raise ConfigError([problem.as_error() for problem in found])
+        for problem in found:
+            if problem.kind in _PYTHON_WARNINGS:
+                warnings.warn(problem.message, UserWarning, stacklevel=_outside_stacklevel())
+            else:
+                log.warning("%s", problem)
+        if problems is None:
+            log.info("%s", self.summary())
+
+    def summary(self) -> str:
+        """One line: roots, files, variants, rules, redirects, mode (the start-up log)."""
+        files = variants = 0
+        for entry in self.files.values():
+            if type(entry) is FileEntry:
+                files += 1
+                variants += len(entry.representations) - 1
+        roots = ", ".join(f"{path} at {prefix}" for path, prefix in self.roots) or "no root"
+        configured = (
+            f"{_plural(len(self.builder.rules), 'rule')}, "
+            f"{_plural(len(self.redirects), 'redirect')}"
+        )
+        if self.autorefresh:
+            text = f"serving {roots} (autorefresh: files are looked up per request); {configured}"
+        else:
+            text = (
+                f"serving {_plural(files, 'file')} ({_plural(variants, 'precompressed variant')}) "
+                f"from {roots}; {configured}"
+            )
+        if self.problems:
+            text += f"; {_plural(len(self.problems), 'warning')}"
+        return text
+
+    def index_warning(self, source: tuple[str, str]) -> Callable[[str], None]:
+        """A ``warn`` callback for the scanner: a skipped file is a start-up problem of the
+        root it was found in."""
+
+        def warn(message: str) -> None:
+            self.report(
+                Problem(
+                    source[0], source[1], message, None, kind="skipped_file", severity="warning"
+                )
+            )
+
+        return warn
+
+    def _report_header_problems(self) -> None:
+        """Headers the hooks produced for files indexed since the last call that HTTP
+        cannot carry: each was left out of its file's entry; reported like every start-up
+        problem (refused together under ``strict = true``)."""
+        found: list[HeaderProblem] = self.builder.problems
+        for problem in found:
+            self.report(problem.as_problem())
+        found.clear()
 
     def _report_unused_rules(self) -> None:
         """A rule that matched no indexed file is most likely a typo in its pattern.
@@ -194,26 +331,57 @@ class Engine:
         Not judged over an empty index (a root not built yet, as in a test run before
         ``collectstatic``): every rule would be reported for one missing folder."""
         used = self.builder.rules.used()
+        label = self.source("rules")
         for rule in self.builder.rules.rules:
             if rule.number in used:
                 continue
-            message = f"rule {rule.label} ({rule.pattern_text}) matches no file"
-            if self.settings.strict:
-                raise ConfigError(message)
-            warnings.warn(message, UserWarning, stacklevel=3)
+            where = f"{label} [[rules]] #{rule.number}"
+            if rule.name:
+                where += f' "{rule.name}"'
+            key = "regex" if rule.regex is not None else "match"
+            self.report(
+                Problem(
+                    where,
+                    key,
+                    "matches no file",
+                    rule.pattern_text,
+                    kind="unused_rule",
+                    path=("rules", rule.number - 1, key),
+                    severity="warning",
+                )
+            )
 
     # ------------------------------------------------------------------ building
 
-    def add_root(self, root: Any, prefix: str | None = None, *, refresh: bool = True) -> None:
-        """Add a directory (later roots win over earlier ones for the same URL)."""
+    def add_root(
+        self,
+        root: Any,
+        prefix: str | None = None,
+        *,
+        refresh: bool = True,
+        source: tuple[str, str] = ("add_files()", ""),
+    ) -> None:
+        """Add a directory (later roots win over earlier ones for the same URL).
+
+        ``source`` (label, key) names where the directory was configured, for problems."""
         path = os.path.abspath(os.fspath(root))
         url_prefix = normalize_prefix(prefix)
         if not self.autorefresh and not os.path.isdir(path):
-            if self.settings.strict:
-                raise ConfigError(f"No directory at: {path}")
-            warnings.warn(f"No directory at: {path}", UserWarning, stacklevel=3)
+            # ServeStatic's text: applications filter this warning by message.
+            field = source[1] if source[1] == "root" else ("roots" if source[1] else "")
+            self.report(
+                Problem(
+                    source[0],
+                    source[1],
+                    f"No directory at: {path}",
+                    None,
+                    kind="no_directory",
+                    path=(field,) if field else (),
+                    severity="warning",
+                )
+            )
         self.roots.append((path, url_prefix))
-        if self.settings.etag == "content":
+        if self.etag_mode == "content":
             # Digests recorded by `servestatic ... --manifest` spare reading every file.
             self.builder.digests.update(load_digests(path))
         if not self.autorefresh:
@@ -221,12 +389,14 @@ class Engine:
                 path,
                 url_prefix,
                 encodings=self.encodings,
-                allow_unsafe_symlinks=self.settings.allow_unsafe_symlinks,
+                allow_unsafe_symlinks=self.allow_unsafe_symlinks,
                 hidden=self.hidden,
+                warn=self.index_warning(source),
             ):
                 self._add_file(scanned)
         if refresh:
             self.refresh_special()
+        self._report_header_problems()
 
     def add_files(
         self, files: Iterable[ScannedFile], *, root: str | None = None, prefix: str = "/"
@@ -234,12 +404,13 @@ class Engine:
         """Index files already described (sizes and times known, e.g. from a manifest)
         without another ``stat``. A ``root`` given is registered (for reloads) and its
         manifest digests are used for content ETags."""
-        if root is not None and self.settings.etag == "content":
+        if root is not None and self.etag_mode == "content":
             self.builder.digests.update(load_digests(root))
         for scanned in files:
             self._add_file(scanned)
         if root is not None:
             self.register_root(root, prefix)
+        self._report_header_problems()
 
     def register_root(self, root: str, prefix: str) -> None:
         """Make a directory known (for reloads and autorefresh lookups) without scanning it."""
@@ -249,7 +420,9 @@ class Engine:
         url = scanned.url
         index = self.index_file
         if index is None or not url.endswith("/" + index):
-            entry = self.builder.build(scanned)
+            # Indexing (start-up, add_files()): header problems are gathered and reported
+            # with the start-up's (strict refuses them); request-time builds log them.
+            entry = self.builder.build(scanned, collect=True)
             if entry is None:
                 self.files.pop(url, None)
             else:
@@ -258,7 +431,7 @@ class Engine:
         # An index file is served at its directory's URL (built once: the header hooks
         # see the directory URL, as with ServeStatic) and its own URL redirects there.
         directory_url = url[: -len(index)]
-        directory_entry = self.builder.build(scanned, url=directory_url)
+        directory_entry = self.builder.build(scanned, url=directory_url, collect=True)
         if directory_entry is None:
             self.files.pop(url, None)
             return
@@ -281,28 +454,39 @@ class Engine:
                     self.files[url] = self._redirect_entry(
                         redirect.status, location, redirect.keep_query
                     )
-        spa, errors = self.settings.spa, self.settings.errors
-        self.fallback = self._special(spa.fallback, 200, None) if spa.fallback else None
+        fallback, not_found = self.spa_fallback_url, self.not_found_url
+        self.fallback = self._special(fallback, 200, None, "spa.fallback") if fallback else None
         self.not_found = (
-            self._special(errors.not_found, 404, errors.not_found_cache_control)
-            if errors.not_found
+            self._special(not_found, 404, self.not_found_cache_control, "errors.not_found")
+            if not_found
             else None
         )
         self.passthrough = not (
             self.standalone or self.autorefresh or self.redirects or self.fallback is not None
         )
 
-    def _special(self, url: str, status: int, cache_control: str | None) -> FileEntry | None:
+    def _special(
+        self, url: str, status: int, cache_control: str | None, key: str
+    ) -> FileEntry | None:
         scanned = self._scan_url(url)
         entry = None
         if scanned is not None:
-            entry = self.builder.build(scanned, status=status, cache_control=cache_control)
-        if entry is None and not self.autorefresh:
+            entry = self.builder.build(
+                scanned, status=status, cache_control=cache_control, collect=self._booting
+            )
+        if entry is None and not self.autorefresh and self._booting:
             role = "SPA fallback" if status == 200 else "404 page"
-            message = f"No file for {url!r} (configured as the {role})"
-            if self.settings.strict:
-                raise ConfigError(message)
-            warnings.warn(message, UserWarning, stacklevel=4)
+            self.report(
+                Problem(
+                    self.source(key),
+                    key,
+                    f"no file for {url!r} (the {role})",
+                    None,
+                    kind="missing_special",
+                    path=tuple(key.split(".")),
+                    severity="warning",
+                )
+            )
         return entry
 
     def _redirect_entry(self, status: int, location: str, keep_query: bool) -> RedirectEntry:
@@ -340,6 +524,8 @@ class Engine:
         if request is not None and has_encoded_separator(request.raw_path):
             # Not what its segments say: no file and no redirect, whatever it decodes to.
             return self._miss(path, request, redirects=False)
+        if not path:
+            return self._mount_point(request)
         if not self.autorefresh:
             entry = self.files.get(path)
             return entry if entry is not None else self._miss(path, request)
@@ -349,6 +535,16 @@ class Engine:
             return found
         entry = self._fs_lookup(path)
         return entry if entry is not None else self._miss(path, request)
+
+    def _mount_point(self, request: Request | None) -> Entry | None:
+        """The mount point itself (``/mount`` under root_path or SCRIPT_NAME ``/mount``, an
+        empty path below it). Like a directory URL without its slash, it is redirected to
+        ``mount/`` when the site's root is served; without a mount it is the root."""
+        mount = request.mount.strip("/") if request is not None else ""
+        entry = self.lookup("/", None if request is None else request._replace(path="/"))
+        if not mount or entry is None or (type(entry) is FileEntry and entry.status == 404):
+            return entry
+        return self.builder.redirect(relative_redirect(mount.rsplit("/", 1)[-1] + "/"))
 
     def _redirect(self, path: str) -> RedirectEntry | None:
         if not self.redirects or len(path) > MAX_PATH_LENGTH:
@@ -370,13 +566,13 @@ class Engine:
         if method not in {"GET", "HEAD"}:
             return None
         fallback = (
-            self._fs_special(self.settings.spa.fallback, 200) if self.autorefresh else self.fallback
+            self._fs_special(self.spa_fallback_url, 200) if self.autorefresh else self.fallback
         )
         if fallback is not None and not any(glob.match(path) for glob in self.spa_exclude):
             return fallback
         if self.standalone:
             if self.autorefresh:
-                return self._fs_special(self.settings.errors.not_found, 404)
+                return self._fs_special(self.not_found_url, 404)
             return self.not_found
         return None
 
@@ -405,7 +601,7 @@ class Engine:
         scanned = self._scan_url(url)
         if scanned is None:
             return None
-        cache_control = self.settings.errors.not_found_cache_control if status == 404 else None
+        cache_control = self.not_found_cache_control if status == 404 else None
         return self._build(scanned, status=status, cache_control=cache_control)
 
     def _scan_url(self, url: str) -> ScannedFile | None:
@@ -427,7 +623,7 @@ class Engine:
                 url,
                 encodings=self.encodings,
                 real_root=None,  # resolved only if a symlink is met
-                allow_unsafe_symlinks=self.settings.allow_unsafe_symlinks,
+                allow_unsafe_symlinks=self.allow_unsafe_symlinks,
                 root=root,
             )
             if scanned is not None:
@@ -485,27 +681,109 @@ class Engine:
         return None
 
 
+def _plural(count: int, word: str) -> str:
+    return f"{count:,} {word}{'' if count == 1 else 's'}"
+
+
+def _outside_stacklevel() -> int:
+    """The ``stacklevel`` that points a warning at the first frame outside servestatic
+    (the application's own call), not into our internals."""
+    level = 1
+    frame = sys._getframe(1)
+    while frame is not None and frame.f_code.co_filename.startswith(_PACKAGE_DIR):
+        frame = frame.f_back  # type: ignore[assignment]
+        level += 1
+    return level
+
+
 # ---------------------------------------------------------------------- introspection
 
 
-def explain(engine: Engine, path: str) -> tuple[str, Entry | None, list[Any]]:
-    """What answers ``path`` and which rules shaped it: (kind, entry, matched rules).
+@dataclass(frozen=True)
+class Explanation:
+    """How a request is answered (``servestatic explain``)."""
 
-    ``kind`` is ``file``, ``redirect``, ``fallback`` (SPA), ``not_found`` (the 404 page) or
-    ``miss`` (the request goes to the application).
-    """
-    entry = engine.lookup(path)
+    #: The response plan, exactly as an adapter sends it; None when the request goes to
+    #: the wrapped application.
+    plan: Plan | None
+    #: ``file``, ``redirect``, ``fallback`` (SPA), ``not_found`` (the 404 page) or ``miss``.
+    kind: str
+    entry: Entry | None
+    #: The rules that shaped the file's headers, in order.
+    rules: list[CompiledRule]
+    #: Why no file answers the path itself (misses, the SPA fallback and the 404 page).
+    reason: str | None
+
+
+def explain(engine: Engine, request: Request) -> Explanation:
+    """What answers ``request``: the same lookup and plan as a real request, plus why."""
+    plan = engine.handle(request)
+    entry = engine.lookup(request.path, request)
     if entry is None:
-        return "miss", None, []
+        return Explanation(plan, "miss", None, [], why_missing(engine, request))
     if isinstance(entry, RedirectEntry):
-        return "redirect", entry, []
+        return Explanation(plan, "redirect", entry, [], None)
     kind = "file"
-    if entry is engine.fallback or (entry.url != path and entry.status == 200):
+    if entry is engine.fallback or (entry.url != request.path and entry.status == 200):
         kind = "fallback"
     if entry.status == 404:
         kind = "not_found"
     urls = (entry.url,) if entry.url == entry.source_url else (entry.url, entry.source_url)
-    return kind, entry, engine.builder.rules.matching(urls)
+    reason = why_missing(engine, request) if kind != "file" else None
+    return Explanation(plan, kind, entry, engine.builder.rules.matching(urls), reason)
+
+
+def why_missing(engine: Engine, request: Request) -> str:
+    """Why no file is served at the request's path, in the user's terms."""
+    path = request.path
+    if has_encoded_separator(request.raw_path):
+        return (
+            "the raw path encodes '/', '\\' or NUL (%2F, %5C, %00): such a path never names a file"
+        )
+    if not is_safe_url_path(path):
+        return (
+            "not a canonical path ('.' or '..' segments, '//', a backslash, ':', control "
+            "characters or a device name)"
+        )
+    if not any(path.startswith(prefix) or path + "/" == prefix for _, prefix in engine.roots):
+        prefixes = ", ".join(dict.fromkeys(prefix for _, prefix in engine.roots)) or "none"
+        return f"outside every root's URL prefix (prefixes: {prefixes})"
+    if not engine.hidden.allows_file(path):
+        return "a dot segment: hidden files are not served (see [hidden] in the configuration)"
+    denying = [rule for rule in engine.builder.rules.matching((path,)) if rule.deny]
+    found = _on_disk(engine, path)
+    if found == "file" and denying:
+        rule = denying[-1]
+        return f"denied by rule {rule.label} ({rule.pattern_text}): deny = true"
+    if found == "variant":
+        return "a precompressed variant: sent only through Accept-Encoding negotiation"
+    if found == "directory":
+        index = engine.index_file
+        if index is None:
+            return "a directory, and index_file is not set"
+        return f"a directory without {index!r}"
+    if found == "file":
+        return "a file that is not served (a symlink out of its root, or an unreadable file)"
+    if request.method not in {"GET", "HEAD"} and engine.lookup(path) is not None:
+        return f"{request.method} is not GET or HEAD"
+    return "no such file in any root"
+
+
+def _on_disk(engine: Engine, path: str) -> str | None:
+    """What the path names in a root: ``file``, ``variant``, ``directory`` or None."""
+    for root, prefix in reversed(engine.roots):
+        if not path.startswith(prefix):
+            continue
+        relative = path[len(prefix) :]
+        candidate = os.path.join(root, *relative.split("/")) if relative else root
+        if os.path.isdir(candidate):
+            return "directory"
+        if os.path.isfile(candidate):
+            base, suffix = os.path.splitext(candidate)
+            if suffix in VARIANT_SUFFIXES and os.path.isfile(base):
+                return "variant"
+            return "file"
+    return None
 
 
 def rule_usage(engine: Engine) -> dict[int, int]:

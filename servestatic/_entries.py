@@ -8,6 +8,7 @@ representation and a block.
 from __future__ import annotations
 
 import hashlib
+import logging
 import os
 import re
 from collections import Counter
@@ -19,12 +20,11 @@ from wsgiref.headers import Headers
 from servestatic._dates import format_http_date
 from servestatic._index import ScannedFile
 from servestatic._records import FileEntry, HeaderBlock, RedirectEntry, Representation
-from servestatic.config import FOREVER
-from servestatic.config._headers import SERVER_MANAGED
+from servestatic.config import FOREVER, SERVER_MANAGED, Problem
 from servestatic.media_types import MediaTypes
 from servestatic.rules import BaseHeaders, RuleSet
 
-__all__ = ["EntryBuilder", "content_etag", "mtime_etag"]
+__all__ = ["EntryBuilder", "HeaderProblem", "content_etag", "mtime_etag"]
 
 _HOOK_FORBIDDEN = SERVER_MANAGED - {"etag", "last-modified"}
 _TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
@@ -33,8 +33,70 @@ _CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
 # Last-Modified would be wrong and an mtime ETag would not change with the content
 # (whitenoise #222), so they get a content hash instead.
 _NO_DATE_BEFORE = 2
+log = logging.getLogger("servestatic")
 _CODING_ORDER = {"identity": 0, "zstd": 1, "br": 2, "gzip": 3}
 _ALLOW_ORIGIN = "access-control-allow-origin"
+
+
+@dataclass(frozen=True, slots=True)
+class HeaderProblem:
+    """A header a hook set for one file that cannot be sent, and why (issue 13)."""
+
+    hook: str  # "add_headers_function", or the subclass hooks that ran
+    name: str
+    value: str
+    path: str
+    url: str
+    reason: str
+
+    def as_problem(self) -> Problem:
+        """The start-up problem (and request-time log line) that reports it."""
+        where = "for every file it is set for" if _name_problem(self.name) else "for this file"
+        return Problem(
+            self.hook,
+            f"{self.name} for {self.url}",
+            f"{self.reason} (file {self.path}); the header is left out {where}",
+            self.value,
+            kind="header_value",
+            severity="warning",
+        )
+
+    def __str__(self) -> str:
+        return str(self.as_problem())
+
+
+def _header_problem(name: str, value: str) -> str | None:
+    """Why a header a hook set cannot be sent as is, or None when it can.
+
+    Checked in this order so that the reason given is the real one: the name (an RFC 9110
+    token the server does not manage), then control characters (CR, LF and NUL would end
+    the header or inject another; HTAB is allowed, §5.5), then the encoding: header values
+    are bytes, which a WSGI server (PEP 3333) and the ASGI adapter make with ISO-8859-1.
+    """
+    return _name_problem(name) or _value_problem(value)
+
+
+def _name_problem(name: str) -> str | None:
+    if not _TOKEN.fullmatch(name):
+        return "the name is not an RFC 9110 token (letters, digits and !#$%&'*+-.^_`|~)"
+    if name.lower() in _HOOK_FORBIDDEN:
+        return "the server manages this header itself (message framing or hop-by-hop)"
+    return None
+
+
+def _value_problem(value: str) -> str | None:
+    if _CONTROL.search(value):
+        return (
+            "the value contains a control character (CR, LF, NUL, ...), which would end the "
+            "header or start another"
+        )
+    if not _latin1(value):
+        return (
+            "the value is not encodable as ISO-8859-1, the only text a header value can carry "
+            "(percent-encode it; a file name in Content-Disposition goes in "
+            "filename*=UTF-8''<percent-encoded name>, RFC 8187)"
+        )
+    return None
 
 
 def mtime_etag(mtime_ns: int, size: int, coding: str) -> str:
@@ -74,7 +136,13 @@ class EntryBuilder:
     etag_mode: str  # "mtime", "content" or "off"
     ranges: bool
     add_headers_function: Callable[..., Any] | None = None
+    #: How problems with what ``add_headers_function`` sets name the hook(s) that ran.
+    hook_label: str = "add_headers_function"
     digests: dict[str, str] = field(default_factory=dict)  # path -> sha256 hex (manifest)
+    #: Problems met by ``build(..., strict=True)``, for the engine to raise at once.
+    problems: list[HeaderProblem] = field(default_factory=list)
+    # A bad header *name* is the same mistake for every file: reported once per name.
+    _reported_names: set[str] = field(default_factory=set)
     _pairs: dict[tuple[str, str], tuple[str, str]] = field(default_factory=dict)
     _shapes: dict[tuple[Any, ...], tuple[Any, ...]] = field(default_factory=dict)
     # Header lists shared between files: one tuple per policy, one per (policy, coding).
@@ -94,8 +162,16 @@ class EntryBuilder:
         url: str | None = None,
         status: int = 200,
         cache_control: str | None = None,
+        collect: bool = False,
     ) -> FileEntry | None:
-        """Entry served at ``url`` (default: the file's own URL). None when a rule denies it."""
+        """Entry served at ``url`` (default: the file's own URL). None when a rule denies it.
+
+        A header the hook sets that HTTP cannot carry is left out of this file's entry. With
+        ``collect`` (indexing) the problem is recorded in :attr:`problems` for the engine to
+        report with the start-up's (refused under ``strict = true``); builds at request time
+        (autorefresh, a changed file) log it on the ``servestatic`` logger: one file's
+        header must never turn a request into a 500.
+        """
         request_url = url or scanned.url
         urls = (request_url,) if request_url == scanned.url else (request_url, scanned.url)
         media_type = self.media_types.get_type(scanned.path)
@@ -117,9 +193,11 @@ class EntryBuilder:
         headers = list(policy.headers)
         etag_override = None
         if self.add_headers_function is not None:
-            headers, etag_override = _call_hook(
-                self.add_headers_function, headers, scanned.path, request_url
+            headers, etag_override, problems = _call_hook(
+                self.add_headers_function, headers, scanned.path, request_url, self.hook_label
             )
+            for problem in problems:
+                self._report(problem, collect)
         if cache_control is not None:
             headers = [pair for pair in headers if pair[0].lower() != "cache-control"]
             headers.append(("Cache-Control", cache_control))
@@ -235,6 +313,17 @@ class EntryBuilder:
             return content_etag(digest)
         return mtime_etag(mtime_ns, size, coding)
 
+    def _report(self, problem: HeaderProblem, collect: bool) -> None:
+        name_problem = _name_problem(problem.name) is not None
+        if name_problem:
+            if problem.name.lower() in self._reported_names:
+                return
+            self._reported_names.add(problem.name.lower())
+        if collect:
+            self.problems.append(problem)
+            return
+        log.warning("%s", problem)
+
     # ------------------------------------------------------------------ redirects
 
     def redirect(self, location: str, status: int = 302) -> RedirectEntry:
@@ -247,35 +336,35 @@ class EntryBuilder:
 
 
 def _call_hook(
-    hook: Callable[..., Any], headers: list[tuple[str, str]], path: str, url: str
-) -> tuple[list[tuple[str, str]], str | None]:
+    hook: Callable[..., Any], headers: list[tuple[str, str]], path: str, url: str, label: str
+) -> tuple[list[tuple[str, str]], str | None, list[HeaderProblem]]:
     """ServeStatic's ``add_headers_function(headers, path, url)``, once per file.
 
     ``headers`` is a :class:`wsgiref.headers.Headers`, as in ServeStatic. An ETag the hook
-    sets is kept (ServeStatic does too); framing headers and CR/LF/NUL are refused.
+    sets is kept (ServeStatic does too). A header that cannot be sent (a framing header, a
+    name that is not a token, a value with a control character or one ISO-8859-1 cannot
+    encode) is left out and returned as a problem: what a hook makes of one file's name
+    must not stop the whole site (issue 13).
     """
     wrapper = Headers(list(headers))
     hook(wrapper, path, url)
     result = []
     etag = None
-    for name, value in wrapper.items():
+    problems = []
+    for name, raw_value in wrapper.items():
+        # RFC 9110 §5.5: surrounding whitespace is not part of a field value, and h11 (uvicorn,
+        # hypercorn) refuses to send a value that has some.
+        value = raw_value.strip(" \t")
+        reason = _header_problem(name, value)
+        if reason is not None:
+            problems.append(HeaderProblem(label, name, raw_value, path, url, reason))
+            continue
         lowered = name.lower()
-        if (
-            lowered in _HOOK_FORBIDDEN
-            or not _TOKEN.fullmatch(name)
-            or _CONTROL.search(value)
-            or not _latin1(value)
-        ):
-            msg = (
-                f"add_headers_function set {name!r}: {value!r} for {url}: framing headers, "
-                "names that are not tokens and values with control characters are refused"
-            )
-            raise ValueError(msg)
         if lowered == "etag":
             etag = value
         elif lowered != "last-modified":
             result.append((name, value))
-    return result, etag
+    return result, etag, problems
 
 
 def _latin1(value: str) -> bool:

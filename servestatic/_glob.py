@@ -41,6 +41,9 @@ class _Segment:
     text: str
     literal: bool  # True when ``text`` must equal the path segment exactly
     regex: re.Pattern[str] | None
+    # The pattern segment starts with a literal "." (".env", ".*", "\\.x"): it names dot
+    # segments explicitly, which wildcards alone never do in ``Glob.match_explicit``.
+    dot: bool = False
 
     def matches(self, segment: str) -> bool:
         if self.regex is None:
@@ -59,28 +62,40 @@ class _Alternative:
     segments: tuple[_Segment, ...]
     prefix: str  # every matching path starts with this string
 
-    def matches(self, parts: list[str]) -> bool:
+    def matches(self, parts: list[str], explicit_dots: bool = False) -> bool:
+        return len(self.segments) in self.states(parts, explicit_dots)
+
+    def states(self, parts: list[str], explicit_dots: bool) -> set[int]:
+        """Pattern positions reachable after ``parts`` (empty: no continuation can match).
+
+        With ``explicit_dots``, a path segment starting with "." is only matched by a
+        pattern segment that starts with "." itself: ``*``, ``?``, a class or ``**`` never
+        match one (the shell's and gitignore's rule for dotfiles).
+        """
         segments = self.segments
         count = len(segments)
         # Set-of-states simulation: ``states`` holds pattern positions that have matched the
         # path segments read so far. Each path segment costs at most ``count`` segment tests.
         states = _closure({0}, segments)
         for part in parts:
+            hidden = explicit_dots and part.startswith(".")
             advanced: set[int] = set()
             for index in states:
                 if index == count:
                     continue
                 segment = segments[index]
                 if segment is _GLOBSTAR:
+                    if hidden:
+                        continue
                     advanced.add(index)
                     # A "**" consumes this segment and may stop here.
                     advanced.add(index + 1)
-                elif segment.matches(part):
+                elif (segment.dot or not hidden) and segment.matches(part):
                     advanced.add(index + 1)
             if not advanced:
-                return False
+                return advanced
             states = _closure(advanced, segments)
-        return count in states
+        return states
 
 
 def _closure(states: set[int], segments: tuple[_Segment, ...]) -> set[int]:
@@ -108,6 +123,15 @@ class Glob:
     alternatives: tuple[_Alternative, ...]
 
     def match(self, path: str) -> bool:
+        return self._match(path, explicit_dots=False)
+
+    def match_explicit(self, path: str) -> bool:
+        """``match``, except that a path segment starting with "." must be named by a
+        pattern segment starting with "." (``/.well-known/**`` matches
+        ``/.well-known/security.txt`` but not ``/.well-known/.git/config``)."""
+        return self._match(path, explicit_dots=True)
+
+    def _match(self, path: str, explicit_dots: bool) -> bool:
         parts: list[str] | None = None
         for alternative in self.alternatives:
             if not path.startswith(alternative.prefix):
@@ -116,7 +140,19 @@ class Glob:
                 parts = _split(path)
                 if parts is None:
                     return False
-            if alternative.matches(parts):
+            if alternative.matches(parts, explicit_dots):
+                return True
+        return False
+
+    def may_match_below(self, directory: str) -> bool:
+        """Could ``match_explicit`` accept a path below ``directory`` (``/a/.b/``)? Lets a
+        directory walk skip hidden directories no pattern reaches into."""
+        parts = _split(directory.rstrip("/"))
+        if parts is None:
+            return False
+        for alternative in self.alternatives:
+            count = len(alternative.segments)
+            if any(index < count for index in alternative.states(parts, explicit_dots=True)):
                 return True
         return False
 
@@ -252,11 +288,12 @@ def _compile_segment(raw: str) -> _Segment:
     if "**" in raw.replace("\\*", ""):
         raise GlobError(f"'**' must be a whole path segment, as in '/a/**/b', not {raw!r}")
     tokens = _tokenize(raw)
+    dot = tokens[0] == ("lit", ".") if tokens else False
     if all(kind == "lit" for kind, _ in tokens):
-        return _Segment("".join(text for _, text in tokens), literal=True, regex=None)
+        return _Segment("".join(text for _, text in tokens), literal=True, regex=None, dot=dot)
     # A segment that is only "*" needs a non-empty segment: "/*" does not match "/".
     regex = ".+" if tokens == [("star", "")] else _translate(tokens)
-    return _Segment(raw, literal=False, regex=re.compile(regex, re.DOTALL))
+    return _Segment(raw, literal=False, regex=re.compile(regex, re.DOTALL), dot=dot)
 
 
 def _tokenize(raw: str) -> list[tuple[str, str]]:

@@ -61,7 +61,13 @@ class ScannedFile:
 
 @dataclass(frozen=True, slots=True)
 class HiddenPolicy:
-    """Which dot segments may be served."""
+    """Which dot segments may be served.
+
+    An ``allow`` pattern opens the dot segments it names with a leading "." and no others:
+    ``/.well-known/**`` serves ``/.well-known/security.txt`` but not
+    ``/.well-known/.git/config`` (issue 13), which needs a pattern such as
+    ``/.well-known/.git/**``. Wildcards never match a dot segment here.
+    """
 
     serve_dotfiles: bool
     allow: tuple[Glob, ...]
@@ -69,17 +75,13 @@ class HiddenPolicy:
     def allows_file(self, url: str) -> bool:
         if self.serve_dotfiles or "/." not in url:
             return True
-        return any(glob.match(url) for glob in self.allow)
+        return any(glob.match_explicit(url) for glob in self.allow)
 
     def may_descend(self, directory_url: str) -> bool:
         """Could a file below this hidden directory be allowed? (avoid walking ``.git``)."""
         if self.serve_dotfiles:
             return True
-        for glob in self.allow:
-            for prefix in glob.literal_prefixes:
-                if prefix.startswith(directory_url) or directory_url.startswith(prefix):
-                    return True
-        return False
+        return any(glob.may_match_below(directory_url) for glob in self.allow)
 
 
 def within(real_root: str, real_path: str) -> bool:
@@ -171,6 +173,11 @@ def scan_root(
                 is_dir = entry.is_dir()
             except OSError:  # pragma: no cover - races with deletion
                 continue
+            if not is_dir and _is_variant(name, entries):
+                # A variant is reached only through its file (``_scan_file``), which checks
+                # and reports its link: checking it here as well printed every warning
+                # about a variant link twice (issue 13).
+                continue
             if is_link and not _link_ok(entry.path, scan):
                 continue
             if is_dir:
@@ -243,6 +250,12 @@ def _describe(entry: os.DirEntry[str], relative: str, scan: _Scan) -> tuple[int,
     return info.st_size, info.st_mtime_ns, info.st_ino
 
 
+def _is_variant(name: str, siblings: Container[str]) -> bool:
+    """``app.js.gz`` next to ``app.js``: served only by negotiation for ``app.js``."""
+    base, suffix = os.path.splitext(name)
+    return suffix in VARIANT_SUFFIXES and base in siblings
+
+
 def _scan_file(
     entry: os.DirEntry[str],
     siblings: dict[str, os.DirEntry[str]],
@@ -251,9 +264,6 @@ def _scan_file(
     scan: _Scan,
 ) -> ScannedFile | None:
     name = entry.name
-    base, suffix = os.path.splitext(name)
-    if suffix in VARIANT_SUFFIXES and base in siblings:
-        return None  # a variant of an existing file is reached only through negotiation
     described = _describe(entry, relative, scan)
     if described is None:
         return None

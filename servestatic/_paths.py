@@ -17,8 +17,10 @@ __all__ = [
     "has_encoded_separator",
     "is_canonical_name",
     "is_safe_url_path",
+    "mount_location",
     "normalize_prefix",
     "relative_redirect",
+    "route_path",
 ]
 
 #: Longer URL paths are treated as misses without further work (SWS uses the same bound).
@@ -116,3 +118,40 @@ def relative_redirect(target_segment: str) -> str:
     if ":" in encoded.split("/", 1)[0] or encoded.startswith(("/", "\\")):
         encoded = "./" + encoded
     return encoded
+
+
+def route_path(path: str, root_path: str) -> str:
+    """The path below the mount point: ``path`` without the ASGI ``root_path``.
+
+    The ASGI spec puts ``root_path`` in ``path`` (uvicorn ``--root-path`` prepends it,
+    granian and hypercorn receive it from the client), so it is removed at a segment
+    boundary: ``/mount/app.js`` → ``/app.js``, ``/mount`` → ``""`` (the mount point itself),
+    and ``/mountain/x`` is left alone. A path that does not start with ``root_path`` is
+    used as it is, as Starlette does (servers that follow the older convention leave the
+    mount out of ``path``).
+    """
+    root = root_path.rstrip("/")
+    if not root or not path.startswith(root):
+        return path
+    rest = path[len(root) :]
+    if rest and rest[0] != "/":
+        return path
+    return rest
+
+
+#: What may stay unescaped in a ``Location`` path (RFC 3986 pchar and "/"; "%" is not: the
+#: mount is decoded text).
+_LOCATION_PATH_SAFE = "/!$&'()*+,;=:@-._~"
+
+
+def mount_location(mount: str, location: str) -> str:
+    """``location`` (a path from ``/``) as seen from outside a mount point (``/mount``).
+
+    The mount is the ASGI ``root_path`` or WSGI ``SCRIPT_NAME`` (decoded text); it is
+    percent-encoded, and collapsed to a single leading "/" so a mount can never turn
+    ``Location`` into ``//host``. Relative locations and absolute URLs are unchanged.
+    """
+    inner = mount.strip("/")
+    if not inner or not location.startswith("/"):
+        return location
+    return "/" + quote(inner, safe=_LOCATION_PATH_SAFE) + location

@@ -32,6 +32,7 @@ _REASONS = {
     302: "Found",
     303: "See Other",
     304: "Not Modified",
+    400: "Bad Request",
     307: "Temporary Redirect",
     308: "Permanent Redirect",
     404: "Not Found",
@@ -195,10 +196,17 @@ class Request(NamedTuple):
     if_range: str | None = None
     origin: str | None = None
     raw_path: str | bytes | None = None  # undecoded path, to refuse %2F/%5C/%00
+    # Where the application is mounted (ASGI root_path, WSGI SCRIPT_NAME; decoded): ``path``
+    # is below it, and the path targets of configured redirects are too.
+    mount: str = ""
 
 
 def request_from_environ(
-    environ: Mapping[str, Any], method: str, path: str, raw_path: str | bytes | None
+    environ: Mapping[str, Any],
+    method: str,
+    path: str,
+    raw_path: str | bytes | None,
+    mount: str = "",
 ) -> Request:
     """The request record from WSGI-style ``HTTP_*`` keys (a WSGI environ, Django's META)."""
     get = environ.get
@@ -219,6 +227,7 @@ def request_from_environ(
             get("HTTP_IF_RANGE"),
             get("HTTP_ORIGIN"),
             raw_path,
+            mount,
         ),
     )
 

@@ -12,11 +12,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from urllib.parse import quote
 
-from servestatic.config import Redirect
+from servestatic.config import ConfigError, Redirect
 
 __all__ = ["CompiledRedirect", "compile_redirects", "first_match"]
 
-_PLACEHOLDER = re.compile(r":([A-Za-z_]\w*)")
+_PLACEHOLDER = re.compile(r":([A-Za-z_][A-Za-z0-9_]*)")
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,12 +72,20 @@ def compile_redirects(redirects: Sequence[Redirect]) -> tuple[CompiledRedirect, 
                 pattern += f"/(?P<{part[1:]}>[^/]+)"
             else:
                 pattern += "/" + re.escape(part)
+        try:
+            regex = re.compile(r"\A" + pattern + r"\Z", re.DOTALL)
+        except re.error as error:
+            # The settings model refuses every pattern known to fail here; this keeps a
+            # Redirect built without validation (``model_construct``) from crashing with a
+            # traceback instead of a configuration error.
+            msg = f"[[redirects]] #{number} from {source!r}: cannot be compiled ({error.msg})"
+            raise ConfigError(msg) from None
         compiled.append(
             CompiledRedirect(
                 number,
                 source,
                 None,
-                re.compile(r"\A" + pattern + r"\Z", re.DOTALL),
+                regex,
                 redirect.to,
                 redirect.status,
                 redirect.keep_query,

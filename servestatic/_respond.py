@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from servestatic._negotiation import IDENTITY, choose_ranked
+from servestatic._paths import mount_location
 from servestatic._preconditions import evaluate, if_range_allows
 from servestatic._ranges import IGNORE, parse_range
 from servestatic._records import (
@@ -26,6 +27,7 @@ from servestatic._records import (
 )
 
 __all__ = [
+    "BAD_REQUEST",
     "METHOD_NOT_ALLOWED",
     "NOT_FOUND",
     "NOT_FOUND_HEAD",
@@ -42,6 +44,10 @@ _EMPTY = ("Content-Length", "0")
 # same value the OPTIONS answer carries).
 _OPTIONS_ALLOW = ("Allow", "GET, HEAD, OPTIONS")
 METHOD_NOT_ALLOWED = Plan(405, HeaderBlock.of([_OPTIONS_ALLOW, _EMPTY]))
+#: RFC 9110 §9.1: a request names its method (a non-empty token). Only a hand-built WSGI
+#: environ without REQUEST_METHOD gets here (servers always send one); a miss is still
+#: passed to the application, as ServeStatic did.
+BAD_REQUEST = Plan(400, HeaderBlock.of([_EMPTY]))
 #: The standalone 404 (no wrapped application and no custom page).
 NOT_FOUND = Plan(
     404,
@@ -171,7 +177,7 @@ def respond(entry: FileEntry, request: Request, options: HttpOptions) -> Plan:
     if method != "GET" and method != "HEAD":  # noqa: PLR1714 - identity tests are fastest here
         if method == "OPTIONS":
             return _options(entry, request)
-        return METHOD_NOT_ALLOWED
+        return METHOD_NOT_ALLOWED if method else BAD_REQUEST
     if_none_match = request.if_none_match
     if if_none_match is not None:
         # What browsers send back (our own ETag alone) is decided without parsing anything.
@@ -344,9 +350,15 @@ def respond_redirect(entry: RedirectEntry, request: Request) -> Plan:
 
     The query is copied as received except that anything outside RFC 3986's query
     characters (controls, spaces, non-ASCII) is percent-encoded, so it can never break
-    the ``Location`` header.
+    the ``Location`` header. Under a mount point, a target path gets the mount in front;
+    directory redirects are relative and need nothing.
     """
+    if not request.method:
+        return BAD_REQUEST
     location = entry.location
+    if request.mount:
+        # A configured target such as "/new/" is a path of the mounted site, as "from" is.
+        location = mount_location(request.mount, location)
     if entry.keep_query and request.query:
         location = f"{location}?{_QUERY_UNSAFE.sub(_percent, request.query)}"
     return Plan(entry.status, entry.headers, (("Location", location),))

@@ -16,6 +16,7 @@ from asgiref.compatibility import guarantee_single_callable
 from servestatic._budget import StreamBudget
 from servestatic._files import Parts, StaleFile, check_current, open_representation, read_bytes
 from servestatic._offload import aiter_spans, run_sync
+from servestatic._paths import route_path
 from servestatic._records import (
     MAX_FIELD_LENGTH,
     FileBody,
@@ -46,11 +47,13 @@ _FIELDS = {
 }
 
 
-def request_from_scope(scope: Scope) -> Request:
-    """Build the request record from an HTTP scope (``path`` is already decoded text)."""
+def request_from_scope(scope: Scope, path: str | None = None, mount: str = "") -> Request:
+    """Build the request record from an HTTP scope (``path`` is already decoded text).
+
+    ``path`` is the path below ``mount`` (the scope's ``root_path``), when it has one."""
     values: list[Any] = [
         scope["method"],
-        scope["path"],
+        scope["path"] if path is None else path,
         scope.get("query_string", b"").decode("latin-1"),
         None,
         None,
@@ -61,6 +64,7 @@ def request_from_scope(scope: Scope) -> Request:
         None,
         None,
         scope.get("raw_path"),
+        mount,
     ]
     fields = _FIELDS
     for name, value in scope["headers"]:
@@ -99,10 +103,16 @@ class ServeStaticASGI(ServeStaticBase):
                 await _standalone_other(scope, receive, send)
             return
         engine = self.engine
-        if engine.passthrough and scope["path"] not in engine.files:
+        path = scope["path"]
+        mount = scope.get("root_path") or ""
+        if mount:
+            # Mounted (uvicorn --root-path, granian --url-path-prefix, a Starlette Mount):
+            # URLs are resolved below the mount point (issue 13).
+            path = route_path(path, mount)
+        if engine.passthrough and path not in engine.files and path:
             await self.application(scope, receive, send)
             return
-        request = request_from_scope(scope)
+        request = request_from_scope(scope, path, mount)
         if engine.autorefresh:
             plan = await run_sync(engine.handle, request)
         else:
@@ -272,6 +282,11 @@ async def _standalone_other(scope: Scope, receive: Receive, send: Send) -> None:
                 await send({"type": "lifespan.startup.complete"})
             elif message["type"] == "lifespan.shutdown":
                 await send({"type": "lifespan.shutdown.complete"})
+                return
+            else:
+                # Not a lifespan message (a server bug, or `http.disconnect` delivered to
+                # the wrong scope): end here. Looping again would spin on a receive() that
+                # answers at once, holding a core.
                 return
     elif scope["type"] == "websocket":
         message = await receive()

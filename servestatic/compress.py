@@ -9,7 +9,10 @@ Same keywords and methods as ServeStatic 4.4, with three differences on purpose:
   compressed zstd cannot be decoded by browsers as plain ``Content-Encoding: zstd``;
 * a variant that is not kept replaces nothing: a stale older one is removed.
 
-``python -m servestatic.compress`` is deprecated in favour of ``servestatic compress``.
+``python -m servestatic.compress`` is deprecated in favour of ``servestatic compress`` and
+warns as ServeStatic 4.4 did (same text, and only when run as a script: calling
+:func:`main` from Python does not warn). Like ServeStatic's, :func:`main` returns 0 or
+raises ``SystemExit``, so a build script calling it stops at a mistake.
 """
 
 from __future__ import annotations
@@ -230,19 +233,11 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """``python -m servestatic.compress``: 0 ok, 1 some file failed, 2 usage error."""
+    """ServeStatic's ``servestatic.compress.main``: 0, or ``SystemExit`` with status 1 when
+    some file failed, 2 for a usage error (argparse's own exit, as ServeStatic)."""
     # This module is a command too (ServeStatic's entry point), so it writes to the
     # standard streams itself; the library functions above never do.
-    warnings.warn(
-        "python -m servestatic.compress is deprecated; use `servestatic compress`",
-        DeprecationWarning,
-        stacklevel=2,
-    )
-    parser = _parser()
-    try:
-        args = parser.parse_args(argv)
-    except SystemExit as exit_:
-        return 0 if exit_.code == 0 else 2
+    args = _parser().parse_args(argv)
     try:
         compressor = Compressor(
             extensions=args.extensions or None,
@@ -256,10 +251,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
     except ValueError as error:
         sys.stderr.write(f"error: {error}\n")
-        return 2
+        raise SystemExit(2) from None
     if not os.path.isdir(args.root):
         sys.stderr.write(f"error: {args.root}: no such directory\n")
-        return 2
+        raise SystemExit(2)
     options = compressor.options
     cache = CompressCache.open(args.root, options.fingerprint)
     stats = compress_paths(find_compressible(args.root, options), options, cache=cache)
@@ -269,8 +264,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         sys.stderr.write(f"error: {path}: {reason}\n")
     if not args.quiet:
         sys.stdout.write("".join(line + "\n" for line in summary_lines(stats, default_workers())))
-    return 1 if stats.failures else 0
+    if stats.failures:
+        raise SystemExit(1)
+    return 0
 
 
 if __name__ == "__main__":
+    # ServeStatic 4.4's text (warning filters match on it), advice included: the command
+    # here is `servestatic compress ROOT` (docs/cli-build.md). Attributed to this script,
+    # not to runpy as ServeStatic's was, so that Python shows it by default.
+    warnings.warn(
+        "Calling this file directly is deprecated. "
+        "Use the 'servestatic --compress' command instead.",
+        DeprecationWarning,
+        stacklevel=1,
+    )
     raise SystemExit(main())

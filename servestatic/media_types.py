@@ -1,8 +1,9 @@
 """Media types by file name: our own table, independent of the host's ``mimetypes`` database.
 
 ``MediaTypes`` keeps ServeStatic's interface: ``MediaTypes(extra_types=...).get_type(path)``
-looks up the whole file name first (``apple-app-site-association``), then the lower-cased
-extension, and falls back to ``application/octet-stream``.
+looks up the whole file name first (``apple-app-site-association``), then the extension,
+and falls back to ``application/octet-stream``. Both lookups ignore case, as ServeStatic's
+do (it lower-cases the file name): ``CrossDomain.XML`` is the cross-domain policy file.
 """
 
 from __future__ import annotations
@@ -215,19 +216,17 @@ class MediaTypes:
     ) -> None:
         self.types_map = default_types()
         if extra_types is not None:
-            self.types_map.update(
-                {
-                    key if not key.startswith(".") else key.lower(): value
-                    for key, value in extra_types.items()
-                }
-            )
+            # Keys are lower-cased like the names looked up, so a user's "Special-File" also
+            # applies (ServeStatic kept the key as given, and such a key never matched).
+            self.types_map.update({key.lower(): value for key, value in extra_types.items()})
         self.default = default
 
     def get_type(self, path: str) -> str:
-        """Media type for ``path`` (a file path or URL): whole name first, then extension."""
-        name = os.path.basename(path)
+        """Media type for ``path`` (a file path or URL): whole name first, then extension,
+        both case-insensitive."""
+        name = os.path.basename(path).lower()
         found = self.types_map.get(name)
         if found is not None:
             return found
         _, extension = os.path.splitext(name)
-        return self.types_map.get(extension.lower(), self.default)
+        return self.types_map.get(extension, self.default)

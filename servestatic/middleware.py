@@ -54,7 +54,12 @@ from servestatic._django.respond import (
     request_record,
     respond,
 )
-from servestatic._django.settings import CHECK_IDS, default_static_prefix, load
+from servestatic._django.settings import (
+    CHECK_IDS,
+    default_static_prefix,
+    load,
+    no_manifest_problem,
+)
 from servestatic._files import StaleFile
 from servestatic._index import ScannedFile, stat_file
 from servestatic._offload import run_sync
@@ -67,6 +72,12 @@ GetResponse = Callable[[HttpRequest], Any]
 
 #: ServeStatic 4.x's name for its response class, kept importable.
 AsyncServeStaticFileResponse = ServeStaticFileResponse
+
+
+def _checks_registered() -> bool:
+    """Whether an installed app registers servestatic's system checks (``servestatic``, or
+    the legacy ``servestatic.runserver_nostatic``, which does too)."""
+    return apps.is_installed("servestatic") or apps.is_installed("servestatic.runserver_nostatic")
 
 
 def _same_directory(first: str, second: str) -> bool:
@@ -88,7 +99,8 @@ class ServeStaticMiddleware(ServeStaticBase):
             raise TypeError(msg)
         if settings is None:
             settings = django_settings
-        config, django, debug = load(settings)
+        loaded, django, debug = load(settings)
+        self._django_settings = settings
         self.get_response = get_response
         self._async = iscoroutinefunction(get_response)
         if self._async:
@@ -104,15 +116,16 @@ class ServeStaticMiddleware(ServeStaticBase):
         #: Directories searched for static files, for the DEBUG "not found" message.
         self.searched: list[str] = []
         # ServeStatic 4.4 ignored SERVESTATIC_IMMUTABLE_FILE_TEST (reference §6 #2).
-        self._custom_immutable = config.source_of("immutable_file_test") != "default"
+        self._custom_immutable = loaded.source_of("immutable_file_test") != "default"
         self._hashed_files = self._manifest_paths()
-        super().__init__(get_response, settings=config)
+        super().__init__(get_response, settings=loaded)
         self._add_sources()
         self.engine.finish()
-        if debug and apps.ready and not apps.is_installed("servestatic"):
+        if debug and apps.ready and not _checks_registered():
+            # ServeStatic 4.4's words and category: warning filters match on them.
             warnings.warn(
-                "Django checks for ServeStatic are disabled: add 'servestatic' to "
-                "INSTALLED_APPS to have its settings checked by 'manage.py check'",
+                "Django checks for ServeStatic are disabled because 'servestatic' is not in "
+                "INSTALLED_APPS. Add 'servestatic' to enable configuration checks.",
                 UserWarning,
                 stacklevel=2,
             )
@@ -124,11 +137,8 @@ class ServeStaticMiddleware(ServeStaticBase):
         if setting is None:
             return is_manifest
         if setting and not is_manifest:
-            msg = (
-                f"[{CHECK_IDS['use_manifest']}] SERVESTATIC_USE_MANIFEST is True but the "
-                f"staticfiles storage ({type(staticfiles_storage).__name__}) keeps no manifest"
-            )
-            raise ImproperlyConfigured(msg)
+            problem = no_manifest_problem(staticfiles_storage)
+            raise ImproperlyConfigured(f"[{CHECK_IDS['use_manifest']}] {problem}")
         return setting
 
     def _manifest_paths(self) -> dict[str, str] | None:
@@ -183,8 +193,9 @@ class ServeStaticMiddleware(ServeStaticBase):
         if root is None or prefix is None:
             return
         self.searched.append(root)
+        source = ("settings.STATIC_ROOT", "")
         if engine.autorefresh or not os.path.isdir(root):
-            engine.add_root(root, prefix, refresh=False)  # warns "No directory at: ..."
+            engine.add_root(root, prefix, refresh=False, source=source)  # "No directory at"
             return
         allowed = link_policy(
             os.path.realpath(root),
@@ -198,6 +209,7 @@ class ServeStaticMiddleware(ServeStaticBase):
             encodings=engine.encodings,
             hidden=engine.hidden,
             allowed=allowed,
+            warn=engine.index_warning(source),
             skip_urls=self._unhashed_urls(prefix),
         )
         engine.add_files(files, root=root, prefix=prefix)
@@ -221,7 +233,7 @@ class ServeStaticMiddleware(ServeStaticBase):
             return
         self.searched.append(location)
         if engine.autorefresh:
-            engine.add_root(location, prefix, refresh=False)
+            engine.add_root(location, prefix, refresh=False, source=("staticfiles storage", ""))
             return
         known = self._manifest_files(location)
         names: dict[str, None] = {}
@@ -274,7 +286,9 @@ class ServeStaticMiddleware(ServeStaticBase):
         for location, sub_prefix in reversed(locations):
             location_prefix = normalize_prefix(prefix + sub_prefix) if sub_prefix else prefix
             if engine.autorefresh:
-                engine.add_root(location, location_prefix, refresh=False)
+                engine.add_root(
+                    location, location_prefix, refresh=False, source=("staticfiles finders", "")
+                )
             else:
                 engine.register_root(location, location_prefix)
 
@@ -385,13 +399,15 @@ class ServeStaticMiddleware(ServeStaticBase):
     def _explains(self, request: HttpRequest, response: HttpResponseBase) -> bool:
         # Only in DEBUG, only under the static prefix, and only once the rest of the stack
         # had its chance: a later handler may serve the URL (ServeStatic raised instead,
-        # reference §6 #24).
+        # reference §6 #24). DEBUG is read now, not at start-up, as ServeStatic did: a test
+        # under override_settings(DEBUG=...) gets the page its setting says, even when the
+        # middleware was built before (a live server's handler, a shared client).
         prefix = self.static_prefix
         return (
-            self.debug
+            response.status_code == 404
             and prefix is not None
-            and response.status_code == 404
             and request.path_info.startswith(prefix)
+            and bool(getattr(self._django_settings, "DEBUG", False))
         )
 
     def _miss(self, request: HttpRequest) -> HttpResponseBase:

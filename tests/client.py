@@ -54,9 +54,12 @@ def call_wsgi(
     query: str = "",
     raw_path: str | None = None,
     file_wrapper: bool = True,
+    script_name: str = "",
 ) -> Response:
+    """``script_name``: mounted there (``path`` is then the PATH_INFO below it)."""
     environ: dict[str, Any] = {
         "REQUEST_METHOD": method,
+        "SCRIPT_NAME": _wsgi_path(script_name),
         "PATH_INFO": _wsgi_path(path),
         "QUERY_STRING": query,
         "SERVER_NAME": "testserver",
@@ -105,8 +108,11 @@ def call_asgi(
     query: str = "",
     raw_path: bytes | None = None,
     extensions: Mapping[str, Any] | None = None,
+    root_path: str = "",
 ) -> Response:
-    """Call an ASGI app; ``headers`` as a list of pairs may repeat a name, as on the wire."""
+    """Call an ASGI app; ``headers`` as a list of pairs may repeat a name, as on the wire.
+
+    ``root_path``: mounted there; ``path`` is the full path, which includes it (ASGI spec)."""
     pairs = headers.items() if isinstance(headers, Mapping) else headers or []
     scope = {
         "type": "http",
@@ -116,7 +122,7 @@ def call_asgi(
         "scheme": "http",
         "path": path,
         "raw_path": raw_path if raw_path is not None else quote(path).encode("ascii"),
-        "root_path": "",
+        "root_path": root_path,
         "query_string": query.encode("latin-1"),
         "headers": [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in pairs],
         "server": ("testserver", 80),

@@ -15,7 +15,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from urllib.parse import quote, urlsplit
 
@@ -46,7 +46,13 @@ def interface(server: str) -> str:
     return "asgi" if server in {"uvicorn", "granian-asgi", "hypercorn-trio"} else "wsgi"
 
 
-def command(server: str, target: str, port: int) -> list[str]:
+def command(server: str, target: str, port: int, args: Sequence[str] = ()) -> list[str]:
+    """The command line; ``args`` are extra server options (``--root-path /mount``)."""
+    line = _command(server, target, port)
+    return [*line[:-1], *args, line[-1]]  # every command line ends with the target
+
+
+def _command(server: str, target: str, port: int) -> list[str]:
     factory = target.endswith("()")
     name = target.removesuffix("()")
     if server == "uvicorn":
@@ -162,14 +168,20 @@ def start_serve(folder: Path, *flags: str, cwd: Path) -> tuple[subprocess.Popen[
 
 @contextlib.contextmanager
 def running(
-    server: str, target: str, *, env: Mapping[str, str] | None = None, cwd: Path | None = None
+    server: str,
+    target: str,
+    *,
+    env: Mapping[str, str] | None = None,
+    cwd: Path | None = None,
+    args: Sequence[str] = (),
 ) -> Iterator[str]:
-    """Run ``target`` under ``server``; yield ``http://127.0.0.1:PORT``."""
+    """Run ``target`` under ``server`` (with extra options ``args``); yield
+    ``http://127.0.0.1:PORT``."""
     port = free_port()
     environment = clean_environment()
     environment.update(env or {})
     process = subprocess.Popen(
-        command(server, target, port),
+        command(server, target, port, args),
         cwd=cwd or REPO,
         env=environment,
         stdout=subprocess.PIPE,

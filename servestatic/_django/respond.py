@@ -46,14 +46,20 @@ def is_asgi(request: HttpRequest) -> bool:
 
 
 def request_record(request: HttpRequest) -> Request:
-    """The request record the engine reads (``path_info``: without the script name)."""
+    """The request record the engine reads (``path_info``: without the script name).
+
+    The mount is Django's script name for this request (``FORCE_SCRIPT_NAME``, else
+    ``SCRIPT_NAME`` or the ASGI ``root_path``), the one ``path_info`` is relative to and
+    ``reverse()`` puts in front of URLs: configured redirect targets get it too."""
     meta = request.META
     get = meta.get
     scope = getattr(request, "scope", None)
     raw_path = scope.get("raw_path") if isinstance(scope, dict) else None
     if raw_path is None:
         raw_path = get("RAW_URI") or get("REQUEST_URI")
-    record = request_from_environ(meta, request.method or "GET", request.path_info, raw_path)
+    record = request_from_environ(
+        meta, request.method or "GET", request.path_info, raw_path, _script_name(request)
+    )
     if isinstance(scope, dict) and record.query:
         # Django's ASGI handler decodes the query as UTF-8; the core takes the bytes as
         # received, one character each (as WSGI gives them).
@@ -61,6 +67,15 @@ def request_record(request: HttpRequest) -> Request:
         if isinstance(raw_query, bytes):
             record = record._replace(query=raw_query.decode("latin-1"))
     return record
+
+
+def _script_name(request: HttpRequest) -> str:
+    # An ASGIRequest keeps it; a WSGIRequest's path is the script name then path_info.
+    script_name = getattr(request, "script_name", None)
+    if isinstance(script_name, str):
+        return script_name
+    path, info = request.path, request.path_info
+    return path[: len(path) - len(info)] if path.endswith(info) else ""
 
 
 class ServeStaticFileResponse(FileResponse):

@@ -24,7 +24,7 @@ from servestatic.build.compress import (
 from servestatic.build.pipeline import BuildError, BuildOptions, UsageError, build
 from servestatic.build.progress import Reporter, summary_lines
 from servestatic.compress import MINIFY_REFUSED, ZSTD_DICT_REFUSED
-from servestatic.config import ConfigError, Settings
+from servestatic.config import ConfigError, load_settings
 
 __all__ = ["main"]
 
@@ -136,7 +136,7 @@ def _options(args: argparse.Namespace, extensions: Sequence[str] = ()) -> Compre
         raise UsageError(f"--jobs must be at least 1, got {args.jobs}")
     if args.config is not None and not os.path.isfile(args.config):
         raise UsageError(f"--config {args.config!r}: no such file")
-    settings = Settings(_config_file=args.config) if args.config else Settings()
+    settings = load_settings(config_file=args.config).settings
     configured = settings.compression
     wanted = {"gzip": args.gzip, "br": args.brotli, "zstd": args.zstd}
     skip = configured.skip_extensions
@@ -156,7 +156,11 @@ def _run_build(args: argparse.Namespace, reporter: Reporter) -> int:
     if args.zstd_dict is not None:
         raise UsageError(ZSTD_DICT_REFUSED)
     if not (args.all or args.hash or args.manifest or args.merge_manifest or args.compress):
-        raise UsageError("nothing to do: give --all, --hash, --manifest or --compress")
+        # ServeStatic 4.4's words (scripts may look for them in the output).
+        raise UsageError(
+            "At least one of --hash, --manifest, --compress, or --all must be provided. "
+            "Use --help for usage."
+        )
     options = BuildOptions(
         hash=args.all or args.hash,
         manifest=args.all or args.manifest,
@@ -217,19 +221,36 @@ def main(
     *,
     stdout: TextIO | None = None,
     stderr: TextIO | None = None,
+    exits: bool = False,
 ) -> int:
-    """``command`` is None for ``servestatic SRC DEST ...``, or ``build`` / ``compress``."""
-    out = sys.stdout if stdout is None else stdout
-    err = sys.stderr if stderr is None else stderr
+    """``command`` is None for ``servestatic SRC DEST ...``, or ``build`` / ``compress``.
+
+    ``exits``: ServeStatic's behaviour for its entry point: argparse exits by itself (after
+    ``--help`` or a usage error) and any other non-zero status raises ``SystemExit``.
+    """
     parser = (
         _compress_parser()
         if command == "compress"
         else _build_parser("servestatic build" if command == "build" else "servestatic")
     )
-    try:
+    if exits:
         args = parser.parse_intermixed_args(list(argv))
-    except SystemExit as exit_:  # argparse has printed --help (0) or the usage error (2)
-        return OK if exit_.code in (0, None) else USAGE
+    else:
+        try:
+            args = parser.parse_intermixed_args(list(argv))
+        except SystemExit as exit_:  # argparse has printed --help (0) or the usage error (2)
+            return OK if exit_.code in (0, None) else USAGE
+    status = _execute(command, args, stdout, stderr)
+    if exits and status != OK:
+        raise SystemExit(status)
+    return status
+
+
+def _execute(
+    command: str | None, args: argparse.Namespace, stdout: TextIO | None, stderr: TextIO | None
+) -> int:
+    out = sys.stdout if stdout is None else stdout
+    err = sys.stderr if stderr is None else stderr
     reporter = Reporter(out, err, quiet=args.quiet)
     try:
         if command == "compress":

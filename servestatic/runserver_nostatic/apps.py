@@ -13,27 +13,27 @@ __all__ = [
     "ServeStaticRunserverNoStaticConfig",
 ]
 
+#: ServeStatic 4.4's exact words: warning filters match on the text.
+_DEPRECATED = "The 'servestatic.runserver_nostatic' app is deprecated. Use 'servestatic' instead."
+
 
 class ServeStaticRunserverNoStaticConfig(apps.ServeStaticConfig):
-    """``"servestatic.runserver_nostatic"`` in ``INSTALLED_APPS`` (deprecated)."""
+    """``"servestatic.runserver_nostatic"`` in ``INSTALLED_APPS`` (deprecated; check
+    ``servestatic.W001`` says so, but no ``DeprecationWarning``: ServeStatic 4.4 loaded a
+    plain app config for this entry, which never warned)."""
 
     name = "servestatic.runserver_nostatic"
     label = "servestatic_runserver_nostatic"
     # The module also exposes ServeStaticConfig (4.4's import); Django picks this one.
     default = True
 
-    def ready(self) -> None:
-        warnings.warn(
-            "'servestatic.runserver_nostatic' in INSTALLED_APPS is deprecated; "
-            "use 'servestatic' instead",
-            DeprecationWarning,
-            stacklevel=2,
-        )
-        super().ready()
-
 
 class ServeStaticRunserverNoStaticAliasConfig(ServeStaticRunserverNoStaticConfig):
-    """ServeStatic 4.4's name for the same app config (its dotted path in ``INSTALLED_APPS``
-    keeps working)."""
+    """ServeStatic 4.4's name for the same app config; its dotted path in ``INSTALLED_APPS``
+    warns as 4.4 did (same text, category and stack level)."""
 
     default = False
+
+    def ready(self) -> None:
+        super().ready()
+        warnings.warn(_DEPRECATED, DeprecationWarning, stacklevel=2)

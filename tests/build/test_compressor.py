@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import inspect
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -127,36 +129,73 @@ def test_options_follow_the_flags() -> None:
     assert options.codings == ("br",)
 
 
-def test_module_main_compresses_and_warns(
+def test_module_main_compresses_without_warning(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
+    """Called from Python, ServeStatic's ``main`` does not warn (only ``python -m`` does);
+    the suite's ``filterwarnings = error`` would fail this test if it did."""
     write(tmp_path / "a.css", text_blob())
     write(tmp_path / "b.txt", text_blob())
-    with pytest.warns(DeprecationWarning, match="servestatic compress"):
-        status = main(["--no-brotli", "--zstd-level", "5", str(tmp_path), "txt"])
+    status = main(["--no-brotli", "--zstd-level", "5", str(tmp_path), "txt"])
     assert status == 0
     names = sorted(p.name for p in tmp_path.iterdir() if not p.name.startswith("."))
     assert names == ["a.css", "a.css.gz", "a.css.zst", "b.txt"]
     assert capsys.readouterr().out.startswith("compressed 1 of 1 file in ")
 
 
-def test_module_main_usage_errors(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    with pytest.warns(DeprecationWarning, match="deprecated"):
-        assert main([str(tmp_path / "missing")]) == 2
+def test_module_main_usage_errors_exit(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """As ServeStatic's (argparse), a mistake raises ``SystemExit``: a script stops there."""
+    with pytest.raises(SystemExit) as missing:
+        main([str(tmp_path / "missing")])
+    assert missing.value.code == 2
     assert "no such directory" in capsys.readouterr().err
-    with pytest.warns(DeprecationWarning, match="deprecated"):
-        assert main(["--zstd-dict", "d", str(tmp_path)]) == 2
+    with pytest.raises(SystemExit) as refused:
+        main(["--zstd-dict", "d", str(tmp_path)])
+    assert refused.value.code == 2
     assert "zstd dictionaries are not supported" in capsys.readouterr().err
-    with pytest.warns(DeprecationWarning, match="deprecated"):
-        assert main(["--bogus"]) == 2
-    with pytest.warns(DeprecationWarning, match="deprecated"):
-        assert main(["--help"]) == 0
+    with pytest.raises(SystemExit) as bogus:
+        main(["--bogus"])
+    assert bogus.value.code == 2
+    with pytest.raises(SystemExit) as helped:
+        main(["--help"])
+    assert helped.value.code == 0
+
+
+def test_module_main_failure_exits_1(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    write(tmp_path / "a.css", text_blob())
+
+    def fail(*args: object, **kwargs: object) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr("servestatic.build.compress.write_atomic", fail)
+    with pytest.raises(SystemExit) as failed:
+        main(["-q", str(tmp_path)])
+    assert failed.value.code == 1
+    assert "No space left on device" in capsys.readouterr().err
 
 
 def test_module_main_quiet_prints_nothing(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     write(tmp_path / "a.css", text_blob())
-    with pytest.warns(DeprecationWarning, match="deprecated"):
-        assert main(["-q", str(tmp_path)]) == 0
+    assert main(["-q", str(tmp_path)]) == 0
     assert capsys.readouterr().out == ""
+
+
+def test_running_the_module_warns_with_servestatics_text(tmp_path: Path) -> None:
+    write(tmp_path / "a.css", text_blob())
+    done = subprocess.run(
+        [sys.executable, "-m", "servestatic.compress", "-q", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0
+    assert (
+        "DeprecationWarning: Calling this file directly is deprecated. "
+        "Use the 'servestatic --compress' command instead." in done.stderr
+    )
+    assert (tmp_path / "a.css.gz").is_file()

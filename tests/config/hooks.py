@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 
@@ -10,3 +11,8 @@ def add_header(headers: Any, path: str, url: str) -> None:
 
 
 NOT_CALLABLE = 42
+
+
+def disposition(headers: Any, path: str, url: str) -> None:
+    """The file name straight into ``Content-Disposition`` (not every name can go there)."""
+    headers["Content-Disposition"] = f'attachment; filename="{os.path.basename(path)}"'

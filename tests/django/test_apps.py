@@ -47,25 +47,19 @@ def test_next_runserver_is_the_first_app_below() -> None:
         assert "Wrapped by" not in (parser.description or "")
 
 
-def test_legacy_app_warns_and_provides_the_same_command() -> None:
+def test_legacy_app_provides_the_same_command() -> None:
     config = ServeStaticRunserverNoStaticConfig(
         "servestatic.runserver_nostatic", servestatic.runserver_nostatic
     )
     assert config.label == "servestatic_runserver_nostatic"
-    with pytest.warns(DeprecationWarning, match="use 'servestatic' instead"):
-        config.ready()
+    config.ready()  # the plain module entry does not warn (check W001 says it instead)
     module = importlib.import_module("servestatic.runserver_nostatic.management.commands.runserver")
     assert issubclass(module.Command, staticfiles_runserver.Command)
     installed = ["servestatic.runserver_nostatic", "django.contrib.staticfiles"]
-    legacy_only = override_settings(INSTALLED_APPS=installed)
-    with pytest.warns(DeprecationWarning, match="use 'servestatic' instead"):
-        legacy_only.enable()
-    try:
+    with override_settings(INSTALLED_APPS=installed):
         assert get_commands()["runserver"] == "servestatic.runserver_nostatic"
         name = "servestatic.runserver_nostatic"
         parser = wrap(next_runserver(name), name)().create_parser("manage.py", "runserver")
-    finally:
-        legacy_only.disable()
     assert parser.get_default("use_static_handler") is False
     note = "(Wrapped by 'servestatic.runserver_nostatic' to always enable '--nostatic')"
     assert note in (parser.description or "")

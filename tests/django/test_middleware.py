@@ -23,7 +23,6 @@ from django.test import AsyncClient, Client, RequestFactory, override_settings
 
 from servestatic._django import manifest
 from servestatic._django.respond import ServeStaticFileResponse
-from servestatic._index import IndexWarning
 from servestatic.middleware import ServeStaticMiddleware
 from tests.django.conftest import (
     DJANGO_MANIFEST,
@@ -36,6 +35,7 @@ from tests.django.conftest import (
     hashed_name,
     project,
 )
+from tests.startup import startup_messages
 
 pytestmark = pytest.mark.django
 
@@ -366,6 +366,73 @@ def test_force_script_name(collected: Path, kind: str) -> None:
     assert fetched.body == (collected / "css" / "plain.css").read_bytes()
 
 
+MOUNT_REDIRECTS = [{"from": "/static/old/*", "to": "/static/css/:splat", "status": 301}]
+
+
+def _mounted(kind: str, path: str, mount: str) -> Fetched:
+    """A request for ``mount + path`` as Django's handlers receive it mounted at ``mount``."""
+    if kind == "sync":
+        response = Client().get(path, SCRIPT_NAME=mount)
+        return Fetched(response, content(response))
+
+    async def run() -> Fetched:
+        # The client's defaults are scope keys (its per-request extras become headers).
+        response = await AsyncClient(root_path=mount).get(mount + path)
+        return Fetched(response, await acontent(response))
+
+    return asyncio.run(run())
+
+
+def test_mounted_under_script_name_or_root_path(collected: Path, kind: str) -> None:
+    """Issue 13: the middleware resolves ``path_info`` (below SCRIPT_NAME / root_path), and
+    a configured redirect target gets the mount in front, as ``reverse()`` would."""
+    with project(
+        collected, MANIFEST, SERVESTATIC_REDIRECTS=MOUNT_REDIRECTS, SERVESTATIC_INDEX_FILE=True
+    ):
+        fetched = _mounted(kind, "/static/css/plain.css", "/mount")
+        redirect = _mounted(kind, "/static/old/plain.css", "/mount")
+        directory = _mounted(kind, "/static/docs", "/mount")
+    assert fetched.status == 200
+    assert fetched.body == (collected / "css" / "plain.css").read_bytes()
+    assert redirect.status == 301
+    assert redirect.header("Location") == "/mount/static/css/plain.css"
+    assert (directory.status, directory.header("Location")) == (302, "docs/")  # relative
+
+
+def test_the_request_record_carries_the_script_name() -> None:
+    import io
+
+    from django.core.handlers.asgi import ASGIRequest
+    from django.core.handlers.wsgi import WSGIRequest
+
+    from servestatic._django.respond import request_record
+
+    scope = {"type": "http", "method": "GET", "path": "/mount/static/a.css",
+             "root_path": "/mount", "headers": [], "query_string": b""}  # fmt: skip
+    asgi = ASGIRequest(scope, io.BytesIO(b""))
+    assert (request_record(asgi).path, request_record(asgi).mount) == ("/static/a.css", "/mount")
+    wsgi = RequestFactory().get("/static/a.css", SCRIPT_NAME="/mount")
+    assert (request_record(wsgi).path, request_record(wsgi).mount) == ("/static/a.css", "/mount")
+    # A PATH_INFO without its leading "/" (a server that cut SCRIPT_NAME mid-segment): no
+    # mount can be told apart, and the path is a miss anyway.
+    environ = RequestFactory().get("/x").environ
+    environ.update(SCRIPT_NAME="/mount", PATH_INFO="ain/x")
+    assert request_record(WSGIRequest(environ)).mount == ""
+
+
+def test_force_script_name_is_the_mount_of_redirects(collected: Path, kind: str) -> None:
+    with project(
+        collected,
+        MANIFEST,
+        FORCE_SCRIPT_NAME="/app",
+        STATIC_URL="/app/static/",
+        SERVESTATIC_REDIRECTS=MOUNT_REDIRECTS,
+    ):
+        redirect = Site(kind).get("/static/old/plain.css")
+    assert redirect.status == 301
+    assert redirect.header("Location") == "/app/static/css/plain.css"
+
+
 def test_absolute_cdn_static_url_is_served_at_its_path(collected: Path) -> None:
     # The CDN pulls from this application at the path of STATIC_URL.
     with project(collected, MANIFEST, STATIC_URL="https://cdn.example.com/assets/"):
@@ -478,14 +545,16 @@ def test_hostile_static_root(static_root: Path, tmp_path: Path) -> None:
     (static_root / "dangling.txt").symlink_to(tmp_path / "nowhere.txt")
     (static_root / "inner.txt").symlink_to(static_root / "ok.txt")
     os.mkfifo(static_root / "pipe")
-    with project(static_root, PLAIN), pytest.warns(IndexWarning) as warned:
+    with project(static_root, PLAIN), startup_messages() as warned:
         middleware = ServeStaticMiddleware(not_found)
     with project(static_root, PLAIN, SERVESTATIC_HIDDEN={"allow": ["/static/.well-known/**"]}):
-        with pytest.warns(IndexWarning, match="Skipping"):
+        with startup_messages() as skipped:
             allowing = ServeStaticMiddleware(not_found)
+        assert any("Skipping" in message for message in skipped)
         assert "/static/.well-known/security.txt" in allowing.files
         assert "/static/.git/config" not in allowing.files
-    messages = " ".join(str(warning.message) for warning in warned)
+    messages = " ".join(warned)
+    assert messages.startswith("settings.STATIC_ROOT: Skipping ")  # named by its setting
     assert "directory loop" in messages
     assert "broken symlink" in messages
     # Dotfiles stay hidden (the default allow-list is for /.well-known/ at the site root).
@@ -626,8 +695,9 @@ def test_collectstatic_link_output_is_served(static_root: Path, tmp_path: Path) 
     secret.write_text("private")
     (static_root / "leak.txt").symlink_to(secret)
     with project(static_root, PLAIN):
-        with pytest.warns(UserWarning, match="outside the root"):
+        with startup_messages() as messages:
             middleware = ServeStaticMiddleware(not_found)
+        assert any("outside the root" in message for message in messages)
         assert content(call(middleware, "/static/vendor/lib.js")) == b"window.VENDOR = 'lib';\n"
         assert call(middleware, "/static/leak.txt").status_code == 404
 

@@ -80,14 +80,16 @@ def settings(
     max_wait: float = 30.0,
     min_block_size: int = MIN_BLOCK,
 ) -> Settings:
-    return Settings(
-        memory_cache={"max_file_size": 0},
-        streaming={
-            "budget": budget,
-            "block_size": block_size,
-            "max_wait": max_wait,
-            "min_block_size": min_block_size,
-        },
+    return Settings.model_validate(
+        {
+            "memory_cache": {"max_file_size": 0},
+            "streaming": {
+                "budget": budget,
+                "block_size": block_size,
+                "max_wait": max_wait,
+                "min_block_size": min_block_size,
+            },
+        }
     )
 
 

@@ -15,7 +15,6 @@ from __future__ import annotations
 import gzip
 import os
 import uuid
-import warnings
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,6 +22,7 @@ from typing import Any, Protocol
 from urllib.parse import unquote_to_bytes, urljoin, urlsplit
 
 from tests.client import Response, Server, call_asgi, make_server, run_wsgi
+from tests.startup import startup_messages
 
 __all__ = [
     "JS",
@@ -73,6 +73,7 @@ def make_hostile_tree(base: Path) -> Hostile:
           broken.txt -> missing                        broken link (skipped, not fatal)
           loop       -> .                              directory loop (skipped, not fatal)
           .env, .git/config                            dotfiles holding a secret
+          .well-known/.secret, .well-known/.git/config dotfiles below the allowed .well-known
           index.html, docs/index.html                  index directories
           evil.com/index.html                          a directory named like a host
 
@@ -89,13 +90,23 @@ def make_hostile_tree(base: Path) -> Hostile:
     sibling, parent, index, dotfile = markers
     root = base / "static"
     private = base / "static_private"
-    for directory in (root / "docs", root / "evil.com", root / "private", root / ".git", private):
+    for directory in (
+        root / "docs",
+        root / "evil.com",
+        root / "private",
+        root / ".git",
+        root / ".well-known" / ".git",
+        private,
+    ):
         directory.mkdir(parents=True, exist_ok=True)
     (base / "secret.txt").write_bytes(parent + b"\n")
     (private / "secret.txt").write_bytes(sibling + b"\n")
     (private / "index.html").write_bytes(index + b"\n")
     (root / ".env").write_bytes(b"TOKEN=" + dotfile + b"\n")
     (root / ".git" / "config").write_bytes(dotfile + b"\n")
+    # Below the default allow-list's /.well-known/: still dotfiles (issue 13).
+    (root / ".well-known" / ".git" / "config").write_bytes(dotfile + b"\n")
+    (root / ".well-known" / ".secret").write_bytes(dotfile + b"\n")
     public = {
         "/app.js": JS,
         "/index.html": b"<h1>home</h1>",
@@ -143,10 +154,8 @@ def build_with_warnings(
     options.setdefault("index_file", True)
     if mode == "autorefresh":
         options["autorefresh"] = True
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
+    with startup_messages() as messages:
         server = make_server(kind, None, hostile.root, prefix, **options)
-    messages = [str(warning.message) for warning in caught]
     if mode == "static" and not options.get("allow_unsafe_symlinks"):
         for name in hostile.escaping_links:
             path = str(hostile.root / name)

@@ -170,6 +170,10 @@ PAYLOADS: dict[str, tuple[str, ...]] = {
         "{m}/.git/",
         "{m}/%2eenv",
         "{m}/%2egit/config",
+        "{m}/.well-known/.secret",
+        "{m}/.well-known/.git/config",
+        "{m}/.well-known/%2esecret",
+        "{m}/.well-known/.git/",
     ),
     # Sibling-prefix roots and nginx "off-by-slash": the mount must be a whole segment.
     "sibling-prefix": (

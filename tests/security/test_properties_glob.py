@@ -59,6 +59,67 @@ def test_agrees_with_wcmatch(pattern: str, path: str) -> None:
 
 
 @SETTINGS
+@given(patterns, paths)
+@example("/.well-known/**", "/.well-known/.git/config")
+@example("/.well-known/**", "/.well-known/a.b")
+@example("**/.a", "/.a")
+@example("/**/b", "/.a/b")
+@example("/[.]a", "/.a")
+@example("/\\.a/*", "/.a/b")
+@example("/{a,.b}/**", "/.b/a")
+@example("/?b", "/.b")
+def test_explicit_dots_agree_with_wcmatch_without_dotglob(pattern: str, path: str) -> None:
+    """``match_explicit`` (the ``[hidden] allow`` matcher, issue 13) is the shell rule:
+    ``*``, ``?``, classes and ``**`` never match a segment that starts with "."; only a
+    pattern segment starting with "." does. wcmatch without DOTGLOB is that rule."""
+    assume(canonical(path))
+    try:
+        compiled = compile_glob(pattern)
+    except GlobError:
+        compiled = None
+    assume(compiled is not None)
+    assert compiled is not None
+    expected = globmatch(path, pattern, flags=GLOBSTAR | BRACE)
+    assert compiled.match_explicit(path) == expected, (pattern, path)
+
+
+@SETTINGS
+@given(patterns, paths)
+@example("/.well-known/**", "/.well-known/.git/config")
+@example("/.well-known/.git/**", "/.well-known/.git/config")
+def test_a_directory_is_walked_whenever_a_file_below_it_can_match(pattern: str, path: str) -> None:
+    """``may_match_below`` lets the walk skip ``.git``; it must never skip a directory that
+    holds a file the pattern accepts, and skips one no pattern reaches into."""
+    try:
+        compiled = compile_glob(pattern)
+    except GlobError:
+        return
+    parts = path.split("/")[1:]
+    directories = ["/" + "/".join(parts[:depth]) + "/" for depth in range(1, len(parts))]
+    if compiled.match_explicit(path):
+        assert all(compiled.may_match_below(directory) for directory in directories)
+    assert not compiled.may_match_below("relative/")
+
+
+@pytest.mark.parametrize(
+    ("pattern", "directory", "expected"),
+    [
+        ("/.well-known/**", "/.well-known/", True),
+        ("/.well-known/**", "/.well-known/.git/", False),
+        ("/.well-known/**", "/.git/", False),
+        ("/.well-known/.git/**", "/.well-known/.git/", True),
+        ("/.well-known/.*/**", "/.well-known/.git/", True),
+        ("**/.well-known/**", "/a/b/.well-known/", True),
+        ("**/.well-known/**", "/.hidden/.well-known/", False),
+        ("/.well-known/acme", "/.well-known/", True),
+        ("/.well-known/acme", "/.well-known/acme/", False),  # names a file: nothing below
+    ],
+)
+def test_which_hidden_directories_are_walked(pattern: str, directory: str, expected: bool) -> None:
+    assert compile_glob(pattern).may_match_below(directory) is expected
+
+
+@SETTINGS
 @given(patterns, st.text(max_size=80))
 def test_any_path_text_is_handled(pattern: str, path: str) -> None:
     try:

@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import gzip
 import os
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from servestatic.cli import main
 from tests.client import Response, call_asgi
 from tests.security.conftest import MakeServer
 from tests.security.hostile import (
@@ -79,6 +81,36 @@ def test_broken_links_and_loops_are_reported_not_fatal(hostile: Hostile, adapter
     assert_healthy(server)
 
 
+def test_each_skipped_link_is_reported_once(hostile: Hostile, adapter: str) -> None:
+    """Issue 13: a variant link out of the root was reported twice (by the directory walk
+    and again when attached to its file), from two code locations, so Python's
+    once-per-location filter printed both."""
+    _, caught = build_with_warnings(adapter, "static", hostile)
+    counts = Counter(caught)
+    assert counts, "the hostile tree must produce start-up warnings"
+    assert {message: count for message, count in counts.items() if count > 1} == {}
+    for name in ("app.js.br", "app.js.zst", "link.txt"):
+        assert sum(str(hostile.root / name) in message for message in caught) == 1, name
+
+
+def test_check_prints_each_skipped_link_once(
+    hostile: Hostile, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.chdir(hostile.base)
+    assert main(["check", "--config", _config(hostile)]) == 0
+    out, err = capsys.readouterr()
+    lines = [line for line in (out + err).splitlines() if "Skipping" in line]
+    assert lines
+    assert len(lines) == len(set(lines)), lines
+    assert sum("app.js.br" in line for line in lines) == 1
+
+
+def _config(hostile: Hostile) -> str:
+    path = hostile.base / "check.toml"
+    path.write_text(f'root = "{hostile.root}"\n', encoding="utf-8")
+    return str(path)
+
+
 def _swap_in_symlink(path: Path, target: Path) -> None:
     """Atomically replace ``path`` with a symlink to ``target`` (as a deploy tool would)."""
     temporary = path.with_name(path.name + ".swap")
@@ -142,7 +174,7 @@ def test_directory_swapped_for_an_escaping_symlink_after_start_up(
 def _no_memory_cache() -> object:
     from servestatic.config import Settings
 
-    return Settings(memory_cache={"max_file_size": 0})
+    return Settings.model_validate({"memory_cache": {"max_file_size": 0}})
 
 
 def _twin_of(secret: Path, path: Path, fill: bytes) -> None:
@@ -205,7 +237,9 @@ def test_listed_file_learns_its_inode_on_first_open(tmp_path: Path) -> None:
     listed = root / "listed.txt"
     _twin_of(outside, listed, b"d")
     info = listed.stat()
-    app = ServeStatic(None, settings=Settings(memory_cache={"max_file_size": 0}))
+    app = ServeStatic(
+        None, settings=Settings.model_validate({"memory_cache": {"max_file_size": 0}})
+    )
     app.engine.add_files(
         [ScannedFile("/listed.txt", str(listed), info.st_size, info.st_mtime_ns, ())],
         root=str(root),

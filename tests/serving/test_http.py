@@ -516,8 +516,11 @@ def test_scan_says_why_a_name_is_left_out(tmp_path: Path) -> None:
 
     write(tmp_path / "CON.txt", "x")
     write(tmp_path / "fine.txt", "x")
-    with pytest.warns(UserWarning, match=r"CON\.txt.*a URL cannot name it"):
+    from tests.startup import startup_messages
+
+    with startup_messages() as messages:
         app = ServeStatic(None, settings=Settings(root=tmp_path))
+    assert any(re.search(r"CON\.txt.*a URL cannot name it", message) for message in messages)
     assert set(app.engine.files) == {"/fine.txt"}
 
 
@@ -526,6 +529,57 @@ def test_dotfiles_hidden_except_well_known(serve: Serve, site: Path) -> None:
     assert server.get("/.hidden").status == 404
     assert server.get("/.well-known/security.txt").status == 200
     assert serve(site, hidden={"serve_dotfiles": True}).get("/.hidden").status == 200
+
+
+@pytest.fixture
+def well_known(site: Path) -> Path:
+    write(site / ".well-known" / ".git" / "config", "[core]")
+    write(site / ".well-known" / ".secret", "secret")
+    write(site / ".well-known" / ".env", "TOKEN=1")
+    write(site / ".well-known" / "acme-challenge" / "token", "proof")
+    write(site / ".well-known" / "acme-challenge" / ".cache" / "x", "cache")
+    return site
+
+
+def test_the_default_allow_list_opens_well_known_not_dotfiles_below_it(
+    serve: Serve, well_known: Path
+) -> None:
+    """Issue 13: ``allow = ["/.well-known/**"]`` used to serve ``/.well-known/.git/config``
+    too. A wildcard never opens a dot segment; the index and autorefresh agree."""
+    server = serve(well_known)
+    assert server.get("/.well-known/security.txt").status == 200
+    assert server.get("/.well-known/acme-challenge/token").body == b"proof"
+    for url in (
+        "/.well-known/.git/config",
+        "/.well-known/.secret",
+        "/.well-known/.env",
+        "/.well-known/acme-challenge/.cache/x",
+        "/.git/config",
+    ):
+        assert server.get(url).status == 404, url
+
+
+def test_a_pattern_that_names_a_dot_segment_opens_it(serve: Serve, well_known: Path) -> None:
+    server = serve(well_known, hidden={"allow": ["/.well-known/**", "/.well-known/.secret"]})
+    assert server.get("/.well-known/.secret").body == b"secret"
+    assert server.get("/.well-known/.env").status == 404
+    assert server.get("/.well-known/.git/config").status == 404
+    # A pattern segment that starts with "." names dot segments: here any one under .well-known.
+    dotted = serve(well_known, hidden={"allow": ["/.well-known/.*", "/.well-known/.git/**"]})
+    assert dotted.get("/.well-known/.env").status == 200
+    assert dotted.get("/.well-known/.git/config").status == 200
+    assert dotted.get("/.well-known/security.txt").status == 404  # not named any more
+    everything = serve(well_known, hidden={"serve_dotfiles": True})
+    assert everything.get("/.well-known/acme-challenge/.cache/x").status == 200
+
+
+def test_the_index_does_not_walk_hidden_directories_nothing_allows(well_known: Path) -> None:
+    from servestatic.config import Settings
+    from servestatic.wsgi import ServeStatic
+
+    files = ServeStatic(None, settings=Settings(root=well_known)).files
+    assert not [url for url in files if "/." in url.replace("/.well-known/", "/")]
+    assert "/.well-known/acme-challenge/token" in files
 
 
 def test_index_file(serve: Serve, site: Path) -> None:
