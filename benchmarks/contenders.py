@@ -62,6 +62,9 @@ SERVERS = {
     "granian-wsgi": Server("granian-wsgi", "wsgi"),
     "gunicorn-sync": Server("gunicorn-sync", "wsgi"),
     "gunicorn-gthread": Server("gunicorn-gthread", "wsgi"),
+    # Only in the slow-reader part (benchmarks/slowreaders.py) for now.
+    "hypercorn": Server("hypercorn", "asgi"),
+    "hypercorn-trio": Server("hypercorn-trio", "asgi"),
     "nginx": Server("nginx", "http"),
 }
 PYTHON_SERVERS = ("uvicorn", "granian-asgi", "granian-wsgi", "gunicorn-gthread", "gunicorn-sync")
@@ -95,6 +98,18 @@ def server_command(library: Library, server: str, port: int) -> list[str]:
             "--no-ws",
             "--log-level", "warning",
             "--factory", factory,
+        ]  # fmt: skip
+    if server.startswith("hypercorn"):
+        return [
+            str(bin_dir / "hypercorn"),
+            "--bind", f"127.0.0.1:{port}",
+            "--workers", "1",
+            "--worker-class", "trio" if server == "hypercorn-trio" else "asyncio",
+            # uvicorn and gunicorn listen with a backlog of 2,048; hypercorn's 100 would
+            # drop the slow-reader benchmark's connection bursts.
+            "--backlog", "2048",
+            "--log-level", "warning",
+            f"{factory}()",
         ]  # fmt: skip
     worker = "gthread" if server == "gunicorn-gthread" else "sync"
     return [

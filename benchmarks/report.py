@@ -14,6 +14,12 @@ from typing import Any
 
 from benchmarks.contenders import LABELS, PYTHON_SERVERS
 from benchmarks.scenarios import SCENARIO_ORDER, SCENARIOS
+from benchmarks.slowreaders import (
+    FAST_RATIO_MIN,
+    PEAK_ABOVE_IDLE_MAX_MIB,
+    SLOW_TARGET_READERS,
+)
+from benchmarks.slowreaders import table as slow_table
 from benchmarks.targets import (
     GRANIAN_NGINX_AIM,
     INPROCESS,
@@ -328,7 +334,25 @@ def summary(data: dict[str, Any]) -> str:
         )
         for label, ratio, limit in checks:
             (met if ratio <= limit else missed).append(f"{label} {ratio:.2f}× (≤{limit:g}×)")
-    failed = [r for r in data["load"] + data["inprocess"] + data["startup"] if "error" in r]
+    for record in data.get("slow", []):
+        if record["library"] != "ours" or "error" in record:
+            continue
+        label = f"{record['server']} {record['readers']:,} stalled readers ({record['kind']})"
+        if record["readers"] >= SLOW_TARGET_READERS:
+            above = (record["stalled_rss"] - record["idle_rss"]) / 2**20
+            (met if above <= PEAK_ABOVE_IDLE_MAX_MIB else missed).append(
+                f"{label}: +{above:.0f} MiB (≤{PEAK_ABOVE_IDLE_MAX_MIB:g})"
+            )
+        ratio = record.get("fast_ratio")
+        if ratio is not None:
+            (met if ratio >= FAST_RATIO_MIN else missed).append(
+                f"{label}: fast clients {ratio:.2f}× (≥{FAST_RATIO_MIN:g}×)"
+            )
+    failed = [
+        r
+        for r in data["load"] + data["inprocess"] + data["startup"] + data.get("slow", [])
+        if "error" in r
+    ]
     text = f"{len(met)} of {len(met) + len(missed)} gated ratios meet their target in this run" + (
         " (a `--quick` run: short, noisy measurements)." if data.get("quick") else "."
     )
@@ -398,6 +422,10 @@ def write_report(data: dict[str, Any], output: Path) -> None:
     if data["startup"]:
         lines += ["## Start-up and memory", ""]
         lines += startup_table(data)
+        lines.append("")
+    if data.get("slow"):
+        lines += ["## Slow readers", ""]
+        lines += slow_table(data["slow"])
         lines.append("")
     if data["load"]:
         lines += ["## Every measurement", ""]

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import dataclasses
 import datetime as dt
 import json
 import os
@@ -47,6 +48,7 @@ from benchmarks.scenarios import (
     verify,
 )
 from benchmarks.servers import ServerError, contender_env, other_cpu_seconds, serve
+from benchmarks.slowreaders import SLOW_LIBRARIES, SLOW_SERVERS, SlowPlan, run_slow
 
 RESULTS = HERE / "results"
 LOAD_LIBRARIES = ("ours", "servestatic44", "whitenoise", "trivial")
@@ -70,6 +72,8 @@ class Plan:
     load: bool
     inprocess: bool
     startup: bool
+    slow: bool
+    slow_plan: SlowPlan
 
 
 def log(message: str) -> None:
@@ -502,7 +506,15 @@ def parse(argv: list[str] | None) -> tuple[Plan, argparse.Namespace]:
         help="extra runs allowed per measurement to replace disturbed ones (3; quick 0)",
     )
     parser.add_argument("--startup-files", type=int, default=MANY_FILES)
-    parser.add_argument("--skip", default="", help="comma list of: load, inprocess, startup")
+    parser.add_argument("--skip", default="", help="comma list of: load, inprocess, startup, slow")
+    parser.add_argument(
+        "--slow-servers",
+        help="servers of the slow-reader part, benchmarks/slowreaders.py (all five; "
+        "quick: uvicorn, granian-asgi)",
+    )
+    parser.add_argument(
+        "--slow-readers", help="stalled readers per slow-reader measurement (100,1000; quick 100)"
+    )
     parser.add_argument(
         "--output", type=Path, help="results directory (default: results/<timestamp>)"
     )
@@ -524,6 +536,25 @@ def parse(argv: list[str] | None) -> tuple[Plan, argparse.Namespace]:
         load="load" not in skip,
         inprocess="inprocess" not in skip,
         startup="startup" not in skip,
+        slow="slow" not in skip,
+        slow_plan=SlowPlan(
+            servers=[
+                s
+                for s in (
+                    args.slow_servers
+                    or ("uvicorn,granian-asgi" if args.quick else ",".join(SLOW_SERVERS))
+                ).split(",")
+                if s
+            ],
+            libraries=list(SLOW_LIBRARIES),
+            kinds=["whole", "range"],
+            readers=[
+                int(n)
+                for n in (args.slow_readers or ("100" if args.quick else "100,1000")).split(",")
+            ],
+            fast_seconds=2.0 if args.quick else 3.0,
+            fast_repeats=1 if args.quick else 2,
+        ),
     )
     for server in plan.servers:
         if server not in SERVERS:
@@ -552,7 +583,7 @@ def main(argv: list[str] | None = None) -> int:
         "command": command.strip(),
         "quick": args.quick,
         "note": args.note,
-        "plan": plan.__dict__,
+        "plan": plan.__dict__ | {"slow_plan": dataclasses.asdict(plan.slow_plan)},
         "machine": machine(),
         "versions": versions,
         "loadavg_start": loadavg(),
@@ -560,6 +591,7 @@ def main(argv: list[str] | None = None) -> int:
         "load": [],
         "inprocess": [],
         "startup": [],
+        "slow": [],
     }
     if plan.startup:
         data["startup"] = run_startup(plan)
@@ -567,6 +599,9 @@ def main(argv: list[str] | None = None) -> int:
         data["inprocess"] = run_inprocess(plan)
     if plan.load:
         data["load"] = run_load(plan, fixtures)
+    if plan.slow:
+        log("slow readers")
+        data["slow"] = run_slow(plan.slow_plan)
     data["loadavg_end"] = loadavg()
     data["source_end"] = source_state()
     data["finished"] = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
@@ -575,7 +610,9 @@ def main(argv: list[str] | None = None) -> int:
 
     write_report(data, output)
     log(f"wrote {output / 'results.md'}")
-    failures = [r for r in data["load"] + data["inprocess"] + data["startup"] if "error" in r]
+    failures = [
+        r for r in data["load"] + data["inprocess"] + data["startup"] + data["slow"] if "error" in r
+    ]
     if failures:
         log(f"{len(failures)} measurement(s) failed; see results.md")
     return 1 if failures else 0

@@ -162,16 +162,26 @@ def _wait_until_up(running: Running, timeout: float) -> None:
 
 @contextlib.contextmanager
 def serve(
-    library: str, server: str, *, autorefresh: bool = False, timeout: float = 60.0
+    library: str,
+    server: str,
+    *,
+    autorefresh: bool = False,
+    root: Path = STATIC,
+    extra_path: Path | None = None,
+    timeout: float = 60.0,
 ) -> Iterator[Running]:
-    """Run one contender pinned to the server core; stop its process group afterwards."""
+    """Run one contender pinned to the server core (serving ``root`` at ``/static/``);
+    stop its process group afterwards."""
     port = free_port()
     if library == "nginx":
         command = nginx_command(port)
         env = dict(os.environ)
     else:
         command = server_command(LIBRARIES[library], server, port)
-        env = contender_env(library, autorefresh=autorefresh)
+        env = contender_env(library, root=root, autorefresh=autorefresh)
+        if extra_path is not None:
+            # Found before the installed package (the editable install is a .pth entry).
+            env["PYTHONPATH"] = f"{extra_path}{os.pathsep}{env['PYTHONPATH']}"
     logs = WORK / "logs"
     logs.mkdir(parents=True, exist_ok=True)
     handle = tempfile.NamedTemporaryFile(  # noqa: SIM115 - closed in the finally below

@@ -18,6 +18,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from servestatic._budget import shared_budget
 from servestatic._entries import EntryBuilder, HeaderProblem
 from servestatic._files import HandedFiles, MemoryCache
 from servestatic._glob import compile_glob
@@ -221,6 +222,11 @@ class Engine:
         )
         #: Checked descriptors named to servers by ``http.response.pathsend``.
         self.handed = HandedFiles()
+        streaming = settings.streaming
+        #: The process's budget for streamed bodies (shared by applications configured alike).
+        self.streams = shared_budget(
+            streaming.budget, streaming.block_size, streaming.max_wait, streaming.min_block_size
+        )
         self.roots: list[tuple[str, str]] = []
         self._built: dict[tuple[Any, ...], FileEntry | None] = {}
         self.files: dict[str, Entry] = {}

@@ -27,6 +27,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import BinaryIO
 
+from servestatic._budget import Lease
 from servestatic._records import Confinement, Representation
 
 __all__ = [
@@ -244,19 +245,27 @@ def open_representation(representation: Representation) -> BinaryIO:
 class BoundedFile:
     """A file object that yields exactly ``length`` bytes: never more if the file grew
     (which would desynchronise HTTP framing), an error if it shrank. Keeps ``fileno`` so
-    servers can still use sendfile (gunicorn bounds it by Content-Length)."""
+    servers can still use sendfile (gunicorn bounds it by Content-Length).
 
-    def __init__(self, handle: BinaryIO, length: int) -> None:
+    Servers without sendfile call ``read`` (through ``wsgi.file_wrapper``): each call takes
+    its block from the streaming budget, releasing the previous one, which the server has
+    written by the time it asks for more.
+    """
+
+    def __init__(self, handle: BinaryIO, length: int, lease: Lease) -> None:
         self.handle = handle
+        self.length = length
         self.remaining = length
+        self.lease = lease
 
     def read(self, size: int = -1) -> bytes:
         if self.remaining <= 0:
+            self.lease.release()
             return b""
         wanted = self.remaining if size < 0 else min(size, self.remaining)
-        data = self.handle.read(wanted)
-        if not data:
-            raise FileChangedError(getattr(self.handle, "name", "?"))
+        # pread leaves the descriptor's offset at 0, where sendfile-capable servers that
+        # take the descriptor instead start.
+        data = read_block(self.handle, self.length - self.remaining, self.lease.take(wanted))
         self.remaining -= len(data)
         return data
 
@@ -272,6 +281,7 @@ class BoundedFile:
         return self.handle.fileno()
 
     def close(self) -> None:
+        self.lease.close()
         self.handle.close()
 
 
@@ -289,43 +299,49 @@ Parts = list[tuple[int, int, bytes]]
 
 class Spans:
     """Iterate over spans of an open file with the part heads between them (a range or
-    ``multipart/byteranges`` body); closes the file when done or when closed."""
+    ``multipart/byteranges`` body); closes the file and gives back the budget when done or
+    when closed.
 
-    def __init__(self, handle: BinaryIO, parts: Parts, tail: bytes, block_size: int) -> None:
+    Each block is taken from the streaming budget when the server asks for it, which
+    releases the previous block: a WSGI server asks for the next item once it has written
+    the last one.
+    """
+
+    def __init__(self, handle: BinaryIO, parts: Parts, tail: bytes, lease: Lease) -> None:
         self.handle = handle
         self.parts = parts
         self.tail = tail
-        self.block_size = block_size
+        self.lease = lease
 
     def __iter__(self) -> Iterator[bytes]:
         try:
             for offset, length, head in self.parts:
                 if head:
                     yield head
-                yield from read_span(self.handle, offset, length, self.block_size)
+                yield from read_span(self.handle, offset, length, self.lease)
             if self.tail:
+                self.lease.release()
                 yield self.tail
         finally:
-            self.handle.close()
+            self.close()
 
     def close(self) -> None:
+        self.lease.close()
         self.handle.close()
 
 
-def read_span(handle: BinaryIO, offset: int, length: int, block_size: int) -> Iterator[bytes]:
-    """Yield ``length`` bytes from ``offset`` in blocks; never reads past the span.
+def read_span(handle: BinaryIO, offset: int, length: int, lease: Lease) -> Iterator[bytes]:
+    """Yield ``length`` bytes from ``offset`` in blocks sized by ``lease``; never reads
+    past the span.
 
     A file that shrank while being sent ends the iteration early with an error rather
     than sending fewer bytes than Content-Length promised.
     """
-    handle.seek(offset)
-    remaining = length
-    while remaining > 0:
-        block = handle.read(min(block_size, remaining))
-        if not block:
-            raise FileChangedError(getattr(handle, "name", "?"))
-        remaining -= len(block)
-        yield block
+    position, end = offset, offset + length
+    while position < end:
+        size = lease.take(end - position)
+        yield read_block(handle, position, size)
+        position += size
 
 
 def read_bytes(representation: Representation, offset: int, length: int) -> bytes:

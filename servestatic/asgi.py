@@ -13,6 +13,7 @@ from typing import Any, BinaryIO
 
 from asgiref.compatibility import guarantee_single_callable
 
+from servestatic._budget import StreamBudget
 from servestatic._files import Parts, StaleFile, open_representation, read_bytes
 from servestatic._offload import aiter_spans, run_sync
 from servestatic._paths import route_path
@@ -32,9 +33,6 @@ Scope = MutableMapping[str, Any]
 Message = dict[str, Any]
 Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
-
-#: Block size for reads in a worker thread (one thread hop per block).
-BLOCK_SIZE = 1024 * 1024
 
 # Request headers the core reads → position in the Request record.
 _FIELDS = {
@@ -203,7 +201,9 @@ class ServeStaticASGI(ServeStaticBase):
                 )
                 return
             await send(start)
-            await _stream(handle, [(body.offset, body.length, b"")], b"", receive, send)
+            await _stream(
+                handle, [(body.offset, body.length, b"")], b"", self.engine.streams, receive, send
+            )
         finally:
             handle.close()
 
@@ -213,22 +213,41 @@ class ServeStaticASGI(ServeStaticBase):
         handle = await run_sync(open_representation, body.representation)
         try:
             await send(start)
-            await _stream(handle, list(body.parts), body.tail, receive, send)
+            await _stream(handle, list(body.parts), body.tail, self.engine.streams, receive, send)
         finally:
             handle.close()
 
 
 async def _stream(
-    handle: BinaryIO, parts: Parts, tail: bytes, receive: Receive, send: Send
+    handle: BinaryIO,
+    parts: Parts,
+    tail: bytes,
+    budget: StreamBudget,
+    receive: Receive,
+    send: Send,
 ) -> None:
-    """Send file spans in blocks read off the event loop; stop early if the client leaves."""
+    """Send file spans in blocks taken from the streaming budget; stop if the client leaves.
+
+    While blocks are small (until the client has shown that it reads by taking
+    :data:`~servestatic._budget.PROOF` bytes), each block is followed by an empty message:
+    servers answer it once their write buffer has room (uvicorn and hypercorn wait for it
+    to drain), and only then is the next block read. A client that stops reading early
+    thus leaves one small block in the server's buffer, not a second one waiting in our
+    hands. Past that point, the next block is read while the server is still writing the
+    last one, as fast clients need.
+    """
     watcher = _disconnect_watcher(receive)
-    blocks = aiter_spans(handle, parts, b"", BLOCK_SIZE)
+    lease = budget.lease()
+    blocks = aiter_spans(handle, parts, b"", lease, watcher)
     try:
         async for block in blocks:
             if watcher is not None and watcher.done():
                 return
             await send({"type": "http.response.body", "body": block, "more_body": True})
+            if not lease.full:
+                await send({"type": "http.response.body", "body": b"", "more_body": True})
+        if watcher is not None and watcher.done():
+            return
         await send({"type": "http.response.body", "body": tail, "more_body": False})
     finally:
         await blocks.aclose()

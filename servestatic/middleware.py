@@ -374,7 +374,7 @@ class ServeStaticMiddleware(ServeStaticBase):
             return self._miss(request)
         asgi = is_asgi(request)
         try:
-            return respond(plan, engine.memory, asgi=asgi)
+            return respond(plan, engine.memory, engine.streams, asgi=asgi)
         except StaleFile as stale:
             # Changed on disk since start-up: rebuild that entry and answer once more.
             engine.refresh(record.path, str(stale))
@@ -382,7 +382,7 @@ class ServeStaticMiddleware(ServeStaticBase):
             if plan is None:
                 return self._miss(request)
             try:
-                return respond(plan, engine.memory, asgi=asgi)
+                return respond(plan, engine.memory, engine.streams, asgi=asgi)
             except StaleFile:
                 return self._miss(request)
 
@@ -396,14 +396,14 @@ class ServeStaticMiddleware(ServeStaticBase):
         if plan is None:
             return await self._amiss(request)
         try:
-            return await arespond(plan, engine.memory)
+            return await arespond(plan, engine.memory, engine.streams)
         except StaleFile as stale:
             await run_sync(engine.refresh, record.path, str(stale))
             plan = await run_sync(engine.handle, record)
             if plan is None:
                 return await self._amiss(request)
             try:
-                return await arespond(plan, engine.memory)
+                return await arespond(plan, engine.memory, engine.streams)
             except StaleFile:
                 return await self._amiss(request)
 

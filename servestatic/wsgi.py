@@ -15,8 +15,6 @@ from servestatic.base import ServeStaticBase
 __all__ = ["ServeStatic"]
 
 StartResponse = Callable[..., Any]
-#: Block size for reads that are not handed to ``wsgi.file_wrapper`` (ranges, multipart).
-BLOCK_SIZE = 256 * 1024
 
 
 class ServeStatic(ServeStaticBase):
@@ -107,10 +105,14 @@ class ServeStatic(ServeStaticBase):
                 return [data]
             handle = open_representation(representation)
             start_response(status, headers)
+            streams = self.engine.streams
             if body.whole:
+                # Servers with sendfile never call read(); the others read blocks through
+                # the file object, each one taken from the streaming budget.
                 wrapper = environ.get("wsgi.file_wrapper", FileWrapper)
-                return wrapper(BoundedFile(handle, body.length), BLOCK_SIZE)  # type: ignore[no-any-return]
-            return Spans(handle, [(body.offset, body.length, b"")], b"", BLOCK_SIZE)
+                bounded = BoundedFile(handle, body.length, streams.lease())
+                return wrapper(bounded, streams.max_block)  # type: ignore[no-any-return]
+            return Spans(handle, [(body.offset, body.length, b"")], b"", streams.lease())
         handle = open_representation(body.representation)
         start_response(status, headers)
-        return Spans(handle, list(body.parts), body.tail, BLOCK_SIZE)
+        return Spans(handle, list(body.parts), body.tail, self.engine.streams.lease())

@@ -70,6 +70,45 @@ NOT_MODIFIED = [
 ]
 
 
+#: The slow-reader benchmark's large file: the bare application streams it in new 16 KiB
+#: blocks of zeros (allocated per block, as any application sending file contents must,
+#: but never read from disk), so what stalled readers cost it is the server's own
+#: buffering: the floor for any application on that server.
+LARGE = "/static/large.bin"
+STREAM_BLOCK = 16 * 1024
+
+
+def _large_plan(range_value: str | None) -> tuple[int, int, list[tuple[str, str]]] | None:
+    """(status, length, headers) for the large file, honouring ``Range: bytes=N-`` only."""
+    path = os.path.join(os.environ["BENCH_ROOT"], "large.bin")
+    if not os.path.exists(path):
+        return None
+    size = os.path.getsize(path)
+    headers = [("Content-Type", "application/octet-stream")]
+    if range_value and range_value.startswith("bytes=") and range_value.endswith("-"):
+        first = int(range_value[6:-1])
+        headers.append(("Content-Range", f"bytes {first}-{size - 1}/{size}"))
+        return 206, size - first, [*headers, ("Content-Length", str(size - first))]
+    return 200, size, [*headers, ("Content-Length", str(size))]
+
+
+def _blocks(length: int) -> Any:
+    while length > 0:
+        size = min(STREAM_BLOCK, length)
+        yield bytes(size)
+        length -= size
+
+
+def _disconnect_watcher(receive: Any) -> Any:
+    import asyncio
+
+    async def wait() -> None:
+        while (await receive())["type"] != "http.disconnect":
+            pass
+
+    return asyncio.ensure_future(wait())
+
+
 def _small_body() -> bytes:
     with open(os.path.join(os.environ["BENCH_ROOT"], "small.js"), "rb") as handle:
         return handle.read()
@@ -81,7 +120,14 @@ def make_wsgi(application: Any = fallback_wsgi) -> Any:
         body = _small_body()
         headers = [("Content-Type", "text/javascript"), ("Content-Length", str(len(body)))]
 
-        def trivial(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+        def trivial(environ: dict[str, Any], start_response: Any) -> Any:
+            if environ.get("PATH_INFO") == LARGE:
+                large = _large_plan(environ.get("HTTP_RANGE"))
+                if large is not None:
+                    status, length, large_headers = large
+                    line = "200 OK" if status == 200 else "206 Partial Content"
+                    start_response(line, large_headers)
+                    return _blocks(length)
             if "HTTP_IF_NONE_MATCH" in environ:
                 start_response("304 Not Modified", list(NOT_MODIFIED))
                 return []
@@ -110,6 +156,26 @@ def make_asgi(application: Any = fallback_asgi) -> Any:
             if scope["type"] != "http":
                 await fallback_asgi(scope, receive, send)
                 return
+            if scope["path"] == LARGE:
+                wanted = dict(scope["headers"]).get(b"range")
+                large = _large_plan(wanted.decode() if wanted else None)
+                if large is not None:
+                    status, length, large_headers = large
+                    raw = [(n.lower().encode(), v.encode()) for n, v in large_headers]
+                    await send({"type": "http.response.start", "status": status, "headers": raw})
+                    # Stop when the client leaves, as any well-behaved application does.
+                    watcher = _disconnect_watcher(receive)
+                    try:
+                        for block in _blocks(length):
+                            if watcher.done():
+                                return
+                            await send(
+                                {"type": "http.response.body", "body": block, "more_body": True}
+                            )
+                        await send({"type": "http.response.body", "body": b""})
+                    finally:
+                        watcher.cancel()
+                    return
             for name, _ in scope["headers"]:
                 if name == b"if-none-match":
                     start = {"type": "http.response.start", "status": 304, "headers": not_modified}

@@ -22,6 +22,7 @@ from typing import Any, BinaryIO
 from django.http import FileResponse, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.http.response import HttpResponseBase
 
+from servestatic._budget import Lease, StreamBudget
 from servestatic._files import (
     BoundedFile,
     MemoryCache,
@@ -34,7 +35,8 @@ from servestatic._records import FileBody, Plan, Request, request_from_environ
 
 __all__ = ["BLOCK_SIZE", "arespond", "is_asgi", "request_record", "respond"]
 
-#: Block size of file reads (and of ``wsgi.file_wrapper`` when the server has no sendfile).
+#: What ``wsgi.file_wrapper`` asks for at once when the server has no sendfile; each read
+#: is then sized by the streaming budget (``[streaming] block_size`` at most).
 BLOCK_SIZE = 256 * 1024
 
 
@@ -90,18 +92,21 @@ class ServeStaticFileResponse(FileResponse):
 
 
 class _AsyncSpans:
-    """File spans as an async iterator (blocks read in the worker pool); ``close`` is what
-    Django calls when the response is closed, even if it was never iterated."""
+    """File spans as an async iterator (blocks sized by the streaming budget, large ones
+    read in the worker pool); ``close`` is what Django calls when the response is closed,
+    even if it was never iterated."""
 
-    def __init__(self, handle: BinaryIO, parts: Parts, tail: bytes) -> None:
+    def __init__(self, handle: BinaryIO, parts: Parts, tail: bytes, lease: Lease) -> None:
         self.handle = handle
         self.parts = parts
         self.tail = tail
+        self.lease = lease
 
     def __aiter__(self) -> AsyncIterator[bytes]:
-        return aiter_spans(self.handle, self.parts, self.tail, BLOCK_SIZE)
+        return aiter_spans(self.handle, self.parts, self.tail, self.lease)
 
     def close(self) -> None:
+        self.lease.close()
         self.handle.close()
 
 
@@ -121,7 +126,9 @@ def _parts(plan: Plan) -> tuple[Parts, bytes]:
     return list(body.parts), body.tail  # type: ignore[union-attr]
 
 
-def respond(plan: Plan, memory: MemoryCache, *, asgi: bool) -> HttpResponseBase:
+def respond(
+    plan: Plan, memory: MemoryCache, streams: StreamBudget, *, asgi: bool
+) -> HttpResponseBase:
     """The Django response for a plan (blocking: opens or reads the file)."""
     body = plan.body
     if body is None or type(body) is bytes:
@@ -135,17 +142,17 @@ def respond(plan: Plan, memory: MemoryCache, *, asgi: bool) -> HttpResponseBase:
     handle = open_representation(representation)
     if asgi:
         parts, tail = _parts(plan)
-        stream: Any = _AsyncSpans(handle, parts, tail)
+        stream: Any = _AsyncSpans(handle, parts, tail, streams.lease())
         return _with_headers(StreamingHttpResponse(stream, status=plan.status), plan)
     if type(body) is FileBody and body.whole:
-        bounded = BoundedFile(handle, body.length)
+        bounded = BoundedFile(handle, body.length, streams.lease())
         return _with_headers(ServeStaticFileResponse(bounded, status=plan.status), plan)
     parts, tail = _parts(plan)
-    spans = Spans(handle, parts, tail, BLOCK_SIZE)
+    spans = Spans(handle, parts, tail, streams.lease())
     return _with_headers(StreamingHttpResponse(spans, status=plan.status), plan)
 
 
-async def arespond(plan: Plan, memory: MemoryCache) -> HttpResponseBase:
+async def arespond(plan: Plan, memory: MemoryCache, streams: StreamBudget) -> HttpResponseBase:
     """The Django response for a plan under ASGI; blocking calls run in the worker pool."""
     body = plan.body
     if body is None or type(body) is bytes:
@@ -160,5 +167,5 @@ async def arespond(plan: Plan, memory: MemoryCache) -> HttpResponseBase:
         return _with_headers(HttpResponse(data, status=plan.status), plan)
     handle = await run_sync(open_representation, representation)
     parts, tail = _parts(plan)
-    stream: Any = _AsyncSpans(handle, parts, tail)
+    stream: Any = _AsyncSpans(handle, parts, tail, streams.lease())
     return _with_headers(StreamingHttpResponse(stream, status=plan.status), plan)

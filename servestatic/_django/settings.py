@@ -97,6 +97,7 @@ CHECK_IDS: dict[str, str] = {
     "roots": "servestatic.E051",
     "prefix": "servestatic.E052",
     "strict": "servestatic.E053",
+    "streaming": "servestatic.E058",
 }
 #: A problem tied to no setting: an unknown ``SERVESTATIC_*`` environment variable under
 #: ``strict``, a syntax error in ``servestatic.toml``, a missing ``STATIC_ROOT`` under

@@ -29,6 +29,7 @@ from servestatic.config._model import (
     SecuritySettings,
     Settings,
     SpaSettings,
+    StreamingSettings,
 )
 from servestatic.config._sources import (
     ConfigSource,
@@ -60,6 +61,7 @@ __all__ = [
     "SecuritySettings",
     "Settings",
     "SpaSettings",
+    "StreamingSettings",
     "TomlFileSource",
     "check_header_name",
     "check_header_value",

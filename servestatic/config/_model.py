@@ -55,6 +55,7 @@ __all__ = [
     "SecuritySettings",
     "Settings",
     "SpaSettings",
+    "StreamingSettings",
     "accepts_empty",
     "is_typed",
 ]
@@ -542,6 +543,26 @@ class MemoryCache(_Group):
     """Upper bound on the bytes held by the cache, per process."""
 
 
+class StreamingSettings(_Group):
+    """Bodies read from files in blocks (large files, ranges): the memory they may hold."""
+
+    budget: int = Field(default=32 * 1024 * 1024, ge=4096)
+    """Bytes of file blocks that all responses of a process may hold at once: read from a
+    file, not yet taken by the server (applications with the same `[streaming]` settings
+    share one budget). A response that finds it used waits for a share, and blocks shrink
+    as it fills."""
+    block_size: int = Field(default=1024 * 1024, ge=4096, le=16 * 1024 * 1024)
+    """The largest block a response reads at once, once its client has taken 4 MiB."""
+    min_block_size: int = Field(default=16 * 1024, ge=4096, le=16 * 1024 * 1024)
+    """The block size until the client has taken 4 MiB: a client that stops reading early
+    holds one such block (plus what the server itself buffers). Smaller blocks cost CPU on
+    files of a few MiB; behind a proxy that buffers responses (no client can stall the
+    application), setting it to `block_size` sends every file in full blocks."""
+    max_wait: float = Field(default=1.0, gt=0, le=60)
+    """Seconds a response waits for a share of a used budget. It then continues past the
+    budget in minimum blocks (logged), so clients holding all of it cannot stop others."""
+
+
 class Redirect(_Group):
     """A redirect evaluated before files: `from = "/old/*"`, `to = "/new/:splat"`."""
 
@@ -845,6 +866,7 @@ class Settings(BaseModel):
     spa: SpaSettings = Field(default_factory=SpaSettings)
     errors: ErrorPages = Field(default_factory=ErrorPages)
     memory_cache: MemoryCache = Field(default_factory=MemoryCache)
+    streaming: StreamingSettings = Field(default_factory=StreamingSettings)
     etag: Literal["mtime", "content", "off"] = "mtime"
     """How ETags are made: `mtime` (modification time and size), `content` (a hash of the
     bytes, identical on every machine; taken from the build manifest when present), `off`."""

@@ -63,6 +63,19 @@ CORPUS: dict[str, Case] = {
     "autorefresh-missing-root-strict": Case(
         'root = "nowhere"\nautorefresh = true\nstrict = true\n'
     ),
+    # [streaming] is read like every other group: by key from the environment, whole as
+    # JSON, and from the file, each value attributed to its source.
+    "streaming": Case(
+        SITE + "[streaming]\nbudget = 8388608\n",
+        {
+            "SERVESTATIC_STREAMING__MAX_WAIT": "2",
+            "SERVESTATIC_STREAMING": '{"min_block_size": 65536}',
+        },
+    ),
+    "streaming-invalid": Case(
+        SITE + "[streaming]\nblock_size = 1024\n",
+        {"SERVESTATIC_STREAMING__BUDGET": "lots", "SERVESTATIC_STREAMING__BUDGETT": "3"},
+    ),
     "everything-at-once-strict": Case(
         'strict = true\n[[roots]]\npath = "nowhere"\n[[roots]]\npath = "site"\n'
         '[[rules]]\nmatch = "/js/**"\n[spa]\nfallback = "/index.html"\n',
@@ -163,6 +176,18 @@ def test_the_corpus_covers_every_outcome(
         "servestatic.toml",
         "servestatic.toml [[rules]] #1",
     ]
+    assert outcomes["streaming"] == (0, [])
+    assert outcomes["streaming-invalid"] == (
+        2,
+        [
+            "SERVESTATIC_STREAMING__BUDGETT: unknown setting; did you mean "
+            "SERVESTATIC_STREAMING__BUDGET?, got '3'",
+            "SERVESTATIC_STREAMING__BUDGET → streaming.budget: Input should be a valid integer, "
+            "unable to parse string as an integer, got 'lots'",
+            "servestatic.toml → streaming.block_size: Input should be greater than or equal to "
+            "4096, got 1024",
+        ],
+    )
     assert outcomes["errors-in-two-sources"] == (
         2,
         [
@@ -172,3 +197,35 @@ def test_the_corpus_covers_every_outcome(
             "servestatic.toml → max_age: Input should be greater than or equal to 0, got -1",
         ],
     )
+
+
+@pytest.mark.parametrize("factory", ["wsgi", "asgi"])
+def test_streaming_settings_reach_the_budget_with_their_sources(
+    factory: str,
+    project: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """The budget the server streams with is the one ``check`` lists, source by source."""
+    _prepare(CORPUS["streaming"], project, monkeypatch)
+    with startup_messages():
+        application = create_wsgi() if factory == "wsgi" else create_asgi()
+    streams = application.engine.streams
+    assert (streams.capacity, streams.min_block, streams.max_block, streams.max_wait) == (
+        8 * 1024 * 1024,
+        64 * 1024,
+        1024 * 1024,
+        2.0,
+    )
+    assert main(["check"]) == 0
+    listed = {
+        line.split("=")[0].strip(): line.rsplit("# ", 1)[1]
+        for line in capsys.readouterr().out.splitlines()
+        if line.lstrip().startswith("streaming.")
+    }
+    assert listed == {
+        "streaming.budget": "servestatic.toml",
+        "streaming.block_size": "default",
+        "streaming.min_block_size": "SERVESTATIC_STREAMING",
+        "streaming.max_wait": "SERVESTATIC_STREAMING__MAX_WAIT",
+    }

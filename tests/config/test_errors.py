@@ -342,3 +342,15 @@ def test_a_directory_given_as_the_config_file(tmp_path: Path) -> None:
     (tmp_path / "conf").mkdir()
     (found,) = problems(tmp_path, {"SERVESTATIC_CONFIG": str(tmp_path / "conf")})
     assert "is a directory; give a TOML file" in found
+
+
+def test_streaming_limits_name_the_source_key_and_value(tmp_path: Path) -> None:
+    (tmp_path / "servestatic.toml").write_text('[streaming]\nblock_size = "big"\nmax_wait = 0\n')
+    environ = {"SERVESTATIC_STREAMING__BUDGET": "10"}
+    assert problems(tmp_path, environ) == [
+        "SERVESTATIC_STREAMING__BUDGET → streaming.budget: "
+        "Input should be greater than or equal to 4096, got '10'",
+        "servestatic.toml → streaming.block_size: Input should be a valid integer "
+        "(values in a file are typed: no quotes around numbers or booleans), got 'big'",
+        "servestatic.toml → streaming.max_wait: Input should be greater than 0, got 0",
+    ]

@@ -62,6 +62,7 @@ CORPUS: dict[str, Setup] = {
     "static-root-missing": _case("missing", PLAIN),
     "static-root-missing-strict": _case("missing", PLAIN, SERVESTATIC_STRICT=True),
     "bad-values": _case("collected", SERVESTATIC_MAX_AGE="soon", SERVESTATIC_USE_GZIP="x"),
+    "bad-streaming": _case("collected", SERVESTATIC_STREAMING={"budget": 0, "max_wait": "x"}),
     "manifest-without-manifest-storage": _case(None, PLAIN, SERVESTATIC_USE_MANIFEST=True),
     "legacy-subclass": _case(
         "collected", MIDDLEWARE=["tests.django.project.legacy.LegacyMiddleware"]

@@ -56,6 +56,7 @@ BAD_SETTINGS: list[tuple[str, Any, str]] = [
     ("SERVESTATIC_ROOTS", [{"prefix": "/more/"}], "servestatic.E051"),
     ("SERVESTATIC_PREFIX", "/a/../", "servestatic.E052"),
     ("SERVESTATIC_STRICT", "sometimes", "servestatic.E053"),
+    ("SERVESTATIC_STREAMING", {"budget": 0}, "servestatic.E058"),
 ]
 #: Ids triggered by the other tests of this module.
 OTHER_TRIGGERS = {

@@ -70,6 +70,7 @@ MODEL_VALUES: dict[str, Any] = {
     "spa": {"fallback": "/app/index.html"},
     "errors": {"not_found": "/404.html"},
     "memory_cache": {"max_file_size": 0},
+    "streaming": {"budget": 8 * 1024 * 1024},
     "etag": "content",
     "strict": True,
 }

@@ -231,9 +231,11 @@ def test_file_replaced_by_a_fifo_does_not_block_a_worker(
     serve: Serve, tree: Path, adapter: str, mode: str
 ) -> None:
     """A FIFO where an indexed file was: ``open()`` on a FIFO waits for a writer, which
-    would park the worker forever. The request runs in a thread; the test watches whether
-    a reader is waiting on the FIFO (opening it for writing with O_NONBLOCK succeeds only
-    then) and releases it if so, so that a failure is reported instead of hanging."""
+    would park the worker forever. The request runs in a thread that must finish on its
+    own; if it does not within 10 s, the test opens the FIFO for writing (which ends a
+    reader's wait) so that the failure is reported instead of hanging. (Watching for a
+    reader instead is racy: the non-blocking open that refuses the FIFO is a reader too,
+    for a moment.)"""
     server = server_for(serve, tree, **NO_MEMORY)
     path = tree / "big.bin"
     path.unlink()
@@ -241,14 +243,14 @@ def test_file_replaced_by_a_fifo_does_not_block_a_worker(
     result: list[Response] = []
     worker = threading.Thread(target=lambda: result.append(server.get("/big.bin")), daemon=True)
     worker.start()
-    blocked = False
+    worker.join(10)
+    blocked = worker.is_alive()
     while worker.is_alive():
         try:
             descriptor = os.open(path, os.O_WRONLY | os.O_NONBLOCK)
-        except OSError:  # ENXIO: nobody is reading the FIFO
+        except OSError:  # ENXIO: nobody is reading the FIFO yet
             worker.join(0.01)
             continue
-        blocked = True
         os.close(descriptor)  # EOF for the reader: the request can finish
         worker.join(0.01)
     worker.join()

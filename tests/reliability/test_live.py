@@ -244,3 +244,74 @@ def test_shutdown_while_streaming(site: Path, server: str, interface: str) -> No
         assert f"content-length: {BIG_SIZE}".encode() in head.lower()
         assert body == expected_body[: len(body)]
         assert len(body) == BIG_SIZE  # graceful: the in-flight responses were finished
+
+
+#: Stalled readers in the live test: enough that 2 MiB each (what uvicorn held per reader
+#: before the streaming budget) is far above the limit below, few enough for any machine.
+STALLED = 60
+#: The most the server may grow per stalled reader. The servers' own floor is about 0.1 MiB
+#: (uvicorn, hypercorn: their 64 KiB write buffer) to 0.45 MiB (granian: hyper's buffer);
+#: before the budget, uvicorn and hypercorn held 2 MiB and granian up to 8 MiB per reader.
+STALLED_LIMIT = 1024 * 1024
+
+
+def _stall(port: int, target: str, headers: dict[str, str]) -> socket.socket:
+    """A client that sends its request and never reads (a 4 KiB receive window)."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    sock.settimeout(30)
+    sock.connect(("127.0.0.1", port))
+    sock.sendall(build_request("GET", target, headers=headers))
+    sock.setblocking(False)  # from here on, _answered only peeks
+    return sock
+
+
+def _answered(sock: socket.socket, timeout: float = 30.0) -> bool:
+    """Has the response started arriving (its head is waiting in the receive buffer)?"""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            if sock.recv(1, socket.MSG_PEEK):
+                return True
+        except BlockingIOError:
+            time.sleep(0.01)
+    return False
+
+
+@pytest.mark.timeout(300)
+@pytest.mark.parametrize("kind", ["whole", "range"])
+@pytest.mark.parametrize(
+    ("server", "interface"),
+    [
+        ("uvicorn", "asgi"),
+        ("granian-asgi", "asgi"),
+        ("hypercorn-trio", "asgi"),
+        ("granian-wsgi", "wsgi"),
+    ],
+)
+def test_stalled_readers_hold_bounded_memory(
+    site: Path, server: str, interface: str, kind: str
+) -> None:
+    """Clients that stop reading a 20 MiB body hold a bounded amount of the server's memory
+    (issue 13): a small block each, not a megabyte; a fast client still gets the whole
+    file meanwhile, and everything is given back when they leave."""
+    headers = {"Range": "bytes=1-"} if kind == "range" else {}
+    with serve(server, TARGETS[interface], env=_env(site)) as live:
+        assert_serves(live, site)
+        workers = live.workers
+        baseline = steady(live, ["/small.txt"])
+        before = live.rss()
+        readers = [_stall(live.port, "/big.bin", headers) for _ in range(STALLED)]
+        try:
+            assert all(_answered(sock) for sock in readers)
+            time.sleep(1.0)  # the servers' buffers fill up behind the stalled sockets
+            grown = live.rss() - before
+            assert_serves(live, site)  # a fast client is not held up by them
+        finally:
+            for sock in readers:
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+                sock.close()
+        assert grown < STALLED * STALLED_LIMIT, f"{grown / STALLED / 1024:.0f} KiB per reader"
+        assert_serves(live, site)
+        assert live.workers == workers
+        assert settle(live, baseline) <= baseline
