@@ -16,6 +16,7 @@ from typing import Any
 
 from servestatic._entries import EntryBuilder, HeaderProblem
 from servestatic._files import MemoryCache
+from servestatic._frameworks import Preset, detect, forced
 from servestatic._glob import compile_glob
 from servestatic._index import VARIANT_SUFFIXES, HiddenPolicy, ScannedFile, scan_root, stat_file
 from servestatic._paths import (
@@ -27,6 +28,7 @@ from servestatic._paths import (
 )
 from servestatic._records import FileEntry, HeaderBlock, Plan, RedirectEntry, Request
 from servestatic._redirects import compile_redirects, first_match
+from servestatic._resolve import UrlPolicy, page_urls, resolve
 from servestatic._respond import (
     NOT_FOUND,
     NOT_FOUND_HEAD,
@@ -34,7 +36,7 @@ from servestatic._respond import (
     respond,
     respond_redirect,
 )
-from servestatic.build.manifest import load_digests
+from servestatic.build.manifest import load_digests, load_originals, load_pages
 from servestatic.config import DEFAULT_IMMUTABLE_FILE_TEST, ConfigError, Problem, Settings
 from servestatic.media_types import MediaTypes
 from servestatic.rules import compile_rules
@@ -75,6 +77,14 @@ def security_headers(settings: Settings) -> tuple[tuple[str, str], ...]:
         )
     if security.hsts is not None:
         headers["strict-transport-security"] = ("Strict-Transport-Security", security.hsts)
+    if security.cross_origin_isolation:
+        # Both are needed for `crossOriginIsolated` (HTML §7.1.3): SharedArrayBuffer and
+        # WebAssembly threads. Same-origin subresources pass require-corp as they are.
+        headers["cross-origin-opener-policy"] = ("Cross-Origin-Opener-Policy", "same-origin")
+        headers["cross-origin-embedder-policy"] = (
+            "Cross-Origin-Embedder-Policy",
+            "require-corp",
+        )
     return tuple(headers.values())
 
 
@@ -162,6 +172,24 @@ class Engine:
             tuple(compile_glob(pattern) for pattern in settings.hidden.allow),
         )
         self.index_file = settings.effective_index_file
+        self.url_policy = UrlPolicy(self.index_file, settings.clean_urls, settings.trailing_slash)
+        # ServeStatic's directory redirect is a 302; the canonical redirects of clean URLs
+        # and an explicit trailing-slash policy are permanent (308 keeps the method).
+        self._canonical_status = (
+            302
+            if not settings.clean_urls and settings.trailing_slash in {"auto", "add"}
+            else 308
+        )
+        #: Files answered at URLs other than their own (index files, ``.html`` pages with
+        #: clean URLs), by their own URL: see :meth:`_place`.
+        self._pages: dict[str, ScannedFile] = {}
+        #: Original name → hashed file, both as URLs, from each root's ``staticfiles.json``
+        #: (issue 18: ``servestatic SRC DEST --hash`` output served under original names).
+        self._originals: dict[str, str] = {}
+        self._hashed_scans: dict[str, ScannedFile] = {}
+        self._manifests: dict[str, tuple[tuple[int, int], dict[str, str]]] = {}
+        #: Framework presets detected (or named) per root, in rule order.
+        self.presets: list[Preset] = []
         self.redirects = compile_redirects(settings.redirects)
         self.spa_exclude = tuple(compile_glob(pattern) for pattern in settings.spa.exclude)
         self.memory = MemoryCache(
@@ -187,7 +215,9 @@ class Engine:
             roots.append((settings.root, settings.prefix))
         roots.extend((root.path, root.prefix) for root in settings.roots)
         for root, prefix in roots:
-            self.add_root(root, prefix, refresh=False)
+            self._add_presets(os.path.abspath(os.fspath(root)), normalize_prefix(prefix))
+        for root, prefix in roots:
+            self.add_root(root, prefix, refresh=False, presets=False)
         self.refresh_special(at_start=True)
         self._refuse_header_problems()
         if not self.autorefresh and self.files:
@@ -219,7 +249,7 @@ class Engine:
         ``collectstatic``): every rule would be reported for one missing folder."""
         used = self.builder.rules.used()
         for rule in self.builder.rules.rules:
-            if rule.number in used:
+            if rule.number in used or rule.preset is not None:
                 continue
             message = f"rule {rule.label} ({rule.pattern_text}) matches no file"
             if self.settings.strict:
@@ -228,10 +258,28 @@ class Engine:
 
     # ------------------------------------------------------------------ building
 
-    def add_root(self, root: Any, prefix: str | None = None, *, refresh: bool = True) -> None:
+    def _add_presets(self, root: str, prefix: str) -> None:
+        """Detect (or take from the configuration) the framework presets of one root and
+        put their rules before the configured ones."""
+        choice = self.settings.presets
+        if choice == "off":
+            return
+        first = -1 - sum(len(preset.rules) for preset in self.presets)
+        found = detect(root, prefix, first) if choice == "auto" else forced(choice, prefix, first)
+        if not found:
+            return
+        self.presets.extend(found)
+        rules = tuple(rule for preset in self.presets for rule in preset.rules)
+        self.builder.rules = self.builder.rules.with_presets(rules)
+
+    def add_root(
+        self, root: Any, prefix: str | None = None, *, refresh: bool = True, presets: bool = True
+    ) -> None:
         """Add a directory (later roots win over earlier ones for the same URL)."""
         path = os.path.abspath(os.fspath(root))
         url_prefix = normalize_prefix(prefix)
+        if presets:
+            self._add_presets(path, url_prefix)
         if not self.autorefresh and not os.path.isdir(path):
             if self.settings.strict:
                 raise ConfigError(f"No directory at: {path}")
@@ -240,7 +288,13 @@ class Engine:
         if self.settings.etag == "content":
             # Digests recorded by `servestatic ... --manifest` spare reading every file.
             self.builder.digests.update(load_digests(path))
+        self._load_pages(path, url_prefix)
         if not self.autorefresh:
+            originals = {
+                url_prefix + name: url_prefix + hashed
+                for name, hashed in load_originals(path).items()
+            }
+            wanted = set(originals.values())
             for scanned in scan_root(
                 path,
                 url_prefix,
@@ -248,7 +302,10 @@ class Engine:
                 allow_unsafe_symlinks=self.settings.allow_unsafe_symlinks,
                 hidden=self.hidden,
             ):
+                if scanned.url in wanted:
+                    self._hashed_scans[scanned.url] = scanned
                 self._add_file(scanned)
+            self._add_originals(originals)
         if refresh:
             self.refresh_special(at_start=True)
             self._refuse_header_problems()
@@ -261,6 +318,8 @@ class Engine:
         manifest digests are used for content ETags."""
         if root is not None and self.settings.etag == "content":
             self.builder.digests.update(load_digests(root))
+        if root is not None:
+            self._load_pages(root, normalize_prefix(prefix))
         for scanned in files:
             self._add_file(scanned)
         if root is not None:
@@ -271,31 +330,101 @@ class Engine:
         """Make a directory known (for reloads and autorefresh lookups) without scanning it."""
         self.roots.append((os.path.abspath(root), normalize_prefix(prefix)))
 
+    def _load_pages(self, root: str, prefix: str) -> None:
+        """The per-page ``Link`` hints and CSP hashes the build recorded for a root."""
+        hints = self.settings.hints
+        if hints.link or hints.csp:
+            pages = load_pages(root, prefix, link=hints.link, csp=hints.csp)
+            self.builder.pages.update(pages)
+
     def _add_file(self, scanned: ScannedFile) -> None:
         url = scanned.url
-        index = self.index_file
-        strict = self.settings.strict  # files are indexed at start-up, never per request
-        if index is None or not url.endswith("/" + index):
-            entry = self.builder.build(scanned, strict=strict)
-            if entry is None:
-                self.files.pop(url, None)
-            else:
-                self.files[url] = entry
+        self._originals.pop(url, None)  # a real file wins over a manifest's original name
+        if self._is_page(url):
+            # Served (also) at other URLs: every URL that depends on it is resolved again.
+            self._pages[url] = scanned
+            for candidate in page_urls(url, self.url_policy):
+                self._place(candidate)
             return
-        # An index file is served at its directory's URL (built once: the header hooks
-        # see the directory URL, as with ServeStatic) and its own URL redirects there.
-        directory_url = url[: -len(index)]
-        directory_entry = self.builder.build(scanned, url=directory_url, strict=strict)
-        if directory_entry is None:
+        self._pages.pop(url, None)
+        entry = self.builder.build(scanned, strict=self.settings.strict)
+        if entry is None:
+            self.files.pop(url, None)
+        else:
+            self.files[url] = entry
+
+    def _is_page(self, url: str) -> bool:
+        index = self.index_file
+        return (index is not None and url.endswith("/" + index)) or (
+            self.settings.clean_urls and url.endswith(".html")
+        )
+
+    def _add_originals(self, originals: dict[str, str]) -> None:
+        """Original names from a manifest whose hashed file is served and which no file
+        of their own answers: each is served with the hashed file's bytes (issue 18)."""
+        for original, hashed in originals.items():
+            if self._exists(original) or type(self.files.get(hashed)) is not FileEntry:
+                continue
+            if hashed not in self._hashed_scans:
+                continue
+            self._originals[original] = hashed
+            for candidate in page_urls(original, self.url_policy):
+                self._place(candidate)
+
+    def _exists(self, url: str) -> bool:
+        """Is there a file (or a manifest original) at ``url`` in the start-up index?"""
+        if url in self._pages or url in self._originals:
+            return True
+        entry = self.files.get(url)
+        return type(entry) is FileEntry and entry.source_url == url
+
+    def _place(self, url: str) -> None:
+        """(Re)decide what the start-up index answers at ``url`` with :func:`resolve`, the
+        function autorefresh lookups use too."""
+        found = resolve(url, self.url_policy, self._exists)
+        if found is None:
             self.files.pop(url, None)
             return
-        self.files[directory_url] = directory_entry
-        self.files[url] = self.builder.redirect(relative_redirect("./"))
-        if directory_url != "/":
-            bare = directory_url[:-1]
-            self.files[bare] = self.builder.redirect(
-                relative_redirect(bare.rsplit("/", 1)[-1] + "/")
-            )
+        kind, target = found
+        if kind == "redirect":
+            self.files[url] = self._canonical_redirect(target)
+            return
+        if target == url and url not in self._pages and url not in self._originals:
+            return  # a plain file, already indexed at its own URL
+        entry = self._serve(target, url, self._pages.get(target), self._originals.get(target))
+        if entry is None:
+            self.files.pop(url, None)
+        else:
+            self.files[url] = entry
+
+    def _serve(
+        self,
+        file_url: str,
+        url: str,
+        scanned: ScannedFile | None,
+        hashed: str | None,
+        *,
+        fresh: bool = False,
+    ) -> FileEntry | None:
+        """The entry answering ``url`` with the file at ``file_url``: a page (``scanned``)
+        or a manifest original (the ``hashed`` file's bytes, never immutable)."""
+        strict = self.settings.strict and not self.autorefresh
+        at = None if url == file_url else url
+        if scanned is not None:
+            return self._build(scanned, url=at, strict=strict)
+        if hashed is None:
+            return None
+        # ``fresh``: a lookup from the disk (autorefresh, a changed file), never the index's.
+        target = self._scan_url(hashed) if fresh else self._hashed_scans.get(hashed)
+        if target is None:
+            return None
+        return self._build(target, url=url, original=file_url, strict=strict)
+
+    def _canonical_redirect(self, target: str) -> RedirectEntry:
+        redirect = self.builder.redirect(relative_redirect(target))
+        if self._canonical_status == 302:
+            return redirect
+        return RedirectEntry(redirect.location, 308, redirect.headers)
 
     def refresh_special(self, *, at_start: bool = False) -> None:
         """Redirects over files, and the SPA fallback and 404 page entries (``at_start``:
@@ -483,6 +612,9 @@ class Engine:
         """``builder.build`` for lookups from the disk, remembered per file description
         (path, size, mtime and variants) and options: an unchanged file is not rebuilt per
         request."""
+        if not self.autorefresh:
+            return self.builder.build(scanned, **options)
+        options.pop("strict", None)
         key = (scanned, *sorted(options.items()))
         try:
             return self._built[key]
@@ -495,38 +627,58 @@ class Engine:
         return built
 
     def _fs_lookup(self, path: str) -> Entry | None:
-        """Autorefresh (and reload) lookup: the same answers as the index, from the disk."""
+        """Autorefresh (and reload) lookup: the same answers as the index, from the disk,
+        through the same :func:`resolve`."""
         if not is_safe_url_path(path):
             return None
-        index = self.index_file
-        for root, prefix in reversed(self.roots):
-            if index is not None and path + "/" == prefix and prefix != "/":
-                if os.path.isfile(os.path.join(root, index)):
-                    return self.builder.redirect(relative_redirect(path.rsplit("/", 1)[-1] + "/"))
-                continue
-            if not path.startswith(prefix):
-                continue
-            relative = path[len(prefix) :]
-            if relative == "" or relative.endswith("/"):
-                if index is None:
-                    continue
-                scanned = self._scan_url(path + index)
-                if scanned is not None:
-                    return self._build(scanned, url=path)
-                continue
-            if index is not None:
-                directory = os.path.join(root, *relative.split("/"))
-                if os.path.basename(relative) == index:
-                    if self._scan_url(path) is not None:
-                        return self.builder.redirect(relative_redirect("./"))
-                    continue
-                if os.path.isdir(directory) and self._scan_url(path + "/" + index) is not None:
-                    return self.builder.redirect(
-                        relative_redirect(relative.rsplit("/", 1)[-1] + "/")
-                    )
+        if not self.url_policy.active and not self._manifests_present():
             scanned = self._scan_url(path)
-            if scanned is not None:
-                return self._build(scanned)
+            return None if scanned is None else self._build(scanned)
+        seen: dict[str, ScannedFile | None] = {}
+
+        def scan(url: str) -> ScannedFile | None:
+            if url not in seen:
+                seen[url] = self._scan_url(url)
+            return seen[url]
+
+        def exists(url: str) -> bool:
+            return scan(url) is not None or self._fs_original(url) is not None
+
+        found = resolve(path, self.url_policy, exists)
+        if found is None:
+            return None
+        kind, target = found
+        if kind == "redirect":
+            return self._canonical_redirect(target)
+        scanned = scan(target)
+        if scanned is not None:
+            return self._build(scanned, **({} if target == path else {"url": path}))
+        return self._serve(target, path, None, self._fs_original(target), fresh=True)
+
+    def _manifests_present(self) -> bool:
+        return any(self._manifest_paths(root) for root, _ in self.roots)
+
+    def _manifest_paths(self, root: str) -> dict[str, str]:
+        """A root's ``staticfiles.json`` originals, read again when the file changes."""
+        try:
+            info = os.stat(os.path.join(root, "staticfiles.json"))
+            stamp = (info.st_mtime_ns, info.st_size)
+        except OSError:
+            return {}
+        cached = self._manifests.get(root)
+        if cached is None or cached[0] != stamp:
+            cached = (stamp, load_originals(root))
+            self._manifests[root] = cached
+        return cached[1]
+
+    def _fs_original(self, url: str) -> str | None:
+        """The hashed file's URL a manifest maps ``url`` to, when ``url`` is not a file."""
+        for root, prefix in reversed(self.roots):
+            if not url.startswith(prefix):
+                continue
+            hashed = self._manifest_paths(root).get(url[len(prefix) :])
+            if hashed is not None and self._scan_url(prefix + hashed) is not None:
+                return prefix + hashed
         return None
 
 
