@@ -85,6 +85,7 @@ def merge_manifest(
     paths: Mapping[str, str],
     files: Mapping[str, Mapping[str, Any]],
     existing: Mapping[str, Any] | None = None,
+    pages: Mapping[str, Mapping[str, Any]] | None = None,
 ) -> dict[str, Any]:
     """A new manifest; with ``existing``, its entries and other top-level keys are kept
     and this build's entries win (ServeStatic's ``--merge-manifest``)."""
@@ -96,6 +97,10 @@ def merge_manifest(
     document["paths"] = dict(sorted(merged_paths.items()))
     document["version"] = MANIFEST_VERSION
     document["files"] = dict(sorted(merged_files.items()))
+    if pages is not None:
+        merged_pages = dict(document.get("pages") or {})
+        merged_pages.update({name: dict(record) for name, record in pages.items()})
+        document["pages"] = dict(sorted(merged_pages.items()))
     return document
 
 
@@ -144,7 +149,7 @@ def load_originals(root: str) -> dict[str, str]:
 #: Attributes a ``Link`` hint carries besides the URL and ``rel`` (RFC 8288 §3.4, HTML's
 #: preload: ``as``, ``type``, ``crossorigin``, ``media``, ``fetchpriority``).
 _LINK_PARAMS = ("as", "type", "crossorigin", "media", "fetchpriority")
-_URL_SAFE = "/:@!$&'()*+,;=-._~%"
+_URL_SAFE = "/:@!$&'()*+,;=-._~%?"
 
 
 def format_link(hint: Mapping[str, Any], prefix: str = "/") -> str | None:
