@@ -16,7 +16,7 @@ from typing import Any
 
 from servestatic._entries import EntryBuilder, HeaderProblem
 from servestatic._files import MemoryCache
-from servestatic._frameworks import Preset, detect, forced
+from servestatic._frameworks import Preset, detect, forced, is_entry_point, looks_hashed
 from servestatic._glob import compile_glob
 from servestatic._index import VARIANT_SUFFIXES, HiddenPolicy, ScannedFile, scan_root, stat_file
 from servestatic._paths import (
@@ -193,7 +193,9 @@ class Engine:
         self.redirects = compile_redirects(settings.redirects)
         self.spa_exclude = tuple(compile_glob(pattern) for pattern in settings.spa.exclude)
         self.memory = MemoryCache(
-            settings.memory_cache.max_file_size, settings.memory_cache.max_total_size
+            settings.memory_cache.max_file_size,
+            settings.memory_cache.max_total_size,
+            settings.memory_cache.cache_status,
         )
         self.roots: list[tuple[str, str]] = []
         self._built: dict[tuple[Any, ...], FileEntry | None] = {}
@@ -719,3 +721,79 @@ def rule_usage(engine: Engine) -> dict[int, int]:
         for rule in engine.builder.rules.matching(urls):
             counts[rule.number] += 1
     return counts
+
+
+def preset_report(engine: Engine) -> list[str]:
+    """``servestatic check``: each framework preset, the evidence it was chosen on, and the
+    files each of its rules covers (a count and the first few URLs)."""
+    choice = engine.settings.presets
+    if choice == "off":
+        return ["presets: off"]
+    if not engine.presets:
+        return ["presets: none detected" if choice == "auto" else "presets: none"]
+    covered: dict[int, list[str]] = {}
+    for url, entry in engine.files.items():
+        if type(entry) is not FileEntry:
+            continue
+        urls = (url,) if url == entry.source_url else (url, entry.source_url)
+        for rule in engine.builder.rules.matching(urls):
+            if rule.preset is not None:
+                covered.setdefault(rule.number, []).append(url)
+    lines = []
+    for preset in engine.presets:
+        lines.append(f"preset {preset.name} at {preset.prefix}: {'; '.join(preset.evidence)}")
+        for rule in preset.rules:
+            urls = sorted(covered.get(rule.number, []))
+            sample = f" ({', '.join(urls[:3])}{', ...' if len(urls) > 3 else ''})" if urls else ""
+            lines.append(f"  {rule.name}: {rule.cache_control}, {len(urls)} URLs{sample}")
+    return lines
+
+
+def cache_warnings(engine: Engine) -> list[str]:
+    """``servestatic check``: files whose name carries a content hash but that are not
+    immutable (every request revalidates a file that cannot change), and immutable files
+    whose name carries no hash (a new version is never fetched)."""
+    hashed_not_immutable: list[str] = []
+    immutable_unhashed: list[str] = []
+    for url, entry in engine.files.items():
+        if type(entry) is not FileEntry or entry.source_url != url or entry.status != 200:
+            continue
+        cache_control = (entry.identity.ok.get("Cache-Control") or "").lower()
+        immutable = "immutable" in cache_control
+        hashed = looks_hashed(url) or engine.builder.immutable_test(entry.identity.path, url)
+        if is_entry_point(url):
+            continue  # HTML, service workers, manifests: never immutable, on purpose
+        if hashed and not immutable and "no-store" not in cache_control:
+            hashed_not_immutable.append(url)
+        elif immutable and not hashed:
+            immutable_unhashed.append(url)
+    warnings_ = []
+    for urls, text in (
+        (hashed_not_immutable, "look content-hashed but are not immutable"),
+        (immutable_unhashed, "are immutable but their names carry no content hash"),
+    ):
+        if urls:
+            urls.sort()
+            shown = ", ".join(urls[:5]) + (f" and {len(urls) - 5} more" if len(urls) > 5 else "")
+            warnings_.append(f"{len(urls)} file(s) {text}: {shown}")
+    return warnings_
+
+
+def explain_notes(engine: Engine, entry: FileEntry) -> list[str]:
+    """``servestatic explain``: where an entry's file, hints and CSP hashes come from."""
+    notes = []
+    source = entry.source_url
+    originals = [name for name, hashed in engine._originals.items() if hashed == source]
+    if entry.url in engine._originals or (entry.url != source and originals):
+        notes.append(f"  original name of {source} (staticfiles.json), not immutable")
+    page = engine.builder.pages.get(entry.identity.path)
+    if page is not None:
+        if page.link:
+            notes.append(f"  Link hints from the build: {page.link}")
+        hashes = len(page.script_hashes) + len(page.style_hashes)
+        if hashes:
+            notes.append(
+                f"  CSP hashes from the build: {len(page.script_hashes)} script(s), "
+                f"{len(page.style_hashes)} style(s)"
+            )
+    return notes

@@ -17,6 +17,7 @@ __all__ = ["ServeStatic"]
 StartResponse = Callable[..., Any]
 #: Block size for reads that are not handed to ``wsgi.file_wrapper`` (ranges, multipart).
 BLOCK_SIZE = 256 * 1024
+_CACHE_STATUS_HIT = ("Cache-Status", "servestatic; hit")
 
 
 class ServeStatic(ServeStaticBase):
@@ -96,7 +97,11 @@ class ServeStatic(ServeStaticBase):
             representation = body.representation
             memory = self.engine.memory
             if memory.eligible(representation):
-                data = memory.get(representation) or memory.load(representation)
+                data = memory.get(representation)
+                if data is None:
+                    data = memory.load(representation)
+                elif memory.cache_status:
+                    headers.append(_CACHE_STATUS_HIT)  # RFC 9211: this cache answered
                 start_response(status, headers)
                 if body.whole:
                     return [data]

@@ -8,7 +8,7 @@ import warnings
 from collections.abc import Sequence
 from typing import Any
 
-from servestatic._engine import Engine, rule_usage
+from servestatic._engine import Engine, cache_warnings, preset_report, rule_usage
 from servestatic.cli._common import add_config_argument, load_settings, parser, run
 from servestatic.config import Settings
 
@@ -73,7 +73,11 @@ def _main(argv: Sequence[str]) -> int:
         print(f"indexed {files} URLs from {len(engine.roots)} root(s)")
         usage = rule_usage(engine)
         for rule in engine.builder.rules.rules:
-            print(f"  rule {rule.label} ({rule.pattern_text}): {usage[rule.number]} URLs")
+            if rule.preset is None:
+                print(f"  rule {rule.label} ({rule.pattern_text}): {usage[rule.number]} URLs")
+        for line in preset_report(engine):
+            print(line)
+        problems.extend(cache_warnings(engine))
     for problem in problems:
         print(f"warning: {problem}", file=sys.stderr)
     return 2 if problems and (options.strict or settings.strict) else 0

@@ -5,7 +5,7 @@ from __future__ import annotations
 import warnings
 from collections.abc import Sequence
 
-from servestatic._engine import Engine, explain
+from servestatic._engine import Engine, explain, explain_notes
 from servestatic._paths import route_path
 from servestatic._records import FileEntry, Request
 from servestatic._respond import respond_redirect
@@ -65,6 +65,8 @@ def _main(argv: Sequence[str]) -> int:
         "not_found": "404 page",
     }
     print(f"{path}: {labels[kind]} {entry.identity.path} (status {entry.status})")
+    for line in explain_notes(engine, entry):
+        print(line)
     if rules:
         print("rules applied, in order:")
         for rule in rules:
