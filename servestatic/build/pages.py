@@ -93,9 +93,10 @@ def analyse_page(data: bytes, page: str, *, csp: bool) -> dict[str, Any]:
     for node in tree.css("link, script, style"):
         attributes = {key.lower(): value for key, value in node.attributes.items()}
         tag = node.tag
+        # A bare `crossorigin` comes back as None: present means anonymous (""), absent None.
+        crossorigin = (attributes.get("crossorigin") or "") if "crossorigin" in attributes else None
         if tag == "link":
             rels = (attributes.get("rel") or "").lower().split()
-            crossorigin = attributes.get("crossorigin")
             if "stylesheet" in rels and "alternate" not in rels:
                 add(attributes.get("href"), "preload", **{"as": "style", "media": attributes.get("media"), "crossorigin": crossorigin})
             elif "modulepreload" in rels:
@@ -116,9 +117,9 @@ def analyse_page(data: bytes, page: str, *, csp: bool) -> dict[str, Any]:
         kind = (attributes.get("type") or "").strip().lower()
         if tag == "script" and attributes.get("src") is not None:
             if kind == "module":
-                add(attributes["src"], "modulepreload", crossorigin=attributes.get("crossorigin"))
+                add(attributes["src"], "modulepreload", crossorigin=crossorigin)
             elif kind in {"", "text/javascript", "application/javascript"} and "nomodule" not in attributes:
-                add(attributes["src"], "preload", **{"as": "script", "crossorigin": attributes.get("crossorigin")})
+                add(attributes["src"], "preload", **{"as": "script", "crossorigin": crossorigin})
             continue
         if not csp:
             continue
