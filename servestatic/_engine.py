@@ -176,9 +176,7 @@ class Engine:
         # ServeStatic's directory redirect is a 302; the canonical redirects of clean URLs
         # and an explicit trailing-slash policy are permanent (308 keeps the method).
         self._canonical_status = (
-            302
-            if not settings.clean_urls and settings.trailing_slash in {"auto", "add"}
-            else 308
+            302 if not settings.clean_urls and settings.trailing_slash in {"auto", "add"} else 308
         )
         #: Files answered at URLs other than their own (index files, ``.html`` pages with
         #: clean URLs), by their own URL: see :meth:`_place`.
@@ -267,7 +265,11 @@ class Engine:
         if choice == "off":
             return
         first = -1 - sum(len(preset.rules) for preset in self.presets)
-        found = detect(root, prefix, first) if choice == "auto" else forced(choice, prefix, first)
+        found = (
+            detect(root, prefix, first)
+            if choice == "auto"
+            else forced(choice.split(","), prefix, first)
+        )
         if not found:
             return
         self.presets.extend(found)
@@ -743,9 +745,10 @@ def preset_report(engine: Engine) -> list[str]:
     for preset in engine.presets:
         lines.append(f"preset {preset.name} at {preset.prefix}: {'; '.join(preset.evidence)}")
         for rule in preset.rules:
-            urls = sorted(covered.get(rule.number, []))
-            sample = f" ({', '.join(urls[:3])}{', ...' if len(urls) > 3 else ''})" if urls else ""
-            lines.append(f"  {rule.name}: {rule.cache_control}, {len(urls)} URLs{sample}")
+            found = sorted(covered.get(rule.number, []))
+            more = ", ..." if len(found) > 3 else ""
+            sample = f" ({', '.join(found[:3])}{more})" if found else ""
+            lines.append(f"  {rule.name}: {rule.cache_control}, {len(found)} URLs{sample}")
     return lines
 
 

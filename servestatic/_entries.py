@@ -331,12 +331,13 @@ class EntryBuilder:
     def _revalidated(self, headers: list[tuple[str, str]]) -> list[tuple[str, str]]:
         """An original name's headers: an ``immutable`` Cache-Control (from a rule or
         preset that matched the name) becomes the mutable policy."""
-        result = []
-        for name, value in headers:
-            if name.lower() == "cache-control" and "immutable" in value.lower():
-                value = f"max-age={self.max_age}, public" if self.max_age is not None else "no-cache"
-            result.append((name, value))
-        return result
+        mutable = f"max-age={self.max_age}, public" if self.max_age is not None else "no-cache"
+        return [
+            (name, mutable)
+            if name.lower() == "cache-control" and "immutable" in value.lower()
+            else (name, value)
+            for name, value in headers
+        ]
 
     def _representation(
         self,
@@ -414,11 +415,12 @@ def _page_headers(headers: list[tuple[str, str]], page: PageMeta) -> list[tuple[
     link = page.link
     for name, value in headers:
         lowered = name.lower()
+        new = value
         if lowered == "link" and link is not None:
-            value, link = f"{value}, {link}", None
+            new, link = f"{value}, {link}", None
         elif lowered == "content-security-policy" and (page.script_hashes or page.style_hashes):
-            value = merge_csp(value, page.script_hashes, page.style_hashes)
-        result.append((name, value))
+            new = merge_csp(value, page.script_hashes, page.style_hashes)
+        result.append((name, new))
     if link is not None:
         result.append(("Link", link))
     return result

@@ -24,6 +24,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from servestatic.config import FOREVER
+from servestatic.config._model import PRESET_NAMES
 from servestatic.rules import CompiledRule
 
 __all__ = [
@@ -37,7 +38,6 @@ __all__ = [
     "preset_rules",
 ]
 
-PRESET_NAMES = ("vite", "webpack", "next", "sveltekit", "astro", "nuxt", "angular", "parcel")
 
 IMMUTABLE = f"max-age={FOREVER}, public, immutable"
 REVALIDATE = "no-cache"
@@ -51,7 +51,9 @@ NEVER = "no-store"
 #   Parcel 2                      name.<8 hex>.ext
 #   Vite / Rollup                 name-<8 base64url>.ext (assets/), e.g. index-BxY3kQ_9.js
 #   Angular (esbuild)             name-<8 upper-case base32>.ext, e.g. main-5XJ2YQ7A.js
-_HEX = re.compile(r"[.-](?=[0-9a-f]*[0-9])(?=[0-9a-f]*[a-f])[0-9a-f]{8,32}(?:\.chunk)?\.[A-Za-z0-9]+$")
+_HEX = re.compile(
+    r"[.-](?=[0-9a-f]*[0-9])(?=[0-9a-f]*[a-f])[0-9a-f]{8,32}(?:\.chunk)?\.[A-Za-z0-9]+$"
+)
 _ANGULAR = re.compile(r"-(?=[A-Z0-9]*[0-9])(?=[A-Z0-9]*[A-Z])[A-Z0-9]{8}\.[A-Za-z0-9]+$")
 _ROLLUP = re.compile(r"-([A-Za-z0-9_-]{8})\.[A-Za-z0-9]+$")
 _ROLLUP_DIRECTORIES = ("assets", "_astro", "_app/immutable", "_nuxt", "build")
@@ -214,7 +216,9 @@ def _evidence(root: str) -> dict[str, list[str]]:
             found[name] = [f"directory {directory}/"]
     if _isfile(root, ".vite/manifest.json"):
         found["vite"] = ["file .vite/manifest.json"]
-    rollup = [f"assets/{n}" for n in _listdir(os.path.join(root, "assets")) if looks_hashed(f"assets/{n}")]
+    rollup = [
+        f"assets/{n}" for n in _listdir(os.path.join(root, "assets")) if looks_hashed(f"assets/{n}")
+    ]
     if rollup and "vite" not in found and not {"astro", "sveltekit", "nuxt"} & set(found):
         found["vite"] = [f"{len(rollup)} hashed names in assets/ such as {rollup[0]}"]
     angular = [n for n in top if _ANGULAR.search(n) and n.split("-", 1)[0] in {"main", "polyfills"}]
@@ -224,7 +228,9 @@ def _evidence(root: str) -> dict[str, list[str]]:
     webpack: list[str] = []
     for manifest in ("asset-manifest.json", "manifest.json"):
         document = _read_json(os.path.join(root, manifest))
-        if isinstance(document, dict) and any(_hex_names(_manifest_files(v)) for v in _values(document)):
+        if isinstance(document, dict) and any(
+            _hex_names(_manifest_files(v)) for v in _values(document)
+        ):
             webpack.append(f"file {manifest} listing hashed names")
     static_js = [f"static/js/{n}" for n in _listdir(os.path.join(root, "static", "js"))]
     long_hex = [n for n in top + static_js if _HEX.search(n) and _hex_length(n) >= 16]
@@ -281,7 +287,9 @@ def _rule(number: int, preset: str, name: str, regex: str, cache_control: str) -
     )
 
 
-_ASSET = r"[^/]+\.(?:js|mjs|css|map|woff2?|ttf|otf|eot|svg|png|jpe?g|gif|webp|avif|ico|wasm|json|txt)"
+_ASSET = (
+    r"[^/]+\.(?:js|mjs|css|map|woff2?|ttf|otf|eot|svg|png|jpe?g|gif|webp|avif|ico|wasm|json|txt)"
+)
 
 
 def _hashed_patterns(name: str, p: str) -> list[tuple[str, str]]:
@@ -295,7 +303,9 @@ def _hashed_patterns(name: str, p: str) -> list[tuple[str, str]]:
         "next": [("_next/static", rf"^{p}_next/static/")],
         "sveltekit": [("_app/immutable", rf"^{p}_app/immutable/")],
         "astro": [("_astro", rf"^{p}_astro/")],
-        "nuxt": [("_nuxt (but builds/)", rf"^{p}_nuxt/(?!builds/){_ASSET}$|^{p}_nuxt/(?!builds/).+/")],
+        "nuxt": [
+            ("_nuxt (but builds/)", rf"^{p}_nuxt/(?!builds/){_ASSET}$|^{p}_nuxt/(?!builds/).+/")
+        ],
         "angular": [("hashed chunks", rf"^{p}(?:media/)?[^/]+-[A-Z0-9]{{8}}\.[A-Za-z0-9]+$")],
     }
     return patterns[name]

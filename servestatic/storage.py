@@ -28,8 +28,8 @@ from django.core.exceptions import ImproperlyConfigured
 from django.core.files.base import ContentFile
 
 from servestatic._django import manifest
-from servestatic._frameworks import looks_hashed
 from servestatic._django.settings import DjangoOnlySettings, collect
+from servestatic._frameworks import looks_hashed
 from servestatic.config import Settings
 
 if TYPE_CHECKING:

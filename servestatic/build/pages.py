@@ -98,7 +98,11 @@ def analyse_page(data: bytes, page: str, *, csp: bool) -> dict[str, Any]:
         if tag == "link":
             rels = (attributes.get("rel") or "").lower().split()
             if "stylesheet" in rels and "alternate" not in rels:
-                add(attributes.get("href"), "preload", **{"as": "style", "media": attributes.get("media"), "crossorigin": crossorigin})
+                add(
+                    attributes.get("href"),
+                    "preload",
+                    **{"as": "style", "media": attributes.get("media"), "crossorigin": crossorigin},
+                )
             elif "modulepreload" in rels:
                 add(attributes.get("href"), "modulepreload", crossorigin=crossorigin)
             elif "preload" in rels and (attributes.get("as") or "").lower() in _PRELOAD_AS:
@@ -107,18 +111,19 @@ def analyse_page(data: bytes, page: str, *, csp: bool) -> dict[str, Any]:
                 # be a second, unusable download.
                 if kind == "font" and crossorigin is None:
                     crossorigin = ""
-                add(
-                    attributes.get("href"),
-                    "preload",
-                    **{"as": kind, "type": attributes.get("type"), "crossorigin": crossorigin,
-                       "media": attributes.get("media"), "fetchpriority": attributes.get("fetchpriority")},
-                )  # fmt: skip
+                params = {"as": kind, "type": attributes.get("type"), "crossorigin": crossorigin}
+                params["media"] = attributes.get("media")
+                params["fetchpriority"] = attributes.get("fetchpriority")
+                add(attributes.get("href"), "preload", **params)
             continue
         kind = (attributes.get("type") or "").strip().lower()
         if tag == "script" and attributes.get("src") is not None:
             if kind == "module":
                 add(attributes["src"], "modulepreload", crossorigin=crossorigin)
-            elif kind in {"", "text/javascript", "application/javascript"} and "nomodule" not in attributes:
+            elif (
+                kind in {"", "text/javascript", "application/javascript"}
+                and "nomodule" not in attributes
+            ):
                 add(attributes["src"], "preload", **{"as": "script", "crossorigin": crossorigin})
             continue
         if not csp:

@@ -38,7 +38,6 @@ from servestatic.build.hashing import (
     plan_hashes,
     write_hashed,
 )
-from servestatic.build.pages import PARSER_MISSING, analyse_page, parser_available
 from servestatic.build.manifest import (
     MANIFEST_NAME,
     ManifestError,
@@ -47,6 +46,7 @@ from servestatic.build.manifest import (
     records_for,
     write_manifest,
 )
+from servestatic.build.pages import PARSER_MISSING, analyse_page, parser_available
 
 _T = TypeVar("_T")
 
@@ -169,9 +169,7 @@ def build(
         kept = _keep_entry_points(dest, served)
         result.entry_points = sorted(kept)
     result.names = served
-    outputs = sorted(
-        set(served.values()) | kept | (set(names) if options.copy_original else set())
-    )
+    outputs = sorted(set(served.values()) | kept | (set(names) if options.copy_original else set()))
 
     paths: list[str] = []
     if options.compress:

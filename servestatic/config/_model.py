@@ -479,7 +479,48 @@ class MemoryCache(_Group):
     this memory cache, to see from outside which requests it answered."""
 
 
-PresetName = Literal["vite", "webpack", "next", "sveltekit", "astro", "nuxt", "angular", "parcel"]
+PRESET_NAMES = ("vite", "webpack", "next", "sveltekit", "astro", "nuxt", "angular", "parcel")
+
+
+def _preset_list(value: Any) -> Any:
+    # A list (TOML, code) is kept as the comma-separated string an environment variable
+    # gives (`SERVESTATIC_PRESETS=vite,next`): one form, and no JSON needed in the env.
+    if isinstance(value, list | tuple):
+        if not all(isinstance(item, str) for item in value):
+            raise _problem("presets", "expected preset names")
+        return ",".join(value)
+    return value
+
+
+def _preset_choice(value: str) -> str:
+    value = value.strip()
+    if value in {"auto", "off"}:
+        return value
+    names = [name.strip() for name in value.split(",") if name.strip()]
+    unknown = [name for name in names if name not in PRESET_NAMES]
+    if unknown or not names:
+        raise _problem(
+            "presets",
+            f"expected 'auto', 'off' or a list of {', '.join(PRESET_NAMES)}"
+            + (f"; unknown: {', '.join(map(repr, unknown))}" if unknown else ""),
+        )
+    return ",".join(dict.fromkeys(names))
+
+
+PresetChoice = Annotated[
+    str,
+    BeforeValidator(_preset_list),
+    AfterValidator(_preset_choice),
+    WithJsonSchema(
+        {
+            "anyOf": [
+                {"enum": ["auto", "off"]},
+                {"type": "array", "items": {"enum": list(PRESET_NAMES)}, "minItems": 1},
+                {"type": "string", "description": "comma-separated preset names"},
+            ]
+        }
+    ),
+]
 
 
 class HintSettings(_Group):
@@ -793,13 +834,14 @@ class Settings(BaseSettings):
     spa: SpaSettings = Field(default_factory=SpaSettings)
     errors: ErrorPages = Field(default_factory=ErrorPages)
     memory_cache: MemoryCache = Field(default_factory=MemoryCache)
-    presets: Literal["auto", "off"] | list[PresetName] = "auto"
+    presets: PresetChoice = "auto"
     """Framework presets: `auto` recognises the build output in each root (Vite, webpack,
     Next.js static export, SvelteKit, Astro, Nuxt, Angular, Parcel) and makes its
     content-hashed files immutable, its HTML and manifests `no-cache` and service workers
     `no-store`; `off` disables them; a list applies the named presets whatever is on
-    disk. Rules apply after presets, so a rule overrides them; `servestatic check` lists
-    each preset with its evidence and the files it covers."""
+    disk (from the environment: `vite,next`). Rules apply after presets, so a rule
+    overrides them; `servestatic check` lists each preset with its evidence and the files
+    it covers."""
     clean_urls: bool = False
     """Serve `about.html` at `/about` (and `about/index.html` at `/about/` with `index_file`);
     the `.html` URL redirects to the clean one."""

@@ -135,7 +135,9 @@ def test_a_bundlers_hashed_names_are_not_hashed_again(
     dest = tmp_path / "dist"
     assert main([str(src), str(dest), "--all", "-q"]) == 0
     paths = _paths(dest)
-    bundled = [name for name in paths if name.count(".") >= 1 and ("-" in name or name.count(".") > 1)]
+    bundled = [
+        name for name in paths if name.count(".") >= 1 and ("-" in name or name.count(".") > 1)
+    ]
     bundled = [n for n in paths if not n.endswith((".html", ".json")) and n != "favicon.svg"]
     assert bundled
     for name in bundled:
@@ -264,8 +266,10 @@ def test_send_early_hints_needs_a_link_and_the_extension() -> None:
     async def send(message: dict[str, Any]) -> None:
         sent.append(message)
 
-    scope = {"extensions": {"http.response.early_hint": {}}}
+    scope: dict[str, Any] = {"extensions": {"http.response.early_hint": {}}}
     assert not asyncio.run(send_early_hints(scope, send, ""))
     assert not asyncio.run(send_early_hints({}, send, "</a.css>; rel=preload; as=style"))
     assert asyncio.run(send_early_hints(scope, send, "</a.css>; rel=preload; as=style"))
-    assert sent == [{"type": "http.response.early_hint", "links": [b"</a.css>; rel=preload; as=style"]}]
+    assert sent == [
+        {"type": "http.response.early_hint", "links": [b"</a.css>; rel=preload; as=style"]}
+    ]

@@ -267,6 +267,7 @@ def test_names_a_bundler_hashed_are_not_hashed_again(static_root: Path, tmp_path
     css = (static_root / "vite" / "assets" / "index-DiwrgTda.css").read_text()
     # The reference still names the bundler's file (Django only adds quotes).
     assert re.search(r'url\("?\./logo-Zz9Yy8Xx\.png"?\)', css), css
-    assert 'import "./chunk-Ab12Cd34.js"' in (
-        static_root / "vite" / "assets" / "index-BxY3kQ_9.js"
-    ).read_text()
+    assert (
+        'import "./chunk-Ab12Cd34.js"'
+        in (static_root / "vite" / "assets" / "index-BxY3kQ_9.js").read_text()
+    )

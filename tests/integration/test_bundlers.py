@@ -39,16 +39,20 @@ def built_apps(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     for app in ("vite-app", "webpack-app"):
         work = tmp_path_factory.mktemp(app)
         source = work / "source"
-        shutil.copytree(
-            APPS / app, source, ignore=shutil.ignore_patterns("node_modules", "dist")
-        )
+        shutil.copytree(APPS / app, source, ignore=shutil.ignore_patterns("node_modules", "dist"))
         environment = {**os.environ, "OUT_DIR": str(work / "out")}
         for command in (
             [npm, "ci", "--ignore-scripts", "--no-audit", "--no-fund", "--loglevel=error"],
             [npm, "run", "build", "--silent"],
         ):
             done = subprocess.run(
-                command, cwd=source, env=environment, capture_output=True, text=True, timeout=600
+                command,
+                cwd=source,
+                env=environment,
+                capture_output=True,
+                text=True,
+                timeout=600,
+                check=False,
             )
             if done.returncode != 0:
                 pytest.fail(f"{' '.join(command)} in {app} failed:\n{done.stdout}\n{done.stderr}")

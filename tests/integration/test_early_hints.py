@@ -40,8 +40,14 @@ def _exchange(port: int, path: str) -> list[tuple[str, dict[str, str]]]:
             data = sock.recv(65536)
             assert data, "the server closed the connection"
             for event in connection.receive_data(data):
-                if isinstance(event, h2.events.InformationalResponseReceived | h2.events.ResponseReceived):
-                    kind = "informational" if isinstance(event, h2.events.InformationalResponseReceived) else "response"
+                if isinstance(
+                    event, h2.events.InformationalResponseReceived | h2.events.ResponseReceived
+                ):
+                    kind = (
+                        "informational"
+                        if isinstance(event, h2.events.InformationalResponseReceived)
+                        else "response"
+                    )
                     headers = {
                         (name.decode() if isinstance(name, bytes) else name): (
                             value.decode() if isinstance(value, bytes) else value
