@@ -186,6 +186,10 @@ class Engine:
         self._originals: dict[str, str] = {}
         self._hashed_scans: dict[str, ScannedFile] = {}
         self._manifests: dict[str, tuple[tuple[int, int], dict[str, str]]] = {}
+        #: Roots whose manifest originals are served: those given as roots (the Django
+        #: adapter's STATIC_ROOT is not: Django's templates name the hashed files, and a
+        #: deleted original must stay a miss there, as with ServeStatic).
+        self._original_roots: set[str] = set()
         #: Framework presets detected (or named) per root, in rule order.
         self.presets: list[Preset] = []
         self.redirects = compile_redirects(settings.redirects)
@@ -289,6 +293,7 @@ class Engine:
                 raise ConfigError(f"No directory at: {path}")
             warnings.warn(f"No directory at: {path}", UserWarning, stacklevel=3)
         self.roots.append((path, url_prefix))
+        self._original_roots.add(path)
         if self.settings.etag == "content":
             # Digests recorded by `servestatic ... --manifest` spare reading every file.
             self.builder.digests.update(load_digests(path))
@@ -660,10 +665,12 @@ class Engine:
         return self._serve(target, path, None, self._fs_original(target), fresh=True)
 
     def _manifests_present(self) -> bool:
-        return any(self._manifest_paths(root) for root, _ in self.roots)
+        return any(self._manifest_paths(root) for root in self._original_roots)
 
     def _manifest_paths(self, root: str) -> dict[str, str]:
         """A root's ``staticfiles.json`` originals, read again when the file changes."""
+        if root not in self._original_roots:
+            return {}
         try:
             info = os.stat(os.path.join(root, "staticfiles.json"))
             stamp = (info.st_mtime_ns, info.st_size)

@@ -54,6 +54,10 @@ MODEL_VALUES: dict[str, Any] = {
     "memory_cache": {"max_file_size": 0},
     "etag": "content",
     "strict": True,
+    "presets": ["vite"],
+    "clean_urls": True,
+    "trailing_slash": "remove",
+    "hints": {"early_hints": False},
 }
 
 
