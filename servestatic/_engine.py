@@ -192,6 +192,9 @@ class Engine:
         self._original_roots: set[str] = set()
         #: Framework presets detected (or named) per root, in rule order.
         self.presets: list[Preset] = []
+        #: True once a build manifest gave some page Link hints and Early Hints are on:
+        #: the ASGI adapter looks for the server's extension only then.
+        self.early_hints = False
         self.redirects = compile_redirects(settings.redirects)
         self.spa_exclude = tuple(compile_glob(pattern) for pattern in settings.spa.exclude)
         self.memory = MemoryCache(
@@ -345,6 +348,8 @@ class Engine:
         if hints.link or hints.csp:
             pages = load_pages(root, prefix, link=hints.link, csp=hints.csp)
             self.builder.pages.update(pages)
+            if hints.early_hints and any(page.link for page in pages.values()):
+                self.early_hints = True
 
     def _add_file(self, scanned: ScannedFile) -> None:
         url = scanned.url

@@ -146,7 +146,7 @@ class ServeStaticASGI(ServeStaticBase):
                 for name, value in plan.extra
             ]
         body = plan.body
-        if self._early_hints:
+        if self.engine.early_hints:
             extensions = scope.get("extensions")
             if extensions and _EARLY_HINT in extensions and plan.status == 200:
                 # Issue 18: the page's Link hints as a 103 first, where the server offers

@@ -98,7 +98,6 @@ class ServeStaticBase:
         elif values:
             settings = _override(settings, values, label)
         self.settings = settings
-        self._early_hints = settings.hints.early_hints and settings.hints.link
         self.application = self._wrap_application(application)
         self._immutable = immutable_test_from(settings.immutable_file_test)
         # ServeStatic exposes its options as attributes; keep them for subclasses.
