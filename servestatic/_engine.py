@@ -650,9 +650,18 @@ class Engine:
             return None if scanned is None else self._build(scanned)
         seen: dict[str, ScannedFile | None] = {}
 
+        index = self.index_file
+
         def scan(url: str) -> ScannedFile | None:
             if url not in seen:
-                seen[url] = self._scan_url(url)
+                # An index file is only looked for inside a real directory: `a.js.br/`
+                # must not make the lookup resolve whatever link `a.js.br` is.
+                inside = index is None or not url.endswith("/" + index)
+                seen[url] = (
+                    self._scan_url(url)
+                    if inside or self._fs_directory(url[: -len(index or "")])
+                    else None
+                )
             return seen[url]
 
         def exists(url: str) -> bool:
@@ -668,6 +677,15 @@ class Engine:
         if scanned is not None:
             return self._build(scanned, **({} if target == path else {"url": path}))
         return self._serve(target, path, None, self._fs_original(target), fresh=True)
+
+    def _fs_directory(self, url: str) -> bool:
+        """Is ``url`` (ending in ``/``) a directory of some root?"""
+        for root, prefix in self.roots:
+            if url.startswith(prefix):
+                relative = url[len(prefix) :].strip("/")
+                if os.path.isdir(os.path.join(root, *relative.split("/")) if relative else root):
+                    return True
+        return False
 
     def _manifests_present(self) -> bool:
         return any(self._manifest_paths(root) for root in self._original_roots)
