@@ -82,16 +82,22 @@ def merge_csp(policy: str, scripts: tuple[str, ...], styles: tuple[str, ...]) ->
         targets = [name for name in (kind, f"{kind}-elem") if name in names]
         if not targets and "default-src" in names:
             sources = list(directives[names.index("default-src")][1])
+            if _allows_inline(sources):
+                continue
             directives.append((kind, sources))
             names.append(kind)
             targets = [kind]
         for name in targets:
             sources = directives[names.index(name)][1]
-            if "'unsafe-inline'" in (source.lower() for source in sources):
+            if _allows_inline(sources):
                 continue
             sources[:] = [source for source in sources if source.lower() != "'none'"]
             sources.extend(source for source in hashes if source not in sources)
     return "; ".join(" ".join([name, *sources]) for name, sources in directives)
+
+
+def _allows_inline(sources: list[str]) -> bool:
+    return "'unsafe-inline'" in (source.lower() for source in sources)
 
 
 @dataclass(frozen=True, slots=True)

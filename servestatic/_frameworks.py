@@ -52,7 +52,7 @@ NEVER = "no-store"
 #   Vite / Rollup                 name-<8 base64url>.ext (assets/), e.g. index-BxY3kQ_9.js
 #   Angular (esbuild)             name-<8 upper-case base32>.ext, e.g. main-5XJ2YQ7A.js
 _HEX = re.compile(
-    r"[.-](?=[0-9a-f]*[0-9])(?=[0-9a-f]*[a-f])[0-9a-f]{8,32}(?:\.chunk)?\.[A-Za-z0-9]+$"
+    r"[.-](?P<hash>(?=[0-9a-f]*[0-9])(?=[0-9a-f]*[a-f])[0-9a-f]{8,32})(?:\.chunk)?\.[A-Za-z0-9]+$"
 )
 _ANGULAR = re.compile(r"-(?=[A-Z0-9]*[0-9])(?=[A-Z0-9]*[A-Z])[A-Z0-9]{8}\.[A-Za-z0-9]+$")
 _ROLLUP = re.compile(r"-([A-Za-z0-9_-]{8})\.[A-Za-z0-9]+$")
@@ -259,10 +259,9 @@ def _hex_names(names: Sequence[str]) -> list[str]:
 
 
 def _hex_length(name: str) -> int:
+    """How many hex digits the content hash of ``name`` has (0: none)."""
     found = _HEX.search(name)
-    if found is None:  # pragma: no cover - callers test first
-        return 0
-    return len(found.group().split(".")[1].lstrip("-")) if found.group()[0] == "." else 8
+    return 0 if found is None else len(found.group("hash"))
 
 
 def _rule(number: int, preset: str, name: str, regex: str, cache_control: str) -> CompiledRule:

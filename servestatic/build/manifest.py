@@ -150,6 +150,8 @@ def load_originals(root: str) -> dict[str, str]:
 #: preload: ``as``, ``type``, ``crossorigin``, ``media``, ``fetchpriority``).
 _LINK_PARAMS = ("as", "type", "crossorigin", "media", "fetchpriority")
 _URL_SAFE = "/:@!$&'()*+,;=-._~%?"
+_TOKEN = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")
+_QUOTABLE = re.compile(r"[\t\x20\x21\x23-\x5b\x5d-\x7e\x80-\xff]*")
 
 
 def format_link(hint: Mapping[str, Any], prefix: str = "/") -> str | None:
@@ -174,8 +176,10 @@ def format_link(hint: Mapping[str, Any], prefix: str = "/") -> str | None:
             continue
         if value == "" and name == "crossorigin":
             parts.append("crossorigin")
-        elif re.fullmatch(r"[A-Za-z0-9!#$%&'*+.^_`|~/ -]+", value):
-            parts.append(f'{name}="{value}"' if " " in value or "/" in value else f"{name}={value}")
+        elif _TOKEN.fullmatch(value):
+            parts.append(f"{name}={value}")
+        elif _QUOTABLE.fullmatch(value):  # RFC 9110 §5.6.4 quoted-string, no escapes needed
+            parts.append(f'{name}="{value}"')
     return "; ".join(parts)
 
 
