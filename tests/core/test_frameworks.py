@@ -112,8 +112,14 @@ def test_presets_of_several_roots_never_share_numbers(tmp_path: Path) -> None:
     ("policy", "merged"),
     [
         ("script-src 'self'", "script-src 'self' 'sha256-S'; "),
-        ("SCRIPT-SRC 'self'; style-src 'self'", "script-src 'self' 'sha256-S'; style-src 'self' 'sha256-T'"),
-        ("script-src 'self'; script-src-elem 'self'", "script-src 'self' 'sha256-S'; script-src-elem 'self' 'sha256-S'"),
+        (
+            "SCRIPT-SRC 'self'; style-src 'self'",
+            "script-src 'self' 'sha256-S'; style-src 'self' 'sha256-T'",
+        ),
+        (
+            "script-src 'self'; script-src-elem 'self'",
+            "script-src 'self' 'sha256-S'; script-src-elem 'self' 'sha256-S'",
+        ),
         ("default-src 'none'", "default-src 'none'; script-src 'sha256-S'; style-src 'sha256-T'"),
         ("default-src 'self' 'unsafe-inline'", "default-src 'self' 'unsafe-inline'"),
         ("script-src 'self' 'sha256-S'", "script-src 'self' 'sha256-S'"),
