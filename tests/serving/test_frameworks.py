@@ -445,3 +445,56 @@ def test_check_runs_quietly_on_a_preset_site(tmp_path: Path) -> None:
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         ServeStaticASGI(None, settings=Settings(root=root, strict=True))
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    trees(),
+    st.sampled_from(["auto", "add", "remove", "ignore"]),
+    st.booleans(),
+    st.booleans(),
+)
+def test_the_index_and_autorefresh_agree(
+    files: set[str], slash: str, clean: bool, manifest: bool
+) -> None:
+    """Both modes answer every URL a tree could be asked for alike: status, Location,
+    body and Cache-Control (clean URLs, trailing slash and manifest originals included)."""
+    import tempfile
+
+    from servestatic.wsgi import ServeStatic
+    from tests.client import call_wsgi
+
+    # A name cannot be a file and a directory at once.
+    files = {name for name in files if not any(other.startswith(name + "/") for other in files)}
+    with tempfile.TemporaryDirectory() as directory:
+        root = Path(directory)
+        for name in files:
+            write(root / name.lstrip("/"), name)
+        if manifest:
+            hashed = {name.lstrip("/"): name.lstrip("/") for name in files}
+            write(root / "orig.0123456789ab.js", "hashed")
+            hashed["orig.js"] = "orig.0123456789ab.js"
+            hashed["index.html"] = "orig.0123456789ab.js"
+            write(root / "staticfiles.json", json.dumps({"paths": hashed}))
+        options: dict[str, Any] = {
+            "root": root,
+            "index_file": True,
+            "clean_urls": clean,
+            "trailing_slash": slash,
+        }
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            index = ServeStatic(None, settings=Settings(**options))
+            disk = ServeStatic(None, settings=Settings(autorefresh=True, **options))
+        probes = {"/", "/orig.js", "/index.html"}
+        for name in files:
+            probes.update(page_urls(name, UrlPolicy("index.html", True, slash)))
+            probes.add(name + "/")
+        for path in sorted(probes):
+            first, second = call_wsgi(index, path), call_wsgi(disk, path)
+            assert (first.status, first.header("location"), first.body) == (
+                second.status,
+                second.header("location"),
+                second.body,
+            ), path
+            assert first.header("cache-control") == second.header("cache-control"), path
