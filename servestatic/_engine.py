@@ -318,6 +318,10 @@ class Engine:
                     self._hashed_scans[scanned.url] = scanned
                 self._add_file(scanned)
             self._add_originals(originals)
+            # Kept only for the originals served (a later page may be placed on one).
+            used = set(self._originals.values())
+            for url in [url for url in self._hashed_scans if url not in used]:
+                del self._hashed_scans[url]
         if refresh:
             self.refresh_special(at_start=True)
             self._refuse_header_problems()
