@@ -8,10 +8,13 @@ adapter runs it in a worker thread).
 
 from __future__ import annotations
 
+import logging
 import os
 import re
+import sys
 import warnings
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from servestatic._entries import EntryBuilder, HeaderProblem
@@ -39,9 +42,26 @@ from servestatic._respond import (
 from servestatic.build.manifest import load_digests, load_originals, load_pages
 from servestatic.config import DEFAULT_IMMUTABLE_FILE_TEST, ConfigError, Problem, Settings
 from servestatic.media_types import MediaTypes
-from servestatic.rules import compile_rules
+from servestatic.rules import CompiledRule, compile_rules
 
-__all__ = ["Engine", "security_headers"]
+__all__ = [
+    "Engine",
+    "Explanation",
+    "explain",
+    "log",
+    "rule_usage",
+    "security_headers",
+    "why_missing",
+]
+
+#: servestatic's logger: one INFO line per start-up, and the start-up warnings that are
+#: servestatic's own (ServeStatic 4.4's warnings stay Python warnings, see below).
+log = logging.getLogger("servestatic")
+
+#: Problems ServeStatic 4.4 reports with ``warnings.warn`` (same text, ``UserWarning``):
+#: applications filter them by message, so they stay Python warnings.
+_PYTHON_WARNINGS = frozenset({"no_directory"})
+_PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
 
 Entry = FileEntry | RedirectEntry
 #: Entries remembered by autorefresh lookups (cleared, not evicted, when full).
@@ -141,11 +161,27 @@ class Engine:
         immutable_test: Callable[[str, str], bool] | None = None,
         headers_hooks: Sequence[Callable[..., Any]] = (),
         defer: bool = False,
+        provenance: Mapping[str, str] | None = None,
+        problems: Sequence[Problem] = (),
+        collect: bool = False,
     ) -> None:
         """Build the table. With ``defer=True`` nothing is indexed until :meth:`finish`, so
         an adapter (Django) can add its own sources first. ``headers_hooks`` (a subclass's
-        ``add_mime_headers``/``add_cache_headers``) run before ``add_headers_function``."""
+        ``add_mime_headers``/``add_cache_headers``) run before ``add_headers_function``.
+
+        Start-up problems (a missing root, a rule that matches no file, a skipped file...)
+        are gathered in :attr:`problems`, starting with ``problems`` (the loader's
+        warnings); ``provenance`` (key → source) names where each setting came from. When
+        the start-up ends, all of them are raised at once as a :class:`ConfigError` under
+        ``strict = true``, or reported (logged, or Python warnings for ServeStatic's own);
+        with ``collect=True`` (``servestatic check``) they are only gathered.
+        """
         self.settings = settings
+        self.provenance: Mapping[str, str] = provenance or {}
+        #: Every start-up problem, in the order found.
+        self.problems: list[Problem] = list(problems)
+        self.collect = collect
+        self._booting = True
         self.standalone = standalone
         self.autorefresh = settings.autorefresh
         self.options = HttpOptions(
@@ -195,6 +231,14 @@ class Engine:
         #: True once a build manifest gave some page Link hints and Early Hints are on:
         #: the ASGI adapter looks for the server's extension only then.
         self.early_hints = False
+        # Plain values for what requests (autorefresh lookups, a stale file's rebuild) read:
+        # request-time code never touches the pydantic settings.
+        self.strict = settings.strict
+        self.etag_mode = settings.etag
+        self.allow_unsafe_symlinks = settings.allow_unsafe_symlinks
+        self.spa_fallback_url = settings.spa.fallback
+        self.not_found_url = settings.errors.not_found
+        self.not_found_cache_control = settings.errors.not_found_cache_control
         self.redirects = compile_redirects(settings.redirects)
         self.spa_exclude = tuple(compile_glob(pattern) for pattern in settings.spa.exclude)
         self.memory = MemoryCache(
@@ -217,37 +261,100 @@ class Engine:
     def finish(self) -> None:
         """Index the configured roots, then resolve redirects, the SPA fallback and 404 page."""
         settings = self.settings
-        roots: list[tuple[Any, str | None]] = []
+        roots: list[tuple[Any, str | None, tuple[str, str]]] = []
         if settings.root is not None:
-            roots.append((settings.root, settings.prefix))
-        roots.extend((root.path, root.prefix) for root in settings.roots)
-        for root, prefix in roots:
+            roots.append((settings.root, settings.prefix, (self.source("root"), "root")))
+        label = self.source("roots")
+        roots.extend(
+            (root.path, root.prefix, (f"{label} [[roots]] #{number}", "path"))
+            for number, root in enumerate(settings.roots, start=1)
+        )
+        # Every root's presets first: their rules come before the configured ones for the
+        # files of every root, whichever root they were detected in.
+        for root, prefix, _ in roots:
             self._add_presets(os.path.abspath(os.fspath(root)), normalize_prefix(prefix))
-        for root, prefix in roots:
-            self.add_root(root, prefix, refresh=False, presets=False)
-        self.refresh_special(at_start=True)
-        self._refuse_header_problems()
+        for root, prefix, source in roots:
+            self.add_root(root, prefix, refresh=False, presets=False, source=source)
+        self.refresh_special()
+        self._report_header_problems()
         if not self.autorefresh and self.files:
             self._report_unused_rules()
+        self._booting = False
+        self._conclude()
 
-    def _refuse_header_problems(self) -> None:
-        """Under ``strict = true``: the headers hooks produced that HTTP cannot carry, all
-        at once (without ``strict`` each was left out with a warning as it was met)."""
-        found: list[HeaderProblem] = self.builder.problems
-        if not found:
+    def source(self, key: str) -> str:
+        """The label of the source of a setting (``servestatic.toml``, ``SERVESTATIC_ROOT``)."""
+        provenance = self.provenance
+        if key in provenance:
+            return provenance[key]
+        nested = [label for path, label in provenance.items() if path.startswith(key + ".")]
+        return ", ".join(dict.fromkeys(nested)) if nested else "default"
+
+    def report(self, problem: Problem) -> None:
+        """A start-up warning: gathered during the start-up (all of them are reported, or
+        raised under ``strict``, when it ends); after it (``add_files()``), at once."""
+        self.problems.append(problem)
+        if not self._booting:
+            self._conclude([problem])
+
+    def _conclude(self, problems: Sequence[Problem] | None = None) -> None:
+        found = self.problems if problems is None else problems
+        if self.collect:
             return
-        problems = [
-            Problem(
-                problem.hook,
-                f"{problem.name} for {problem.url}",
-                f"{problem.reason} (file {problem.path}; without strict = true the header "
-                "is left out with a warning)",
-                problem.value,
+        if self.strict and found:
+            raise ConfigError([problem.as_error() for problem in found])
+        for problem in found:
+            if problem.kind in _PYTHON_WARNINGS:
+                warnings.warn(problem.message, UserWarning, stacklevel=_outside_stacklevel())
+            else:
+                log.warning("%s", problem)
+        if problems is None:
+            log.info("%s", self.summary())
+
+    def summary(self) -> str:
+        """One line: roots, files, variants, rules, redirects, mode (the start-up log)."""
+        files = variants = 0
+        for entry in self.files.values():
+            if type(entry) is FileEntry:
+                files += 1
+                variants += len(entry.representations) - 1
+        roots = ", ".join(f"{path} at {prefix}" for path, prefix in self.roots) or "no root"
+        configured = (
+            f"{_plural(len(self.builder.rules), 'rule')}, "
+            f"{_plural(len(self.redirects), 'redirect')}"
+        )
+        if self.autorefresh:
+            text = f"serving {roots} (autorefresh: files are looked up per request); {configured}"
+        else:
+            text = (
+                f"serving {_plural(files, 'file')} ({_plural(variants, 'precompressed variant')}) "
+                f"from {roots}; {configured}"
             )
-            for problem in found
-        ]
+        if self.problems:
+            text += f"; {_plural(len(self.problems), 'warning')}"
+        return text
+
+    def index_warning(self, source: tuple[str, str]) -> Callable[[str], None]:
+        """A ``warn`` callback for the scanner: a skipped file is a start-up problem of the
+        root it was found in."""
+
+        def warn(message: str) -> None:
+            self.report(
+                Problem(
+                    source[0], source[1], message, None, kind="skipped_file", severity="warning"
+                )
+            )
+
+        return warn
+
+    def _report_header_problems(self) -> None:
+        """Headers the hooks produced for files indexed since the last call that HTTP
+        cannot carry: each was left out of its file's entry; reported like every start-up
+        problem (refused together under ``strict = true``)."""
+        found: list[HeaderProblem] = self.builder.problems
+        for problem in found:
+            self.report(problem.as_problem())
         found.clear()
-        raise ConfigError(problems)
 
     def _report_unused_rules(self) -> None:
         """A rule that matched no indexed file is most likely a typo in its pattern.
@@ -255,13 +362,25 @@ class Engine:
         Not judged over an empty index (a root not built yet, as in a test run before
         ``collectstatic``): every rule would be reported for one missing folder."""
         used = self.builder.rules.used()
+        label = self.source("rules")
         for rule in self.builder.rules.rules:
             if rule.number in used or rule.preset is not None:
                 continue
-            message = f"rule {rule.label} ({rule.pattern_text}) matches no file"
-            if self.settings.strict:
-                raise ConfigError(message)
-            warnings.warn(message, UserWarning, stacklevel=3)
+            where = f"{label} [[rules]] #{rule.number}"
+            if rule.name:
+                where += f' "{rule.name}"'
+            key = "regex" if rule.regex is not None else "match"
+            self.report(
+                Problem(
+                    where,
+                    key,
+                    "matches no file",
+                    rule.pattern_text,
+                    kind="unused_rule",
+                    path=("rules", rule.number - 1, key),
+                    severity="warning",
+                )
+            )
 
     # ------------------------------------------------------------------ building
 
@@ -284,20 +403,40 @@ class Engine:
         self.builder.rules = self.builder.rules.with_presets(rules)
 
     def add_root(
-        self, root: Any, prefix: str | None = None, *, refresh: bool = True, presets: bool = True
+        self,
+        root: Any,
+        prefix: str | None = None,
+        *,
+        refresh: bool = True,
+        presets: bool = True,
+        source: tuple[str, str] = ("add_files()", ""),
     ) -> None:
-        """Add a directory (later roots win over earlier ones for the same URL)."""
+        """Add a directory (later roots win over earlier ones for the same URL).
+
+        ``source`` (label, key) names where the directory was configured, for problems;
+        ``presets``: detect the root's framework presets (``finish`` does it for every
+        configured root first)."""
         path = os.path.abspath(os.fspath(root))
         url_prefix = normalize_prefix(prefix)
         if presets:
             self._add_presets(path, url_prefix)
         if not self.autorefresh and not os.path.isdir(path):
-            if self.settings.strict:
-                raise ConfigError(f"No directory at: {path}")
-            warnings.warn(f"No directory at: {path}", UserWarning, stacklevel=3)
+            # ServeStatic's text: applications filter this warning by message.
+            field = source[1] if source[1] == "root" else ("roots" if source[1] else "")
+            self.report(
+                Problem(
+                    source[0],
+                    source[1],
+                    f"No directory at: {path}",
+                    None,
+                    kind="no_directory",
+                    path=(field,) if field else (),
+                    severity="warning",
+                )
+            )
         self.roots.append((path, url_prefix))
         self._original_roots.add(path)
-        if self.settings.etag == "content":
+        if self.etag_mode == "content":
             # Digests recorded by `servestatic ... --manifest` spare reading every file.
             self.builder.digests.update(load_digests(path))
         self._load_pages(path, url_prefix)
@@ -311,8 +450,9 @@ class Engine:
                 path,
                 url_prefix,
                 encodings=self.encodings,
-                allow_unsafe_symlinks=self.settings.allow_unsafe_symlinks,
+                allow_unsafe_symlinks=self.allow_unsafe_symlinks,
                 hidden=self.hidden,
+                warn=self.index_warning(source),
             ):
                 if scanned.url in wanted:
                     self._hashed_scans[scanned.url] = scanned
@@ -323,8 +463,8 @@ class Engine:
             for url in [url for url in self._hashed_scans if url not in used]:
                 del self._hashed_scans[url]
         if refresh:
-            self.refresh_special(at_start=True)
-            self._refuse_header_problems()
+            self.refresh_special()
+        self._report_header_problems()
 
     def add_files(
         self, files: Iterable[ScannedFile], *, root: str | None = None, prefix: str = "/"
@@ -332,7 +472,7 @@ class Engine:
         """Index files already described (sizes and times known, e.g. from a manifest)
         without another ``stat``. A ``root`` given is registered (for reloads) and its
         manifest digests are used for content ETags."""
-        if root is not None and self.settings.etag == "content":
+        if root is not None and self.etag_mode == "content":
             self.builder.digests.update(load_digests(root))
         if root is not None:
             self._load_pages(root, normalize_prefix(prefix))
@@ -340,7 +480,7 @@ class Engine:
             self._add_file(scanned)
         if root is not None:
             self.register_root(root, prefix)
-        self._refuse_header_problems()
+        self._report_header_problems()
 
     def register_root(self, root: str, prefix: str) -> None:
         """Make a directory known (for reloads and autorefresh lookups) without scanning it."""
@@ -365,7 +505,9 @@ class Engine:
                 self._place(candidate)
             return
         self._pages.pop(url, None)
-        entry = self.builder.build(scanned, strict=self.settings.strict)
+        # Indexing (start-up, add_files()): header problems are gathered and reported
+        # with the start-up's (strict refuses them); request-time builds log them.
+        entry = self.builder.build(scanned, collect=True)
         if entry is None:
             self.files.pop(url, None)
         else:
@@ -374,7 +516,7 @@ class Engine:
     def _is_page(self, url: str) -> bool:
         index = self.index_file
         return (index is not None and url.endswith("/" + index)) or (
-            self.settings.clean_urls and url.endswith(".html")
+            self.url_policy.clean_urls and url.endswith(".html")
         )
 
     def _add_originals(self, originals: dict[str, str]) -> None:
@@ -426,17 +568,19 @@ class Engine:
     ) -> FileEntry | None:
         """The entry answering ``url`` with the file at ``file_url``: a page (``scanned``)
         or a manifest original (the ``hashed`` file's bytes, never immutable)."""
-        strict = self.settings.strict and not self.autorefresh
+        # Placed while indexing: header problems are gathered with the start-up's; a fresh
+        # build is for a request and logs them.
+        collect = not fresh
         at = None if url == file_url else url
         if scanned is not None:
-            return self._build(scanned, url=at, strict=strict)
+            return self._build(scanned, url=at, collect=collect)
         if hashed is None:
             return None
         # ``fresh``: a lookup from the disk (autorefresh, a changed file), never the index's.
         target = self._scan_url(hashed) if fresh else self._hashed_scans.get(hashed)
         if target is None:
             return None
-        return self._build(target, url=url, original=file_url, strict=strict)
+        return self._build(target, url=url, original=file_url, collect=collect)
 
     def _canonical_redirect(self, target: str) -> RedirectEntry:
         redirect = self.builder.redirect(relative_redirect(target))
@@ -444,9 +588,8 @@ class Engine:
             return redirect
         return RedirectEntry(redirect.location, 308, redirect.headers)
 
-    def refresh_special(self, *, at_start: bool = False) -> None:
-        """Redirects over files, and the SPA fallback and 404 page entries (``at_start``:
-        during start-up, where ``strict`` may refuse them; otherwise for a request)."""
+    def refresh_special(self) -> None:
+        """Redirects over files, and the SPA fallback and 404 page entries."""
         if self.redirects and not self.autorefresh:
             targets = [redirect.literal for redirect in self.redirects if redirect.literal]
             for url in [*self.files, *targets]:
@@ -456,12 +599,11 @@ class Engine:
                     self.files[url] = self._redirect_entry(
                         redirect.status, location, redirect.keep_query
                     )
-        spa, errors = self.settings.spa, self.settings.errors
-        strict = at_start and self.settings.strict
-        self.fallback = self._special(spa.fallback, 200, None, strict) if spa.fallback else None
+        fallback, not_found = self.spa_fallback_url, self.not_found_url
+        self.fallback = self._special(fallback, 200, None, "spa.fallback") if fallback else None
         self.not_found = (
-            self._special(errors.not_found, 404, errors.not_found_cache_control, strict)
-            if errors.not_found
+            self._special(not_found, 404, self.not_found_cache_control, "errors.not_found")
+            if not_found
             else None
         )
         self.passthrough = not (
@@ -469,20 +611,27 @@ class Engine:
         )
 
     def _special(
-        self, url: str, status: int, cache_control: str | None, strict: bool
+        self, url: str, status: int, cache_control: str | None, key: str
     ) -> FileEntry | None:
         scanned = self._scan_url(url)
         entry = None
         if scanned is not None:
             entry = self.builder.build(
-                scanned, status=status, cache_control=cache_control, strict=strict
+                scanned, status=status, cache_control=cache_control, collect=self._booting
             )
-        if entry is None and not self.autorefresh:
+        if entry is None and not self.autorefresh and self._booting:
             role = "SPA fallback" if status == 200 else "404 page"
-            message = f"No file for {url!r} (configured as the {role})"
-            if strict:
-                raise ConfigError(message)
-            warnings.warn(message, UserWarning, stacklevel=4)
+            self.report(
+                Problem(
+                    self.source(key),
+                    key,
+                    f"no file for {url!r} (the {role})",
+                    None,
+                    kind="missing_special",
+                    path=tuple(key.split(".")),
+                    severity="warning",
+                )
+            )
         return entry
 
     def _redirect_entry(self, status: int, location: str, keep_query: bool) -> RedirectEntry:
@@ -517,11 +666,11 @@ class Engine:
 
     def lookup(self, path: str, request: Request | None = None) -> Entry | None:
         """Find what answers ``path``: a file, a redirect, the SPA fallback or the 404 page."""
-        if not path:
-            return self._mount_point(request)
         if request is not None and has_encoded_separator(request.raw_path):
             # Not what its segments say: no file and no redirect, whatever it decodes to.
             return self._miss(path, request, redirects=False)
+        if not path:
+            return self._mount_point(request)
         if not self.autorefresh:
             entry = self.files.get(path)
             return entry if entry is not None else self._miss(path, request)
@@ -562,13 +711,13 @@ class Engine:
         if method not in {"GET", "HEAD"}:
             return None
         fallback = (
-            self._fs_special(self.settings.spa.fallback, 200) if self.autorefresh else self.fallback
+            self._fs_special(self.spa_fallback_url, 200) if self.autorefresh else self.fallback
         )
         if fallback is not None and not any(glob.match(path) for glob in self.spa_exclude):
             return fallback
         if self.standalone:
             if self.autorefresh:
-                return self._fs_special(self.settings.errors.not_found, 404)
+                return self._fs_special(self.not_found_url, 404)
             return self.not_found
         return None
 
@@ -597,7 +746,7 @@ class Engine:
         scanned = self._scan_url(url)
         if scanned is None:
             return None
-        cache_control = self.settings.errors.not_found_cache_control if status == 404 else None
+        cache_control = self.not_found_cache_control if status == 404 else None
         return self._build(scanned, status=status, cache_control=cache_control)
 
     def _scan_url(self, url: str) -> ScannedFile | None:
@@ -619,7 +768,7 @@ class Engine:
                 url,
                 encodings=self.encodings,
                 real_root=None,  # resolved only if a symlink is met
-                allow_unsafe_symlinks=self.settings.allow_unsafe_symlinks,
+                allow_unsafe_symlinks=self.allow_unsafe_symlinks,
                 root=root,
             )
             if scanned is not None:
@@ -632,7 +781,6 @@ class Engine:
         request."""
         if not self.autorefresh:
             return self.builder.build(scanned, **options)
-        options.pop("strict", None)
         key = (scanned, *sorted(options.items()))
         try:
             return self._built[key]
@@ -720,28 +868,109 @@ class Engine:
         return None
 
 
+def _plural(count: int, word: str) -> str:
+    return f"{count:,} {word}{'' if count == 1 else 's'}"
+
+
+def _outside_stacklevel() -> int:
+    """The ``stacklevel`` that points a warning at the first frame outside servestatic
+    (the application's own call), not into our internals."""
+    level = 1
+    frame = sys._getframe(1)
+    while frame is not None and frame.f_code.co_filename.startswith(_PACKAGE_DIR):
+        frame = frame.f_back  # type: ignore[assignment]
+        level += 1
+    return level
+
+
 # ---------------------------------------------------------------------- introspection
 
 
-def explain(engine: Engine, path: str, mount: str = "") -> tuple[str, Entry | None, list[Any]]:
-    """What answers ``path`` and which rules shaped it: (kind, entry, matched rules).
+@dataclass(frozen=True)
+class Explanation:
+    """How a request is answered (``servestatic explain``)."""
 
-    ``kind`` is ``file``, ``redirect``, ``fallback`` (SPA), ``not_found`` (the 404 page) or
-    ``miss`` (the request goes to the application). ``path`` is below ``mount`` (see
-    :func:`~servestatic._paths.route_path`).
-    """
-    entry = engine.lookup(path, Request("GET", path, mount=mount))
+    #: The response plan, exactly as an adapter sends it; None when the request goes to
+    #: the wrapped application.
+    plan: Plan | None
+    #: ``file``, ``redirect``, ``fallback`` (SPA), ``not_found`` (the 404 page) or ``miss``.
+    kind: str
+    entry: Entry | None
+    #: The rules that shaped the file's headers, in order.
+    rules: list[CompiledRule]
+    #: Why no file answers the path itself (misses, the SPA fallback and the 404 page).
+    reason: str | None
+
+
+def explain(engine: Engine, request: Request) -> Explanation:
+    """What answers ``request``: the same lookup and plan as a real request, plus why."""
+    plan = engine.handle(request)
+    entry = engine.lookup(request.path, request)
     if entry is None:
-        return "miss", None, []
+        return Explanation(plan, "miss", None, [], why_missing(engine, request))
     if isinstance(entry, RedirectEntry):
-        return "redirect", entry, []
+        return Explanation(plan, "redirect", entry, [], None)
     kind = "file"
-    if entry is engine.fallback or (entry.url != path and entry.status == 200):
+    if entry is engine.fallback or (entry.url != request.path and entry.status == 200):
         kind = "fallback"
     if entry.status == 404:
         kind = "not_found"
     urls = (entry.url,) if entry.url == entry.source_url else (entry.url, entry.source_url)
-    return kind, entry, engine.builder.rules.matching(urls)
+    reason = why_missing(engine, request) if kind != "file" else None
+    return Explanation(plan, kind, entry, engine.builder.rules.matching(urls), reason)
+
+
+def why_missing(engine: Engine, request: Request) -> str:
+    """Why no file is served at the request's path, in the user's terms."""
+    path = request.path
+    if has_encoded_separator(request.raw_path):
+        return (
+            "the raw path encodes '/', '\\' or NUL (%2F, %5C, %00): such a path never names a file"
+        )
+    if not is_safe_url_path(path):
+        return (
+            "not a canonical path ('.' or '..' segments, '//', a backslash, ':', control "
+            "characters or a device name)"
+        )
+    if not any(path.startswith(prefix) or path + "/" == prefix for _, prefix in engine.roots):
+        prefixes = ", ".join(dict.fromkeys(prefix for _, prefix in engine.roots)) or "none"
+        return f"outside every root's URL prefix (prefixes: {prefixes})"
+    if not engine.hidden.allows_file(path):
+        return "a dot segment: hidden files are not served (see [hidden] in the configuration)"
+    denying = [rule for rule in engine.builder.rules.matching((path,)) if rule.deny]
+    found = _on_disk(engine, path)
+    if found == "file" and denying:
+        rule = denying[-1]
+        return f"denied by rule {rule.label} ({rule.pattern_text}): deny = true"
+    if found == "variant":
+        return "a precompressed variant: sent only through Accept-Encoding negotiation"
+    if found == "directory":
+        index = engine.index_file
+        if index is None:
+            return "a directory, and index_file is not set"
+        return f"a directory without {index!r}"
+    if found == "file":
+        return "a file that is not served (a symlink out of its root, or an unreadable file)"
+    if request.method not in {"GET", "HEAD"} and engine.lookup(path) is not None:
+        return f"{request.method} is not GET or HEAD"
+    return "no such file in any root"
+
+
+def _on_disk(engine: Engine, path: str) -> str | None:
+    """What the path names in a root: ``file``, ``variant``, ``directory`` or None."""
+    for root, prefix in reversed(engine.roots):
+        if not path.startswith(prefix):
+            continue
+        relative = path[len(prefix) :]
+        candidate = os.path.join(root, *relative.split("/")) if relative else root
+        if os.path.isdir(candidate):
+            return "directory"
+        if os.path.isfile(candidate):
+            base, suffix = os.path.splitext(candidate)
+            if suffix in VARIANT_SUFFIXES and os.path.isfile(base):
+                return "variant"
+            return "file"
+    return None
 
 
 def rule_usage(engine: Engine) -> dict[int, int]:

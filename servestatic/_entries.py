@@ -8,9 +8,9 @@ representation and a block.
 from __future__ import annotations
 
 import hashlib
+import logging
 import os
 import re
-import warnings
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -20,15 +20,13 @@ from wsgiref.headers import Headers
 from servestatic._dates import format_http_date
 from servestatic._index import ScannedFile
 from servestatic._records import FileEntry, HeaderBlock, RedirectEntry, Representation
-from servestatic.config import FOREVER
-from servestatic.config._headers import SERVER_MANAGED
+from servestatic.config import FOREVER, SERVER_MANAGED, Problem
 from servestatic.media_types import MediaTypes
 from servestatic.rules import BaseHeaders, RuleSet
 
 __all__ = [
     "EntryBuilder",
     "HeaderProblem",
-    "HeaderWarning",
     "PageMeta",
     "content_etag",
     "merge_csp",
@@ -42,12 +40,9 @@ _CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
 # Last-Modified would be wrong and an mtime ETag would not change with the content
 # (whitenoise #222), so they get a content hash instead.
 _NO_DATE_BEFORE = 2
+log = logging.getLogger("servestatic")
 _CODING_ORDER = {"identity": 0, "zstd": 1, "br": 2, "gzip": 3}
 _ALLOW_ORIGIN = "access-control-allow-origin"
-
-
-class HeaderWarning(UserWarning):
-    """A header a hook produced for one file was left out: HTTP cannot carry it."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,11 +106,20 @@ class HeaderProblem:
     url: str
     reason: str
 
-    def __str__(self) -> str:
-        return (
-            f"{self.hook} set {self.name!r} for {self.path} (URL {self.url}): "
-            f"{self.reason}, got {self.value!r}"
+    def as_problem(self) -> Problem:
+        """The start-up problem (and request-time log line) that reports it."""
+        where = "for every file it is set for" if _name_problem(self.name) else "for this file"
+        return Problem(
+            self.hook,
+            f"{self.name} for {self.url}",
+            f"{self.reason} (file {self.path}); the header is left out {where}",
+            self.value,
+            kind="header_value",
+            severity="warning",
         )
+
+    def __str__(self) -> str:
+        return str(self.as_problem())
 
 
 def _header_problem(name: str, value: str) -> str | None:
@@ -194,7 +198,7 @@ class EntryBuilder:
     digests: dict[str, str] = field(default_factory=dict)  # path -> sha256 hex (manifest)
     #: Per-page hints and CSP hashes from build manifests, by absolute file path.
     pages: dict[str, PageMeta] = field(default_factory=dict)
-    #: Problems met by ``build(..., strict=True)``, for the engine to raise at once.
+    #: Problems met by ``build(..., collect=True)``, for the engine to report at start-up.
     problems: list[HeaderProblem] = field(default_factory=list)
     # A bad header *name* is the same mistake for every file: reported once per name.
     _reported_names: set[str] = field(default_factory=set)
@@ -217,7 +221,7 @@ class EntryBuilder:
         url: str | None = None,
         status: int = 200,
         cache_control: str | None = None,
-        strict: bool = False,
+        collect: bool = False,
         original: str | None = None,
     ) -> FileEntry | None:
         """Entry served at ``url`` (default: the file's own URL). None when a rule denies it.
@@ -227,11 +231,11 @@ class EntryBuilder:
         never the hashed one, and the entry is never immutable (the name stays, the
         content changes with the next build).
 
-        A header the hook sets that HTTP cannot carry is left out of this file's entry with
-        a :class:`HeaderWarning`; with ``strict`` (start-up under ``strict = true``) it is
-        recorded in :attr:`problems` instead, for the engine to refuse the configuration.
-        Builds at request time (autorefresh, a changed file) never pass ``strict``: one
-        file's header must not turn a request into a 500.
+        A header the hook sets that HTTP cannot carry is left out of this file's entry. With
+        ``collect`` (indexing) the problem is recorded in :attr:`problems` for the engine to
+        report with the start-up's (refused under ``strict = true``); builds at request time
+        (autorefresh, a changed file) log it on the ``servestatic`` logger: one file's
+        header must never turn a request into a 500.
         """
         request_url = url or scanned.url
         source = original or scanned.url
@@ -264,7 +268,7 @@ class EntryBuilder:
                 self.add_headers_function, headers, scanned.path, request_url, self.hook_label
             )
             for problem in problems:
-                self._report(problem, strict)
+                self._report(problem, collect)
         if cache_control is not None:
             headers = [pair for pair in headers if pair[0].lower() != "cache-control"]
             headers.append(("Cache-Control", cache_control))
@@ -391,17 +395,16 @@ class EntryBuilder:
             return content_etag(digest)
         return mtime_etag(mtime_ns, size, coding)
 
-    def _report(self, problem: HeaderProblem, strict: bool) -> None:
+    def _report(self, problem: HeaderProblem, collect: bool) -> None:
         name_problem = _name_problem(problem.name) is not None
         if name_problem:
             if problem.name.lower() in self._reported_names:
                 return
             self._reported_names.add(problem.name.lower())
-        if strict:
+        if collect:
             self.problems.append(problem)
             return
-        where = "for every file it is set for" if name_problem else "for this file"
-        warnings.warn(f"{problem}; the header is left out {where}", HeaderWarning, stacklevel=2)
+        log.warning("%s", problem)
 
     # ------------------------------------------------------------------ redirects
 

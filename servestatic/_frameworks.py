@@ -23,8 +23,7 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from servestatic.config import FOREVER
-from servestatic.config._model import PRESET_NAMES
+from servestatic.config import FOREVER, PRESET_NAMES
 from servestatic.rules import CompiledRule
 
 __all__ = [

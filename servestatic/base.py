@@ -8,14 +8,16 @@ from collections.abc import Callable, Mapping
 from os import PathLike
 from typing import TYPE_CHECKING, Any, ClassVar, TypedDict
 
-from pydantic import ValidationError
-
 from servestatic._engine import Engine, immutable_test_from
 from servestatic._paths import is_safe_url_path
 from servestatic._records import FileEntry, RedirectEntry
-from servestatic.config import DEFAULT_IMMUTABLE_FILE_TEST, FOREVER, ConfigError, Settings
-from servestatic.config._errors import problems_from_validation
-from servestatic.config._loader import Layer
+from servestatic.config import (
+    DEFAULT_IMMUTABLE_FILE_TEST,
+    FOREVER,
+    LoadedSettings,
+    Settings,
+    load_settings,
+)
 
 if TYPE_CHECKING:
     from typing import Unpack
@@ -53,7 +55,7 @@ def _signature_template(
     index_file: bool | str | None = None,
     immutable_file_test: Callable[[str, str], bool] | str | None = None,
     allow_unsafe_symlinks: bool = False,
-    settings: Settings | None = None,
+    settings: Settings | LoadedSettings | None = None,
 ) -> None:
     """ServeStatic 4.x's signature, plus ``settings``; shown by ``inspect.signature``."""
 
@@ -64,7 +66,9 @@ class ServeStaticBase:
     Keywords given explicitly are the highest-precedence configuration source; anything not
     given comes from ``SERVESTATIC_*`` environment variables, ``servestatic.toml``,
     ``[tool.servestatic]`` in ``pyproject.toml``, then ServeStatic's defaults. With
-    ``settings=``, that object is used as is (plus any explicit keywords).
+    ``settings=`` (a :class:`~servestatic.config.Settings`, or the result of
+    :func:`~servestatic.config.load_settings`), that object is used as is, plus any explicit
+    keywords, and no other source is read.
     """
 
     #: Ten years in seconds (ServeStatic's constant, used for immutable files).
@@ -73,6 +77,9 @@ class ServeStaticBase:
     DEFAULT_IMMUTABLE_FILE_TEST: ClassVar[re.Pattern[str]] = re.compile(DEFAULT_IMMUTABLE_FILE_TEST)
     #: Adapters with their own file sources (Django) index them before ``engine.finish()``.
     _defer_indexing: ClassVar[bool] = False
+    #: Gather start-up problems in ``engine.problems`` without raising or reporting them:
+    #: ``servestatic check`` and ``manage.py check`` run the start-up this way.
+    _collect_problems: ClassVar[bool] = False
 
     def __init__(
         self,
@@ -80,7 +87,7 @@ class ServeStaticBase:
         root: str | PathLike[str] | None = None,
         prefix: str | None = None,
         *,
-        settings: Settings | None = None,
+        settings: Settings | LoadedSettings | None = None,
         **options: Unpack[ServeStaticOptions],
     ) -> None:
         unknown = sorted(set(options) - set(ServeStaticOptions.__annotations__))
@@ -94,10 +101,14 @@ class ServeStaticBase:
             values["prefix"] = prefix
         label = f"{type(self).__name__}()"
         if settings is None:
-            settings = Settings(_code_source=label, **values)
-        elif values:
-            settings = _override(settings, values, label)
-        self.settings = settings
+            loaded = load_settings(values, code_source=label)
+        else:
+            if isinstance(settings, Settings):
+                settings = LoadedSettings.of(settings)
+            loaded = settings.with_code(values, label) if values else settings
+        #: The settings with the source of each value (``loaded.source_of("max_age")``).
+        self.loaded = loaded
+        settings = self.settings = loaded.settings  # ConfigError listing every problem
         self.application = self._wrap_application(application)
         self._immutable = immutable_test_from(settings.immutable_file_test)
         # ServeStatic exposes its options as attributes; keep them for subclasses.
@@ -113,6 +124,9 @@ class ServeStaticBase:
             settings,
             standalone=application is None,
             immutable_test=self.immutable_file_test,
+            provenance=loaded.provenance,
+            problems=loaded.deferred,
+            collect=self._collect_problems,
             headers_hooks=[
                 getattr(self, name)
                 for name in ("add_mime_headers", "add_cache_headers")
@@ -196,31 +210,6 @@ def _refuse_unsupported_overrides(cls: type) -> None:
                     "(see docs/migration.md)"
                 )
                 raise TypeError(msg)
-
-
-def _override(settings: Settings, values: dict[str, Any], label: str) -> Settings:
-    """Explicit keywords over a given Settings object, validated without reading sources.
-
-    ``Settings.model_validate`` would run ``Settings.__init__``, which reads the environment
-    and the config files again; validating into a bare instance does not.
-    """
-    cls = type(settings)
-    data = {name: getattr(settings, name) for name in cls.model_fields}
-    data.update(values)
-    instance = cls.__new__(cls)
-    try:
-        cls.__pydantic_validator__.validate_python(data, self_instance=instance)
-    except ValidationError as error:
-        layer = Layer("code", dict(values), label)
-        raise ConfigError(problems_from_validation(error, cls, [layer], data)) from None
-    provenance = {
-        key: source
-        for key, source in settings._provenance.items()
-        if key.split(".", 1)[0] not in values
-    }
-    provenance.update(dict.fromkeys(values, label))
-    instance._provenance.update(provenance)
-    return instance
 
 
 ServeStaticBase.__init__.__signature__ = inspect.signature(_signature_template)  # type: ignore[attr-defined]

@@ -6,7 +6,11 @@ so ``manage.py check`` and the middleware's start-up error say the same thing. S
 4.4's ids are kept for its settings (E001, E010-E033, W001); servestatic's own settings use
 E040 onwards. The full table is in ``docs/django.md``.
 
-The checks are tagged ``staticfiles`` so that ``collectstatic`` runs them too.
+The settings checks are tagged ``staticfiles`` so that ``collectstatic`` runs them too.
+:func:`check_startup` runs the middleware's start-up (its indexing and every start-up
+validation) when the middleware is installed, so ``manage.py check`` fails exactly when the
+middleware would fail to start; it is not tagged ``staticfiles``: before ``collectstatic``
+has run, ``STATIC_ROOT`` may rightly not exist yet.
 """
 
 from __future__ import annotations
@@ -15,13 +19,17 @@ from typing import Any
 
 from django.apps import apps
 from django.conf import settings
-from django.contrib.staticfiles.storage import ManifestFilesMixin, staticfiles_storage
 from django.core.checks import CheckMessage, Error, Tags, register
 from django.core.checks import Warning as CheckWarning
 
-from servestatic._django.settings import CHECK_IDS, WARNING_IDS, collect
+from servestatic._django.settings import WARNING_IDS, Finding, collect
 
-__all__ = ["check_legacy_app", "check_middleware", "check_settings"]
+__all__ = [
+    "check_legacy_app",
+    "check_middleware",
+    "check_settings",
+    "check_startup",
+]
 
 SERVESTATIC_MIDDLEWARE = "servestatic.middleware.ServeStaticMiddleware"
 GZIP_MIDDLEWARE = "django.middleware.gzip.GZipMiddleware"
@@ -63,31 +71,10 @@ def check_middleware(app_configs: Any = None, **kwargs: Any) -> list[CheckMessag
 @register(Tags.staticfiles)
 def check_settings(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
     """Every bad ``SERVESTATIC_*`` setting (and environment variable or config file entry)."""
+    from servestatic._django.boot import storage_findings  # noqa: PLC0415 - the middleware
+
     collected = collect(settings)
-    messages: list[CheckMessage] = [
-        (Error if finding.error else CheckWarning)(
-            finding.message, hint=finding.hint, id=finding.id
-        )
-        for finding in collected.findings
-    ]
-    if collected.django is not None and collected.django.use_manifest:
-        try:
-            is_manifest = isinstance(staticfiles_storage, ManifestFilesMixin)
-        except Exception:  # a storage that cannot start is Django's error to report
-            is_manifest = True
-        if not is_manifest:
-            messages.append(
-                Error(
-                    "settings.SERVESTATIC_USE_MANIFEST is True but the staticfiles storage "
-                    f"({type(staticfiles_storage).__name__}) keeps no manifest",
-                    hint=(
-                        "Use 'servestatic.storage.CompressedManifestStaticFilesStorage' in "
-                        "STORAGES['staticfiles'], or remove SERVESTATIC_USE_MANIFEST."
-                    ),
-                    id=CHECK_IDS["use_manifest"],
-                )
-            )
-    return messages
+    return _messages([*collected.findings, *storage_findings(collected)])
 
 
 @register(Tags.staticfiles)
@@ -102,3 +89,25 @@ def check_legacy_app(app_configs: Any = None, **kwargs: Any) -> list[CheckMessag
             id=WARNING_IDS["legacy_app"],
         )
     ]
+
+
+def _messages(findings: Any) -> list[CheckMessage]:
+    found: list[Finding] = list(findings)
+    return [
+        (Error if item.error else CheckWarning)(item.message, hint=item.hint, id=item.id)
+        for item in found
+    ]
+
+
+@register()
+def check_startup(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
+    """The middleware's start-up: missing directories, rules that match no file, a missing
+    SPA fallback or 404 page, skipped files. Errors under ``SERVESTATIC_STRICT`` (the
+    middleware would refuse to start), warnings otherwise."""
+    # Imported here: the middleware module imports the staticfiles storage.
+    from servestatic._django.boot import installed_middleware, start_up  # noqa: PLC0415
+
+    middleware = installed_middleware(settings)
+    if middleware is None:
+        return []
+    return _messages(start_up(settings, middleware).findings())

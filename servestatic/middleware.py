@@ -54,7 +54,12 @@ from servestatic._django.respond import (
     request_record,
     respond,
 )
-from servestatic._django.settings import CHECK_IDS, default_static_prefix, load
+from servestatic._django.settings import (
+    CHECK_IDS,
+    default_static_prefix,
+    load,
+    no_manifest_problem,
+)
 from servestatic._files import StaleFile
 from servestatic._index import ScannedFile, stat_file
 from servestatic._offload import run_sync
@@ -94,7 +99,7 @@ class ServeStaticMiddleware(ServeStaticBase):
             raise TypeError(msg)
         if settings is None:
             settings = django_settings
-        config, django, debug = load(settings)
+        loaded, django, debug = load(settings)
         self._django_settings = settings
         self.get_response = get_response
         self._async = iscoroutinefunction(get_response)
@@ -111,9 +116,9 @@ class ServeStaticMiddleware(ServeStaticBase):
         #: Directories searched for static files, for the DEBUG "not found" message.
         self.searched: list[str] = []
         # ServeStatic 4.4 ignored SERVESTATIC_IMMUTABLE_FILE_TEST (reference §6 #2).
-        self._custom_immutable = config.source_of("immutable_file_test") != "default"
+        self._custom_immutable = loaded.source_of("immutable_file_test") != "default"
         self._hashed_files = self._manifest_paths()
-        super().__init__(get_response, settings=config)
+        super().__init__(get_response, settings=loaded)
         self._add_sources()
         self.engine.finish()
         if debug and apps.ready and not _checks_registered():
@@ -132,11 +137,8 @@ class ServeStaticMiddleware(ServeStaticBase):
         if setting is None:
             return is_manifest
         if setting and not is_manifest:
-            msg = (
-                f"[{CHECK_IDS['use_manifest']}] SERVESTATIC_USE_MANIFEST is True but the "
-                f"staticfiles storage ({type(staticfiles_storage).__name__}) keeps no manifest"
-            )
-            raise ImproperlyConfigured(msg)
+            problem = no_manifest_problem(staticfiles_storage)
+            raise ImproperlyConfigured(f"[{CHECK_IDS['use_manifest']}] {problem}")
         return setting
 
     def _manifest_paths(self) -> dict[str, str] | None:
@@ -191,8 +193,9 @@ class ServeStaticMiddleware(ServeStaticBase):
         if root is None or prefix is None:
             return
         self.searched.append(root)
+        source = ("settings.STATIC_ROOT", "")
         if engine.autorefresh or not os.path.isdir(root):
-            engine.add_root(root, prefix, refresh=False)  # warns "No directory at: ..."
+            engine.add_root(root, prefix, refresh=False, source=source)  # "No directory at"
             return
         allowed = link_policy(
             os.path.realpath(root),
@@ -206,6 +209,7 @@ class ServeStaticMiddleware(ServeStaticBase):
             encodings=engine.encodings,
             hidden=engine.hidden,
             allowed=allowed,
+            warn=engine.index_warning(source),
             skip_urls=self._unhashed_urls(prefix),
         )
         engine.add_files(files, root=root, prefix=prefix)
@@ -229,7 +233,7 @@ class ServeStaticMiddleware(ServeStaticBase):
             return
         self.searched.append(location)
         if engine.autorefresh:
-            engine.add_root(location, prefix, refresh=False)
+            engine.add_root(location, prefix, refresh=False, source=("staticfiles storage", ""))
             return
         known = self._manifest_files(location)
         names: dict[str, None] = {}
@@ -282,7 +286,9 @@ class ServeStaticMiddleware(ServeStaticBase):
         for location, sub_prefix in reversed(locations):
             location_prefix = normalize_prefix(prefix + sub_prefix) if sub_prefix else prefix
             if engine.autorefresh:
-                engine.add_root(location, location_prefix, refresh=False)
+                engine.add_root(
+                    location, location_prefix, refresh=False, source=("staticfiles finders", "")
+                )
             else:
                 engine.register_root(location, location_prefix)
 

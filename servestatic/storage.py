@@ -30,7 +30,7 @@ from django.core.files.base import ContentFile
 from servestatic._django import manifest
 from servestatic._django.settings import DjangoOnlySettings, collect
 from servestatic._frameworks import looks_hashed
-from servestatic.config import Settings
+from servestatic.config import LoadedSettings
 
 if TYPE_CHECKING:
     from servestatic.compress import Compressor
@@ -45,7 +45,7 @@ __all__ = [
 PostProcessed = tuple[str, str | None, bool | Exception]
 
 
-def _read_settings() -> tuple[Settings | None, DjangoOnlySettings]:
+def _read_settings() -> tuple[LoadedSettings | None, DjangoOnlySettings]:
     """The settings model (None if invalid: the checks report it) and the Django-only
     settings, or ImproperlyConfigured naming each bad Django-only setting."""
     collected = collect(django_settings)
@@ -55,7 +55,7 @@ def _read_settings() -> tuple[Settings | None, DjangoOnlySettings]:
     if collected.django is None or problems:
         lines = "\n".join(f"  [{finding.id}] {finding.message}" for finding in problems)
         raise ImproperlyConfigured(f"invalid servestatic compression settings:\n{lines}")
-    return collected.settings, collected.django
+    return (collected.loaded if collected.loaded.ok else None), collected.django
 
 
 def get_compressor_kwargs(*, quiet: bool) -> dict[str, Any]:
@@ -66,15 +66,15 @@ def get_compressor_kwargs(*, quiet: bool) -> dict[str, Any]:
     (``compression.encodings``) is not written, and its ``zstd_level`` and
     ``skip_extensions`` apply when the ServeStatic settings leave them unset.
     """
-    settings, options = _read_settings()
+    loaded, options = _read_settings()
     extensions, zstd_level = options.skip_compress_extensions, options.zstd_level
     encodings = {"gzip", "br", "zstd"}
-    if settings is not None:
-        group = settings.compression
+    if loaded is not None:
+        group = loaded.settings.compression
         encodings = set(group.encodings)
         if extensions is None and group.skip_extensions is not None:
             extensions = tuple(group.skip_extensions)
-        if zstd_level is None and settings.source_of("compression.zstd_level") != "default":
+        if zstd_level is None and loaded.source_of("compression.zstd_level") != "default":
             zstd_level = group.zstd_level
     return {
         "extensions": extensions,

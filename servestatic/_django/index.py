@@ -61,6 +61,7 @@ def scan_tree(
     encodings: frozenset[str],
     hidden: HiddenPolicy,
     allowed: Callable[[str], bool],
+    warn: Callable[[str], None],
     skip_urls: Container[str] = (),
 ) -> Iterator[ScannedFile]:
     """``STATIC_ROOT`` through the engine's scanner, with the manifest's sizes and times and
@@ -74,6 +75,7 @@ def scan_tree(
         known=known,
         link_allowed=allowed,
         skip_urls=skip_urls,
+        warn=warn,
     )
 
 

@@ -14,7 +14,6 @@ report the same lines.
 
 from __future__ import annotations
 
-import re
 import warnings
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -25,21 +24,31 @@ from django.core.exceptions import ImproperlyConfigured
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from servestatic._paths import normalize_prefix
-from servestatic.config import ConfigError, Problem, Settings
-from servestatic.config._errors import did_you_mean, problems_from_validation
-from servestatic.config._loader import Layer
+from servestatic.config import (
+    ConfigSource,
+    LoadedSettings,
+    Problem,
+    Settings,
+    did_you_mean,
+    load_settings,
+    problems_from_validation,
+)
 
 __all__ = [
     "CHECK_IDS",
+    "CRASH_ID",
     "LEGACY_NAMES",
     "OTHER_ID",
     "WARNING_IDS",
     "Collected",
     "DjangoOnlySettings",
+    "DjangoSettingsSource",
     "Finding",
     "collect",
     "default_static_prefix",
+    "finding",
     "load",
+    "no_manifest_problem",
 ]
 
 PREFIX = "SERVESTATIC_"
@@ -93,9 +102,12 @@ CHECK_IDS: dict[str, str] = {
     "trailing_slash": "servestatic.E056",
     "hints": "servestatic.E057",
 }
-#: A problem tied to no setting: an unknown ``SERVESTATIC_*`` environment variable, a
-#: syntax error in ``servestatic.toml``...
+#: A problem tied to no setting: an unknown ``SERVESTATIC_*`` environment variable under
+#: ``strict``, a syntax error in ``servestatic.toml``, a missing ``STATIC_ROOT`` under
+#: ``strict``...
 OTHER_ID = "servestatic.E002"
+#: The middleware fails to start for another reason than its configuration.
+CRASH_ID = "servestatic.E003"
 #: Warnings (W001, the legacy app, is reported by ``servestatic.checks``).
 WARNING_IDS = {
     "legacy_app": "servestatic.W001",
@@ -103,6 +115,7 @@ WARNING_IDS = {
     "shadowed": "servestatic.W003",
     "unknown": "servestatic.W004",
     "whitenoise_middleware": "servestatic.W005",
+    "startup": "servestatic.W006",
 }
 
 #: WhiteNoise 6's Django settings (after ``WHITENOISE_``), honoured when the
@@ -223,15 +236,27 @@ class Finding:
 class Collected:
     """Everything read from the Django settings, or the problems that prevented it."""
 
-    settings: Settings | None
+    #: The settings (with the ``DEBUG`` defaults) and the source of each value.
+    loaded: LoadedSettings
     django: DjangoOnlySettings | None
     debug: bool
-    findings: tuple[Finding, ...]
+    #: Findings about Django settings that are not configuration problems: renamed,
+    #: shadowed and unknown ``SERVESTATIC_*``/``WHITENOISE_*`` settings.
+    notes: tuple[Finding, ...]
     renamed: tuple[tuple[str, str], ...]  # (WHITENOISE_X, SERVESTATIC_X) used as fallback
+
+    @property
+    def findings(self) -> tuple[Finding, ...]:
+        """The notes, then every problem of the settings with its check id."""
+        return (*self.notes, *(finding(problem) for problem in self.loaded.problems))
 
     @property
     def errors(self) -> list[Finding]:
         return [finding for finding in self.findings if finding.error]
+
+    @property
+    def settings(self) -> Settings | None:
+        return self.loaded.settings if self.loaded.ok else None
 
 
 def _model_fields() -> list[str]:
@@ -242,101 +267,113 @@ def _django_only_fields() -> list[str]:
     return list(DjangoOnlySettings.model_fields)
 
 
+class DjangoSettingsSource(ConfigSource):
+    """``SERVESTATIC_<FIELD>`` Django settings (or WhiteNoise's ``WHITENOISE_<FIELD>``) as
+    a configuration source, above the environment and the files.
+
+    The Django-only settings (finders, manifest, compression at ``collectstatic`` time) are
+    validated here too, by :class:`DjangoOnlySettings`; their problems join the source's.
+    """
+
+    def __init__(self, django_settings: Any) -> None:
+        super().__init__(None, SOURCE)
+        self._django_settings = django_settings
+        self.findings: list[Finding] = []
+        self.renamed: list[tuple[str, str]] = []
+        self.django: DjangoOnlySettings | None = None
+
+    def read(self) -> None:
+        model_fields = set(_model_fields())
+        django_values: dict[str, Any] = {}
+        django_labels: dict[str, str] = {}
+        for name, value, label in self._given():
+            if name in model_fields:
+                self.data[name], self.key_labels[name] = value, label
+            else:
+                django_values[name], django_labels[name] = value, label
+        try:
+            self.django = DjangoOnlySettings.model_validate(django_values)
+        except ValidationError as error:
+
+            def describe(key: str) -> str:
+                return django_labels.get(key.split(".", 1)[0], SOURCE)
+
+            self.problems.extend(
+                problems_from_validation(error, DjangoOnlySettings, django_values, describe)
+            )
+        self.findings.extend(
+            _unknown(self._django_settings, [*model_fields, *_django_only_fields()])
+        )
+
+    def _given(self) -> Iterable[tuple[str, Any, str]]:
+        """(field, value, label) of every setting given, legacy names resolved."""
+        django_settings = self._django_settings
+        for name in [*_model_fields(), *_django_only_fields()]:
+            new = PREFIX + name.upper()
+            value = getattr(django_settings, new, _MISSING)
+            label = f"settings.{new}"
+            if name in LEGACY_NAMES:
+                old = LEGACY_PREFIX + name.upper()
+                legacy = getattr(django_settings, old, _MISSING)
+                if legacy is not _MISSING and value is _MISSING:
+                    value, label = legacy, f"settings.{old}"
+                    self.renamed.append((old, new))
+                    self.findings.append(
+                        Finding(
+                            WARNING_IDS["renamed"],
+                            f"{old} is deprecated; rename it to {new}",
+                            hint=f"servestatic reads {old} only when {new} is not set.",
+                            error=False,
+                        )
+                    )
+                elif legacy is not _MISSING:
+                    self.findings.append(
+                        Finding(
+                            WARNING_IDS["shadowed"],
+                            f"{old} is ignored because {new} is set",
+                            hint=f"Remove {old}.",
+                            error=False,
+                        )
+                    )
+            if value is _MISSING or (value is None and name not in _NONE_IS_A_VALUE):
+                continue  # None means "the default", as ServeStatic's checks treat it
+            yield name, value, label
+
+
 def collect(django_settings: Any) -> Collected:
-    """Read every ``SERVESTATIC_*`` (and legacy ``WHITENOISE_*``) setting; never raises."""
-    findings: list[Finding] = []
-    renamed: list[tuple[str, str]] = []
-    model_fields = set(_model_fields())
-    values: dict[str, Any] = {}
-    labels: dict[str, str] = {}
-    django_values: dict[str, Any] = {}
-    django_labels: dict[str, str] = {}
-    for name in [*model_fields, *_django_only_fields()]:
-        new = PREFIX + name.upper()
-        value = getattr(django_settings, new, _MISSING)
-        label = f"settings.{new}"
-        if name in LEGACY_NAMES:
-            old = LEGACY_PREFIX + name.upper()
-            legacy = getattr(django_settings, old, _MISSING)
-            if legacy is not _MISSING and value is _MISSING:
-                value, label = legacy, f"settings.{old}"
-                renamed.append((old, new))
-                findings.append(
-                    Finding(
-                        WARNING_IDS["renamed"],
-                        f"{old} is deprecated; rename it to {new}",
-                        hint=f"servestatic reads {old} only when {new} is not set.",
-                        error=False,
-                    )
-                )
-            elif legacy is not _MISSING:
-                findings.append(
-                    Finding(
-                        WARNING_IDS["shadowed"],
-                        f"{old} is ignored because {new} is set",
-                        hint=f"Remove {old}.",
-                        error=False,
-                    )
-                )
-        if value is _MISSING or (value is None and name not in _NONE_IS_A_VALUE):
-            continue  # None means "the default", as ServeStatic's checks treat it
-        if name in model_fields:
-            values[name], labels[name] = value, label
-        else:
-            django_values[name], django_labels[name] = value, label
-
-    settings: Settings | None = None
-    try:
-        settings = Settings(_code_source=SOURCE, _code_labels=labels, **values)
-    except ConfigError as error:
-        label_fields = {label: name for name, label in labels.items()}
-        findings.extend(_error(problem, label_fields) for problem in error.problems)
-
-    django: DjangoOnlySettings | None = None
-    try:
-        django = DjangoOnlySettings.model_validate(django_values)
-    except ValidationError as error:
-        layer = Layer("code", django_values, SOURCE, key_labels=django_labels)
-        label_fields = {label: name for name, label in django_labels.items()}
-        problems = problems_from_validation(error, DjangoOnlySettings, [layer], django_values)
-        findings.extend(_error(problem, label_fields) for problem in problems)
-
-    findings.extend(_unknown(django_settings, [*model_fields, *_django_only_fields()]))
+    """Read every ``SERVESTATIC_*`` (and legacy ``WHITENOISE_*``) setting, then the
+    environment and the files below them; never raises."""
+    source = DjangoSettingsSource(django_settings)
+    loaded = load_settings(code_source=SOURCE, sources=[source])
     debug = bool(getattr(django_settings, "DEBUG", False))
-    if settings is not None:
-        settings = _django_defaults(settings, debug)
-    return Collected(settings, django, debug, tuple(findings), tuple(renamed))
+    # ServeStatic's Django defaults, where no source set a value: both follow DEBUG.
+    loaded = loaded.with_defaults(autorefresh=debug, max_age=0 if debug else 60)
+    return Collected(loaded, source.django, debug, tuple(source.findings), tuple(source.renamed))
 
 
-def _django_defaults(settings: Settings, debug: bool) -> Settings:
-    """ServeStatic's Django defaults where no source set a value: both follow ``DEBUG``."""
-    updates: dict[str, Any] = {}
-    if settings.source_of("autorefresh") == "default":
-        updates["autorefresh"] = debug
-    if settings.source_of("max_age") == "default":
-        updates["max_age"] = 0 if debug else 60
-    return settings.model_copy(update=updates) if updates else settings
+def no_manifest_problem(storage: Any) -> Problem:
+    """E012: ``SERVESTATIC_USE_MANIFEST = True`` with a staticfiles storage without a
+    manifest (the middleware refuses to start; the check says the same words)."""
+    return Problem(
+        "settings.SERVESTATIC_USE_MANIFEST",
+        "",
+        f"True, but the staticfiles storage ({type(storage).__name__}) keeps no manifest",
+        None,
+        kind="no_manifest",
+        path=("use_manifest",),
+    )
 
 
-def _field_of(problem: Problem, label_fields: dict[str, str]) -> str | None:
-    """Which setting a problem is about, whatever its source (Django, environment, file)."""
-    source = problem.source
-    for label, name in label_fields.items():
-        if source == label or source.startswith(label + " "):
-            return name
-    section = re.search(r"\[\[(\w+)\]\]", source)
-    if section:
-        return section.group(1)
-    if re.fullmatch(PREFIX + r"\w+", source, re.IGNORECASE):  # an environment variable
-        return source[len(PREFIX) :].split("__", 1)[0].lower()
-    head = re.split(r"[.\[]", problem.key, maxsplit=1)[0]
-    return head or None
-
-
-def _error(problem: Problem, label_fields: dict[str, str]) -> Finding:
-    name = _field_of(problem, label_fields)
-    check_id = CHECK_IDS.get(name, OTHER_ID) if name else OTHER_ID
-    return Finding(check_id, str(problem), field=name)
+def finding(problem: Problem) -> Finding:
+    """A problem as a system check reports it: the id of the setting it is about."""
+    name = problem.field
+    if problem.is_error:
+        check_id = CHECK_IDS.get(name, OTHER_ID) if name else OTHER_ID
+    elif problem.kind == "unknown_setting":
+        check_id = WARNING_IDS["unknown"]
+    else:
+        check_id = WARNING_IDS["startup"]
+    return Finding(check_id, str(problem), error=problem.is_error, field=name)
 
 
 def _unknown(django_settings: Any, known: Iterable[str]) -> list[Finding]:
@@ -360,21 +397,24 @@ def _unknown(django_settings: Any, known: Iterable[str]) -> list[Finding]:
     return findings
 
 
-def load(django_settings: Any) -> tuple[Settings, DjangoOnlySettings, bool]:
-    """The settings, or ``ImproperlyConfigured`` listing every error with its check id.
+def load(django_settings: Any) -> tuple[LoadedSettings, DjangoOnlySettings, bool]:
+    """The settings with their sources, the Django-only settings and ``DEBUG``, or
+    ``ImproperlyConfigured`` listing every error with its check id when the settings cannot
+    be built. Deferred problems (an unknown variable under ``strict``) are the start-up's to
+    raise, with its own.
 
     Legacy ``WHITENOISE_*`` settings in use give a ``DeprecationWarning`` naming the new one.
     """
     collected = collect(django_settings)
     errors = collected.errors
-    if errors or collected.settings is None or collected.django is None:
+    if collected.settings is None or collected.django is None:
         count = len(errors)
         lines = [f"  [{finding.id}] {finding.message}" for finding in errors]
         header = f"invalid servestatic configuration ({count} problem{'s' if count != 1 else ''})"
         raise ImproperlyConfigured("\n".join([header, *lines]))
     for old, new in collected.renamed:
         warnings.warn(f"{old} is deprecated; rename it to {new}", DeprecationWarning, stacklevel=3)
-    return collected.settings, collected.django, collected.debug
+    return collected.loaded, collected.django, collected.debug
 
 
 def default_static_prefix(django_settings: Any) -> str | None:

@@ -15,10 +15,13 @@ subcommands are servestatic's own and return their status from both.
 from __future__ import annotations
 
 import argparse
+import difflib
 import importlib
 import os
 import sys
 from collections.abc import Sequence
+
+from servestatic._version import __version__
 
 __all__ = ["SUBCOMMANDS", "entry_point", "main", "run"]
 
@@ -27,9 +30,9 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "serve": ("servestatic.cli._serve", "serve a folder (or the configured roots) over HTTP"),
     "check": (
         "servestatic.cli._check",
-        "validate the configuration and show where values come from",
+        "run the server's start-up: every problem, and where each value comes from",
     ),
-    "explain": ("servestatic.cli._explain", "show the rules and final headers for a URL path"),
+    "explain": ("servestatic.cli._explain", "show how the server answers a URL: status, headers"),
     "schema": ("servestatic.cli._schema", "write the JSON Schema of the configuration"),
     "export": (
         "servestatic.cli._export",
@@ -101,9 +104,31 @@ def _dispatch(argv: Sequence[str] | None, *, exits: bool) -> int:
         commands = "\n".join(f"  {name:<10} {text}" for name, (_, text) in SUBCOMMANDS.items())
         print(_USAGE.format(commands=commands))
         return 0 if args else 2
+    if args[0] in {"-V", "--version"}:
+        print(f"servestatic {__version__}")
+        return 0
+    if _mistyped(args):
+        return 2
     build = importlib.import_module("servestatic.cli._build")
     legacy: int = build.main(args, command=None, exits=exits)
     return legacy
+
+
+def _mistyped(args: list[str]) -> bool:
+    """A first word that is neither a command nor a directory, but close to a command
+    (``chek``, ``explian``): say which one was meant instead of ServeStatic's usage error."""
+    word = args[0]
+    if word.startswith("-") or os.path.exists(word):
+        return False
+    close = difflib.get_close_matches(word, list(SUBCOMMANDS), n=1, cutoff=0.6)
+    if not close:
+        return False
+    print(
+        f"servestatic: {word!r} is not a command; did you mean {close[0]!r}? "
+        "(`servestatic --help` lists the commands)",
+        file=sys.stderr,
+    )
+    return True
 
 
 def run(argv: Sequence[str] | None = None) -> int:

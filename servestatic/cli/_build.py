@@ -24,7 +24,7 @@ from servestatic.build.compress import (
 from servestatic.build.pipeline import BuildError, BuildOptions, UsageError, build
 from servestatic.build.progress import Reporter, summary_lines
 from servestatic.compress import MINIFY_REFUSED, ZSTD_DICT_REFUSED
-from servestatic.config import ConfigError, Settings
+from servestatic.config import ConfigError, load_settings
 
 __all__ = ["main"]
 
@@ -149,7 +149,7 @@ def _options(args: argparse.Namespace, extensions: Sequence[str] = ()) -> Compre
         raise UsageError(f"--jobs must be at least 1, got {args.jobs}")
     if args.config is not None and not os.path.isfile(args.config):
         raise UsageError(f"--config {args.config!r}: no such file")
-    settings = Settings(_config_file=args.config) if args.config else Settings()
+    settings = load_settings(config_file=args.config).settings
     configured = settings.compression
     wanted = {"gzip": args.gzip, "br": args.brotli, "zstd": args.zstd}
     skip = configured.skip_extensions

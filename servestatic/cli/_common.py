@@ -1,16 +1,34 @@
-"""Helpers shared by the subcommands: argument parsing and settings loading."""
+"""Helpers shared by the subcommands: argument parsing, the settings, and the start-up.
+
+``check`` and ``explain`` run the server's own start-up (the same adapter class, or Django's
+middleware when Django settings are a source) with its problems gathered instead of raised,
+so that what they say is what the server does.
+"""
 
 from __future__ import annotations
 
 import argparse
+import importlib
+import os
 import sys
 import warnings
 from collections.abc import Sequence
 from typing import Any
 
-from servestatic.config import ConfigError, Settings
+from servestatic._boot import Boot
+from servestatic.config import ConfigError, LoadedSettings, load_settings
+from servestatic.wsgi import ServeStatic
 
-__all__ = ["CliError", "add_config_argument", "load_settings", "parser", "report_error"]
+__all__ = [
+    "Boot",
+    "CliError",
+    "add_config_argument",
+    "boot",
+    "load",
+    "parser",
+    "report_error",
+    "run",
+]
 
 
 class CliError(Exception):
@@ -26,18 +44,78 @@ def parser(command: str, description: str) -> argparse.ArgumentParser:
     return _Parser(prog=f"servestatic {command}", description=description)
 
 
-def add_config_argument(arguments: argparse.ArgumentParser) -> None:
+def add_config_argument(arguments: argparse.ArgumentParser, *, django: bool = False) -> None:
     arguments.add_argument(
         "--config",
         metavar="FILE",
         help="configuration file (default: $SERVESTATIC_CONFIG, ./servestatic.toml, "
         "[tool.servestatic] in ./pyproject.toml)",
     )
+    if django:
+        arguments.add_argument(
+            "--django",
+            action="store_true",
+            help="read the Django settings too, and start the Django middleware (the default "
+            "when DJANGO_SETTINGS_MODULE is set)",
+        )
 
 
-def load_settings(config: str | None, **code: Any) -> Settings:
-    """Settings from the CLI's keywords, the environment and the files; ConfigError as is."""
-    return Settings(_config_file=config, _code_source="command line", **code)
+def load(config: str | None, **code: Any) -> LoadedSettings:
+    """Settings from the CLI's keywords, the environment and the files."""
+    labels = code.pop("_code_labels", None)
+    return load_settings(code, config_file=config, code_source="command line", code_labels=labels)
+
+
+class _CheckingServeStatic(ServeStatic):
+    """The standalone application the factories and ``serve`` build, with its start-up
+    problems gathered rather than raised."""
+
+    _collect_problems = True
+
+
+def wants_django(options: argparse.Namespace) -> bool:
+    return bool(getattr(options, "django", False) or os.environ.get("DJANGO_SETTINGS_MODULE"))
+
+
+def boot(options: argparse.Namespace) -> Boot:
+    """Run the server's start-up for ``check``/``explain``: Django's middleware when Django
+    settings are a source, else the standalone application."""
+    if wants_django(options):
+        return _django_boot(options)
+    loaded = load(options.config)
+    if not loaded.ok:
+        return Boot(loaded, None, loaded.problems)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # gathered in engine.problems instead
+        application = _CheckingServeStatic(None, settings=loaded)
+    return Boot(loaded, application.engine, tuple(application.engine.problems))
+
+
+def _django_boot(options: argparse.Namespace) -> Boot:
+    """The Django middleware's start-up, with the project's settings as a source."""
+    if not os.environ.get("DJANGO_SETTINGS_MODULE"):
+        raise CliError(
+            "servestatic: --django needs DJANGO_SETTINGS_MODULE (such as mysite.settings)"
+        )
+    # The project's packages are importable from where manage.py is, as for manage.py.
+    if os.getcwd() not in sys.path:
+        sys.path.insert(0, os.getcwd())
+    previous = os.environ.get("SERVESTATIC_CONFIG")
+    if options.config:
+        # The middleware reads the environment: --config reaches it as SERVESTATIC_CONFIG.
+        os.environ["SERVESTATIC_CONFIG"] = os.path.abspath(options.config)
+    try:
+        # Imported by name: the CLI does not need Django unless it is asked for.
+        django_boot = importlib.import_module("servestatic._django.boot")
+        result: Boot = django_boot.boot()
+    except ImportError as error:
+        raise CliError(f"servestatic: cannot load the Django project: {error}") from None
+    finally:
+        if previous is None:
+            os.environ.pop("SERVESTATIC_CONFIG", None)
+        else:
+            os.environ["SERVESTATIC_CONFIG"] = previous
+    return result
 
 
 def report_error(error: Exception) -> int:
@@ -46,11 +124,17 @@ def report_error(error: Exception) -> int:
     return 2
 
 
+def _show_warning(message: Warning | str, *args: Any, **kwargs: Any) -> None:
+    print(f"servestatic: warning: {message}", file=sys.stderr)
+
+
 def run(main: Any, argv: Sequence[str]) -> int:
     """Run a subcommand body, mapping user errors to status 2."""
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("default")
+            # A warning is a line of the command's output, not a source location.
+            warnings.showwarning = _show_warning
             status: int = main(argv)
             return status
     except (CliError, ConfigError) as error:

@@ -16,7 +16,8 @@ import warnings
 from collections.abc import Sequence
 
 from servestatic._engine import Engine
-from servestatic.cli._common import CliError, add_config_argument, load_settings, parser, run
+from servestatic.cli._common import CliError, add_config_argument, load, parser, run
+from servestatic.config import ConfigError
 from servestatic.export import (
     ENGINES,
     CaddyOptions,
@@ -81,15 +82,29 @@ def _main(argv: Sequence[str]) -> int:
         raise CliError(
             "servestatic export: netlify writes _headers and _redirects: DEST is a directory"
         )
-    settings = load_settings(options.config)
+    loaded = load(options.config)
+    if not loaded.ok:
+        raise ConfigError([problem.as_error() for problem in loaded.problems])
+    settings = loaded.settings
     if settings.autorefresh:
         # The export is a snapshot of the start-up index, whatever the serving mode.
         settings = settings.model_copy(update={"autorefresh": False})
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        engine = Engine(settings, standalone=True)
+        # The server's start-up, its problems gathered: reported as it would report them.
+        engine = Engine(
+            settings,
+            standalone=True,
+            provenance=loaded.provenance,
+            problems=loaded.deferred,
+            collect=True,
+        )
     for warning in caught:
         print(f"warning: {warning.message}", file=sys.stderr)
+    if engine.problems and settings.strict:
+        raise ConfigError([problem.as_error() for problem in engine.problems])
+    for problem in engine.problems:
+        print(f"warning: {problem}", file=sys.stderr)
     if not engine.roots:
         raise CliError("servestatic export: nothing to export; set `root` or `roots`")
     try:

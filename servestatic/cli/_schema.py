@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from servestatic.cli._common import parser, run
-from servestatic.config._schema import markdown_reference, schema_text
+from servestatic.config.schema import markdown_reference, schema_text
 
 __all__ = ["main"]
 

@@ -1,9 +1,23 @@
-"""Typed configuration: the settings model, its sources and its errors."""
+"""Typed configuration: the pure settings model, its sources, and its problems.
 
-from servestatic.config._errors import ConfigError, Problem
+``Settings`` is the model (building it reads nothing else); ``load_settings`` reads code,
+the environment, the files and adapters' sources (Django) into a :class:`LoadedSettings`:
+the settings, the source of every value and every :class:`Problem`.
+"""
+
+from servestatic.config._attribution import problems_from_validation
+from servestatic.config._errors import ConfigError, Problem, did_you_mean
+from servestatic.config._headers import (
+    SERVER_MANAGED,
+    check_header_name,
+    check_header_value,
+    check_unset_name,
+)
+from servestatic.config._loader import LoadedSettings, load_settings
 from servestatic.config._model import (
     DEFAULT_IMMUTABLE_FILE_TEST,
     FOREVER,
+    PRESET_NAMES,
     CompressionSettings,
     CorsSettings,
     ErrorPages,
@@ -18,16 +32,29 @@ from servestatic.config._model import (
     Settings,
     SpaSettings,
 )
+from servestatic.config._sources import (
+    ConfigSource,
+    EnvironmentSource,
+    MappingSource,
+    TomlFileSource,
+    is_kubernetes_service_variable,
+)
 
 __all__ = [
     "DEFAULT_IMMUTABLE_FILE_TEST",
     "FOREVER",
+    "PRESET_NAMES",
+    "SERVER_MANAGED",
     "CompressionSettings",
     "ConfigError",
+    "ConfigSource",
     "CorsSettings",
+    "EnvironmentSource",
     "ErrorPages",
     "HiddenFiles",
     "HintSettings",
+    "LoadedSettings",
+    "MappingSource",
     "MemoryCache",
     "Problem",
     "RangeSettings",
@@ -37,4 +64,12 @@ __all__ = [
     "SecuritySettings",
     "Settings",
     "SpaSettings",
+    "TomlFileSource",
+    "check_header_name",
+    "check_header_value",
+    "check_unset_name",
+    "did_you_mean",
+    "is_kubernetes_service_variable",
+    "load_settings",
+    "problems_from_validation",
 ]

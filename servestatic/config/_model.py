@@ -1,15 +1,23 @@
 """The typed settings model: ServeStatic's options plus servestatic's groups.
 
+The model is pure: building it from a dictionary (``Settings(**values)``,
+``Settings.model_validate(data)``) reads nothing else. Reading the environment, the files
+and Django settings is the loader's job (``load_settings``).
+
 The field docstrings are the documentation: they feed the JSON Schema in ``schemas/`` and the
-configuration reference page. Validation collects every problem; ``_loader`` turns pydantic's
-errors into :class:`~servestatic.config.ConfigError` lines that name their source.
+configuration reference page.
+
+Values from files are validated in *typed* mode (pydantic strict mode plus the context
+``{"typed": True}``): TOML already has booleans and integers, so ``autorefresh = "yes"`` or
+``max_age = "60"`` are mistakes there, while the environment's strings are coerced.
 """
 
 from __future__ import annotations
 
 import importlib
 import re
-from collections.abc import Callable, Mapping
+import warnings
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any, ClassVar, Literal
 from urllib.parse import quote
@@ -21,20 +29,21 @@ from pydantic import (
     ConfigDict,
     Field,
     PlainSerializer,
-    PrivateAttr,
+    ValidationInfo,
     WithJsonSchema,
     field_validator,
     model_validator,
 )
 from pydantic_core import PydanticCustomError
-from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from servestatic._glob import GlobError, compile_glob
+from servestatic.config import _jsonschema as js
 from servestatic.config._headers import check_header_name, check_header_value, check_unset_name
 
 __all__ = [
     "DEFAULT_IMMUTABLE_FILE_TEST",
     "FOREVER",
+    "PRESET_NAMES",
     "CompressionSettings",
     "CorsSettings",
     "ErrorPages",
@@ -48,6 +57,8 @@ __all__ = [
     "SecuritySettings",
     "Settings",
     "SpaSettings",
+    "accepts_empty",
+    "is_typed",
 ]
 
 #: ServeStatic's "forever": ten years, in seconds.
@@ -57,7 +68,8 @@ DEFAULT_IMMUTABLE_FILE_TEST = r"^.+\.[0-9a-f]{12}\..+$"
 
 Encoding = Literal["zstd", "br", "gzip"]
 _ALL_ENCODINGS: tuple[Encoding, ...] = ("zstd", "br", "gzip")
-_IMPORT_STRING = re.compile(r"^[A-Za-z_][\w.]*:[A-Za-z_][\w.]*$")
+# Explicit ASCII classes: the same pattern is published in the JSON Schema (ECMA-262).
+_IMPORT_STRING = re.compile(r"^[A-Za-z_][A-Za-z0-9_.]*:[A-Za-z_][A-Za-z0-9_.]*$")
 #: A redirect placeholder: ASCII only, so that every name is a valid regex group name
 #: (``\w`` would let ``:a²`` through, which ``re`` refuses).
 _PLACEHOLDER_SEGMENT = re.compile(r":[A-Za-z_][A-Za-z0-9_]*")
@@ -66,6 +78,29 @@ _PLACEHOLDER_NAME = re.compile(r":([A-Za-z_][A-Za-z0-9_]*)")
 
 def _problem(kind: str, message: str) -> PydanticCustomError:
     return PydanticCustomError(kind, message)
+
+
+def is_typed(info: ValidationInfo) -> bool:
+    """True when the values being validated come from a file (typed TOML), not strings."""
+    context = info.context
+    return isinstance(context, dict) and bool(context.get("typed"))
+
+
+class _AcceptsEmpty:
+    """Marks a field for which an empty string is a meaningful value (``charset = ""``):
+    elsewhere an empty environment variable is a mistake (an unset variable in a compose
+    file), not a way to switch something off."""
+
+    def __repr__(self) -> str:
+        return "AcceptsEmpty"
+
+
+ACCEPTS_EMPTY = _AcceptsEmpty()
+
+
+def accepts_empty(metadata: list[Any]) -> bool:
+    """Whether a field's metadata carries the :data:`ACCEPTS_EMPTY` mark."""
+    return any(item is ACCEPTS_EMPTY for item in metadata)
 
 
 # ----------------------------------------------------------------------------- field types
@@ -77,7 +112,8 @@ def _import_callable(value: Any) -> Any:
         return value
     if not isinstance(value, str) or not _IMPORT_STRING.match(value):
         raise _problem(
-            "import_string", "expected a callable or an import string 'package.module:function'"
+            "import_string_syntax",
+            "expected a callable or an import string 'package.module:function'",
         )
     module_name, _, attribute = value.partition(":")
     try:
@@ -122,7 +158,10 @@ HeadersFunction = Annotated[
 def _check_regex(value: Any) -> Any:
     if isinstance(value, str):
         try:
-            re.compile(value)
+            with warnings.catch_warnings():
+                # "Possible nested set" and the like: about future syntax, not this pattern.
+                warnings.simplefilter("ignore", FutureWarning)
+                re.compile(value)
         except re.error as error:
             raise _problem(
                 "regex", f"not a valid regular expression: {error.msg} at position {error.pos}"
@@ -184,11 +223,15 @@ ImmutableTest = Annotated[
 ]
 
 
-def _none_words(value: Any) -> Any:
-    # TOML has no null: ``max_age = false`` (or "none"/"null"/"off" from the environment)
-    # disables Cache-Control for mutable files, like ServeStatic's ``max_age=None``.
+def _none_words(value: Any, info: ValidationInfo) -> Any:
+    # TOML has no null: ``max_age = false`` (or "none"/"null"/"off"/"false" from the
+    # environment) disables Cache-Control for mutable files, like ServeStatic's
+    # ``max_age=None``. An empty string is not one of them: an unset variable in a compose
+    # file must not silently drop Cache-Control (the environment source refuses it).
     if value is False or (
-        isinstance(value, str) and value.strip().lower() in {"", "none", "null", "off", "false"}
+        not is_typed(info)
+        and isinstance(value, str)
+        and value.strip().lower() in {"none", "null", "off", "false"}
     ):
         return None
     if value is True:
@@ -214,13 +257,27 @@ MaxAge = Annotated[
 ]
 
 
-def _index_file(value: Any) -> Any:
+_ASCII_SPACE = " \t\n\r\f\v"
+_TRUE_WORDS = frozenset({"true", "1", "yes", "on"})
+_FALSE_WORDS = frozenset({"false", "0", "no", "off"})
+
+
+def _index_file(value: Any, info: ValidationInfo) -> Any:
     if isinstance(value, str):
-        lowered = value.strip().lower()
-        if lowered in {"true", "1", "yes", "on"}:
+        lowered = value.strip(_ASCII_SPACE).lower()
+        if lowered in _TRUE_WORDS | _FALSE_WORDS and is_typed(info):
+            # In TOML a boolean is written without quotes; a file named "true" is a typo.
+            raise _problem(
+                "index_file",
+                f"write index_file = {'true' if lowered in _TRUE_WORDS else 'false'} (a TOML "
+                "boolean) or a file name such as 'index.html'",
+            )
+        if lowered in _TRUE_WORDS:
             return True
-        if lowered in {"false", "0", "no", "off", ""}:
+        if lowered in _FALSE_WORDS:
             return None
+        if not value:
+            raise _problem("index_file", "an index file name cannot be empty")
         if "/" in value or "\\" in value or value in {".", ".."}:
             raise _problem("index_file", "an index file name cannot contain '/' or '\\'")
         if re.search(r"[\x00-\x1f\x7f]", value):
@@ -230,18 +287,24 @@ def _index_file(value: Any) -> Any:
     return value
 
 
-IndexFile = Annotated[bool | str | None, BeforeValidator(_index_file)]
+IndexFile = Annotated[
+    bool | str | None,
+    BeforeValidator(_index_file),
+    WithJsonSchema({"anyOf": [{"type": "boolean"}, js.INDEX_FILE, {"type": "null"}]}),
+]
 
 
 def _glob_pattern(value: str) -> str:
     try:
         compile_glob(value)
     except GlobError as error:
-        raise _problem("glob", str(error)) from None
+        # The anchor is a pattern the JSON Schema checks too; the rest of the syntax is not.
+        anchored = value.startswith(("/", "**/")) or value == "**"
+        raise _problem("glob" if anchored else "glob_anchor", str(error)) from None
     return value
 
 
-GlobPattern = Annotated[str, AfterValidator(_glob_pattern)]
+GlobPattern = Annotated[str, AfterValidator(_glob_pattern), WithJsonSchema(js.GLOB)]
 
 
 def _url_prefix(value: str | None) -> str | None:
@@ -256,7 +319,9 @@ def _url_prefix(value: str | None) -> str | None:
     return value
 
 
-UrlPrefix = Annotated[str | None, AfterValidator(_url_prefix)]
+UrlPrefix = Annotated[
+    str | None, AfterValidator(_url_prefix), WithJsonSchema(js.nullable(js.URL_PREFIX))
+]
 
 
 def _url_path(value: str | None) -> str | None:
@@ -267,7 +332,7 @@ def _url_path(value: str | None) -> str | None:
     return value
 
 
-UrlPath = Annotated[str | None, AfterValidator(_url_path)]
+UrlPath = Annotated[str | None, AfterValidator(_url_path), WithJsonSchema(js.nullable(js.URL_PATH))]
 
 
 def _header_name(value: str) -> str:
@@ -282,8 +347,11 @@ def _header_value(value: str) -> str:
     return value
 
 
-HeaderName = Annotated[str, AfterValidator(_header_name)]
-HeaderValue = Annotated[str, AfterValidator(_header_value)]
+HeaderName = Annotated[str, AfterValidator(_header_name), WithJsonSchema(js.HEADER_NAME)]
+HeaderValue = Annotated[str, AfterValidator(_header_value), WithJsonSchema(js.HEADER_VALUE)]
+HeaderMap = Annotated[dict[HeaderName, HeaderValue], WithJsonSchema(js.HEADER_MAP)]
+#: A header value that may be left unset.
+OptionalHeaderValue = Annotated[str | None, WithJsonSchema(js.nullable(js.HEADER_VALUE))]
 
 _MEDIA_TYPE = re.compile(r"[\w.+\-]+/[\w.+\-]+(\s*;\s*[\w.+\-]+=[\w.+\-\"]+)*", re.ASCII)
 
@@ -300,8 +368,8 @@ def _charset(value: str) -> str:
     return value
 
 
-MediaType = Annotated[str, AfterValidator(_media_type)]
-Charset = Annotated[str, AfterValidator(_charset)]
+MediaType = Annotated[str, AfterValidator(_media_type), WithJsonSchema(js.MEDIA_TYPE)]
+Charset = Annotated[str, AfterValidator(_charset), ACCEPTS_EMPTY, WithJsonSchema(js.CHARSET)]
 
 
 # ----------------------------------------------------------------------------- groups
@@ -312,14 +380,17 @@ class _Group(BaseModel):
 
 
 def _directory_path(value: Any) -> Any:
-    if isinstance(value, str) and not value.strip():
-        raise _problem(
-            "path", "an empty path would serve the working directory; name the directory"
-        )
+    if isinstance(value, str):
+        if not value.strip(_ASCII_SPACE):
+            raise _problem(
+                "path", "an empty path would serve the working directory; name the directory"
+            )
+        # A file gives a string (typed mode would otherwise want a Path instance).
+        return Path(value)
     return value
 
 
-DirectoryPath = Annotated[Path, BeforeValidator(_directory_path)]
+DirectoryPath = Annotated[Path, BeforeValidator(_directory_path), WithJsonSchema(js.DIRECTORY)]
 
 
 class RootSettings(_Group):
@@ -377,10 +448,12 @@ class HiddenFiles(_Group):
 class CorsSettings(_Group):
     """Cross-origin resource sharing beyond ServeStatic's `allow_all_origins`."""
 
-    allow_origins: list[str] = Field(default_factory=list)
+    allow_origins: list[Annotated[str, WithJsonSchema(js.ORIGIN)]] = Field(default_factory=list)
     """Origins allowed to read files (`https://app.example`). When set, a matching `Origin`
     is echoed with `Vary: Origin`, and `allow_all_origins` no longer applies."""
-    expose_headers: list[str] = Field(default_factory=list)
+    expose_headers: list[
+        Annotated[str, WithJsonSchema({"type": "string", "pattern": js.TOKEN})]
+    ] = Field(default_factory=list)
     """Response headers scripts on other origins may read (`Access-Control-Expose-Headers`)."""
 
     @field_validator("allow_origins")
@@ -390,7 +463,7 @@ class CorsSettings(_Group):
             origin
             for origin in value
             if origin == "*"
-            or not re.fullmatch(r"https?://[A-Za-z0-9.\-]+(:\d{1,5})?|null", origin)
+            or not re.fullmatch(r"https?://[A-Za-z0-9.\-]+(:[0-9]{1,5})?|null", origin)
         ]
         if bad:
             raise _problem(
@@ -418,10 +491,10 @@ class SecuritySettings(_Group):
     `X-Frame-Options: DENY`, `Cross-Origin-Opener-Policy: same-origin`,
     `Cross-Origin-Resource-Policy: same-origin` and a restrictive
     `Content-Security-Policy`."""
-    hsts: str | None = None
+    hsts: Annotated[str | None, WithJsonSchema(js.nullable(js.HSTS))] = None
     """A `Strict-Transport-Security` value, such as `max-age=31536000; includeSubDomains`.
     Never sent unless set."""
-    content_security_policy: str | None = None
+    content_security_policy: OptionalHeaderValue = None
     """A `Content-Security-Policy` value; replaces the one from the `strict` preset."""
     cross_origin_isolation: bool = False
     """Send `Cross-Origin-Opener-Policy: same-origin` and `Cross-Origin-Embedder-Policy:
@@ -544,11 +617,11 @@ class HintSettings(_Group):
 class Redirect(_Group):
     """A redirect evaluated before files: `from = "/old/*"`, `to = "/new/:splat"`."""
 
-    from_: str = Field(alias="from")
+    from_: Annotated[str, WithJsonSchema(js.REDIRECT_FROM)] = Field(alias="from")
     """Path pattern, matched against the decoded URL path (no query string): literal
     segments, `:name` placeholders for one segment (ASCII names, each used once), and an
     optional trailing `*` captured as `:splat`."""
-    to: str
+    to: Annotated[str, WithJsonSchema(js.REDIRECT_TO)]
     """Target path (`/new/:name`) or absolute `https://` URL; placeholders are replaced by
     the percent-encoded captures."""
     status: Literal[301, 302, 303, 307, 308] = 301
@@ -634,7 +707,7 @@ class Redirect(_Group):
         missing = sorted(used - captured)
         if missing:
             raise _problem(
-                "redirect_to",
+                "redirect_placeholders",
                 f"placeholders {', '.join(':' + name for name in missing)} are not captured by "
                 f"'from' (captured: {', '.join(':' + n for n in sorted(captured)) or 'none'})",
             )
@@ -644,6 +717,8 @@ class Redirect(_Group):
 class Rule(_Group):
     """A header policy for the files whose URL matches `match` (or `regex`)."""
 
+    model_config = ConfigDict(extra="forbid", frozen=True, json_schema_extra=js.RULE_TARGET)
+
     name: str | None = None
     """A label shown by `servestatic explain` and in error messages."""
     match: Annotated[
@@ -652,8 +727,8 @@ class Rule(_Group):
         WithJsonSchema(
             {
                 "anyOf": [
-                    {"type": "string"},
-                    {"type": "array", "items": {"type": "string"}, "minItems": 1},
+                    js.GLOB,
+                    {"type": "array", "items": js.GLOB, "minItems": 1},
                     {"type": "null"},
                 ]
             }
@@ -664,26 +739,31 @@ class Rule(_Group):
     """Alternative to `match`: a Python regular expression searched in the URL path. It is
     evaluated when a file's entry is built (at start-up; with autorefresh, on the file's
     first request), never per request. Nested unbounded repeats such as `(a+)+` are refused."""
-    headers: dict[HeaderName, HeaderValue] = Field(default_factory=dict)
+    headers: HeaderMap = Field(default_factory=dict)
     """Headers to set, replacing earlier values."""
-    append: dict[HeaderName, HeaderValue] = Field(default_factory=dict)
+    append: HeaderMap = Field(default_factory=dict)
     """Values appended to a header (joined with `, `), e.g. `Link` or `Vary`."""
-    default: dict[HeaderName, HeaderValue] = Field(default_factory=dict)
+    default: HeaderMap = Field(default_factory=dict)
     """Headers set only if nothing else has set them once every rule has applied."""
-    unset: list[str] = Field(default_factory=list)
+    unset: list[Annotated[str, WithJsonSchema(js.UNSET_NAME)]] = Field(default_factory=list)
     """Header names to remove; a leading or trailing `*` is a wildcard (`X-*`)."""
-    cache_control: str | None = None
+    cache_control: OptionalHeaderValue = None
     """Sets `Cache-Control` verbatim (e.g. `no-cache`)."""
     max_age: int | None = Field(default=None, ge=0)
     """Sets `Cache-Control: max-age=N, public`."""
     immutable: bool | None = None
     """`true` marks files immutable (`max-age=315360000, public, immutable`, or the rule's
     `max_age`); `false` gives them the mutable `max_age` policy."""
-    content_type: str | None = None
+    content_type: Annotated[
+        str | None,
+        WithJsonSchema(js.nullable({"allOf": [js.HEADER_VALUE, js.MEDIA_TYPE]})),
+    ] = None
     """Media type for the matched files (the charset is added for `text/*`)."""
-    charset: str | None = None
+    charset: Annotated[
+        str | None, WithJsonSchema(js.nullable({"allOf": [js.HEADER_VALUE, js.CHARSET]}))
+    ] = None
     """Charset parameter of `Content-Type`; an empty string removes it."""
-    content_disposition: str | None = None
+    content_disposition: OptionalHeaderValue = None
     """`attachment` or `inline` (the file name is added), or a full header value."""
     deny: bool = False
     """Never serve the matched files: requests for them are misses."""
@@ -707,7 +787,7 @@ class Rule(_Group):
     def _unset(cls, value: list[str]) -> list[str]:
         problems = [problem for name in value if (problem := check_unset_name(name))]
         if problems:
-            raise _problem("header", "; ".join(problems))
+            raise _problem("unset", "; ".join(problems))
         return value
 
     @field_validator("regex")
@@ -755,12 +835,15 @@ class Rule(_Group):
 # ----------------------------------------------------------------------------- settings
 
 
-class Settings(BaseSettings):
-    """Everything servestatic can be told. The top-level keys are ServeStatic's options."""
+class Settings(BaseModel):
+    """Everything servestatic can be told. The top-level keys are ServeStatic's options.
 
-    model_config = SettingsConfigDict(
-        env_prefix="SERVESTATIC_",
-        env_nested_delimiter="__",
+    A pure model: ``Settings(**values)`` validates ``values`` and reads nothing else. Use
+    :func:`~servestatic.config.load_settings` for settings from code, the environment and
+    the files, with the source of every value.
+    """
+
+    model_config = ConfigDict(
         extra="forbid",
         frozen=True,
         populate_by_name=True,
@@ -856,63 +939,9 @@ class Settings(BaseSettings):
     bytes, identical on every machine; taken from the build manifest when present), `off`."""
     strict: bool = False
     """Turn start-up warnings (a missing root, a missing SPA fallback or 404 page, a rule that
-    matches no file, a header a hook sets that HTTP cannot carry) into errors."""
-
-    _provenance: dict[str, str] = PrivateAttr(default_factory=dict)
-
-    def __init__(
-        self,
-        *,
-        _environ: Mapping[str, str] | None = None,
-        _cwd: Path | str | None = None,
-        _config_file: Path | str | None = None,
-        _code_source: str = "code",
-        _code_labels: Mapping[str, str] | None = None,
-        **values: Any,
-    ) -> None:
-        """Build settings from keywords (highest precedence), the environment and files.
-
-        The underscore keywords exist for tests, the CLI (``--config``) and the Django
-        adapter: they choose the environment mapping, the working directory the files are
-        looked up in, an explicit config file, and how keyword values are labelled in errors.
-        """
-        # Every source is read in one place (``_loader``) so that errors name where each
-        # value came from; pydantic then validates the merged dictionary once.
-        from servestatic.config._loader import load_into  # noqa: PLC0415
-
-        load_into(
-            self,
-            values,
-            environ=_environ,
-            cwd=_cwd,
-            config_file=_config_file,
-            code_source=_code_source,
-            code_labels=_code_labels,
-        )
-
-    @classmethod
-    def settings_customise_sources(
-        cls,
-        settings_cls: type[BaseSettings],
-        init_settings: PydanticBaseSettingsSource,
-        env_settings: PydanticBaseSettingsSource,
-        dotenv_settings: PydanticBaseSettingsSource,
-        file_secret_settings: PydanticBaseSettingsSource,
-    ) -> tuple[PydanticBaseSettingsSource, ...]:
-        """The precedence, highest first: code, environment, config files (see ``_loader``)."""
-        from servestatic.config._loader import default_sources  # noqa: PLC0415
-
-        return default_sources(settings_cls, init_settings)
-
-    def source_of(self, key: str) -> str:
-        """Where the value of a dotted key (``max_age``, ``cors.allow_origins``) came from."""
-        provenance = self._provenance
-        if key in provenance:
-            return provenance[key]
-        nested = sorted(label for path, label in provenance.items() if path.startswith(key + "."))
-        if nested:
-            return ", ".join(dict.fromkeys(nested))
-        return "default"
+    matches no file, a skipped file, a header a hook sets
+    that HTTP cannot carry, an unknown `SERVESTATIC_*` variable) into errors: the
+    start-up reports all of them, then stops."""
 
     @property
     def effective_index_file(self) -> str | None:

@@ -32,7 +32,12 @@ def test_check_prints_values_and_sources(
     monkeypatch.setenv("SERVESTATIC_MAX_AGE", "90")
     assert main(["check"]) == 0
     out, err = capsys.readouterr()
-    assert "servestatic: configuration is valid" in out
+    assert out.startswith(
+        "servestatic: sources read, highest first: environment, servestatic.toml\n"
+    )
+    assert out.endswith(
+        "servestatic: the configuration is valid; the server would start (1 warning)\n"
+    )
     assert any(
         line.strip().startswith("max_age = 90") and line.endswith("# SERVESTATIC_MAX_AGE")
         for line in out.splitlines()
@@ -46,11 +51,20 @@ def test_check_prints_values_and_sources(
         for line in out.splitlines()
     )
     assert 'rule #1 "assets" (/assets/**): 1 URLs' in out
-    assert 'warning: rule #3 "typo" (/asets/**) matches no file' in err
+    assert err == (
+        'warning: servestatic.toml [[rules]] #3 "typo" → match: matches no file, '
+        "got '/asets/**'\n"
+    )
 
 
-def test_check_strict_fails_on_warnings(project: Path) -> None:
+def test_check_strict_fails_on_warnings(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["check", "--strict"]) == 2
+    out, err = capsys.readouterr()
+    assert "valid" not in out  # never "valid" and then a failure
+    assert err.splitlines() == [
+        "invalid servestatic configuration (1 problem)",
+        "  servestatic.toml [[rules]] #3 \"typo\" → match: matches no file, got '/asets/**'",
+    ]
 
 
 def test_check_reports_errors_with_exit_2(
@@ -77,8 +91,14 @@ def test_check_missing_root_warns(
     monkeypatch.chdir(tmp_path)
     (tmp_path / "servestatic.toml").write_text('root = "nowhere"\n')
     assert main(["check"]) == 0
-    assert f"warning: No directory at: {tmp_path / 'nowhere'}" in capsys.readouterr().err
+    assert capsys.readouterr().err == (
+        f"warning: servestatic.toml → root: No directory at: {tmp_path / 'nowhere'}\n"
+    )
     assert main(["check", "--strict"]) == 2
+    assert capsys.readouterr().err.splitlines() == [
+        "invalid servestatic configuration (1 problem)",
+        f"  servestatic.toml → root: No directory at: {tmp_path / 'nowhere'}",
+    ]
 
 
 def test_explain_lists_rules_in_order_and_headers(
@@ -113,7 +133,7 @@ def test_explain_with_root_path(project: Path, capsys: pytest.CaptureFixture[str
     assert main(["explain", *mount, "/mount/app.js"]) == 0
     out = capsys.readouterr().out
     assert "/mount/app.js: looked up as /app.js below --root-path /mount\n" in out
-    assert f"/mount/app.js: file {project / 'dist' / 'app.js'} (status 200)" in out
+    assert "/mount/app.js: file dist/app.js (status 200)" in out
     assert main(["explain", *mount, "/mount/docs"]) == 0
     assert "/mount/docs: redirect 302 to docs/\n" in capsys.readouterr().out
     assert main(["explain", *mount, "/mount"]) == 1  # nothing answers "/" yet
@@ -138,7 +158,7 @@ def test_explain_with_root_path(project: Path, capsys: pytest.CaptureFixture[str
 def test_usage_errors_are_one_line(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["explain"]) == 2
     err = capsys.readouterr().err.strip()
-    assert err == "servestatic explain: the following arguments are required: URL_PATH"
+    assert err == "servestatic explain: the following arguments are required: URL"
     assert main(["check", "--bogus"]) == 2
     assert capsys.readouterr().err.strip() == "servestatic check: unrecognized arguments: --bogus"
 

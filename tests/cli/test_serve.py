@@ -6,6 +6,7 @@ import http.client
 import os
 import signal
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -41,8 +42,8 @@ def test_serve_a_folder_and_stop_with_ctrl_c(tmp_path: Path) -> None:
         process.send_signal(signal.SIGINT)
         output = process.communicate(timeout=20)[0].decode()
     assert process.returncode == 0
+    assert f"servestatic: serving {site} at http://127.0.0.1:{port}/\n" in output
     assert f"servestatic: listening on http://127.0.0.1:{port}/ (Ctrl-C to stop)" in output
-    assert f"servestatic: serving {site} at /" in output
 
 
 def test_serve_errors_are_one_line(
@@ -105,14 +106,29 @@ def test_serve_without_uvicorn(
 def test_serve_passes_flags_to_uvicorn(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    import uvicorn
+    import socket
+
+    from servestatic.cli import _serve
 
     seen: dict[str, object] = {}
 
-    def fake_run(target: str, **config: object) -> None:
-        seen.update(config, target=target, root=os.environ.get("SERVESTATIC_ROOT"))
+    def fake_serve_on(config: Any, sock: socket.socket) -> None:
+        # The socket is already listening when the URL is printed and uvicorn starts.
+        listening = sock.getsockopt(socket.SOL_SOCKET, socket.SO_ACCEPTCONN)
+        seen.update(
+            target=config.app,
+            host=sock.getsockname()[0],
+            port=sock.getsockname()[1],
+            workers=config.workers,
+            access_log=config.access_log,
+            factory=config.factory,
+            listening=bool(listening),
+            root=os.environ.get("SERVESTATIC_ROOT"),
+            printed=capsys.readouterr().out,
+        )
+        sock.close()
 
-    monkeypatch.setattr(uvicorn, "run", fake_run)
+    monkeypatch.setattr(_serve, "serve_on", fake_serve_on)
     config = write(tmp_path / "conf.toml", "max_age = 5\n")
     assert (
         main(
@@ -121,6 +137,8 @@ def test_serve_passes_flags_to_uvicorn(
                 str(tmp_path),
                 "--host",
                 "::1",
+                "--port",
+                "0",
                 "--workers",
                 "3",
                 "--prefix",
@@ -139,8 +157,14 @@ def test_serve_passes_flags_to_uvicorn(
         False,
         True,
     )
+    assert seen["listening"] is True
     assert seen["root"] == str(tmp_path.resolve())
-    assert "listening on http://[::1]:8000/" in capsys.readouterr().out
+    port = seen["port"]
+    assert isinstance(port, int)
+    assert port > 0  # --port 0: the port the system chose
+    assert f"servestatic: listening on http://[::1]:{port}/p/ (Ctrl-C to stop)" in str(
+        seen["printed"]
+    )
 
 
 def test_one_worker_serves_the_checked_application_and_warns_once(tmp_path: Path) -> None:
@@ -156,4 +180,11 @@ def test_one_worker_serves_the_checked_application_and_warns_once(tmp_path: Path
         process.send_signal(signal.SIGINT)
         output = process.communicate(timeout=20)[0].decode()
     assert output.count("matches no file") == 1, output
-    assert "warning: rule #1 (/nothing/**) matches no file" in output
+    assert (
+        "servestatic: warning: servestatic.toml [[rules]] #1 → match: matches no file, "
+        "got '/nothing/**'" in output
+    )
+    # One start-up line from the servestatic logger, after the warning, before the URL.
+    assert output.count("servestatic: serving 1 file (0 precompressed variants) from ") == 1
+    assert output.index("matches no file") < output.index("servestatic: serving 1 file")
+    assert output.index("servestatic: serving 1 file") < output.index("listening on")

@@ -13,13 +13,14 @@ from hypothesis import strategies as st
 
 from servestatic._redirects import compile_redirects, first_match
 from servestatic.cli import main
-from servestatic.config import ConfigError, Redirect, Settings
+from servestatic.config import ConfigError, Redirect, load_settings
 from tests.live import clean_environment
 
 
 def _error(tmp_path: Path, source: str, to: str = "/x") -> str:
+    loaded = load_settings({"redirects": [{"from": source, "to": to}]}, environ={}, cwd=tmp_path)
     with pytest.raises(ConfigError) as raised:
-        Settings(_environ={}, _cwd=tmp_path, redirects=[{"from": source, "to": to}])
+        _ = loaded.settings
     return str(raised.value)
 
 
@@ -49,7 +50,9 @@ def test_a_placeholder_inside_a_literal_segment_captures_nothing(tmp_path: Path)
     """``/r/x:a`` is a literal segment (it is matched as written), so ``:a`` in ``to`` would
     always be empty: refused like any placeholder that ``from`` does not capture."""
     assert "placeholders :a are not captured" in _error(tmp_path, "/r/x:a", "/y/:a")
-    settings = Settings(_environ={}, _cwd=tmp_path, redirects=[{"from": "/r/x:a", "to": "/y"}])
+    settings = load_settings(
+        {"redirects": [{"from": "/r/x:a", "to": "/y"}]}, environ={}, cwd=tmp_path
+    ).settings
     compiled = compile_redirects(settings.redirects)
     assert first_match(compiled, "/r/x:a") == (compiled[0], "/y")
     assert first_match(compiled, "/r/anything") is None
@@ -127,7 +130,7 @@ def test_any_from_is_compiled_or_refused(source: str, to: str, parts: list[str])
     redirect matches any path without raising; a match's target never leaves the site
     unless ``to`` is absolute."""
     try:
-        loaded = Settings(_environ={}, redirects=[{"from": source, "to": to}])
+        loaded = load_settings({"redirects": [{"from": source, "to": to}]}, environ={}).settings
     except ConfigError as error:
         refused = str(error)
     else:

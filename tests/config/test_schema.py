@@ -9,9 +9,10 @@ from pathlib import Path
 
 import jsonschema
 import pytest
+from pydantic import ValidationError
 
 from servestatic.config import Settings
-from servestatic.config._schema import SCHEMA_ID, json_schema, markdown_reference, schema_text
+from servestatic.config.schema import SCHEMA_ID, json_schema, markdown_reference, schema_text
 
 REPO = Path(__file__).resolve().parents[2]
 SCHEMA_FILE = REPO / "schemas" / "servestatic.schema.json"
@@ -74,6 +75,11 @@ def test_doc_examples_validate(name: str, text: str, tmp_path: Path) -> None:
     document = tomllib.loads(text)
     if "tool" in document:  # a pyproject.toml example
         document = document["tool"]["servestatic"]
+    if "# a mistake" in text:  # an example of an error message: both refuse it
+        assert not jsonschema.Draft202012Validator(json_schema()).is_valid(document)
+        with pytest.raises(ValidationError):
+            Settings.model_validate(document)
+        return
     jsonschema.validate(document, json_schema())
     # ... and the model accepts them too (the schema and the model agree).
     Settings.model_validate(document)

@@ -10,9 +10,10 @@ import pytest
 
 from servestatic._engine import Engine, rule_usage
 from servestatic._records import FileEntry
-from servestatic.config import ConfigError, Rule, Settings
+from servestatic.config import ConfigError, Rule, Settings, load_settings
 from servestatic.rules import BaseHeaders, compile_rules
 from tests.conftest import write
+from tests.startup import startup_messages
 
 BASE = BaseHeaders(
     media_type="text/css",
@@ -169,7 +170,9 @@ def test_folds_are_interned() -> None:
 def test_deny_hides_files(tmp_path: Path) -> None:
     write(tmp_path / "app.js", "x")
     write(tmp_path / "app.js.map", "{}")
-    settings = Settings(root=tmp_path, rules=[{"match": "/**/*.map", "deny": True}])
+    settings = Settings.model_validate(
+        {"root": tmp_path, "rules": [{"match": "/**/*.map", "deny": True}]}
+    )
     engine = Engine(settings, standalone=True)
     assert "/app.js.map" not in engine.files
     assert "/app.js" in engine.files
@@ -180,35 +183,56 @@ def test_deny_hides_files(tmp_path: Path) -> None:
 def test_unused_rule_warns_at_start_up(tmp_path: Path) -> None:
     write(tmp_path / "app.js", "x")
     rules = [{"name": "typo", "match": "/asets/**", "immutable": True}]
-    with pytest.warns(UserWarning, match=r'rule #1 "typo" \(/asets/\*\*\) matches no file'):
-        Engine(Settings(root=tmp_path, rules=rules), standalone=True)
+    with startup_messages() as messages:
+        Engine(Settings.model_validate({"root": tmp_path, "rules": rules}), standalone=True)
+    assert messages == ["default [[rules]] #1 \"typo\" → match: matches no file, got '/asets/**'"]
     with pytest.raises(ConfigError, match="matches no file"):
-        Engine(Settings(root=tmp_path, rules=rules, strict=True), standalone=True)
+        Engine(
+            Settings.model_validate({"root": tmp_path, "rules": rules, "strict": True}),
+            standalone=True,
+        )
 
 
-def test_used_and_deny_rules_do_not_warn(tmp_path: Path, recwarn: pytest.WarningsRecorder) -> None:
+def test_used_and_deny_rules_do_not_warn(tmp_path: Path) -> None:
     write(tmp_path / "app.js", "x")
     write(tmp_path / "app.js.map", "{}")
     rules = [{"match": "/**/*.map", "deny": True}, {"match": "/*.js", "headers": {"X-A": "1"}}]
-    Engine(Settings(root=tmp_path, rules=rules, strict=True), standalone=True)
-    assert not [w for w in recwarn if "matches no file" in str(w.message)]
+    with startup_messages() as messages:
+        engine = Engine(
+            Settings.model_validate({"root": tmp_path, "rules": rules, "strict": True}),
+            standalone=True,
+        )
+    assert messages == []
+    assert engine.problems == []
 
 
-def test_unused_rules_are_not_judged_in_autorefresh_mode(
-    tmp_path: Path, recwarn: pytest.WarningsRecorder
-) -> None:
+def test_unused_rules_are_not_judged_in_autorefresh_mode(tmp_path: Path) -> None:
     # Nothing is indexed at start-up, so "matched nothing yet" means nothing.
     rules = [{"match": "/later/**", "immutable": True}]
-    Engine(Settings(root=tmp_path, rules=rules, autorefresh=True, strict=True), standalone=True)
-    # Nor over an empty index (a root not built yet): the folder is the problem, not the rules.
-    Engine(Settings(root=tmp_path, rules=rules, strict=True), standalone=True)
-    assert not [w for w in recwarn if "matches no file" in str(w.message)]
+    with startup_messages() as messages:
+        Engine(
+            Settings.model_validate(
+                {"root": tmp_path, "rules": rules, "autorefresh": True, "strict": True}
+            ),
+            standalone=True,
+        )
+        # Nor over an empty index (a root not built yet): the folder is the problem, not the
+        # rules.
+        Engine(
+            Settings.model_validate({"root": tmp_path, "rules": rules, "strict": True}),
+            standalone=True,
+        )
+    assert messages == []
 
 
 def test_rules_match_directory_urls_and_index_files(tmp_path: Path) -> None:
     write(tmp_path / "docs" / "index.html", "x")
-    settings = Settings(
-        root=tmp_path, index_file=True, rules=[{"match": "/**/*.html", "cache_control": "no-cache"}]
+    settings = Settings.model_validate(
+        {
+            "root": tmp_path,
+            "index_file": True,
+            "rules": [{"match": "/**/*.html", "cache_control": "no-cache"}],
+        }
     )
     engine = Engine(settings, standalone=True)
     entry = engine.files["/docs/"]
@@ -254,7 +278,7 @@ def test_golden_compiled_tables(name: str, tmp_path: Path, monkeypatch: pytest.M
         write(tmp_path / "site" / relative, relative)
     (tmp_path / "servestatic.toml").write_text((GOLDEN / f"{name}.toml").read_text())
     monkeypatch.chdir(tmp_path)
-    engine = Engine(Settings(root=tmp_path / "site"), standalone=True)
+    engine = Engine(load_settings(environ={}, root=tmp_path / "site").settings, standalone=True)
     table = _table(engine)
     expected_path = GOLDEN / f"{name}.json"
     import os

@@ -11,7 +11,7 @@ from django.core.management import call_command
 from django.core.management.base import SystemCheckError
 from django.test import override_settings
 
-from servestatic._django.settings import CHECK_IDS, OTHER_ID, WARNING_IDS
+from servestatic._django.settings import CHECK_IDS, CRASH_ID, OTHER_ID, WARNING_IDS
 from tests.django.conftest import PLAIN, project
 
 pytestmark = pytest.mark.django
@@ -65,6 +65,8 @@ BAD_SETTINGS: list[tuple[str, Any, str]] = [
 OTHER_TRIGGERS = {
     "servestatic.E001",
     OTHER_ID,
+    CRASH_ID,
+    "servestatic.W006",
     "servestatic.W001",
     "servestatic.W002",
     "servestatic.W003",
@@ -82,7 +84,7 @@ def ids() -> list[str]:
 
 
 def test_every_id_is_triggered_by_a_test() -> None:
-    known = {*CHECK_IDS.values(), *WARNING_IDS.values(), OTHER_ID, "servestatic.E001"}
+    known = {*CHECK_IDS.values(), *WARNING_IDS.values(), OTHER_ID, CRASH_ID, "servestatic.E001"}
     triggered = {row[2] for row in BAD_SETTINGS} | OTHER_TRIGGERS
     assert triggered == known
     assert len({row[0] for row in BAD_SETTINGS}) == len(CHECK_IDS)
@@ -121,11 +123,16 @@ def test_environment_problem_uses_the_setting_id(monkeypatch: pytest.MonkeyPatch
     assert message.msg.startswith("SERVESTATIC_MAX_AGE → max_age:")
 
 
-def test_problem_tied_to_no_setting_is_e002(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_unknown_variable_is_w004_and_e002_under_strict(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A stray variable warns (a Kubernetes Service must not take the site down), and
+    stops the start-up only under strict, a problem tied to no setting: E002."""
     monkeypatch.setenv("SERVESTATIC_MAX_AEG", "5")
     (message,) = servestatic_messages()
-    assert message.id == OTHER_ID
+    assert (message.id, message.level) == ("servestatic.W004", 30)
     assert "unknown setting; did you mean SERVESTATIC_MAX_AGE?" in message.msg
+    with override_settings(SERVESTATIC_STRICT=True):
+        (message,) = servestatic_messages()
+    assert (message.id, message.level) == (OTHER_ID, 40)
 
 
 def test_config_file_problem_uses_the_setting_id() -> None:
@@ -222,3 +229,60 @@ def test_collectstatic_runs_the_checks(tmp_path: Path) -> None:
     with project(tmp_path, PLAIN, SERVESTATIC_USE_GZIP="maybe"), pytest.raises(SystemCheckError):
         call_command("collectstatic", interactive=False, verbosity=0, skip_checks=False)
     assert not tmp_path.joinpath("css").exists()
+
+
+# --------------------------------------------------------------------------- start-up
+
+
+def test_start_up_problems_warn_and_fail_under_strict(tmp_path: Path) -> None:
+    """manage.py check runs the middleware's start-up: a missing STATIC_ROOT is W006, and an
+    error (the start-up would fail) under SERVESTATIC_STRICT."""
+    missing = tmp_path / "collected"
+    with project(missing, PLAIN):
+        (message,) = servestatic_messages()
+    assert (message.id, message.level) == ("servestatic.W006", 30)
+    assert message.msg == f"settings.STATIC_ROOT: No directory at: {missing}"
+    with project(missing, PLAIN, SERVESTATIC_STRICT=True):
+        (message,) = servestatic_messages()
+    assert (message.id, message.level) == (OTHER_ID, 40)
+
+
+def test_every_start_up_problem_at_once_with_its_setting_id(tmp_path: Path) -> None:
+    """Both unused rules and the missing SPA fallback, each with the id of its setting."""
+    root = tmp_path / "public"
+    (root / "css").mkdir(parents=True)
+    (root / "css" / "app.css").write_text("body{}")
+    with project(
+        None,
+        PLAIN,
+        SERVESTATIC_ROOT=str(root),
+        SERVESTATIC_STRICT=True,
+        SERVESTATIC_RULES=[{"match": "/js/**", "immutable": True}, {"match": "/img/**"}],
+        SERVESTATIC_SPA={"fallback": "/index.html"},
+    ):
+        messages = servestatic_messages()
+    assert [(str(message.id), message.level) for message in messages] == [
+        ("servestatic.E042", 40),
+        ("servestatic.E040", 40),
+        ("servestatic.E040", 40),
+    ]
+    assert [message.msg for message in messages] == [
+        "settings.SERVESTATIC_SPA → spa.fallback: no file for '/index.html' (the SPA fallback)",
+        "settings.SERVESTATIC_RULES [[rules]] #1 → match: matches no file, got '/js/**'",
+        "settings.SERVESTATIC_RULES [[rules]] #2 → match: matches no file, got '/img/**'",
+    ]
+
+
+def test_a_middleware_that_cannot_start_is_e003() -> None:
+    """A subclass overriding a ServeStatic 4 method refuses to start: so does the check."""
+    middleware = ["tests.django.project.legacy.LegacyMiddleware"]
+    with override_settings(MIDDLEWARE=middleware):
+        (message,) = servestatic_messages()
+    assert (message.id, message.level) == (CRASH_ID, 40)
+    assert message.msg.startswith("LegacyMiddleware: cannot start: TypeError: ")
+    assert "LegacyMiddleware.find_file overrides a ServeStatic 4.x method" in message.msg
+
+
+def test_no_start_up_check_without_the_middleware(tmp_path: Path) -> None:
+    with project(tmp_path / "missing", PLAIN, MIDDLEWARE=[]):
+        assert servestatic_messages() == []

@@ -23,7 +23,6 @@ from django.test import AsyncClient, Client, RequestFactory, override_settings
 
 from servestatic._django import manifest
 from servestatic._django.respond import ServeStaticFileResponse
-from servestatic._index import IndexWarning
 from servestatic.middleware import ServeStaticMiddleware
 from tests.django.conftest import (
     DJANGO_MANIFEST,
@@ -36,6 +35,7 @@ from tests.django.conftest import (
     hashed_name,
     project,
 )
+from tests.startup import startup_messages
 
 pytestmark = pytest.mark.django
 
@@ -545,14 +545,16 @@ def test_hostile_static_root(static_root: Path, tmp_path: Path) -> None:
     (static_root / "dangling.txt").symlink_to(tmp_path / "nowhere.txt")
     (static_root / "inner.txt").symlink_to(static_root / "ok.txt")
     os.mkfifo(static_root / "pipe")
-    with project(static_root, PLAIN), pytest.warns(IndexWarning) as warned:
+    with project(static_root, PLAIN), startup_messages() as warned:
         middleware = ServeStaticMiddleware(not_found)
     with project(static_root, PLAIN, SERVESTATIC_HIDDEN={"allow": ["/static/.well-known/**"]}):
-        with pytest.warns(IndexWarning, match="Skipping"):
+        with startup_messages() as skipped:
             allowing = ServeStaticMiddleware(not_found)
+        assert any("Skipping" in message for message in skipped)
         assert "/static/.well-known/security.txt" in allowing.files
         assert "/static/.git/config" not in allowing.files
-    messages = " ".join(str(warning.message) for warning in warned)
+    messages = " ".join(warned)
+    assert messages.startswith("settings.STATIC_ROOT: Skipping ")  # named by its setting
     assert "directory loop" in messages
     assert "broken symlink" in messages
     # Dotfiles stay hidden (the default allow-list is for /.well-known/ at the site root).
@@ -693,8 +695,9 @@ def test_collectstatic_link_output_is_served(static_root: Path, tmp_path: Path) 
     secret.write_text("private")
     (static_root / "leak.txt").symlink_to(secret)
     with project(static_root, PLAIN):
-        with pytest.warns(UserWarning, match="outside the root"):
+        with startup_messages() as messages:
             middleware = ServeStaticMiddleware(not_found)
+        assert any("outside the root" in message for message in messages)
         assert content(call(middleware, "/static/vendor/lib.js")) == b"window.VENDOR = 'lib';\n"
         assert call(middleware, "/static/leak.txt").status_code == 404
 

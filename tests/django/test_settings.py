@@ -15,11 +15,29 @@ from servestatic._django.settings import (
     DjangoOnlySettings,
     collect,
     default_static_prefix,
-    load,
 )
-from servestatic.config import Settings
+from servestatic._django.settings import load as load_from_django
+from servestatic.config import LoadedSettings, Settings
 
 pytestmark = pytest.mark.django
+
+
+class WithSources:
+    """The settings' attributes, plus ``source_of`` from the loader."""
+
+    def __init__(self, loaded: LoadedSettings) -> None:
+        self.loaded = loaded
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.loaded.settings, name)
+
+    def source_of(self, key: str) -> str:
+        return self.loaded.source_of(key)
+
+
+def load(django: Any) -> tuple[Any, DjangoOnlySettings, bool]:
+    loaded, only, debug = load_from_django(django)
+    return WithSources(loaded), only, debug
 
 
 def django_settings(**values: Any) -> SimpleNamespace:
@@ -76,7 +94,7 @@ def test_every_model_field_is_a_django_setting(field: str) -> None:
     setting = "SERVESTATIC_" + field.upper()
     collected = collect(django_settings(**{setting: MODEL_VALUES[field]}))
     assert collected.settings is not None, collected.findings
-    assert collected.settings.source_of(field) == f"settings.{setting}"
+    assert collected.loaded.source_of(field) == f"settings.{setting}"
 
 
 @pytest.mark.parametrize("debug", [True, False])

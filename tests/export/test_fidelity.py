@@ -18,7 +18,7 @@ import pytest
 
 from servestatic.asgi import ServeStaticASGI
 from servestatic.cli import run
-from servestatic.config import Settings
+from servestatic.config import load_settings
 from servestatic.export import SiteModel, model_from_engine
 from tests.export.compare import (
     Comparison,
@@ -108,7 +108,7 @@ def _with_etag(request: Request, etag: str | None) -> Request:
 @pytest.mark.parametrize("engine", sorted(ENGINES))
 def test_engine_answers_like_servestatic(engine: str, config: str, tmp_path: Path) -> None:
     site = make_site(tmp_path / "site", config)
-    app = ServeStaticASGI(None, settings=Settings(_config_file=site.config))
+    app = ServeStaticASGI(None, settings=load_settings(config_file=site.config))
     model = model_from_engine(app.engine)
     dest = tmp_path / f"exported.{engine}"
     assert run(["export", engine, str(dest), "--config", str(site.config)]) == 0

@@ -10,14 +10,14 @@ import pytest
 
 from servestatic._engine import Engine
 from servestatic._index import ScannedFile
-from servestatic.config import Settings
+from servestatic.config import Settings, load_settings
 from servestatic.export import ExportError, model_from_engine
 from tests.conftest import write
 from tests.export.site import make_site
 
 
 def _engine(config: Path, **options: Any) -> Engine:
-    return Engine(Settings(_config_file=config, **options), standalone=True)
+    return Engine(load_settings(options, config_file=config).settings, standalone=True)
 
 
 def test_model_lists_files_redirects_and_specials(tmp_path: Path) -> None:
@@ -112,7 +112,7 @@ def test_names_that_cannot_be_written_are_left_out(tmp_path: Path) -> None:
     (root / "bad\udcffname.txt").write_bytes(b"never servable")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        engine = Engine(Settings(root=str(root)), standalone=True)
+        engine = Engine(Settings(root=root), standalone=True)
     model = model_from_engine(engine)
     assert [answer.url for answer in model.files] == ["/ok.txt"]
     assert model.unserved == ()

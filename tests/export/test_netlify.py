@@ -12,7 +12,7 @@ import pytest
 
 from servestatic.asgi import ServeStaticASGI
 from servestatic.cli import run
-from servestatic.config import Settings
+from servestatic.config import load_settings
 from servestatic.export import SiteModel, applicable, model_from_engine
 from servestatic.export.netlify import HeaderRule, RedirectRule, rules
 from tests.export.compare import SERVER_MANAGED, Request, servestatic_answer
@@ -40,7 +40,7 @@ def _deployed(model: SiteModel) -> frozenset[str]:
 @pytest.mark.parametrize("config", sorted(CONFIGS))
 def test_netlify_files_answer_like_servestatic(config: str, tmp_path: Path) -> None:
     site = make_site(tmp_path / "site", config)
-    app = ServeStaticASGI(None, settings=Settings(_config_file=site.config))
+    app = ServeStaticASGI(None, settings=load_settings(config_file=site.config))
     model = model_from_engine(app.engine)
     assert run(["export", "netlify", str(tmp_path / "out"), "--config", str(site.config)]) == 0
     headers = parse_headers((tmp_path / "out" / "_headers").read_text(encoding="utf-8"))
@@ -111,7 +111,7 @@ def _bare(rule: RedirectRule) -> RedirectRule:
 
 def test_header_rule_paths_are_percent_encoded(tmp_path: Path) -> None:
     site = make_site(tmp_path / "site")
-    app = ServeStaticASGI(None, settings=Settings(_config_file=site.config))
+    app = ServeStaticASGI(None, settings=load_settings(config_file=site.config))
     blocks = rules(model_from_engine(app.engine))[0]
     paths = {block.path for block in blocks}
     assert "/na%C3%AFve%20caf%C3%A9.txt" in paths

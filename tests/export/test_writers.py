@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from servestatic._engine import Engine
-from servestatic.config import Settings
+from servestatic.config import load_settings
 from servestatic.export import (
     CaddyOptions,
     ExportError,
@@ -61,7 +61,9 @@ def _site(base: Path, config: str = CONFIG) -> Path:
 
 
 def _model(config: Path, **options: Any) -> SiteModel:
-    return model_from_engine(Engine(Settings(_config_file=config, **options), standalone=True))
+    return model_from_engine(
+        Engine(load_settings(options, config_file=config).settings, standalone=True)
+    )
 
 
 def _check_golden(name: str, text: str) -> None:

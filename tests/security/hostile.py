@@ -15,7 +15,6 @@ from __future__ import annotations
 import gzip
 import os
 import uuid
-import warnings
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,6 +22,7 @@ from typing import Any, Protocol
 from urllib.parse import unquote_to_bytes, urljoin, urlsplit
 
 from tests.client import Response, Server, call_asgi, make_server, run_wsgi
+from tests.startup import startup_messages
 
 __all__ = [
     "JS",
@@ -154,10 +154,8 @@ def build_with_warnings(
     options.setdefault("index_file", True)
     if mode == "autorefresh":
         options["autorefresh"] = True
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
+    with startup_messages() as messages:
         server = make_server(kind, None, hostile.root, prefix, **options)
-    messages = [str(warning.message) for warning in caught]
     if mode == "static" and not options.get("allow_unsafe_symlinks"):
         for name in hostile.escaping_links:
             path = str(hostile.root / name)

@@ -10,14 +10,13 @@ start-up, once, with the source of the value.
 from __future__ import annotations
 
 import os
-import warnings
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from servestatic.config import ConfigError, Settings
+from servestatic.config import ConfigError, Settings, load_settings
 from tests.client import Server, make_server
 from tests.security.hostile import (
     Hostile,
@@ -27,6 +26,7 @@ from tests.security.hostile import (
     build_with_warnings,
     send,
 )
+from tests.startup import startup_messages
 
 INJECTIONS = [
     pytest.param("\r\nX-Injected: 1", id="crlf"),
@@ -105,7 +105,7 @@ def test_control_characters_in_header_settings_are_refused_at_load(
 ) -> None:
     make, key = HEADER_SETTINGS[setting]
     with pytest.raises(ConfigError) as raised:
-        Settings(root=tmp_path, **make(bad))
+        _ = load_settings(environ={}, root=tmp_path, **make(bad)).settings
     assert key in str(raised.value)
 
 
@@ -202,13 +202,13 @@ def test_add_headers_function_cannot_inject(
     answer stays clean (issue 13: one file's header must not stop the site)."""
     hook = _hook_setting(name, value)
     server, messages = build_with_warnings(adapter, mode, hostile, add_headers_function=hook)
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
+    with startup_messages() as caught:
         # Autorefresh builds entries per request: the hook runs (and is checked) there.
         headers = _serve_everything(server)
-    messages.extend(str(warning.message) for warning in caught)
+    messages.extend(caught)
     assert any(
-        "add_headers_function set" in message and "left out" in message for message in messages
+        message.startswith("add_headers_function → ") and "left out" in message
+        for message in messages
     )
     assert not any("X-Injected" in header or "X-Injected" in v for header, v in headers)
     if name.lower() not in {"content-length", "transfer-encoding"}:
@@ -241,12 +241,13 @@ def test_file_names_cannot_inject_through_content_disposition(
     root = tmp_path / "root"
     root.mkdir()
     (root / name).write_bytes(b"payload")
-    settings = Settings(rules=[{"match": "/**", "content_disposition": "attachment"}])
+    settings = Settings.model_validate(
+        {"rules": [{"match": "/**", "content_disposition": "attachment"}]}
+    )
     options: dict[str, Any] = {"autorefresh": mode == "autorefresh"}
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")  # a refused name is reported at start-up
+    with startup_messages() as caught:  # a refused name is reported at start-up
         server = make_server(adapter, None, root, settings=settings, **options)
-    skipped = [str(warning.message) for warning in caught if name in str(warning.message)]
+    skipped = [message for message in caught if name in message]
     from urllib.parse import quote
 
     response = send(server, "/" + quote(name, safe=""))
@@ -264,12 +265,13 @@ def test_file_names_cannot_inject_through_content_disposition(
 def test_rejected_configuration_names_every_problem(tmp_path: Path) -> None:
     """One error lists every bad value with its key (STYLE.md practice 6)."""
     with pytest.raises(ConfigError) as raised:
-        Settings(
+        _ = load_settings(
+            environ={},
             root=tmp_path,
             security={"hsts": "max-age=1\r\nX: 1"},
             rules=[{"match": "/**", "headers": {"X-A": "1\nX: 1"}}],
             redirects=[{"from": "/a", "to": "//evil.com"}],
-        )
+        ).settings
     message = str(raised.value)
     for key in ("hsts", "headers", "to"):
         assert key in message

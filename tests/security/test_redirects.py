@@ -13,7 +13,7 @@ from urllib.parse import quote, unquote, urljoin, urlsplit
 
 import pytest
 
-from servestatic.config import ConfigError, Settings
+from servestatic.config import ConfigError, Settings, load_settings
 from tests.client import Server
 from tests.security.conftest import MakeServer
 from tests.security.hostile import (
@@ -167,7 +167,7 @@ def test_configured_redirect_captures_cannot_change_the_host(
 ) -> None:
     """Captures are percent-encoded and a leading ``//`` is collapsed, so the request picks
     the path of the target, never its host (Netlify-style ``:splat``)."""
-    settings = Settings(redirects=[{"from": source, "to": to}])
+    settings = Settings.model_validate({"redirects": [{"from": source, "to": to}]})
     server = make_hostile_server(hostile, settings=settings)
     request_target = "/go/" + capture + ("/x" if source.endswith(":name/*") else "")
     response = send(server, request_target)
@@ -201,7 +201,7 @@ def test_configured_redirect_captures_cannot_change_the_host(
 )
 def test_redirect_targets_are_validated_at_load(to: str) -> None:
     with pytest.raises(ConfigError) as raised:
-        Settings(redirects=[{"from": "/go/*", "to": to}])
+        _ = load_settings(environ={}, redirects=[{"from": "/go/*", "to": to}]).settings
     assert "to" in str(raised.value)
 
 
@@ -217,7 +217,7 @@ def test_placeholder_in_the_host_of_a_target_cannot_pick_the_host(
     source = "/go/:name" if ":name" in to else "/go/*"
     configured = "example.com" if "example.com" in to else None
     try:
-        settings = Settings(redirects=[{"from": source, "to": to}])
+        settings = load_settings(environ={}, redirects=[{"from": source, "to": to}]).settings
     except ConfigError as error:
         problem = str(error)
     else:
@@ -237,7 +237,7 @@ def test_keep_query_passes_the_query_through_encoded(
     make_hostile_server: MakeServer, hostile: Hostile
 ) -> None:
     """The query is appended as received (still percent-encoded): no CR/LF can appear."""
-    settings = Settings(redirects=[{"from": "/go", "to": "/docs/"}])
+    settings = Settings.model_validate({"redirects": [{"from": "/go", "to": "/docs/"}]})
     server = make_hostile_server(hostile, settings=settings)
     response = send(server, "/go?next=%0d%0aLocation:%20//evil.com&x=//evil.com")
     assert response.status == 301
@@ -257,7 +257,7 @@ def test_query_with_control_characters_never_reaches_location(
     ``query_string`` and WSGI ``QUERY_STRING`` are raw bytes that a lenient server (or an
     HTTP/2 front end) may pass on: redirects must not copy them into ``Location``. Found
     by ``fuzz/fuzz_engine.py``."""
-    settings = Settings(redirects=[{"from": "/go", "to": "/docs/"}])
+    settings = Settings.model_validate({"redirects": [{"from": "/go", "to": "/docs/"}]})
     server = make_hostile_server(hostile, settings=settings)
     for request_target in ("/go", "/docs"):
         response = send(server, request_target + "?" + query)
@@ -289,7 +289,7 @@ def test_encoded_separators_are_misses_for_configured_redirects_too(
 ) -> None:
     """A raw %2F, %5C or %00 makes a request a miss (it does not mean what its segments
     say): no file, and no configured redirect built from its decoded form either."""
-    settings = Settings(redirects=[{"from": "/go/*", "to": "/:splat"}])
+    settings = Settings.model_validate({"redirects": [{"from": "/go/*", "to": "/:splat"}]})
     server = make_hostile_server(hostile, settings=settings)
     response = send(server, target)
     assert response.status == 404

@@ -100,7 +100,12 @@ def test_many_ranges_below_the_cap_stay_bounded(hostile: Hostile, adapter: str) 
     from servestatic.config import Settings
     from tests.security.hostile import build
 
-    server = build(adapter, "static", hostile, settings=Settings(ranges={"max_ranges": 1000}))
+    server = build(
+        adapter,
+        "static",
+        hostile,
+        settings=Settings.model_validate({"ranges": {"max_ranges": 1000}}),
+    )
     header = "bytes=" + ",".join(f"{2 * i}-{2 * i}" for i in range(1000))
     response = send(server, "/app.js", {"Range": header})
     assert response.status == 206
@@ -370,9 +375,14 @@ def test_very_long_urls_are_plain_404s(
     pattern and the SPA exclude globs run on the path too, so they are enabled here."""
     from servestatic.config import Settings
 
-    settings = Settings(
-        redirects=[{"from": "/old/*", "to": "/new/:splat"}, {"from": "/u/:id/x", "to": "/x"}],
-        spa={"fallback": "/index.html", "exclude": ["/**/*.*", "/*a*a*a*a*a*a*a*a*b"]},
+    settings = Settings.model_validate(
+        {
+            "redirects": [
+                {"from": "/old/*", "to": "/new/:splat"},
+                {"from": "/u/:id/x", "to": "/x"},
+            ],
+            "spa": {"fallback": "/index.html", "exclude": ["/**/*.*", "/*a*a*a*a*a*a*a*a*b"]},
+        }
     )
     server = make_hostile_server(hostile, settings=settings)
     response = send(server, path)

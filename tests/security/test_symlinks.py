@@ -174,7 +174,7 @@ def test_directory_swapped_for_an_escaping_symlink_after_start_up(
 def _no_memory_cache() -> object:
     from servestatic.config import Settings
 
-    return Settings(memory_cache={"max_file_size": 0})
+    return Settings.model_validate({"memory_cache": {"max_file_size": 0}})
 
 
 def _twin_of(secret: Path, path: Path, fill: bytes) -> None:
@@ -237,7 +237,9 @@ def test_listed_file_learns_its_inode_on_first_open(tmp_path: Path) -> None:
     listed = root / "listed.txt"
     _twin_of(outside, listed, b"d")
     info = listed.stat()
-    app = ServeStatic(None, settings=Settings(memory_cache={"max_file_size": 0}))
+    app = ServeStatic(
+        None, settings=Settings.model_validate({"memory_cache": {"max_file_size": 0}})
+    )
     app.engine.add_files(
         [ScannedFile("/listed.txt", str(listed), info.st_size, info.st_mtime_ns, ())],
         root=str(root),

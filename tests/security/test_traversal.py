@@ -180,7 +180,9 @@ def test_spa_fallback_answers_hostile_paths_with_the_fallback_only(
     """With an SPA fallback, a hostile miss gets the fallback page or a 404, never a secret."""
     from servestatic.config import Settings
 
-    settings = Settings(root=hostile.root, index_file=True, spa={"fallback": "/index.html"})
+    settings = Settings.model_validate(
+        {"root": hostile.root, "index_file": True, "spa": {"fallback": "/index.html"}}
+    )
     server = make_hostile_server(hostile, settings=settings)
     for kind in ("traversal", "encoded-slash", "symlink", "dotfile", "device", "unc"):
         for template in PAYLOADS[kind]:
@@ -263,7 +265,9 @@ def test_filesystem_spy_sees_autorefresh_lookups(
     index answers from memory (no call at all); autorefresh stats the file per request."""
     from servestatic.config import Settings
 
-    server = make_hostile_server(hostile, settings=Settings(memory_cache={"max_file_size": 0}))
+    server = make_hostile_server(
+        hostile, settings=Settings.model_validate({"memory_cache": {"max_file_size": 0}})
+    )
     fs_spy.clear()
     assert send(server, "/app.js").body == JS
     touched = [path for path in fs_spy.paths if path.startswith(str(hostile.root / "app.js"))]

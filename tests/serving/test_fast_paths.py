@@ -26,6 +26,7 @@ from servestatic.config import Settings
 from servestatic.wsgi import ServeStatic
 from tests.client import call_wsgi
 from tests.conftest import JS, Serve, write
+from tests.startup import startup_messages
 
 
 def _engine(root: Path, **options: Any) -> Engine:
@@ -49,8 +50,9 @@ def test_passthrough_only_when_nothing_but_the_table_can_answer(
     site: Path, options: dict[str, Any], expected: bool
 ) -> None:
     if options.get("spa", {}).get("fallback") == "/nothing.html":
-        with pytest.warns(UserWarning, match="SPA fallback"):
+        with startup_messages() as messages:
             engine = _engine(site, **options)
+        assert any("the SPA fallback" in message for message in messages)
     else:
         engine = _engine(site, **options)
     assert engine.passthrough is expected

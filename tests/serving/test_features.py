@@ -11,9 +11,10 @@ from typing import Any
 import pytest
 
 from servestatic import ServeStatic, ServeStaticASGI, Settings
-from servestatic.config import ConfigError
+from servestatic.config import ConfigError, load_settings
 from tests.client import Response, make_server
 from tests.conftest import JS, Serve, write
+from tests.startup import startup_messages
 
 
 def _comparable(response: Response) -> tuple[int, list[tuple[str, str]], bytes]:
@@ -59,7 +60,9 @@ def test_keywords_and_settings_behave_identically(
 
 
 def test_keywords_override_a_settings_object(adapter: str, site: Path) -> None:
-    server = make_server(adapter, None, max_age=5, settings=Settings(root=site, max_age=100))
+    server = make_server(
+        adapter, None, max_age=5, settings=Settings.model_validate({"root": site, "max_age": 100})
+    )
     assert server.get("/style.css").header("cache-control") == "max-age=5, public"
 
 
@@ -69,7 +72,7 @@ def test_bad_keyword_value_raises_config_error(site: Path) -> None:
     ):
         ServeStatic(None, site, max_age=-1)
     with pytest.raises(ConfigError, match=r"ServeStatic\(\) → max_age: .* got -1"):
-        ServeStatic(None, max_age=-1, settings=Settings(root=site))
+        ServeStatic(None, max_age=-1, settings=Settings.model_validate({"root": site}))
 
 
 def test_keywords_over_a_settings_object_read_no_source_again(
@@ -78,7 +81,7 @@ def test_keywords_over_a_settings_object_read_no_source_again(
     """The given object already holds the environment and files it was built from; the
     keywords are validated on top of it alone (an unrelated variable set later, or a
     ``servestatic.toml`` in the working directory, changes nothing)."""
-    settings = Settings(root=site, max_age=100, _environ={})
+    settings = load_settings(environ={}, root=site, max_age=100)
     monkeypatch.setenv("SERVESTATIC_NOT_A_SETTING", "1")
     monkeypatch.setenv("SERVESTATIC_CHARSET", "latin-1")
     monkeypatch.chdir(tmp_path)
@@ -86,8 +89,12 @@ def test_keywords_over_a_settings_object_read_no_source_again(
     app = ServeStatic(None, max_age=5, settings=settings)
     assert app.settings.max_age == 5
     assert app.settings.charset == "utf-8"
-    assert app.settings.source_of("max_age") == "ServeStatic()"
-    assert app.settings.source_of("root") == settings.source_of("root")
+    assert app.loaded.source_of("max_age") == "ServeStatic()"
+    assert app.loaded.source_of("root") == settings.source_of("root") == "code"
+    # A settings object built in code: its values come from code, nothing else is read.
+    plain = ServeStatic(None, settings=Settings.model_validate({"root": site, "max_age": 100}))
+    assert (plain.settings.max_age, plain.settings.charset) == (100, "utf-8")
+    assert plain.loaded.source_of("max_age") == "Settings()"
 
 
 def test_environment_fills_what_keywords_leave(
@@ -131,7 +138,9 @@ def test_missing_root_warns_like_servestatic(tmp_path: Path) -> None:
     with pytest.warns(UserWarning, match=f"No directory at: {tmp_path / 'nope'}"):
         ServeStatic(None, tmp_path / "nope")
     with pytest.raises(ConfigError, match="No directory at"):
-        ServeStatic(None, settings=Settings(root=tmp_path / "nope", strict=True))
+        ServeStatic(
+            None, settings=Settings.model_validate({"root": tmp_path / "nope", "strict": True})
+        )
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         ServeStatic(None, tmp_path / "nope", autorefresh=True)  # no warning in autorefresh
@@ -167,17 +176,14 @@ def test_a_missing_fallback_is_refused_at_start_up_never_per_request(tmp_path: P
     the fallback file disappears later, the request that notices it is a miss (a warning),
     not a ConfigError escaping as a 500."""
     write(tmp_path / "ok.txt", "ok")
-    with pytest.raises(ConfigError, match="configured as the SPA fallback"):
-        ServeStatic(
-            None, settings=Settings(root=tmp_path, spa={"fallback": "/app.html"}, strict=True)
-        )
+    config = {"root": tmp_path, "spa": {"fallback": "/app.html"}, "strict": True}
+    with pytest.raises(ConfigError, match="the SPA fallback"):
+        ServeStatic(None, settings=load_settings(config).settings)
     index = write(tmp_path / "app.html", "<app>" * 20_000)  # not from the memory cache
-    settings = Settings(root=tmp_path, spa={"fallback": "/app.html"}, strict=True)
-    server = make_server("wsgi", None, settings=settings)
+    server = make_server("wsgi", None, settings=load_settings(config).settings)
     assert server.get("/users/1").body == b"<app>" * 20_000
     index.unlink()
-    with pytest.warns(UserWarning, match="configured as the SPA fallback"):
-        assert server.get("/users/1").status == 404
+    assert server.get("/users/1").status == 404
 
 
 def test_custom_404_page(serve: Serve, tmp_path: Path) -> None:
@@ -206,7 +212,9 @@ def test_404_page_is_for_standalone_only(adapter: str, tmp_path: Path) -> None:
 
     app = wsgi_app if adapter == "wsgi" else asgi_app
     server = make_server(
-        adapter, app, settings=Settings(root=tmp_path, errors={"not_found": "/404.html"})
+        adapter,
+        app,
+        settings=Settings.model_validate({"root": tmp_path, "errors": {"not_found": "/404.html"}}),
     )
     assert server.get("/missing").body == b"app 404"
 
@@ -264,9 +272,9 @@ def test_broken_symlink_and_loop_are_skipped_with_a_warning(adapter: str, tmp_pa
     os.symlink(tmp_path / "nowhere", tmp_path / "broken.txt")
     (tmp_path / "loop").mkdir()
     os.symlink(tmp_path, tmp_path / "loop" / "back")
-    with pytest.warns(UserWarning, match="Skipping") as caught:
+    with startup_messages() as caught:
         server = make_server(adapter, None, tmp_path)
-    messages = " ".join(str(warning.message) for warning in caught)
+    messages = " ".join(caught)
     assert "broken symlink" in messages
     assert "directory loop" in messages
     assert server.get("/ok.txt").body == b"ok"
@@ -371,11 +379,15 @@ def test_content_etags_come_from_the_manifest_when_present(adapter: str, tmp_pat
     recorded = "ab" * 32  # not the real digest: proves the file was not hashed again
     manifest = {"paths": {}, "version": "1.0", "files": {"app.js": {"size": 100, "hash": recorded}}}
     write(tmp_path / "staticfiles.json", json.dumps(manifest))
-    server = make_server(adapter, None, settings=Settings(root=tmp_path, etag="content"))
+    server = make_server(
+        adapter, None, settings=Settings.model_validate({"root": tmp_path, "etag": "content"})
+    )
     assert server.get("/app.js").header("etag") == f'"{recorded[:32]}"'
     # A manifest entry whose size no longer matches is ignored.
     write(tmp_path / "app.js", "y" * 101)
-    fresh = make_server(adapter, None, settings=Settings(root=tmp_path, etag="content"))
+    fresh = make_server(
+        adapter, None, settings=Settings.model_validate({"root": tmp_path, "etag": "content"})
+    )
     assert fresh.get("/app.js").header("etag") != f'"{recorded[:32]}"'
 
 
@@ -387,7 +399,9 @@ def test_no_pattern_is_matched_per_request_in_the_default_mode(
     from servestatic.rules import CompiledRule
 
     rules = [{"match": "/**/*.js", "headers": {"X-Js": "1"}}, {"regex": r"\.css$", "max_age": 5}]
-    server = make_server(adapter, None, settings=Settings(root=site, rules=rules))
+    server = make_server(
+        adapter, None, settings=Settings.model_validate({"root": site, "rules": rules})
+    )
 
     def forbidden(*args: Any, **kwargs: Any) -> bool:
         raise AssertionError("a pattern was matched during a request")

@@ -6,7 +6,6 @@ index/autorefresh modes (the ``serve`` fixture), so both modes give the same ans
 from __future__ import annotations
 
 import json
-import warnings
 from pathlib import Path
 from typing import Any
 
@@ -16,10 +15,11 @@ from hypothesis import strategies as st
 
 from servestatic._resolve import UrlPolicy, page_urls, resolve
 from servestatic.asgi import ServeStaticASGI
-from servestatic.config import Settings
+from servestatic.config import HintSettings, Settings
 from tests.build.helpers import write
 from tests.client import call_asgi
 from tests.conftest import Serve
+from tests.startup import startup_messages
 
 # ---------------------------------------------------------------------- clean URLs
 
@@ -409,7 +409,8 @@ def test_early_hints_are_sent_when_the_server_offers_them(tmp_path: Path) -> Non
     no_hints = call_asgi(app, "/css/app.css", extensions=offered)
     assert no_hints.messages[0]["type"] == "http.response.start"
     disabled = ServeStaticASGI(
-        None, settings=Settings(root=tmp_path / "site", hints={"early_hints": False}, **options)
+        None,
+        settings=Settings(root=tmp_path / "site", hints=HintSettings(early_hints=False), **options),
     )
     assert call_asgi(disabled, "/", extensions=offered).messages[0]["type"] == (
         "http.response.start"
@@ -442,9 +443,11 @@ def test_cache_status_on_memory_cache_hits(serve: Serve, pages: Path) -> None:
 def test_check_runs_quietly_on_a_preset_site(tmp_path: Path) -> None:
     """The engine's start-up warnings do not fire for preset rules (they are not typos)."""
     root = _layout(tmp_path / "site", LAYOUTS["nuxt"][0])
-    with warnings.catch_warnings():
-        warnings.simplefilter("error")
-        ServeStaticASGI(None, settings=Settings(root=root, strict=True))
+    with startup_messages() as messages:
+        app = ServeStaticASGI(None, settings=Settings(root=root, strict=True))
+    assert [preset.name for preset in app.engine.presets] == ["nuxt"]
+    assert app.engine.problems == []
+    assert messages == []
 
 
 @settings(max_examples=60, deadline=None)
@@ -482,8 +485,7 @@ def test_the_index_and_autorefresh_agree(
             "clean_urls": clean,
             "trailing_slash": slash,
         }
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
+        with startup_messages():  # a generated tree may leave a rule or page unused
             index = ServeStatic(None, settings=Settings(**options))
             disk = ServeStatic(None, settings=Settings(autorefresh=True, **options))
         probes = {"/", "/orig.js", "/index.html"}

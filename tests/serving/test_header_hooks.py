@@ -10,19 +10,17 @@ from __future__ import annotations
 
 import contextlib
 import os
-import warnings
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 from wsgiref.headers import Headers
 
 import pytest
 
-from servestatic._entries import HeaderWarning
-from servestatic.config import ConfigError, Settings
+from servestatic.config import ConfigError, Settings, load_settings
 from servestatic.wsgi import ServeStatic
 from tests.client import Response, Server, make_server
 from tests.conftest import Serve, write
+from tests.startup import startup_messages
 
 #: The issue's file name: Latin-1 (ï), Cyrillic and a symbol ISO-8859-1 cannot encode.
 NAME = "na\u00efve-\u0444\u0430\u0439\u043b-\u2713.txt"
@@ -44,13 +42,9 @@ def echo_name(headers: Headers, path: str, url: str) -> None:
     headers["X-Other"] = "kept"
 
 
-@contextlib.contextmanager
-def caught() -> Iterator[list[str]]:
-    messages: list[str] = []
-    with warnings.catch_warnings(record=True) as records:
-        warnings.simplefilter("always")
-        yield messages
-    messages.extend(str(r.message) for r in records if issubclass(r.category, HeaderWarning))
+def caught() -> contextlib.AbstractContextManager[list[str]]:
+    """The problems reported, at start-up or for a request (the ``servestatic`` logger)."""
+    return startup_messages()
 
 
 def get(server: Server, url: str) -> Response:
@@ -75,7 +69,7 @@ def test_a_name_latin1_cannot_carry_leaves_the_header_out_for_that_file(
     assert len(messages) == 1, messages
     message = messages[0]
     assert str(names / NAME) in message  # the file
-    assert "'Content-Disposition'" in message  # the header
+    assert "Content-Disposition for /" in message  # the header and the URL
     assert "not encodable as ISO-8859-1" in message  # the real reason
     assert "control character" not in message  # not the old, wrong one
     assert "filename*=UTF-8''" in message  # and how to send it
@@ -168,9 +162,9 @@ def test_a_request_time_rebuild_never_raises_under_strict(tmp_path: Path, adapte
             headers["X-First-Line"] = handle.readline().strip()
 
     # Read from disk on every request (the memory cache would keep serving "one").
-    settings = Settings(
-        strict=True, add_headers_function=first_line, memory_cache={"max_file_size": 0}
-    )
+    settings = load_settings(
+        {"strict": True, "add_headers_function": first_line, "memory_cache": {"max_file_size": 0}}
+    ).settings
     server = make_server(adapter, None, root, settings=settings)
     assert server.get("/a.txt").header("x-first-line") == "one"
     (root / "a.txt").write_text("\u2713 changed\n", encoding="utf-8")
@@ -190,7 +184,7 @@ def test_subclass_hooks_are_named_in_the_warning(names: Path) -> None:
     with caught() as messages:
         Custom(None, names)
     assert len(messages) == 1
-    assert messages[0].startswith("add_mime_headers set 'Content-Disposition' for ")
+    assert messages[0].startswith(f"add_mime_headers → Content-Disposition for /{NAME}: ")
 
 
 def test_content_disposition_rule_sends_the_name_rfc_8187_encoded(

@@ -1,0 +1,269 @@
+"""``servestatic explain`` is the server: for every URL of the test trees (and forms of them a
+client may send), and for Hypothesis-generated targets, the status and headers ``explain``
+prints equal those of a real request to the WSGI and the ASGI application."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote, unquote, unquote_to_bytes
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from servestatic.app import create_asgi, create_wsgi
+from servestatic.cli import main
+from tests.client import call_asgi, run_wsgi
+from tests.conftest import write
+from tests.security.hostile import make_hostile_tree
+from tests.startup import startup_messages
+
+Headers = list[tuple[str, str]]
+
+CONFIGS = {
+    # Index files, a deny rule, presets, a redirect, an immutable rule.
+    "index": (
+        'index_file = true\n[security]\npreset = "basic"\n'
+        '[[redirects]]\nfrom = "/old/*"\nto = "/docs/:splat"\n'
+        '[[rules]]\nmatch = "/**/*.bin"\ndeny = true\n'
+        '[[rules]]\nname = "hashed"\nregex = "\\\\.[0-9a-f]{12}\\\\."\nimmutable = true\n'
+    ),
+    # A prefix, the SPA fallback and a 404 page.
+    "spa": (
+        'prefix = "/static/"\n[spa]\nfallback = "/static/index.html"\n'
+        '[errors]\nnot_found = "/static/docs/index.html"\n'
+    ),
+    # The same answers looked up on disk per request.
+    "autorefresh": "autorefresh = true\nindex_file = true\n[hidden]\nserve_dotfiles = true\n",
+}
+
+
+@pytest.fixture(scope="module")
+def trees(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    import gzip
+
+    site = tmp_path_factory.mktemp("site")
+    body = b"function hello() { return 'hello world'; }\n" * 40
+    write(site / "app.js", body)
+    write(site / "app.js.gz", gzip.compress(body, mtime=0))
+    write(site / "app.db8f2edc0c8a.js", "immutable();")
+    write(site / "docs" / "index.html", "<h1>docs</h1>")
+    write(site / "docs" / "guide.html", "<h1>guide</h1>")
+    write(site / "index.html", "<h1>home</h1>")
+    write(site / "downloads" / "résumé.pdf", "%PDF")
+    write(site / "naïve café.txt", "unicode name")
+    write(site / "with space.txt", "space")
+    write(site / "data.bin", bytes(range(256)))
+    write(site / ".hidden", "dotfile")
+    write(site / ".well-known" / "security.txt", "Contact: x")
+    write(site / "empty.txt", b"")
+    hostile = make_hostile_tree(tmp_path_factory.mktemp("hostile")).root
+    return {"site": site, "hostile": hostile}
+
+
+def _urls(root: Path) -> list[str]:
+    """Every file and directory URL of a tree, in the forms a client may send them."""
+    found: set[str] = set()
+    for directory, names, files in os.walk(root):
+        relative = Path(directory).relative_to(root).as_posix()
+        base = "/" if relative == "." else f"/{relative}/"
+        found.add(base)
+        found.add(base.rstrip("/") or "/")
+        for name in [*files, *names]:
+            found.add(base + name)
+    targets = set()
+    for url in found:
+        targets.add(quote(url))  # what a browser sends
+        targets.add(quote(url) + "?v=1")
+        targets.add(quote(url, safe="/").replace("%2F", "/").upper().replace("%2E", "%2e"))
+        targets.add("http://example.com" + quote(url))  # a pasted full URL
+        if url.isascii():
+            targets.add(url)
+    targets.update({"/missing.js", "/a%2Fb", "/docs/..%2findex.html", "/%2e%2e/etc/passwd"})
+    return sorted(targets)
+
+
+def _request_parts(target: str) -> tuple[str, str]:
+    if target.startswith("http://"):
+        target = "/" + target.split("/", 3)[3]
+    path, _, query = target.partition("?")
+    return path, query
+
+
+def real_wsgi(target: str, method: str, headers: Headers) -> tuple[int, Headers]:
+    """What a WSGI server hands the application for this request target."""
+    path, query = _request_parts(target)
+    environ: dict[str, Any] = {
+        "REQUEST_METHOD": method,
+        "PATH_INFO": unquote_to_bytes(path).decode("latin-1"),
+        "QUERY_STRING": query,
+        "REQUEST_URI": path + (f"?{query}" if query else ""),
+        "SERVER_NAME": "testserver",
+        "SERVER_PORT": "80",
+        "SERVER_PROTOCOL": "HTTP/1.1",
+        "wsgi.url_scheme": "http",
+        "wsgi.input": None,
+    }
+    for name, value in headers:
+        environ["HTTP_" + name.upper().replace("-", "_")] = value
+    response = run_wsgi(create_wsgi(), environ)
+    return response.status, [(name.lower(), value) for name, value in response.header_list]
+
+
+def real_asgi(target: str, method: str, headers: Headers) -> tuple[int, Headers]:
+    """What an ASGI server (uvicorn) puts in the scope for this request target."""
+    path, query = _request_parts(target)
+    response = call_asgi(
+        create_asgi(),
+        unquote(path),
+        method=method,
+        headers=headers,
+        query=query,
+        raw_path=path.encode("latin-1"),
+    )
+    return response.status, [(name.lower(), value) for name, value in response.header_list]
+
+
+def explained(target: str, method: str, headers: Headers) -> tuple[int, Headers]:
+    arguments = ["explain", target, "-X", method]
+    for name, value in headers:
+        arguments += ["-H", f"{name}: {value}"]
+    output = io.StringIO()
+    with contextlib.redirect_stdout(output):
+        main(arguments)
+    lines = output.getvalue().splitlines()
+    status_line = next(line for line in lines if line.startswith("response: "))
+    start = lines.index("response headers:") + 1
+    found = []
+    for line in lines[start:]:
+        if not line.startswith("  "):
+            break
+        name, _, value = line.strip().partition(": ")
+        found.append((name.lower(), value))
+    return int(status_line.split()[1]), found
+
+
+@contextlib.contextmanager
+def configured(cwd: Path, root: Path, config: str) -> Iterator[None]:
+    (cwd / "servestatic.toml").write_text(f'root = "{root}"\n{config}')
+    with startup_messages():
+        yield
+
+
+@pytest.mark.parametrize("config", sorted(CONFIGS))
+@pytest.mark.parametrize("tree", ["site", "hostile"])
+def test_every_url_of_the_trees(
+    tree: str, config: str, trees: dict[str, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    root = trees[tree]
+    prefix = "/static" if config == "spa" else ""
+    with configured(tmp_path, root, CONFIGS[config]):
+        for url in _urls(root):
+            target = prefix + url if url.startswith("/") else url.replace(".com/", f".com{prefix}/")
+            for method, headers in [("GET", []), ("HEAD", [("Accept-Encoding", "gzip")])]:
+                expected = explained(target, method, headers)
+                assert real_wsgi(target, method, headers) == expected, (target, "wsgi")
+                assert real_asgi(target, method, headers) == expected, (target, "asgi")
+
+
+SEGMENTS = st.sampled_from(
+    [
+        "app.js",
+        "docs",
+        "index.html",
+        "guide.html",
+        "downloads",
+        "r%C3%A9sum%C3%A9.pdf",
+        "na%C3%AFve%20caf%C3%A9.txt",
+        ".hidden",
+        ".well-known",
+        "security.txt",
+        "data.bin",
+        "old",
+        "static",
+        "",
+        ".",
+        "..",
+        "%2e%2e",
+        "%2F",
+        "%5C",
+        "%00",
+        "%FF",
+        "a b",
+        "app.js.gz",
+        "CON",
+        "x:y",
+    ]
+)
+TARGETS = st.builds(
+    lambda parts, query: "/" + "/".join(parts) + query,
+    st.lists(SEGMENTS, max_size=4),
+    st.sampled_from(["", "?a=1", "?x=%20y"]),
+)
+REQUEST_HEADERS = st.lists(
+    st.sampled_from(
+        [
+            ("Accept-Encoding", "gzip"),
+            ("Accept-Encoding", "br;q=0, gzip;q=0"),
+            ("Range", "bytes=0-3"),
+            ("Range", "bytes=5-1"),
+            ("Origin", "https://a.example"),
+            ("If-Modified-Since", "Wed, 21 Oct 2099 07:28:00 GMT"),
+        ]
+    ),
+    max_size=2,
+    unique_by=lambda pair: pair[0],
+)
+
+
+@pytest.mark.parametrize("config", sorted(CONFIGS))
+def test_generated_requests(
+    config: str, trees: dict[str, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+
+    @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+    @given(
+        target=TARGETS,
+        method=st.sampled_from(["GET", "HEAD", "POST", "OPTIONS"]),
+        headers=REQUEST_HEADERS,
+    )
+    def check(target: str, method: str, headers: Headers) -> None:
+        expected = explained(target, method, headers)
+        assert real_wsgi(target, method, headers) == expected, (target, "wsgi")
+        assert real_asgi(target, method, headers) == expected, (target, "asgi")
+
+    with configured(tmp_path, trees["site"], CONFIGS[config]):
+        check()
+
+
+def test_the_issue_examples(
+    trees: dict[str, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A percent-encoded name is the file; a pasted full URL is its path; a denied URL
+    names the rule that denies it."""
+    monkeypatch.chdir(tmp_path)
+    with configured(tmp_path, trees["site"], CONFIGS["index"]):
+        output = io.StringIO()
+        with contextlib.redirect_stdout(output):
+            assert main(["explain", "/downloads/r%C3%A9sum%C3%A9.pdf"]) == 0
+            assert main(["explain", "https://example.com/docs/guide.html?x=1"]) == 0
+            assert main(["explain", "/data.bin"]) == 1
+            assert main(["explain", "/.hidden"]) == 1
+    lines = output.getvalue().splitlines()
+    assert f"/downloads/résumé.pdf: file {trees['site']}/downloads/résumé.pdf (status 200)" in lines
+    assert f"/docs/guide.html: file {trees['site']}/docs/guide.html (status 200)" in lines
+    assert (
+        "/data.bin: no file (denied by rule #1 (/**/*.bin): deny = true); the server answers 404"
+        in lines
+    )
+    assert (
+        "/.hidden: no file (a dot segment: hidden files are not served (see [hidden] in the "
+        "configuration)); the server answers 404" in lines
+    )
