@@ -553,30 +553,36 @@ class MemoryCache(_Group):
 
 
 PRESET_NAMES = ("vite", "webpack", "next", "sveltekit", "astro", "nuxt", "angular", "parcel")
+#: What ``presets`` strips around a name (ASCII whitespace, as the schema's pattern does).
+_PRESET_SPACE = " \t\n\r\f\v"
+_PRESET_EXPECTED = (
+    f"expected 'auto', 'off' or preset names separated by commas ({', '.join(PRESET_NAMES)})"
+)
 
 
 def _preset_list(value: Any) -> Any:
     # A list (TOML, code) is kept as the comma-separated string an environment variable
     # gives (`SERVESTATIC_PRESETS=vite,next`): one form, and no JSON needed in the env.
     if isinstance(value, list | tuple):
-        if not all(isinstance(item, str) for item in value):
-            raise _problem("presets", "expected preset names")
+        unknown = [item for item in value if item not in PRESET_NAMES]
+        if unknown or not value:
+            raise _problem(
+                "presets",
+                f"expected a list of preset names ({', '.join(PRESET_NAMES)})"
+                + (f"; unknown: {', '.join(map(repr, unknown))}" if unknown else ""),
+            )
         return ",".join(value)
     return value
 
 
 def _preset_choice(value: str) -> str:
-    value = value.strip()
+    value = value.strip(_PRESET_SPACE)
     if value in {"auto", "off"}:
         return value
-    names = [name.strip() for name in value.split(",") if name.strip()]
+    names = [name.strip(_PRESET_SPACE) for name in value.split(",")]
     unknown = [name for name in names if name not in PRESET_NAMES]
-    if unknown or not names:
-        raise _problem(
-            "presets",
-            f"expected 'auto', 'off' or a list of {', '.join(PRESET_NAMES)}"
-            + (f"; unknown: {', '.join(map(repr, unknown))}" if unknown else ""),
-        )
+    if unknown:
+        raise _problem("presets", f"{_PRESET_EXPECTED}; unknown: {', '.join(map(repr, unknown))}")
     return ",".join(dict.fromkeys(names))
 
 
@@ -584,15 +590,7 @@ PresetChoice = Annotated[
     str,
     BeforeValidator(_preset_list),
     AfterValidator(_preset_choice),
-    WithJsonSchema(
-        {
-            "anyOf": [
-                {"enum": ["auto", "off"]},
-                {"type": "array", "items": {"enum": list(PRESET_NAMES)}, "minItems": 1},
-                {"type": "string", "description": "comma-separated preset names"},
-            ]
-        }
-    ),
+    WithJsonSchema(js.presets(PRESET_NAMES)),
 ]
 
 
