@@ -80,11 +80,15 @@ def looks_hashed(name: str) -> bool:
     base = posixpath.basename(name)
     if _HEX.search(base) or _ANGULAR.search(base):
         return True
-    found = _ROLLUP.search(base)
-    if found is None or not _mixed(found.group(1)):
+    if not _rollup_hashed(base):
         return False
     directory = "/" + posixpath.dirname(name.lstrip("/")) + "/"
     return any(f"/{part}/" in directory for part in _ROLLUP_DIRECTORIES)
+
+
+def _rollup_hashed(base: str) -> bool:
+    found = _ROLLUP.search(base)
+    return found is not None and _mixed(found.group(1))
 
 
 def bundler_hashed(root: str) -> frozenset[str]:
@@ -215,9 +219,11 @@ def _evidence(root: str) -> dict[str, list[str]]:
             found[name] = [f"directory {directory}/"]
     if _isfile(root, ".vite/manifest.json"):
         found["vite"] = ["file .vite/manifest.json"]
-    rollup = [
-        f"assets/{n}" for n in _listdir(os.path.join(root, "assets")) if looks_hashed(f"assets/{n}")
-    ]
+    # Only Rollup's own form (`index-BxY3kQ_9.js`), the one the preset's rule makes
+    # immutable: Django's or `servestatic --hash`'s `app.0123456789ab.css` in an assets/
+    # folder is no sign of Vite.
+    rollup = [n for n in _listdir(os.path.join(root, "assets")) if _rollup_hashed(n)]
+    rollup = [f"assets/{n}" for n in rollup]
     if rollup and "vite" not in found and not {"astro", "sveltekit", "nuxt"} & set(found):
         found["vite"] = [f"{len(rollup)} hashed names in assets/ such as {rollup[0]}"]
     angular = [n for n in top if _ANGULAR.search(n) and n.split("-", 1)[0] in {"main", "polyfills"}]

@@ -94,6 +94,19 @@ def test_create_react_app_is_webpack(tmp_path: Path) -> None:
     assert all(rule.number < 0 and rule.preset == "webpack" for rule in preset.rules)
 
 
+def test_hex_hashed_names_in_assets_are_not_vite(tmp_path: Path) -> None:
+    """Django's (or ``servestatic --hash``'s) names in an ``assets/`` folder are no sign of
+    Vite: its evidence is the Rollup form its own rule makes immutable."""
+    write(tmp_path / "index.html", "")
+    write(tmp_path / "assets" / "app.0123456789ab.css", "")
+    write(tmp_path / "assets" / "app.3f9c1b2a.js", "")
+    assert detect(str(tmp_path), "/") == []
+    write(tmp_path / "assets" / "index-BxY3kQ_9.js", "")
+    (preset,) = detect(str(tmp_path), "/")
+    assert preset.name == "vite"
+    assert preset.evidence == ("1 hashed names in assets/ such as assets/index-BxY3kQ_9.js",)
+
+
 def test_presets_of_several_roots_never_share_numbers(tmp_path: Path) -> None:
     write(tmp_path / "a" / "_astro" / "x.css", "")
     write(tmp_path / "b" / "_app" / "immutable" / "x.js", "")
