@@ -857,6 +857,17 @@ class Engine:
             self._manifests[root] = cached
         return cached[1]
 
+    def original_name(self, hashed: str) -> str | None:
+        """The original name a build manifest serves the file at ``hashed`` under, if any
+        (``servestatic explain``; the index's table, or the manifests on disk)."""
+        if not self.autorefresh:
+            return next((name for name, url in self._originals.items() if url == hashed), None)
+        for root, prefix in reversed(self.roots):
+            for name, url in self._manifest_paths(root).items():
+                if prefix + url == hashed and self._fs_original(prefix + name) == hashed:
+                    return prefix + name
+        return None
+
     def _fs_original(self, url: str) -> str | None:
         """The hashed file's URL a manifest maps ``url`` to, when ``url`` is not a file."""
         for root, prefix in reversed(self.roots):
@@ -1049,9 +1060,20 @@ def explain_notes(engine: Engine, entry: FileEntry) -> list[str]:
     """``servestatic explain``: where an entry's file, hints and CSP hashes come from."""
     notes = []
     source = entry.source_url
-    originals = [name for name, hashed in engine._originals.items() if hashed == source]
-    if entry.url in engine._originals or (entry.url != source and originals):
+    policy = engine.url_policy
+    file_url = source
+    original = engine.original_name(source)
+    if original is not None and entry.url in page_urls(original, policy):
         notes.append(f"  original name of {source} (staticfiles.json), not immutable")
+        file_url = original
+    index = policy.index
+    if (
+        policy.clean_urls
+        and entry.url != file_url
+        and file_url.endswith(".html")
+        and not (index is not None and file_url.endswith("/" + index))
+    ):
+        notes.append(f"  clean URL: {file_url} served at {entry.url}")
     page = engine.builder.pages.get(entry.identity.path)
     if page is not None:
         if page.link:
