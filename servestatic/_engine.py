@@ -21,6 +21,7 @@ from typing import Any
 from servestatic._budget import shared_budget
 from servestatic._entries import EntryBuilder, HeaderProblem
 from servestatic._files import HandedFiles, MemoryCache
+from servestatic._frameworks import Preset, detect, forced, is_entry_point, looks_hashed
 from servestatic._glob import compile_glob
 from servestatic._index import HiddenPolicy, ScannedFile, is_variant_path, scan_root, stat_file
 from servestatic._paths import (
@@ -39,6 +40,7 @@ from servestatic._records import (
     Request,
 )
 from servestatic._redirects import compile_redirects, first_match
+from servestatic._resolve import UrlPolicy, page_urls, resolve
 from servestatic._respond import (
     NOT_FOUND,
     NOT_FOUND_HEAD,
@@ -46,7 +48,7 @@ from servestatic._respond import (
     respond,
     respond_redirect,
 )
-from servestatic.build.manifest import load_digests
+from servestatic.build.manifest import load_digests, load_originals, load_pages
 from servestatic.config import DEFAULT_IMMUTABLE_FILE_TEST, ConfigError, Problem, Settings
 from servestatic.media_types import MediaTypes
 from servestatic.rules import CompiledRule, compile_rules
@@ -104,6 +106,14 @@ def security_headers(settings: Settings) -> tuple[tuple[str, str], ...]:
         )
     if security.hsts is not None:
         headers["strict-transport-security"] = ("Strict-Transport-Security", security.hsts)
+    if security.cross_origin_isolation:
+        # Both are needed for `crossOriginIsolated` (HTML §7.1.3): SharedArrayBuffer and
+        # WebAssembly threads. Same-origin subresources pass require-corp as they are.
+        headers["cross-origin-opener-policy"] = ("Cross-Origin-Opener-Policy", "same-origin")
+        headers["cross-origin-embedder-policy"] = (
+            "Cross-Origin-Embedder-Policy",
+            "require-corp",
+        )
     return tuple(headers.values())
 
 
@@ -207,6 +217,29 @@ class Engine:
             tuple(compile_glob(pattern) for pattern in settings.hidden.allow),
         )
         self.index_file = settings.effective_index_file
+        self.url_policy = UrlPolicy(self.index_file, settings.clean_urls, settings.trailing_slash)
+        # ServeStatic's directory redirect is a 302; the canonical redirects of clean URLs
+        # and an explicit trailing-slash policy are permanent (308 keeps the method).
+        self._canonical_status = (
+            302 if not settings.clean_urls and settings.trailing_slash in {"auto", "add"} else 308
+        )
+        #: Files answered at URLs other than their own (index files, ``.html`` pages with
+        #: clean URLs), by their own URL: see :meth:`_place`.
+        self._pages: dict[str, ScannedFile] = {}
+        #: Original name → hashed file, both as URLs, from each root's ``staticfiles.json``
+        #: (issue 18: ``servestatic SRC DEST --hash`` output served under original names).
+        self._originals: dict[str, str] = {}
+        self._hashed_scans: dict[str, ScannedFile] = {}
+        self._manifests: dict[str, tuple[tuple[int, int], dict[str, str]]] = {}
+        #: Roots whose manifest originals are served: those given as roots (the Django
+        #: adapter's STATIC_ROOT is not: Django's templates name the hashed files, and a
+        #: deleted original must stay a miss there, as with ServeStatic).
+        self._original_roots: set[str] = set()
+        #: Framework presets detected (or named) per root, in rule order.
+        self.presets: list[Preset] = []
+        #: True once a build manifest gave some page Link hints and Early Hints are on:
+        #: the ASGI adapter looks for the server's extension only then.
+        self.early_hints = False
         # Plain values for what requests (autorefresh lookups, a stale file's rebuild) read:
         # request-time code never touches the pydantic settings.
         self.strict = settings.strict
@@ -218,7 +251,9 @@ class Engine:
         self.redirects = compile_redirects(settings.redirects)
         self.spa_exclude = tuple(compile_glob(pattern) for pattern in settings.spa.exclude)
         self.memory = MemoryCache(
-            settings.memory_cache.max_file_size, settings.memory_cache.max_total_size
+            settings.memory_cache.max_file_size,
+            settings.memory_cache.max_total_size,
+            settings.memory_cache.cache_status,
         )
         #: Checked descriptors named to servers by ``http.response.pathsend``.
         self.handed = HandedFiles()
@@ -242,18 +277,20 @@ class Engine:
     def finish(self) -> None:
         """Index the configured roots, then resolve redirects, the SPA fallback and 404 page."""
         settings = self.settings
+        roots: list[tuple[Any, str | None, tuple[str, str]]] = []
         if settings.root is not None:
-            self.add_root(
-                settings.root, settings.prefix, refresh=False, source=(self.source("root"), "root")
-            )
+            roots.append((settings.root, settings.prefix, (self.source("root"), "root")))
         label = self.source("roots")
-        for number, root in enumerate(settings.roots, start=1):
-            self.add_root(
-                root.path,
-                root.prefix,
-                refresh=False,
-                source=(f"{label} [[roots]] #{number}", "path"),
-            )
+        roots.extend(
+            (root.path, root.prefix, (f"{label} [[roots]] #{number}", "path"))
+            for number, root in enumerate(settings.roots, start=1)
+        )
+        # Every root's presets first: their rules come before the configured ones for the
+        # files of every root, whichever root they were detected in.
+        for root, prefix, _ in roots:
+            self._add_presets(os.path.abspath(os.fspath(root)), normalize_prefix(prefix))
+        for root, prefix, source in roots:
+            self.add_root(root, prefix, refresh=False, presets=False, source=source)
         self.refresh_special()
         self._report_header_problems()
         if not self.autorefresh and self.files:
@@ -343,7 +380,7 @@ class Engine:
         used = self.builder.rules.used()
         label = self.source("rules")
         for rule in self.builder.rules.rules:
-            if rule.number in used:
+            if rule.number in used or rule.preset is not None:
                 continue
             where = f"{label} [[rules]] #{rule.number}"
             if rule.name:
@@ -363,19 +400,42 @@ class Engine:
 
     # ------------------------------------------------------------------ building
 
+    def _add_presets(self, root: str, prefix: str) -> None:
+        """Detect (or take from the configuration) the framework presets of one root and
+        put their rules before the configured ones."""
+        choice = self.settings.presets
+        if choice == "off":
+            return
+        first = -1 - sum(len(preset.rules) for preset in self.presets)
+        found = (
+            detect(root, prefix, first)
+            if choice == "auto"
+            else forced(choice.split(","), prefix, first)
+        )
+        if not found:
+            return
+        self.presets.extend(found)
+        rules = tuple(rule for preset in self.presets for rule in preset.rules)
+        self.builder.rules = self.builder.rules.with_presets(rules)
+
     def add_root(
         self,
         root: Any,
         prefix: str | None = None,
         *,
         refresh: bool = True,
+        presets: bool = True,
         source: tuple[str, str] = ("add_files()", ""),
     ) -> None:
         """Add a directory (later roots win over earlier ones for the same URL).
 
-        ``source`` (label, key) names where the directory was configured, for problems."""
+        ``source`` (label, key) names where the directory was configured, for problems;
+        ``presets``: detect the root's framework presets (``finish`` does it for every
+        configured root first)."""
         path = os.path.abspath(os.fspath(root))
         url_prefix = normalize_prefix(prefix)
+        if presets:
+            self._add_presets(path, url_prefix)
         if not self.autorefresh and not os.path.isdir(path):
             # ServeStatic's text: applications filter this warning by message.
             field = source[1] if source[1] == "root" else ("roots" if source[1] else "")
@@ -391,10 +451,17 @@ class Engine:
                 )
             )
         self.roots.append((path, url_prefix))
+        self._original_roots.add(path)
         if self.etag_mode == "content":
             # Digests recorded by `servestatic ... --manifest` spare reading every file.
             self.builder.digests.update(load_digests(path))
+        self._load_pages(path, url_prefix)
         if not self.autorefresh:
+            originals = {
+                url_prefix + name: url_prefix + hashed
+                for name, hashed in load_originals(path).items()
+            }
+            wanted = set(originals.values())
             for scanned in scan_root(
                 path,
                 url_prefix,
@@ -403,7 +470,14 @@ class Engine:
                 hidden=self.hidden,
                 warn=self.index_warning(source),
             ):
+                if scanned.url in wanted:
+                    self._hashed_scans[scanned.url] = scanned
                 self._add_file(scanned)
+            self._add_originals(originals)
+            # Kept only for the originals served (a later page may be placed on one).
+            used = set(self._originals.values())
+            for url in [url for url in self._hashed_scans if url not in used]:
+                del self._hashed_scans[url]
         if refresh:
             self.refresh_special()
         self._report_header_problems()
@@ -416,6 +490,8 @@ class Engine:
         manifest digests are used for content ETags."""
         if root is not None and self.etag_mode == "content":
             self.builder.digests.update(load_digests(root))
+        if root is not None:
+            self._load_pages(root, normalize_prefix(prefix))
         # A file described without its inode is confined to the root it was listed under
         # when it is first opened (see servestatic._files), unless its lister said how.
         confinement = None
@@ -434,32 +510,107 @@ class Engine:
         """Make a directory known (for reloads and autorefresh lookups) without scanning it."""
         self.roots.append((os.path.abspath(root), normalize_prefix(prefix)))
 
+    def _load_pages(self, root: str, prefix: str) -> None:
+        """The per-page ``Link`` hints and CSP hashes the build recorded for a root."""
+        hints = self.settings.hints
+        if hints.link or hints.csp:
+            pages = load_pages(root, prefix, link=hints.link, csp=hints.csp)
+            self.builder.pages.update(pages)
+            if hints.early_hints and any(page.link for page in pages.values()):
+                self.early_hints = True
+
     def _add_file(self, scanned: ScannedFile) -> None:
         url = scanned.url
-        index = self.index_file
-        if index is None or not url.endswith("/" + index):
-            # Indexing (start-up, add_files()): header problems are gathered and reported
-            # with the start-up's (strict refuses them); request-time builds log them.
-            entry = self.builder.build(scanned, collect=True)
-            if entry is None:
-                self.files.pop(url, None)
-            else:
-                self.files[url] = entry
+        self._originals.pop(url, None)  # a real file wins over a manifest's original name
+        if self._is_page(url):
+            # Served (also) at other URLs: every URL that depends on it is resolved again.
+            self._pages[url] = scanned
+            for candidate in page_urls(url, self.url_policy):
+                self._place(candidate)
             return
-        # An index file is served at its directory's URL (built once: the header hooks
-        # see the directory URL, as with ServeStatic) and its own URL redirects there.
-        directory_url = url[: -len(index)]
-        directory_entry = self.builder.build(scanned, url=directory_url, collect=True)
-        if directory_entry is None:
+        self._pages.pop(url, None)
+        # Indexing (start-up, add_files()): header problems are gathered and reported
+        # with the start-up's (strict refuses them); request-time builds log them.
+        entry = self.builder.build(scanned, collect=True)
+        if entry is None:
+            self.files.pop(url, None)
+        else:
+            self.files[url] = entry
+
+    def _is_page(self, url: str) -> bool:
+        index = self.index_file
+        return (index is not None and url.endswith("/" + index)) or (
+            self.url_policy.clean_urls and url.endswith(".html")
+        )
+
+    def _add_originals(self, originals: dict[str, str]) -> None:
+        """Original names from a manifest whose hashed file is served and which no file
+        of their own answers: each is served with the hashed file's bytes (issue 18)."""
+        for original, hashed in originals.items():
+            if self._exists(original) or type(self.files.get(hashed)) is not FileEntry:
+                continue
+            if hashed not in self._hashed_scans:
+                continue
+            self._originals[original] = hashed
+            for candidate in page_urls(original, self.url_policy):
+                self._place(candidate)
+
+    def _exists(self, url: str) -> bool:
+        """Is there a file (or a manifest original) at ``url`` in the start-up index?"""
+        if url in self._pages or url in self._originals:
+            return True
+        entry = self.files.get(url)
+        return type(entry) is FileEntry and entry.source_url == url
+
+    def _place(self, url: str) -> None:
+        """(Re)decide what the start-up index answers at ``url`` with :func:`resolve`, the
+        function autorefresh lookups use too."""
+        found = resolve(url, self.url_policy, self._exists)
+        if found is None:
             self.files.pop(url, None)
             return
-        self.files[directory_url] = directory_entry
-        self.files[url] = self.builder.redirect(relative_redirect("./"))
-        if directory_url != "/":
-            bare = directory_url[:-1]
-            self.files[bare] = self.builder.redirect(
-                relative_redirect(bare.rsplit("/", 1)[-1] + "/")
-            )
+        kind, target = found
+        if kind == "redirect":
+            self.files[url] = self._canonical_redirect(target)
+            return
+        if target == url and url not in self._pages and url not in self._originals:
+            return  # a plain file, already indexed at its own URL
+        entry = self._serve(target, url, self._pages.get(target), self._originals.get(target))
+        if entry is None:
+            self.files.pop(url, None)
+        else:
+            self.files[url] = entry
+
+    def _serve(
+        self,
+        file_url: str,
+        url: str,
+        scanned: ScannedFile | None,
+        hashed: str | None,
+        *,
+        fresh: bool = False,
+    ) -> FileEntry | None:
+        """The entry answering ``url`` with the file at ``file_url``: a page (``scanned``)
+        or a manifest original (the ``hashed`` file's bytes, never immutable)."""
+        # Placed while indexing: header problems are gathered with the start-up's; a fresh
+        # build is for a request and logs them.
+        collect = not fresh
+        at = None if url == file_url else url
+        if scanned is not None:
+            return self._build(scanned, url=at, collect=collect)
+        if hashed is None:
+            return None
+        # ``fresh``: a lookup from the disk (autorefresh, a changed file), never the index's.
+        target = self._scan_url(hashed) if fresh else self._hashed_scans.get(hashed)
+        if target is None:
+            return None
+        return self._build(target, url=url, original=file_url, collect=collect)
+
+    def _canonical_redirect(self, target: str) -> RedirectEntry:
+        redirect = self.builder.redirect(relative_redirect(target))
+        if self._canonical_status == 302:
+            return redirect
+        return RedirectEntry(redirect.location, 308, redirect.headers)
 
     def refresh_special(self) -> None:
         """Redirects over files, and the SPA fallback and 404 page entries."""
@@ -654,6 +805,8 @@ class Engine:
         """``builder.build`` for lookups from the disk, remembered per file description
         (path, size, mtime and variants) and options: an unchanged file is not rebuilt per
         request."""
+        if not self.autorefresh:
+            return self.builder.build(scanned, **options)
         key = (scanned, *sorted(options.items()))
         try:
             return self._built[key]
@@ -666,37 +819,89 @@ class Engine:
         return built
 
     def _fs_lookup(self, path: str) -> Entry | None:
-        """Autorefresh (and reload) lookup: the same answers as the index, from the disk."""
+        """Autorefresh (and reload) lookup: the same answers as the index, from the disk,
+        through the same :func:`resolve`."""
         if not is_safe_url_path(path):
             return None
-        index = self.index_file
-        for root, prefix in reversed(self.roots):
-            if index is not None and path + "/" == prefix and prefix != "/":
-                if self._scan_url(prefix + index) is not None:
-                    return self.builder.redirect(relative_redirect(path.rsplit("/", 1)[-1] + "/"))
-                continue
-            if not path.startswith(prefix):
-                continue
-            relative = path[len(prefix) :]
-            if relative == "" or relative.endswith("/"):
-                if index is None:
-                    continue
-                scanned = self._scan_url(path + index)
-                if scanned is not None:
-                    return self._build(scanned, url=path)
-                continue
-            if index is not None:
-                directory = os.path.join(root, *relative.split("/"))
-                if os.path.basename(relative) == index and self._scan_url(path) is not None:
-                    return self.builder.redirect(relative_redirect("./"))
-                # (A directory may be named like the index file: then it is one.)
-                if os.path.isdir(directory) and self._scan_url(path + "/" + index) is not None:
-                    return self.builder.redirect(
-                        relative_redirect(relative.rsplit("/", 1)[-1] + "/")
-                    )
+        if not self.url_policy.active and not self._manifests_present():
             scanned = self._scan_url(path)
-            if scanned is not None:
-                return self._build(scanned)
+            return None if scanned is None else self._build(scanned)
+        seen: dict[str, ScannedFile | None] = {}
+
+        index = self.index_file
+
+        def scan(url: str) -> ScannedFile | None:
+            if url not in seen:
+                # An index file is only looked for inside a real directory: `a.js.br/`
+                # must not make the lookup resolve whatever link `a.js.br` is.
+                inside = index is None or not url.endswith("/" + index)
+                seen[url] = (
+                    self._scan_url(url)
+                    if inside or self._fs_directory(url[: -len(index or "")])
+                    else None
+                )
+            return seen[url]
+
+        def exists(url: str) -> bool:
+            return scan(url) is not None or self._fs_original(url) is not None
+
+        found = resolve(path, self.url_policy, exists)
+        if found is None:
+            return None
+        kind, target = found
+        if kind == "redirect":
+            return self._canonical_redirect(target)
+        scanned = scan(target)
+        if scanned is not None:
+            return self._build(scanned, **({} if target == path else {"url": path}))
+        return self._serve(target, path, None, self._fs_original(target), fresh=True)
+
+    def _fs_directory(self, url: str) -> bool:
+        """Is ``url`` (ending in ``/``) a directory of some root?"""
+        for root, prefix in self.roots:
+            if url.startswith(prefix):
+                relative = url[len(prefix) :].strip("/")
+                if os.path.isdir(os.path.join(root, *relative.split("/")) if relative else root):
+                    return True
+        return False
+
+    def _manifests_present(self) -> bool:
+        return any(self._manifest_paths(root) for root in self._original_roots)
+
+    def _manifest_paths(self, root: str) -> dict[str, str]:
+        """A root's ``staticfiles.json`` originals, read again when the file changes."""
+        if root not in self._original_roots:
+            return {}
+        try:
+            info = os.stat(os.path.join(root, "staticfiles.json"))
+            stamp = (info.st_mtime_ns, info.st_size)
+        except OSError:
+            return {}
+        cached = self._manifests.get(root)
+        if cached is None or cached[0] != stamp:
+            cached = (stamp, load_originals(root))
+            self._manifests[root] = cached
+        return cached[1]
+
+    def original_name(self, hashed: str) -> str | None:
+        """The original name a build manifest serves the file at ``hashed`` under, if any
+        (``servestatic explain``; the index's table, or the manifests on disk)."""
+        if not self.autorefresh:
+            return next((name for name, url in self._originals.items() if url == hashed), None)
+        for root, prefix in reversed(self.roots):
+            for name, url in self._manifest_paths(root).items():
+                if prefix + url == hashed and self._fs_original(prefix + name) == hashed:
+                    return prefix + name
+        return None
+
+    def _fs_original(self, url: str) -> str | None:
+        """The hashed file's URL a manifest maps ``url`` to, when ``url`` is not a file."""
+        for root, prefix in reversed(self.roots):
+            if not url.startswith(prefix):
+                continue
+            hashed = self._manifest_paths(root).get(url[len(prefix) :])
+            if hashed is not None and self._scan_url(prefix + hashed) is not None:
+                return prefix + hashed
         return None
 
 
@@ -817,3 +1022,91 @@ def rule_usage(engine: Engine) -> dict[int, int]:
         for rule in engine.builder.rules.matching(urls):
             counts[rule.number] += 1
     return counts
+
+
+def preset_report(engine: Engine) -> list[str]:
+    """``servestatic check``: each framework preset, the evidence it was chosen on, and the
+    files each of its rules covers (a count and the first few URLs)."""
+    choice = engine.settings.presets
+    if choice == "off":
+        return ["presets: off"]
+    if not engine.presets:
+        return ["presets: none detected" if choice == "auto" else "presets: none"]
+    covered: dict[int, list[str]] = {}
+    for url, entry in engine.files.items():
+        if type(entry) is not FileEntry:
+            continue
+        urls = (url,) if url == entry.source_url else (url, entry.source_url)
+        for rule in engine.builder.rules.matching(urls):
+            if rule.preset is not None:
+                covered.setdefault(rule.number, []).append(url)
+    lines = []
+    for preset in engine.presets:
+        lines.append(f"preset {preset.name} at {preset.prefix}: {'; '.join(preset.evidence)}")
+        for rule in preset.rules:
+            found = sorted(covered.get(rule.number, []))
+            more = ", ..." if len(found) > 3 else ""
+            sample = f" ({', '.join(found[:3])}{more})" if found else ""
+            lines.append(f"  {rule.name}: {rule.cache_control}, {len(found)} URLs{sample}")
+    return lines
+
+
+def cache_warnings(engine: Engine) -> list[str]:
+    """``servestatic check``: files whose name carries a content hash but that are not
+    immutable (every request revalidates a file that cannot change), and immutable files
+    whose name carries no hash (a new version is never fetched)."""
+    hashed_not_immutable: list[str] = []
+    immutable_unhashed: list[str] = []
+    for url, entry in engine.files.items():
+        if type(entry) is not FileEntry or entry.source_url != url or entry.status != 200:
+            continue
+        cache_control = (entry.identity.ok.get("Cache-Control") or "").lower()
+        immutable = "immutable" in cache_control
+        hashed = looks_hashed(url) or engine.builder.immutable_test(entry.identity.path, url)
+        if is_entry_point(url):
+            continue  # HTML, service workers, manifests: never immutable, on purpose
+        if hashed and not immutable and "no-store" not in cache_control:
+            hashed_not_immutable.append(url)
+        elif immutable and not hashed:
+            immutable_unhashed.append(url)
+    warnings_ = []
+    for urls, text in (
+        (hashed_not_immutable, "look content-hashed but are not immutable"),
+        (immutable_unhashed, "are immutable but their names carry no content hash"),
+    ):
+        if urls:
+            urls.sort()
+            shown = ", ".join(urls[:5]) + (f" and {len(urls) - 5} more" if len(urls) > 5 else "")
+            warnings_.append(f"{len(urls)} file(s) {text}: {shown}")
+    return warnings_
+
+
+def explain_notes(engine: Engine, entry: FileEntry) -> list[str]:
+    """``servestatic explain``: where an entry's file, hints and CSP hashes come from."""
+    notes = []
+    source = entry.source_url
+    policy = engine.url_policy
+    file_url = source
+    original = engine.original_name(source)
+    if original is not None and entry.url in page_urls(original, policy):
+        notes.append(f"  original name of {source} (staticfiles.json), not immutable")
+        file_url = original
+    index = policy.index
+    if (
+        policy.clean_urls
+        and entry.url != file_url
+        and file_url.endswith(".html")
+        and not (index is not None and file_url.endswith("/" + index))
+    ):
+        notes.append(f"  clean URL: {file_url} served at {entry.url}")
+    page = engine.builder.pages.get(entry.identity.path)
+    if page is not None:
+        if page.link:
+            notes.append(f"  Link hints from the build: {page.link}")
+        hashes = len(page.script_hashes) + len(page.style_hashes)
+        if hashes:
+            notes.append(
+                f"  CSP hashes from the build: {len(page.script_hashes)} script(s), "
+                f"{len(page.style_hashes)} style(s)"
+            )
+    return notes

@@ -30,7 +30,14 @@ from servestatic.config import FOREVER, SERVER_MANAGED, Problem
 from servestatic.media_types import MediaTypes
 from servestatic.rules import BaseHeaders, RuleSet
 
-__all__ = ["EntryBuilder", "HeaderProblem", "content_etag", "mtime_etag"]
+__all__ = [
+    "EntryBuilder",
+    "HeaderProblem",
+    "PageMeta",
+    "content_etag",
+    "merge_csp",
+    "mtime_etag",
+]
 
 _HOOK_FORBIDDEN = SERVER_MANAGED - {"etag", "last-modified"}
 _TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
@@ -42,6 +49,56 @@ _NO_DATE_BEFORE = 2
 log = logging.getLogger("servestatic")
 _CODING_ORDER = {"identity": 0, "zstd": 1, "br": 2, "gzip": 3}
 _ALLOW_ORIGIN = "access-control-allow-origin"
+
+
+@dataclass(frozen=True, slots=True)
+class PageMeta:
+    """What the build recorded for one HTML page (issue 18): its ``Link`` value and the
+    CSP hash sources of its inline scripts and styles."""
+
+    link: str | None = None
+    script_hashes: tuple[str, ...] = ()
+    style_hashes: tuple[str, ...] = ()
+
+
+def merge_csp(policy: str, scripts: tuple[str, ...], styles: tuple[str, ...]) -> str:
+    """``policy`` with hash sources added to ``script-src`` / ``style-src`` (CSP Level 3).
+
+    Hashes are only added where they keep their meaning and take nothing away: to a
+    ``*-src`` (and ``*-src-elem``) directive the policy has, or to a copy of
+    ``default-src`` when it has none. A directive allowing ``'unsafe-inline'`` is left
+    alone (a hash source would switch that off, §6.7.3.3, and break inline event handlers
+    the hashes do not cover); a policy with neither directive does not restrict scripts,
+    so nothing is added. ``'none'`` gives way to the hashes.
+    """
+    directives: list[tuple[str, list[str]]] = []
+    for part in policy.split(";"):
+        tokens = part.split()
+        if tokens:
+            directives.append((tokens[0].lower(), tokens[1:]))
+    names = [name for name, _ in directives]
+    for kind, hashes in (("script-src", scripts), ("style-src", styles)):
+        if not hashes:
+            continue
+        targets = [name for name in (kind, f"{kind}-elem") if name in names]
+        if not targets and "default-src" in names:
+            sources = list(directives[names.index("default-src")][1])
+            if _allows_inline(sources):
+                continue
+            directives.append((kind, sources))
+            names.append(kind)
+            targets = [kind]
+        for name in targets:
+            sources = directives[names.index(name)][1]
+            if _allows_inline(sources):
+                continue
+            sources[:] = [source for source in sources if source.lower() != "'none'"]
+            sources.extend(source for source in hashes if source not in sources)
+    return "; ".join(" ".join([name, *sources]) for name, sources in directives)
+
+
+def _allows_inline(sources: list[str]) -> bool:
+    return "'unsafe-inline'" in (source.lower() for source in sources)
 
 
 @dataclass(frozen=True, slots=True)
@@ -145,7 +202,9 @@ class EntryBuilder:
     #: How problems with what ``add_headers_function`` sets name the hook(s) that ran.
     hook_label: str = "add_headers_function"
     digests: dict[str, str] = field(default_factory=dict)  # path -> sha256 hex (manifest)
-    #: Problems met by ``build(..., strict=True)``, for the engine to raise at once.
+    #: Per-page hints and CSP hashes from build manifests, by absolute file path.
+    pages: dict[str, PageMeta] = field(default_factory=dict)
+    #: Problems met by ``build(..., collect=True)``, for the engine to report at start-up.
     problems: list[HeaderProblem] = field(default_factory=list)
     # A bad header *name* is the same mistake for every file: reported once per name.
     _reported_names: set[str] = field(default_factory=set)
@@ -169,8 +228,14 @@ class EntryBuilder:
         status: int = 200,
         cache_control: str | None = None,
         collect: bool = False,
+        original: str | None = None,
     ) -> FileEntry | None:
         """Entry served at ``url`` (default: the file's own URL). None when a rule denies it.
+
+        ``original``: the file is a build's hashed copy answering its original name (the
+        URL ``original``, from ``staticfiles.json``): rules match that name and ``url``,
+        never the hashed one, and the entry is never immutable (the name stays, the
+        content changes with the next build).
 
         A header the hook sets that HTTP cannot carry is left out of this file's entry. With
         ``collect`` (indexing) the problem is recorded in :attr:`problems` for the engine to
@@ -179,7 +244,8 @@ class EntryBuilder:
         header must never turn a request into a 500.
         """
         request_url = url or scanned.url
-        urls = (request_url,) if request_url == scanned.url else (request_url, scanned.url)
+        source = original or scanned.url
+        urls = (request_url,) if request_url == source else (request_url, source)
         media_type = self.media_types.get_type(scanned.path)
         # The hooks see the URL the entry answers (a directory's URL for its index file),
         # as ServeStatic's did.
@@ -197,6 +263,11 @@ class EntryBuilder:
             self.denied.update(policy.matched)
             return None
         headers = list(policy.headers)
+        page = self.pages.get(scanned.path) if self.pages else None
+        if page is not None:
+            headers = _page_headers(headers, page)
+        if original is not None:
+            headers = self._revalidated(headers)
         etag_override = None
         if self.add_headers_function is not None:
             headers, etag_override, problems = _call_hook(
@@ -273,6 +344,17 @@ class EntryBuilder:
             source_url=scanned.url,
         )
 
+    def _revalidated(self, headers: list[tuple[str, str]]) -> list[tuple[str, str]]:
+        """An original name's headers: an ``immutable`` Cache-Control (from a rule or
+        preset that matched the name) becomes the mutable policy."""
+        mutable = f"max-age={self.max_age}, public" if self.max_age is not None else "no-cache"
+        return [
+            (name, mutable)
+            if name.lower() == "cache-control" and "immutable" in value.lower()
+            else (name, value)
+            for name, value in headers
+        ]
+
     def _representation(
         self,
         coding: str,
@@ -341,6 +423,24 @@ class EntryBuilder:
             pairs.append(("Cache-Control", f"max-age={self.max_age}, public"))
         pairs.append(("Content-Length", "0"))
         return RedirectEntry(location, status, HeaderBlock.of(pairs))
+
+
+def _page_headers(headers: list[tuple[str, str]], page: PageMeta) -> list[tuple[str, str]]:
+    """A page's ``Link`` hints appended to any ``Link`` a rule set, and its CSP hashes
+    merged into the policy the rules (or the security preset) gave it."""
+    result = []
+    link = page.link
+    for name, value in headers:
+        lowered = name.lower()
+        new = value
+        if lowered == "link" and link is not None:
+            new, link = f"{value}, {link}", None
+        elif lowered == "content-security-policy" and (page.script_hashes or page.style_hashes):
+            new = merge_csp(value, page.script_hashes, page.style_hashes)
+        result.append((name, new))
+    if link is not None:
+        result.append(("Link", link))
+    return result
 
 
 def _call_hook(

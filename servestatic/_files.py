@@ -367,9 +367,11 @@ class MemoryCache:
     Once the budget is used, further files are simply read from disk each time.
     """
 
-    def __init__(self, max_file_size: int, max_total_size: int) -> None:
+    def __init__(self, max_file_size: int, max_total_size: int, cache_status: bool = False) -> None:
         self.max_file_size = max_file_size
         self.max_total_size = max_total_size
+        #: Add ``Cache-Status`` (RFC 9211) to the answers this cache gives.
+        self.cache_status = cache_status
         self.used = 0
         # path -> (mtime_ns, size, bytes): a changed file never matches its old bytes.
         self._data: dict[str, tuple[int, int, bytes]] = {}

@@ -83,6 +83,9 @@ def request_from_scope(scope: Scope, path: str | None = None, mount: str = "") -
 
 
 _new_tuple = tuple.__new__
+_EARLY_HINT = "http.response.early_hint"
+#: RFC 9211: this cache (the process's memory cache) answered the request.
+CACHE_STATUS_HIT = (b"cache-status", b"servestatic; hit")
 
 
 class ServeStaticASGI(ServeStaticBase):
@@ -141,6 +144,14 @@ class ServeStaticASGI(ServeStaticBase):
                 for name, value in plan.extra
             ]
         body = plan.body
+        if self.engine.early_hints:
+            extensions = scope.get("extensions")
+            if extensions and _EARLY_HINT in extensions and plan.status == 200:
+                # Issue 18: the page's Link hints as a 103 first, where the server offers
+                # it (hypercorn over HTTP/2 and HTTP/3, uvicorn's zttp HTTP/2).
+                links = [value for name, value in plan.headers.raw if name == b"link"]
+                if links:
+                    await send({"type": _EARLY_HINT, "links": links})
         start = {"type": "http.response.start", "status": plan.status, "headers": headers}
         if body is None:
             await send(start)
@@ -163,7 +174,11 @@ class ServeStaticASGI(ServeStaticBase):
         if memory.eligible(representation):
             # Small files: read once (a few microseconds from the page cache, so on the
             # event loop rather than a thread hop), then served from memory.
-            data = memory.get(representation) or memory.load(representation)
+            data = memory.get(representation)
+            if data is None:
+                data = memory.load(representation)
+            elif memory.cache_status:
+                start["headers"] = [*start["headers"], CACHE_STATUS_HIT]
             await send(start)
             chunk = data if body.whole else data[body.offset : body.offset + body.length]
             await send({"type": "http.response.body", "body": chunk})

@@ -46,9 +46,13 @@ class CompiledRule:
     content_disposition: str | None
     deny: bool
     final: bool
+    #: The framework preset this rule comes from (issue 18), or None for ``[[rules]]``.
+    preset: str | None = None
 
     @property
     def label(self) -> str:
+        if self.preset is not None:
+            return f'preset {self.preset} "{self.name}"'
         return f'#{self.number} "{self.name}"' if self.name else f"#{self.number}"
 
     @property
@@ -180,6 +184,11 @@ class RuleSet:
     def __init__(self, rules: tuple[CompiledRule, ...]) -> None:
         self.rules = rules
         self._interned: dict[tuple[object, ...], Policy] = {}
+
+    def with_presets(self, presets: tuple[CompiledRule, ...]) -> RuleSet:
+        """These rules with framework preset rules before them (rules override presets)."""
+        configured = tuple(rule for rule in self.rules if rule.preset is None)
+        return RuleSet(presets + configured)
 
     def __len__(self) -> int:
         return len(self.rules)

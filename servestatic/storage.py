@@ -29,6 +29,7 @@ from django.core.files.base import ContentFile
 
 from servestatic._django import manifest
 from servestatic._django.settings import DjangoOnlySettings, collect
+from servestatic._frameworks import looks_hashed
 from servestatic.config import LoadedSettings
 
 if TYPE_CHECKING:
@@ -140,6 +141,16 @@ class CompressedManifestStaticFilesStorage(ManifestStaticFilesStorage):
         self.manifest_strict = options.manifest_strict
         self._keep_only_hashed_files = options.keep_only_hashed_files
         super().__init__(*args, **kwargs)
+
+    def hashed_name(self, name: str, content: Any = None, filename: str | None = None) -> str:
+        """Django's hashed name, except for a name a bundler already hashed (Vite's
+        ``assets/index-BxY3kQ_9.js``, webpack's ``main.3f2a….js``): it maps to itself, so
+        the bundler's own references to it keep working (issue 18; django-vite #30)."""
+        # No existence test: Django deletes and rewrites a processed file under this same
+        # name in the middle of post_process, where a test would see no file.
+        if looks_hashed(self.clean_name(name).split("?", 1)[0].split("#", 1)[0]):
+            return name
+        return str(super().hashed_name(name, content, filename))
 
     @property
     def keep_only_hashed_files(self) -> bool:

@@ -15,6 +15,7 @@ from servestatic.base import ServeStaticBase
 __all__ = ["ServeStatic"]
 
 StartResponse = Callable[..., Any]
+_CACHE_STATUS_HIT = ("Cache-Status", "servestatic; hit")
 
 
 class ServeStatic(ServeStaticBase):
@@ -94,7 +95,11 @@ class ServeStatic(ServeStaticBase):
             representation = body.representation
             memory = self.engine.memory
             if memory.eligible(representation):
-                data = memory.get(representation) or memory.load(representation)
+                data = memory.get(representation)
+                if data is None:
+                    data = memory.load(representation)
+                elif memory.cache_status:
+                    headers.append(_CACHE_STATUS_HIT)  # RFC 9211: this cache answered
                 start_response(status, headers)
                 if body.whole:
                     return [data]

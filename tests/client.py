@@ -149,9 +149,11 @@ def call_asgi(
         messages.append(message)
 
     asyncio.run(app(scope, receive, send))
-    start = messages[0]
+    # A 103 Early Hints message may come before the response itself.
+    first = next(i for i, m in enumerate(messages) if m["type"] == "http.response.start")
+    start = messages[first]
     body = b""
-    for message in messages[1:]:
+    for message in messages[first + 1 :]:
         if message["type"] == "http.response.body":
             body += message.get("body", b"")
         elif message["type"] == "http.response.pathsend":

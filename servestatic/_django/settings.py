@@ -97,6 +97,10 @@ CHECK_IDS: dict[str, str] = {
     "roots": "servestatic.E051",
     "prefix": "servestatic.E052",
     "strict": "servestatic.E053",
+    "presets": "servestatic.E054",
+    "clean_urls": "servestatic.E055",
+    "trailing_slash": "servestatic.E056",
+    "hints": "servestatic.E057",
     "streaming": "servestatic.E058",
 }
 #: A problem tied to no setting: an unknown ``SERVESTATIC_*`` environment variable under

@@ -16,8 +16,9 @@ import shutil
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import TypeVar
+from typing import Any, TypeVar
 
+from servestatic._frameworks import bundler_hashed, is_entry_point, looks_hashed
 from servestatic.build.cache import CompressCache
 from servestatic.build.codecs import ALL_SUFFIXES, CompressOptions
 from servestatic.build.compress import (
@@ -45,6 +46,7 @@ from servestatic.build.manifest import (
     records_for,
     write_manifest,
 )
+from servestatic.build.pages import PARSER_MISSING, analyse_page, parser_available
 
 _T = TypeVar("_T")
 
@@ -77,6 +79,10 @@ class BuildOptions:
     strict: bool = True
     compression: CompressOptions = field(default_factory=CompressOptions)
     workers: int | None = None
+    #: Record each HTML page's Link hints in the manifest (issue 18).
+    hints: bool = True
+    #: Record the CSP hashes of each page's inline scripts and styles (``--csp-hashes``).
+    csp_hashes: bool = False
 
 
 @dataclass
@@ -89,6 +95,10 @@ class BuildResult:
     stats: CompressStats | None = None
     manifest: str | None = None
     seconds: float = 0.0
+    bundled: list[str] = field(default_factory=list)  # a bundler's hashed names, kept
+    entry_points: list[str] = field(default_factory=list)  # kept under their own name too
+    pages: int = 0  # HTML pages whose hints were recorded
+    warnings: list[str] = field(default_factory=list)
 
 
 def check_trees(src: str, dest: str) -> None:
@@ -148,10 +158,18 @@ def build(
             names.append(name)
 
     served = {name: name for name in names}
+    kept: set[str] = set()
     if options.hash:
-        served = _hash(dest, names, options, result)
+        # Issue 18: a bundler's hashed names are final (hashing them again would only
+        # break its own references to them); they and every reference to them stay.
+        bundled = bundler_hashed(dest)
+        result.bundled = [name for name in names if name in bundled or looks_hashed(name)]
+        skip = frozenset(result.bundled)
+        served.update(_hash(dest, [name for name in names if name not in skip], options, result))
+        kept = _keep_entry_points(dest, served)
+        result.entry_points = sorted(kept)
     result.names = served
-    outputs = sorted(set(served.values()) | (set(names) if options.copy_original else set()))
+    outputs = sorted(set(served.values()) | kept | (set(names) if options.copy_original else set()))
 
     paths: list[str] = []
     if options.compress:
@@ -183,14 +201,15 @@ def build(
     if options.manifest or options.merge_manifest:
         paths_map = {**served, **{name: name for name in result.excluded}}
         records = _attempt(lambda: records_for(dest, [*outputs, *result.excluded]))
-        document = merge_manifest(paths_map, records, existing)
+        pages = _attempt(lambda: _pages(dest, [*outputs, *result.excluded], options, result))
+        document = merge_manifest(paths_map, records, existing, pages)
         result.manifest = _attempt(lambda: write_manifest(dest, document))
 
     if options.hash and not options.copy_original:
         served_names = set(served.values())
         for name in names:
-            if name in served_names:
-                continue  # SRC already held another file's hashed name: it is served
+            if name in served_names or name in kept:
+                continue  # served: another file's hashed name in SRC, or an entry point
             path = os.path.join(dest, *name.split("/"))
             remove_if_present(path)
             for suffixes in ALL_SUFFIXES.values():
@@ -214,6 +233,48 @@ def _hash(
     result.missing = plan.missing
     _attempt(lambda: write_hashed(dest, plan))
     return plan.names
+
+
+def _keep_entry_points(dest: str, served: dict[str, str]) -> set[str]:
+    """Entry points (HTML, service workers, ``robots.txt``, ``.well-known/``, web
+    manifests) keep their own name next to ServeStatic's hashed copy, with the same bytes
+    (a service worker's rewritten imports included): nobody links to
+    ``index.ef990f2c87fd.html``, so the build's output must answer ``index.html``."""
+    kept = set()
+    for name, hashed in served.items():
+        if name == hashed or not is_entry_point(name):
+            continue
+        original = os.path.join(dest, *name.split("/"))
+        copy = os.path.join(dest, *hashed.split("/"))
+        with open(original, "rb") as first, open(copy, "rb") as second:
+            same = first.read() == second.read()
+        if not same:
+            _attempt(functools.partial(copy_atomic, copy, original))
+        kept.add(name)
+    return kept
+
+
+def _pages(
+    dest: str, names: Sequence[str], options: BuildOptions, result: BuildResult
+) -> dict[str, Any] | None:
+    """``pages`` of the manifest: Link hints (and CSP hashes) of every HTML output."""
+    if not (options.hints or options.csp_hashes):
+        return None
+    html = [name for name in names if name.lower().endswith((".html", ".htm"))]
+    if not html:
+        return {}
+    if not parser_available():
+        result.warnings.append(PARSER_MISSING)
+        return None
+    pages: dict[str, Any] = {}
+    for name in sorted(html):
+        with open(os.path.join(dest, *name.split("/")), "rb") as handle:
+            record = analyse_page(handle.read(), name, csp=options.csp_hashes)
+        if not options.hints:
+            record["links"] = []
+        pages[name] = record
+    result.pages = len(pages)
+    return pages
 
 
 def _attempt(action: Callable[[], _T]) -> _T:

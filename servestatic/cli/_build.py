@@ -106,6 +106,19 @@ def _build_parser(prog: str) -> argparse.ArgumentParser:
     parser.add_argument(
         "--minify", action="store_true", help="refused: minify in your bundler instead"
     )
+    pages = parser.add_argument_group("pages (recorded in the manifest, served by the server)")
+    pages.add_argument(
+        "--no-hints",
+        dest="hints",
+        action="store_false",
+        help="do not record each HTML page's Link hints (stylesheets, module scripts, fonts)",
+    )
+    pages.add_argument(
+        "--csp-hashes",
+        action="store_true",
+        help="record the sha256 hashes of each page's inline scripts and styles; the server "
+        "adds them to the page's Content-Security-Policy",
+    )
     _compression_flags(parser)
     return parser
 
@@ -172,8 +185,12 @@ def _run_build(args: argparse.Namespace, reporter: Reporter) -> int:
         strict=not args.allow_missing,
         compression=_options(args),
         workers=args.jobs,
+        hints=args.hints,
+        csp_hashes=args.csp_hashes,
     )
     result = build(args.src, args.dest, options, on_progress=reporter.progress)
+    for warning in result.warnings:
+        reporter.warn(warning)
     for missing in result.missing:
         reporter.warn(f"{missing} (kept as written)")
     for name in result.skipped:
@@ -187,8 +204,19 @@ def _run_build(args: argparse.Namespace, reporter: Reporter) -> int:
     if result.stats is not None:
         for line in summary_lines(result.stats, args.jobs or default_workers()):
             reporter.info(line)
+    if result.bundled:
+        reporter.info(
+            f"{len(result.bundled)} name(s) a bundler already hashed kept as they are "
+            f"(such as {result.bundled[0]})"
+        )
+    if result.entry_points:
+        reporter.info(
+            f"{len(result.entry_points)} entry point(s) also kept under their own name "
+            f"(such as {result.entry_points[0]})"
+        )
     if result.manifest is not None:
-        reporter.info(f"manifest: {result.manifest}")
+        pages = f"; hints for {result.pages} page(s)" if result.pages else ""
+        reporter.info(f"manifest: {result.manifest}{pages}")
     return OK
 
 

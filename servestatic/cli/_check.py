@@ -4,7 +4,8 @@ The configuration is read from every source (Django settings too, in a Django pr
 then the start-up the server performs is run without serving: the roots are indexed, rules,
 redirects, the SPA fallback and the 404 page are resolved. Every problem is printed at once,
 each naming its source and key; the exit status is the server's outcome: 2 when it would
-refuse to start, 0 when it would start (warnings and all).
+refuse to start, 0 when it would start (warnings and all). Framework presets are listed with
+their evidence, and cache policies that contradict a file's name are printed as advice.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from servestatic._boot import Boot
-from servestatic._engine import rule_usage
+from servestatic._engine import cache_warnings, preset_report, rule_usage
 from servestatic.cli._common import add_config_argument, boot, parser, run
 from servestatic.config import ConfigError, LoadedSettings
 
@@ -100,4 +101,13 @@ def _summary(result: Boot) -> None:
     print(f"indexed {len(engine.files)} URLs from {len(engine.roots)} root(s)")
     usage = rule_usage(engine)
     for rule in engine.builder.rules.rules:
-        print(f"  rule {rule.label} ({rule.pattern_text}): {usage[rule.number]} URLs")
+        if rule.preset is None:  # listed with their preset below
+            print(f"  rule {rule.label} ({rule.pattern_text}): {usage[rule.number]} URLs")
+    for line in preset_report(engine):
+        print(line)
+    # Judgements about cache policies a user may have chosen on purpose (fonts kept
+    # immutable under fixed names...): check's advice, with the report rather than the
+    # start-up's warnings, so they change neither the exit status nor what `strict`
+    # refuses (issue 18).
+    for text in cache_warnings(engine):
+        print(f"advice: {text}")

@@ -15,7 +15,7 @@ import sys
 from collections.abc import Sequence
 from urllib.parse import unquote_to_bytes, urlsplit
 
-from servestatic._engine import Explanation, explain
+from servestatic._engine import Explanation, explain, explain_notes
 from servestatic._paths import decode_wsgi_path, route_path
 from servestatic._records import FileEntry, Request, reason_phrase, request_from_environ
 from servestatic.cli._common import CliError, add_config_argument, boot, parser, run
@@ -123,7 +123,13 @@ def _main(argv: Sequence[str]) -> int:
             print(f"{full}: not below --root-path {mount}; looked up as it is")
             shown = full
     explanation = explain(result.engine, request)
-    _print(request, explanation, standalone=result.standalone, shown=shown)
+    entry = explanation.entry
+    notes = (
+        explain_notes(result.engine, entry)
+        if isinstance(entry, FileEntry) and explanation.kind != "miss"
+        else []
+    )
+    _print(request, explanation, standalone=result.standalone, shown=shown, notes=notes)
     return 0 if explanation.kind != "miss" else 1
 
 
@@ -135,7 +141,12 @@ def _relative(path: str) -> str:
 
 
 def _print(
-    request: Request, explanation: Explanation, *, standalone: bool, shown: str | None = None
+    request: Request,
+    explanation: Explanation,
+    *,
+    standalone: bool,
+    shown: str | None = None,
+    notes: Sequence[str] = (),
 ) -> None:
     path, entry, plan = shown or request.path, explanation.entry, explanation.plan
     if explanation.kind == "miss" or entry is None:
@@ -150,6 +161,8 @@ def _print(
         print(f"{path}: {labels[explanation.kind]} {shown} (status {entry.status})")
         if explanation.reason is not None:
             print(f"  (no file at {path}: {explanation.reason})")
+        for note in notes:
+            print(note)
         if explanation.rules:
             print("rules applied, in order:")
             for rule in explanation.rules:

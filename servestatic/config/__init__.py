@@ -17,10 +17,12 @@ from servestatic.config._loader import LoadedSettings, load_settings
 from servestatic.config._model import (
     DEFAULT_IMMUTABLE_FILE_TEST,
     FOREVER,
+    PRESET_NAMES,
     CompressionSettings,
     CorsSettings,
     ErrorPages,
     HiddenFiles,
+    HintSettings,
     MemoryCache,
     RangeSettings,
     Redirect,
@@ -42,6 +44,7 @@ from servestatic.config._sources import (
 __all__ = [
     "DEFAULT_IMMUTABLE_FILE_TEST",
     "FOREVER",
+    "PRESET_NAMES",
     "SERVER_MANAGED",
     "CompressionSettings",
     "ConfigError",
@@ -50,6 +53,7 @@ __all__ = [
     "EnvironmentSource",
     "ErrorPages",
     "HiddenFiles",
+    "HintSettings",
     "LoadedSettings",
     "MappingSource",
     "MemoryCache",

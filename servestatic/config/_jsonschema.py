@@ -33,6 +33,7 @@ __all__ = [
     "URL_PATH",
     "URL_PREFIX",
     "nullable",
+    "presets",
 ]
 
 #: RFC 9110 §5.6.2: tchar.
@@ -148,3 +149,20 @@ RULE_TARGET: dict[str, Any] = {
 def nullable(schema: dict[str, Any]) -> dict[str, Any]:
     """``schema`` or ``null`` (a default of None; TOML has no null)."""
     return {"anyOf": [schema, {"type": "null"}]}
+
+
+def presets(names: tuple[str, ...]) -> dict[str, Any]:
+    """``presets``: ``auto``, ``off``, a list of names, or the names as one comma-separated
+    string (ASCII whitespace around each allowed, as the loader strips it)."""
+    name = "(?:" + "|".join(names) + ")"
+    space = f"[{_SPACE}]*"
+    return {
+        "anyOf": [
+            {"enum": ["auto", "off"]},
+            {"type": "array", "items": {"enum": list(names)}, "minItems": 1},
+            {
+                "type": "string",
+                "pattern": f"^{space}(?:auto|off|{name}(?:{space},{space}{name})*){space}$",
+            },
+        ]
+    }

@@ -43,10 +43,12 @@ from servestatic.config._headers import check_header_name, check_header_value, c
 __all__ = [
     "DEFAULT_IMMUTABLE_FILE_TEST",
     "FOREVER",
+    "PRESET_NAMES",
     "CompressionSettings",
     "CorsSettings",
     "ErrorPages",
     "HiddenFiles",
+    "HintSettings",
     "MemoryCache",
     "RangeSettings",
     "Redirect",
@@ -495,6 +497,11 @@ class SecuritySettings(_Group):
     Never sent unless set."""
     content_security_policy: OptionalHeaderValue = None
     """A `Content-Security-Policy` value; replaces the one from the `strict` preset."""
+    cross_origin_isolation: bool = False
+    """Send `Cross-Origin-Opener-Policy: same-origin` and `Cross-Origin-Embedder-Policy:
+    require-corp` with every file, which makes pages cross-origin isolated
+    (`SharedArrayBuffer`, WebAssembly threads). Resources from other origins must then
+    opt in with CORS or `Cross-Origin-Resource-Policy`."""
 
     @field_validator("hsts")
     @classmethod
@@ -541,6 +548,69 @@ class MemoryCache(_Group):
     """Files up to this many bytes are cached in memory (0 disables the cache)."""
     max_total_size: int = Field(default=64 * 1024 * 1024, ge=0)
     """Upper bound on the bytes held by the cache, per process."""
+    cache_status: bool = False
+    """Add `Cache-Status: servestatic; hit` (RFC 9211) to responses whose body came from
+    this memory cache, to see from outside which requests it answered."""
+
+
+PRESET_NAMES = ("vite", "webpack", "next", "sveltekit", "astro", "nuxt", "angular", "parcel")
+#: What ``presets`` strips around a name (ASCII whitespace, as the schema's pattern does).
+_PRESET_SPACE = " \t\n\r\f\v"
+_PRESET_EXPECTED = (
+    f"expected 'auto', 'off' or preset names separated by commas ({', '.join(PRESET_NAMES)})"
+)
+
+
+def _preset_list(value: Any) -> Any:
+    # A list (TOML, code) is kept as the comma-separated string an environment variable
+    # gives (`SERVESTATIC_PRESETS=vite,next`): one form, and no JSON needed in the env.
+    if isinstance(value, list | tuple):
+        unknown = [item for item in value if item not in PRESET_NAMES]
+        if unknown or not value:
+            raise _problem(
+                "presets",
+                f"expected a list of preset names ({', '.join(PRESET_NAMES)})"
+                + (f"; unknown: {', '.join(map(repr, unknown))}" if unknown else ""),
+            )
+        return ",".join(value)
+    return value
+
+
+def _preset_choice(value: str) -> str:
+    value = value.strip(_PRESET_SPACE)
+    if value in {"auto", "off"}:
+        return value
+    names = [name.strip(_PRESET_SPACE) for name in value.split(",")]
+    unknown = [name for name in names if name not in PRESET_NAMES]
+    if unknown:
+        raise _problem("presets", f"{_PRESET_EXPECTED}; unknown: {', '.join(map(repr, unknown))}")
+    return ",".join(dict.fromkeys(names))
+
+
+PresetChoice = Annotated[
+    str,
+    BeforeValidator(_preset_list),
+    AfterValidator(_preset_choice),
+    WithJsonSchema(js.presets(PRESET_NAMES)),
+]
+
+
+class HintSettings(_Group):
+    """Per-page `Link` hints and Content-Security-Policy hashes recorded by the build."""
+
+    link: bool = True
+    """Send each built page's `Link` header (stylesheets, module scripts, fonts and
+    preloads the build found in its HTML, stored in `staticfiles.json`). CDNs such as
+    Cloudflare and Fastly turn it into 103 Early Hints."""
+    early_hints: bool = True
+    """Send a 103 Early Hints response before a page that has `Link` hints, when the ASGI
+    server offers the `http.response.early_hint` extension (hypercorn over HTTP/2 and
+    HTTP/3; uvicorn over HTTP/2 with `--http zttp`)."""
+    csp: bool = True
+    """Merge the `sha256-` hashes of a page's inline scripts and styles recorded by
+    `servestatic SRC DEST --csp-hashes` into that page's `Content-Security-Policy`
+    (`script-src` / `style-src`). Only a policy that restricts scripts (or styles) gets
+    them: no policy is invented, and one allowing `'unsafe-inline'` is left as it is."""
 
 
 class StreamingSettings(_Group):
@@ -867,6 +937,23 @@ class Settings(BaseModel):
     errors: ErrorPages = Field(default_factory=ErrorPages)
     memory_cache: MemoryCache = Field(default_factory=MemoryCache)
     streaming: StreamingSettings = Field(default_factory=StreamingSettings)
+    presets: PresetChoice = "auto"
+    """Framework presets: `auto` recognises the build output in each root (Vite, webpack,
+    Next.js static export, SvelteKit, Astro, Nuxt, Angular, Parcel) and makes its
+    content-hashed files immutable, its HTML and manifests `no-cache` and service workers
+    `no-store`; `off` disables them; a list applies the named presets whatever is on
+    disk (from the environment: `vite,next`). Rules apply after presets, so a rule
+    overrides them; `servestatic check` lists each preset with its evidence and the files
+    it covers."""
+    clean_urls: bool = False
+    """Serve `about.html` at `/about` (and `about/index.html` at `/about/` with `index_file`);
+    the `.html` URL redirects to the clean one."""
+    trailing_slash: Literal["auto", "add", "remove", "ignore"] = "auto"
+    """Where a page's URL ends in `/`. `auto` (ServeStatic's behaviour): directories
+    (`about/index.html`) at `/about/`, `.html` pages at `/about`; `add`: every page at
+    `/about/`; `remove`: every page at `/about`; `ignore`: both forms answer, no redirect.
+    The other form gets one redirect to the canonical URL."""
+    hints: HintSettings = Field(default_factory=HintSettings)
     etag: Literal["mtime", "content", "off"] = "mtime"
     """How ETags are made: `mtime` (modification time and size), `content` (a hash of the
     bytes, identical on every machine; taken from the build manifest when present), `off`."""

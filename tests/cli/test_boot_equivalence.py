@@ -76,6 +76,16 @@ CORPUS: dict[str, Case] = {
         SITE + "[streaming]\nblock_size = 1024\n",
         {"SERVESTATIC_STREAMING__BUDGET": "lots", "SERVESTATIC_STREAMING__BUDGETT": "3"},
     ),
+    # Issue 18's settings: a valid set, and a mistake in each source.
+    "frameworks": Case(
+        SITE + 'presets = ["vite"]\nclean_urls = true\ntrailing_slash = "add"\nindex_file = true\n'
+        "[hints]\nearly_hints = false\n",
+        {"SERVESTATIC_MEMORY_CACHE__CACHE_STATUS": "true"},
+    ),
+    "frameworks-errors": Case(
+        SITE + 'presets = ["gatsby"]\n[hints]\nlink = "yes"\n',
+        {"SERVESTATIC_TRAILING_SLASH": "both"},
+    ),
     "everything-at-once-strict": Case(
         'strict = true\n[[roots]]\npath = "nowhere"\n[[roots]]\npath = "site"\n'
         '[[rules]]\nmatch = "/js/**"\n[spa]\nfallback = "/index.html"\n',
@@ -154,6 +164,14 @@ def test_the_corpus_covers_every_outcome(
                 (project / "site" / "gone.js").unlink()
     assert outcomes["valid"] == (0, [])
     assert outcomes["valid-strict"] == (0, [])
+    assert outcomes["frameworks"] == (0, [])
+    status, problems = outcomes["frameworks-errors"]
+    assert status == 2
+    assert [problem.split(":")[0] for problem in problems] == [
+        "SERVESTATIC_TRAILING_SLASH → trailing_slash",
+        "servestatic.toml → presets",
+        "servestatic.toml → hints.link",
+    ]
     assert outcomes["kubernetes-strict"] == (0, [])
     assert outcomes["autorefresh-missing-root-strict"] == (0, [])
     assert outcomes["missing-root"][0] == 0

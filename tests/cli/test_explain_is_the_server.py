@@ -40,6 +40,13 @@ CONFIGS = {
     ),
     # The same answers looked up on disk per request.
     "autorefresh": "autorefresh = true\nindex_file = true\n[hidden]\nserve_dotfiles = true\n",
+    # Clean URLs (issue 18) under each trailing-slash policy, from the index and the disk.
+    "clean": "index_file = true\nclean_urls = true\n",
+    "clean-add": 'index_file = true\nclean_urls = true\ntrailing_slash = "add"\n',
+    "clean-remove-autorefresh": (
+        'autorefresh = true\nindex_file = true\nclean_urls = true\ntrailing_slash = "remove"\n'
+    ),
+    "clean-ignore": 'clean_urls = true\ntrailing_slash = "ignore"\n',
 }
 
 
@@ -62,6 +69,12 @@ def trees(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     write(site / ".hidden", "dotfile")
     write(site / ".well-known" / "security.txt", "Contact: x")
     write(site / "empty.txt", b"")
+    # Issue 18: a page for clean URLs, a Vite-style name (the Vite preset's rules), and an
+    # original name a build manifest maps to a hashed file.
+    write(site / "about.html", "<h1>about</h1>")
+    write(site / "assets" / "index-BxY3kQ_9.js", "vite();")
+    write(site / "style.0123456789ab.css", "body{}")
+    write(site / "staticfiles.json", '{"paths": {"style.css": "style.0123456789ab.css"}}')
     hostile = make_hostile_tree(tmp_path_factory.mktemp("hostile")).root
     return {"site": site, "hostile": hostile}
 
@@ -76,6 +89,8 @@ def _urls(root: Path) -> list[str]:
         found.add(base.rstrip("/") or "/")
         for name in [*files, *names]:
             found.add(base + name)
+            if name.endswith(".html"):  # its clean URL, in both trailing-slash forms
+                found.update({base + name[:-5], base + name[:-5] + "/"})
     targets = set()
     for url in found:
         targets.add(quote(url))  # what a browser sends
@@ -85,6 +100,7 @@ def _urls(root: Path) -> list[str]:
         if url.isascii():
             targets.add(url)
     targets.update({"/missing.js", "/a%2Fb", "/docs/..%2findex.html", "/%2e%2e/etc/passwd"})
+    targets.update({"/style.css", "/style.css/"})  # a manifest's original name
     return sorted(targets)
 
 
@@ -155,8 +171,17 @@ def configured(cwd: Path, root: Path, config: str) -> Iterator[None]:
         yield
 
 
-@pytest.mark.parametrize("config", sorted(CONFIGS))
-@pytest.mark.parametrize("tree", ["site", "hostile"])
+#: (tree, configuration): every configuration over the test site, and the hostile tree's
+#: names under all but two clean-URL policies (its odd names meet the same resolution).
+TREE_CASES = [
+    (tree, config)
+    for config in sorted(CONFIGS)
+    for tree in ("site", "hostile")
+    if tree == "site" or config not in {"clean-add", "clean-ignore"}
+]
+
+
+@pytest.mark.parametrize(("tree", "config"), TREE_CASES)
 def test_every_url_of_the_trees(
     tree: str, config: str, trees: dict[str, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -178,6 +203,9 @@ SEGMENTS = st.sampled_from(
         "docs",
         "index.html",
         "guide.html",
+        "guide",
+        "about",
+        "style.css",
         "downloads",
         "r%C3%A9sum%C3%A9.pdf",
         "na%C3%AFve%20caf%C3%A9.txt",
@@ -267,3 +295,28 @@ def test_the_issue_examples(
         "/.hidden: no file (a dot segment: hidden files are not served (see [hidden] in the "
         "configuration)); the server answers 404" in lines
     )
+
+
+@pytest.mark.parametrize("config", ["clean", "clean-remove-autorefresh"])
+def test_a_clean_url_is_explained_as_its_page(
+    config: str, trees: dict[str, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``/about`` is answered by ``about.html`` and ``/style.css`` by the hashed file a
+    manifest maps it to: explain names the file and says why, with the server's answer."""
+    monkeypatch.chdir(tmp_path)
+    site = trees["site"]
+    with configured(tmp_path, site, CONFIGS[config]):
+        output = io.StringIO()
+        with contextlib.redirect_stdout(output):
+            assert main(["explain", "/about"]) == 0
+            assert main(["explain", "/style.css"]) == 0
+        for target in ("/about", "/about.html", "/style.css"):
+            expected = explained(target, "GET", [])
+            assert real_wsgi(target, "GET", []) == expected, target
+            assert real_asgi(target, "GET", []) == expected, target
+    lines = output.getvalue().splitlines()
+    assert f"/about: file {site}/about.html (status 200)" in lines
+    assert "  clean URL: /about.html served at /about" in lines
+    assert f"/style.css: file {site}/style.0123456789ab.css (status 200)" in lines
+    assert "  original name of /style.0123456789ab.css (staticfiles.json), not immutable" in lines
+    assert explained("/about.html", "GET", [])[0] == 308  # the .html form redirects

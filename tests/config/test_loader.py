@@ -406,3 +406,88 @@ def test_null_in_the_environment(tmp_path: Path) -> None:
     environ = {"SERVESTATIC_MIMETYPES": "null", "SERVESTATIC_PREFIX": "NULL"}
     settings = load_settings(environ=environ, cwd=tmp_path).settings
     assert (settings.mimetypes, settings.prefix) == (None, None)
+
+
+# --------------------------------------------------------------------------- issue 18's settings
+
+
+def test_framework_settings_come_through_every_source_with_their_source(tmp_path: Path) -> None:
+    (tmp_path / "servestatic.toml").write_text(
+        'presets = ["vite", "next"]\nclean_urls = true\n[hints]\nlink = false\n'
+    )
+    loaded = load_settings(
+        {"trailing_slash": "add"},
+        environ={
+            "SERVESTATIC_HINTS__EARLY_HINTS": "no",
+            "SERVESTATIC_SECURITY__CROSS_ORIGIN_ISOLATION": "1",
+            "SERVESTATIC_MEMORY_CACHE__CACHE_STATUS": "true",
+        },
+        cwd=tmp_path,
+    )
+    settings = loaded.settings
+    assert (settings.presets, settings.clean_urls, settings.trailing_slash) == (
+        "vite,next",
+        True,
+        "add",
+    )
+    assert (settings.hints.link, settings.hints.early_hints, settings.hints.csp) == (
+        False,
+        False,
+        True,
+    )
+    assert settings.security.cross_origin_isolation
+    assert settings.memory_cache.cache_status
+    assert {key: loaded.source_of(key) for key in ("presets", "trailing_slash")} == {
+        "presets": "servestatic.toml",
+        "trailing_slash": "code",
+    }
+    assert loaded.source_of("hints.early_hints") == "SERVESTATIC_HINTS__EARLY_HINTS"
+    assert loaded.source_of("hints.link") == "servestatic.toml"
+    assert loaded.source_of("hints.csp") == "default"
+    # From the environment, a list is written as names separated by commas.
+    from_env = load_settings(environ={"SERVESTATIC_PRESETS": " vite , nuxt,vite"}, cwd=tmp_path)
+    assert from_env.settings.presets == "vite,nuxt"
+    assert from_env.source_of("presets") == "SERVESTATIC_PRESETS"
+
+
+@pytest.mark.parametrize(
+    ("toml", "environ", "expected"),
+    [
+        (
+            'presets = ["vite", "gatsby"]',
+            {},
+            "servestatic.toml → presets: expected a list of preset names (vite, webpack, next, "
+            "sveltekit, astro, nuxt, angular, parcel); unknown: 'gatsby', got ['vite', 'gatsby']",
+        ),
+        (
+            "",
+            {"SERVESTATIC_PRESETS": "vite,,next"},
+            "SERVESTATIC_PRESETS → presets: expected 'auto', 'off' or preset names separated by "
+            "commas (vite, webpack, next, sveltekit, astro, nuxt, angular, parcel); unknown: '', "
+            "got 'vite,,next'",
+        ),
+        (
+            "",
+            {"SERVESTATIC_TRAILING_SLASH": "both"},
+            "SERVESTATIC_TRAILING_SLASH → trailing_slash: Input should be 'auto', 'add', "
+            "'remove' or 'ignore', got 'both'",
+        ),
+        (
+            'clean_urls = "yes"',
+            {},
+            "servestatic.toml → clean_urls: expected true or false (a TOML boolean, not a "
+            "string), got 'yes'",
+        ),
+        (
+            "[hints]\ncsp = 1",
+            {},
+            "servestatic.toml → hints.csp: expected true or false (a TOML boolean, not a "
+            "string), got 1",
+        ),
+    ],
+)
+def test_framework_settings_errors_name_source_key_and_value(
+    toml: str, environ: dict[str, str], expected: str, tmp_path: Path
+) -> None:
+    (tmp_path / "servestatic.toml").write_text(toml + "\n")
+    assert errors(load_settings(environ=environ, cwd=tmp_path)) == [expected]

@@ -67,6 +67,11 @@ CORPUS: dict[str, Setup] = {
     "legacy-subclass": _case(
         "collected", MIDDLEWARE=["tests.django.project.legacy.LegacyMiddleware"]
     ),
+    # Issue 18's settings, valid and not (E054, E056).
+    "frameworks": _case("collected", SERVESTATIC_PRESETS=["vite"], SERVESTATIC_CLEAN_URLS=True),
+    "frameworks-bad": _case(
+        "collected", SERVESTATIC_PRESETS="gatsby", SERVESTATIC_TRAILING_SLASH="both"
+    ),
     # The issue's example: docs/django.md's block, before the folder exists...
     "roots-missing-strict": _case(
         None,

@@ -56,6 +56,10 @@ BAD_SETTINGS: list[tuple[str, Any, str]] = [
     ("SERVESTATIC_ROOTS", [{"prefix": "/more/"}], "servestatic.E051"),
     ("SERVESTATIC_PREFIX", "/a/../", "servestatic.E052"),
     ("SERVESTATIC_STRICT", "sometimes", "servestatic.E053"),
+    ("SERVESTATIC_PRESETS", ["gatsby"], "servestatic.E054"),
+    ("SERVESTATIC_CLEAN_URLS", "sometimes", "servestatic.E055"),
+    ("SERVESTATIC_TRAILING_SLASH", "both", "servestatic.E056"),
+    ("SERVESTATIC_HINTS", {"link": "maybe"}, "servestatic.E057"),
     ("SERVESTATIC_STREAMING", {"budget": 0}, "servestatic.E058"),
 ]
 #: Ids triggered by the other tests of this module.

@@ -73,6 +73,10 @@ MODEL_VALUES: dict[str, Any] = {
     "streaming": {"budget": 8 * 1024 * 1024},
     "etag": "content",
     "strict": True,
+    "presets": ["vite"],
+    "clean_urls": True,
+    "trailing_slash": "remove",
+    "hints": {"early_hints": False},
 }
 
 

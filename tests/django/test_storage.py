@@ -5,6 +5,7 @@ from __future__ import annotations
 import gzip
 import hashlib
 import json
+import re
 from pathlib import Path
 
 import brotli
@@ -235,3 +236,38 @@ def test_compression_group_fills_in(static_root: Path) -> None:
 def test_codings_the_server_ignores_are_not_written(static_root: Path) -> None:
     root = collectstatic(static_root, COMPRESSED, SERVESTATIC_COMPRESSION={"encodings": ["gzip"]})
     assert variants(root, "js/app.js") == {".gz"}
+
+
+def test_names_a_bundler_hashed_are_not_hashed_again(static_root: Path, tmp_path: Path) -> None:
+    """Issue 18 (django-vite #30): Vite's and webpack's hashed output collected by the
+    manifest storage keeps its names, and the references between those files still work;
+    a plain file next to them is hashed as usual."""
+    assets = tmp_path / "assets"
+    vite = assets / "vite" / "assets"
+    vite.mkdir(parents=True)
+    (vite / "index-BxY3kQ_9.js").write_text('import "./chunk-Ab12Cd34.js";\n')
+    (vite / "chunk-Ab12Cd34.js").write_text("export default 1;\n")
+    (vite / "index-DiwrgTda.css").write_text("a { background: url(./logo-Zz9Yy8Xx.png); }\n")
+    (vite / "logo-Zz9Yy8Xx.png").write_bytes(b"\x89PNG")
+    (assets / "pack").mkdir()
+    (assets / "pack" / "main.3f2a1b4c5d6e7f801234.js").write_text("console.log(1);\n")
+    (assets / "plain.css").write_text("b { color: red; }\n")
+    with project(static_root, MANIFEST, STATICFILES_DIRS=[assets]):
+        call_command("collectstatic", interactive=False, verbosity=0)
+    paths = json.loads((static_root / "staticfiles.json").read_text())["paths"]
+    for name in (
+        "vite/assets/index-BxY3kQ_9.js",
+        "vite/assets/chunk-Ab12Cd34.js",
+        "vite/assets/index-DiwrgTda.css",
+        "vite/assets/logo-Zz9Yy8Xx.png",
+        "pack/main.3f2a1b4c5d6e7f801234.js",
+    ):
+        assert paths[name] == name
+    assert paths["plain.css"] != "plain.css"
+    css = (static_root / "vite" / "assets" / "index-DiwrgTda.css").read_text()
+    # The reference still names the bundler's file (Django only adds quotes).
+    assert re.search(r'url\("?\./logo-Zz9Yy8Xx\.png"?\)', css), css
+    assert (
+        'import "./chunk-Ab12Cd34.js"'
+        in (static_root / "vite" / "assets" / "index-BxY3kQ_9.js").read_text()
+    )

@@ -118,3 +118,82 @@ def test_browser_renders_a_built_site(tmp_path: Path) -> None:
         "/assets/app.js",
         "/assets/site.css",
     ]
+
+
+CSP_PAGE = (
+    "<!doctype html>\r\n<html><head><meta charset='utf-8'>\r\n"
+    "<style>\r\n#report { color: rgb(1, 2, 3); }\r\n</style>\r\n</head><body>\r\n"
+    '<p id="report">waiting</p>\r\n'
+    # CR LF inside the script: the browser hashes the text after newline normalisation,
+    # which is what the build must hash too.
+    "<script>\r\n  const report = document.getElementById('report');\r\n"
+    "  report.dataset.color = getComputedStyle(report).color;\r\n"
+    "  report.textContent = 'inline ran';\r\n</script>\r\n</body></html>\r\n"
+)
+
+
+def _dump(chromium: str, url: str, profile: Path) -> str:
+    browser = subprocess.run(
+        [
+            chromium,
+            "--headless=new",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-dev-shm-usage",
+            f"--user-data-dir={profile}",
+            "--virtual-time-budget=5000",
+            "--dump-dom",
+            url,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert browser.returncode == 0, browser.stderr[-2000:]
+    return browser.stdout
+
+
+@pytest.mark.servers
+def test_an_inline_script_runs_because_its_hash_is_allowed(tmp_path: Path) -> None:
+    """Issue 18: `servestatic SRC DEST --csp-hashes` records the hashes of the page's inline
+    script and style; the server merges them into the policy a rule sets
+    (`script-src 'self'; style-src 'self'`). The same page built without the hashes, under
+    the same policy, is blocked: the hash is the only reason the script runs."""
+    chromium = _chromium()
+    source = tmp_path / "src"
+    write(source / "index.html", CSP_PAGE)
+    builds = {}
+    for name, flags in (("hashed", ["--csp-hashes"]), ("plain", [])):
+        builds[name] = tmp_path / name
+        done = subprocess.run(
+            [sys.executable, "-m", "servestatic", str(source), str(builds[name]), "--manifest",
+             "-q", *flags],
+            env=clean_environment(), capture_output=True, text=True, timeout=120, check=False,
+        )  # fmt: skip
+        assert done.returncode == 0, done.stderr
+    config = tmp_path / "servestatic.toml"
+    config.write_text(
+        f"""
+[[roots]]
+path = "{builds["plain"]}"
+prefix = "/plain/"
+
+[[rules]]
+match = "/**"
+headers = {{ "Content-Security-Policy" = "script-src 'self'; style-src 'self'" }}
+""",
+        encoding="utf-8",
+    )
+    server, port = start_serve(builds["hashed"], "--config", str(config), cwd=tmp_path)
+    try:
+        allowed = _dump(chromium, f"http://127.0.0.1:{port}/", tmp_path / "profile-a")
+        blocked = _dump(chromium, f"http://127.0.0.1:{port}/plain/", tmp_path / "profile-b")
+    finally:
+        server.send_signal(signal.SIGINT)
+        server.communicate(timeout=20)
+    report = re.search(r'<p id="report"([^>]*)>([^<]*)</p>', allowed)
+    assert report is not None, allowed[-2000:]
+    assert report.group(2) == "inline ran"
+    assert 'data-color="rgb(1, 2, 3)"' in report.group(1)  # the inline style applied too
+    assert re.search(r'<p id="report">waiting</p>', blocked), blocked[-2000:]

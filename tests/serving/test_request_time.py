@@ -51,3 +51,40 @@ def test_requests_do_not_read_the_settings(adapter: str, autorefresh: bool, tmp_
     write(tmp_path / "app.js", "y" * 50)
     os.utime(tmp_path / "app.js", (2_000_000_000, 2_000_000_000))
     assert server.get("/app.js").body == b"y" * 50
+
+
+@pytest.mark.parametrize("adapter", ["wsgi", "asgi"])
+@pytest.mark.parametrize("autorefresh", [False, True])
+def test_framework_requests_do_not_read_the_settings(
+    adapter: str, autorefresh: bool, tmp_path: Path
+) -> None:
+    """Issue 18's request-time paths: clean URLs and their redirects, a manifest's original
+    name, a preset's headers, the memory cache's Cache-Status."""
+    write(tmp_path / "about.html", "<h1>about</h1>")
+    write(tmp_path / "assets" / "index-BxY3kQ_9.js", "vite();")
+    write(tmp_path / "style.0123456789ab.css", "body{}")
+    write(tmp_path / "staticfiles.json", '{"paths": {"style.css": "style.0123456789ab.css"}}')
+    settings = Settings.model_validate(
+        {
+            "root": tmp_path,
+            "autorefresh": autorefresh,
+            "index_file": True,
+            "clean_urls": True,
+            "trailing_slash": "add",
+            # The 7-byte script is held in memory, the pages are read per request.
+            "memory_cache": {"cache_status": True, "max_file_size": 10},
+        }
+    )
+    server = make_server(adapter, None, settings=settings)
+    server.app.engine.settings = _Untouchable()
+    assert server.get("/about/").body == b"<h1>about</h1>"
+    assert server.get("/about").status == 308
+    assert server.get("/about.html").status == 308
+    assert server.get("/style.css").body == b"body{}"
+    assert server.get("/style.css").header("cache-control") == "max-age=60, public"
+    hashed = server.get("/assets/index-BxY3kQ_9.js")
+    assert hashed.header("cache-control") == "max-age=315360000, public, immutable"
+    assert server.get("/assets/index-BxY3kQ_9.js").header("cache-status") == "servestatic; hit"
+    write(tmp_path / "about.html", "<h1>changed</h1>")
+    os.utime(tmp_path / "about.html", (2_000_000_000, 2_000_000_000))
+    assert server.get("/about/").body == b"<h1>changed</h1>"

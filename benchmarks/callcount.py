@@ -1,0 +1,97 @@
+"""Function calls per request: a noise-free proxy for the cost of the request path.
+
+On a busy machine the in-process timings move by 2-3x between runs; the number of Python
+and C function calls one request makes (``sys.setprofile``) does not. Compare this
+checkout with another one (``git archive REV | tar -x -C /tmp/rev``)::
+
+    .venv/bin/python -m benchmarks.callcount
+    .venv/bin/python -m benchmarks.callcount /tmp/rev
+
+Uses the in-process benchmark's site (``benchmarks/fixtures.py``) and apps.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+from pathlib import Path
+from types import FrameType
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+
+
+def main(argv: list[str]) -> int:
+    if argv:
+        sys.path.insert(0, os.path.abspath(argv[0]))  # that checkout's servestatic
+    sys.path.insert(0, str(HERE / "contender"))
+    from benchmarks.fixtures import STATIC, build_site
+
+    build_site()
+    os.environ["BENCH_ROOT"] = str(STATIC)
+    os.environ["BENCH_LIBRARY"] = "ours"
+    import serve_apps  # type: ignore[import-not-found]
+
+    import servestatic
+
+    wsgi, asgi = serve_apps.make_wsgi(), serve_apps.make_asgi()
+    seen: dict[str, str] = {}
+
+    def start_response(status: str, headers: list[tuple[str, str]], exc: Any = None) -> None:
+        seen.update(headers)
+
+    def environ(path: str, headers: list[tuple[str, str]]) -> dict[str, Any]:
+        values = {"REQUEST_METHOD": "GET", "PATH_INFO": path, "wsgi.url_scheme": "http"}
+        values.update({"HTTP_" + k.upper().replace("-", "_"): v for k, v in headers})
+        return values
+
+    def scope(path: str, headers: list[tuple[str, str]]) -> dict[str, Any]:
+        raw = [(k.lower().encode(), v.encode()) for k, v in headers]
+        return {"type": "http", "method": "GET", "path": path, "raw_path": path.encode(),
+                "root_path": "", "query_string": b"", "headers": raw, "extensions": {}}  # fmt: skip
+
+    list(wsgi(environ("/static/small.js", []), start_response))
+    cases = {
+        "small": ("/static/small.js", []),
+        "compressed": ("/static/app.css", [("Accept-Encoding", "gzip, br")]),
+        "not-modified": ("/static/small.js", [("If-None-Match", seen["ETag"])]),
+        "range": ("/static/big.bin", [("Range", "bytes=1048576-1049599")]),
+        "miss": ("/static/missing.js", []),
+    }
+    calls = 0
+
+    def profile(frame: FrameType, event: str, arg: Any) -> None:
+        nonlocal calls
+        if event in {"call", "c_call"}:
+            calls += 1
+
+    async def receive() -> dict[str, Any]:
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    async def send(message: dict[str, Any]) -> None:
+        return None
+
+    loop = asyncio.new_event_loop()
+    print(f"servestatic from {Path(servestatic.__file__).parent}")
+    for name, (path, headers) in cases.items():
+        counts = []
+        request, connection = environ(path, headers), scope(path, headers)
+        for run in (
+            lambda request=request: list(wsgi(dict(request), start_response)),
+            lambda connection=connection: loop.run_until_complete(
+                asgi(dict(connection), receive, send)
+            ),
+        ):
+            run()  # warm: memory cache, lazily built header blocks
+            calls = 0
+            sys.setprofile(profile)
+            run()
+            sys.setprofile(None)
+            counts.append(calls)
+        print(f"{name:13} wsgi {counts[0]:4} calls   asgi {counts[1]:4} calls")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv[1:]))
