@@ -29,7 +29,7 @@ from servestatic._paths import (
     relative_redirect,
 )
 from servestatic._records import FileEntry, HeaderBlock, Plan, RedirectEntry, Request
-from servestatic._redirects import compile_redirects, first_match
+from servestatic._redirects import CompiledRedirect, compile_redirects, first_match
 from servestatic._respond import (
     NOT_FOUND,
     NOT_FOUND_HEAD,
@@ -207,6 +207,7 @@ class Engine:
         self.not_found_url = settings.errors.not_found
         self.not_found_cache_control = settings.errors.not_found_cache_control
         self.redirects = compile_redirects(settings.redirects)
+        self._forced = tuple(redirect for redirect in self.redirects if redirect.force)
         self.spa_exclude = tuple(compile_glob(pattern) for pattern in settings.spa.exclude)
         self.memory = MemoryCache(
             settings.memory_cache.max_file_size, settings.memory_cache.max_total_size
@@ -329,8 +330,12 @@ class Engine:
         for rule in self.builder.rules.rules:
             if rule.number in used:
                 continue
-            where = f"{label} [[rules]] #{rule.number}"
-            if rule.name:
+            # Imported files put rules before the configured ones: each keeps its origin
+            # (``_headers:12``, ``servestatic.toml [[rules]] #2``).
+            where = self.provenance.get(f"rules[{rule.number}]") or (
+                f"{label} [[rules]] #{rule.number}"
+            )
+            if rule.name and rule.name != where:
                 where += f' "{rule.name}"'
             key = "regex" if rule.regex is not None else "match"
             self.report(
@@ -441,8 +446,11 @@ class Engine:
         """Redirects over files, and the SPA fallback and 404 page entries."""
         if self.redirects and not self.autorefresh:
             targets = [redirect.literal for redirect in self.redirects if redirect.literal]
+            existing = set(self.files)
             for url in [*self.files, *targets]:
-                found = first_match(self.redirects, url)
+                # A redirect without ``force`` (a _redirects line without "!") gives way to
+                # what is served at its path.
+                found = first_match(self._forced if url in existing else self.redirects, url)
                 if found is not None:
                     redirect, location = found
                     self.files[url] = self._redirect_entry(
@@ -523,8 +531,9 @@ class Engine:
         if not self.autorefresh:
             entry = self.files.get(path)
             return entry if entry is not None else self._miss(path, request)
-        # Autorefresh: redirects first (the index applies them over files at start-up).
-        found = self._redirect(path)
+        # Autorefresh: forced redirects first (the index applies them over files at
+        # start-up); the others after the files, with the misses.
+        found = self._redirect(path, self._forced)
         if found is not None:
             return found
         entry = self._fs_lookup(path)
@@ -540,10 +549,13 @@ class Engine:
             return entry
         return self.builder.redirect(relative_redirect(mount.rsplit("/", 1)[-1] + "/"))
 
-    def _redirect(self, path: str) -> RedirectEntry | None:
-        if not self.redirects or len(path) > MAX_PATH_LENGTH:
+    def _redirect(
+        self, path: str, redirects: Sequence[CompiledRedirect] | None = None
+    ) -> RedirectEntry | None:
+        redirects = self.redirects if redirects is None else redirects
+        if not redirects or len(path) > MAX_PATH_LENGTH:
             return None
-        found = first_match(self.redirects, path)
+        found = first_match(redirects, path)
         if found is None:
             return None
         redirect, location = found
@@ -552,7 +564,7 @@ class Engine:
     def _miss(self, path: str, request: Request | None, *, redirects: bool = True) -> Entry | None:
         if len(path) > MAX_PATH_LENGTH:
             return None
-        if redirects and not self.autorefresh:
+        if redirects and (not self.autorefresh or len(self._forced) < len(self.redirects)):
             found = self._redirect(path)
             if found is not None:
                 return found
@@ -707,6 +719,8 @@ class Explanation:
     rules: list[CompiledRule]
     #: Why no file answers the path itself (misses, the SPA fallback and the 404 page).
     reason: str | None
+    #: The configured redirect that answered (None for a directory's slash redirect).
+    redirect: CompiledRedirect | None = None
 
 
 def explain(engine: Engine, request: Request) -> Explanation:
@@ -716,7 +730,7 @@ def explain(engine: Engine, request: Request) -> Explanation:
     if entry is None:
         return Explanation(plan, "miss", None, [], why_missing(engine, request))
     if isinstance(entry, RedirectEntry):
-        return Explanation(plan, "redirect", entry, [], None)
+        return Explanation(plan, "redirect", entry, [], None, _redirect_of(engine, request.path))
     kind = "file"
     if entry is engine.fallback or (entry.url != request.path and entry.status == 200):
         kind = "fallback"
@@ -725,6 +739,15 @@ def explain(engine: Engine, request: Request) -> Explanation:
     urls = (entry.url,) if entry.url == entry.source_url else (entry.url, entry.source_url)
     reason = why_missing(engine, request) if kind != "file" else None
     return Explanation(plan, kind, entry, engine.builder.rules.matching(urls), reason)
+
+
+def _redirect_of(engine: Engine, path: str) -> CompiledRedirect | None:
+    """Which configured redirect answers ``path`` (the forced ones are consulted first)."""
+    for candidates in (engine._forced, engine.redirects):
+        found = first_match(candidates, path)
+        if found is not None:
+            return found[0]
+    return None
 
 
 def why_missing(engine: Engine, request: Request) -> str:

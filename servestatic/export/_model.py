@@ -101,6 +101,7 @@ class ConfiguredRedirect:
     status: int
     keep_query: bool
     literal: bool  # no placeholder: the URL table already lists the one path it answers
+    force: bool = True  # False: a file at the path wins (Netlify's line without "!")
 
 
 @dataclass(frozen=True, slots=True)
@@ -165,6 +166,7 @@ def model_from_engine(engine: Engine) -> SiteModel:
             redirect.status,
             redirect.keep_query,
             redirect.regex is None,
+            redirect.force,
         )
         for redirect in engine.redirects
     )
