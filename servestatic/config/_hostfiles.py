@@ -118,6 +118,7 @@ def parse_headers(text: str) -> tuple[list[HeaderBlock], list[ParseProblem]]:
     blocks: list[HeaderBlock] = []
     problems: list[ParseProblem] = []
     current: tuple[int, str] | None = None
+    refused = False  # the block's path line was refused: its header lines go with it
     headers: dict[str, tuple[str, str]] = {}
     detach: list[str] = []
 
@@ -141,7 +142,7 @@ def parse_headers(text: str) -> tuple[list[HeaderBlock], list[ParseProblem]]:
         indented = line[0] in " \t"
         if not indented and "://" in stripped.split()[0]:
             close()
-            current = None
+            current, refused = None, True
             problems.append(
                 ParseProblem(
                     number,
@@ -155,7 +156,7 @@ def parse_headers(text: str) -> tuple[list[HeaderBlock], list[ParseProblem]]:
         if not indented and stripped.startswith("/"):
             close()
             if len(stripped.split()) > 1:
-                current = None
+                current, refused = None, True
                 problems.append(
                     ParseProblem(
                         number,
@@ -165,7 +166,7 @@ def parse_headers(text: str) -> tuple[list[HeaderBlock], list[ParseProblem]]:
                     )
                 )
                 continue
-            current, headers, detach = (number, stripped), {}, []
+            current, headers, detach, refused = (number, stripped), {}, [], False
             continue
         if not indented:
             problems.append(
@@ -177,6 +178,8 @@ def parse_headers(text: str) -> tuple[list[HeaderBlock], list[ParseProblem]]:
             )
             continue
         if current is None:
+            if refused:
+                continue
             problems.append(
                 ParseProblem(number, "a header line before any path", stripped, key="header")
             )
