@@ -211,3 +211,56 @@ def test_check_reports_every_line_problem(
     err = capsys.readouterr().err
     assert "site/_headers:1 → headers" in err
     assert "site/_redirects:1 → to: proxying to another origin" in err
+
+
+ROUND_TRIP = """root = "site"
+max_age = 300
+[[rules]]
+match = "/*.js"
+immutable = true
+headers = { X-Kind = "script" }
+[[rules]]
+match = "/blog/**"
+headers = { X-Blog = "1" }
+append = { Vary = "Cookie" }
+[[redirects]]
+from = "/old"
+to = "/blog/post.html"
+[[redirects]]
+from = "/b/*"
+to = "/blog/:splat"
+status = 302
+[spa]
+fallback = "/index.html"
+exclude = []
+[errors]
+not_found = "/404.html"
+"""
+
+
+def test_export_then_import_answers_the_same(tmp_path: Path) -> None:
+    """``servestatic export netlify`` → those files as the only configuration of the same
+    root → every URL answers with the same status, Location and headers."""
+    _site(tmp_path)
+    (tmp_path / "servestatic.toml").write_text(ROUND_TRIP)
+    assert run(["export", "netlify", str(tmp_path / "out"), "--config", str(tmp_path / "servestatic.toml")]) == 0
+    imported = tmp_path / "imported"
+    imported.mkdir()
+    (imported / "servestatic.toml").write_text(
+        f'root = "{tmp_path / "site"}"\nimport = ["../out/_headers", "../out/_redirects"]\n'
+    )
+    loaded = load_settings(cwd=imported)
+    assert loaded.errors == ()
+    original = ServeStaticASGI(None, settings=load_settings(cwd=tmp_path))
+    copy = ServeStaticASGI(None, settings=loaded)
+    skip = {"etag", "last-modified", "content-length", "accept-ranges", "date"}
+    urls = ["/", "/index.html", "/app.js", "/old.html", "/blog/post.html", "/404.html"]
+    urls += ["/old", "/b/post.html", "/missing", "/blog/missing.css"]
+    for url in urls:
+        ours = servestatic_answer(original, Request("GET", url))
+        theirs = servestatic_answer(copy, Request("GET", url))
+        assert ours.status == theirs.status, url
+        assert ours.body == theirs.body, url
+        mine = sorted((n.lower(), v) for n, v in ours.headers if n.lower() not in skip)
+        other = sorted((n.lower(), v) for n, v in theirs.headers if n.lower() not in skip)
+        assert mine == other, url
