@@ -196,9 +196,7 @@ def parse_headers(text: str) -> tuple[list[HeaderBlock], list[ParseProblem]]:
         name, colon, value = stripped.partition(":")
         name, value = name.strip(), value.strip()
         if not colon or not name:
-            problems.append(
-                ParseProblem(number, "expected 'Name: value'", stripped, key="header")
-            )
+            problems.append(ParseProblem(number, "expected 'Name: value'", stripped, key="header"))
             continue
         key = name.lower()
         if key in headers:
@@ -250,8 +248,6 @@ def parse_redirects(text: str) -> tuple[list[RedirectLine], list[ParseProblem]]:
             )
             continue
         found.append(
-            RedirectLine(
-                number, source, target, status, force, tuple(query), tuple(rest), stripped
-            )
+            RedirectLine(number, source, target, status, force, tuple(query), tuple(rest), stripped)
         )
     return found, problems

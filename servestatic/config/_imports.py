@@ -126,7 +126,9 @@ def _read(path: Path, label: str, result: ImportResult) -> str | None:
     return text
 
 
-def read_imports(paths: Sequence[Path], roots: Sequence[tuple[Path, str]], cwd: Path) -> ImportResult:
+def read_imports(
+    paths: Sequence[Path], roots: Sequence[tuple[Path, str]], cwd: Path
+) -> ImportResult:
     """Parse every file (kind by name: ``*redirects*`` is a redirects file, else headers)."""
     result = ImportResult()
     seen: set[Path] = set()
@@ -180,13 +182,13 @@ def pattern_for(path: str) -> dict[str, Any]:
                 segments.append(_GLOB_SPECIAL.sub(r"\\\1", unquote(part)))
         return {"match": ["/".join(segments)]}
     regex = ""
-    for token in re.split(r"(\*|(?<=/):[A-Za-z_][A-Za-z0-9_]*)", path):
-        if token == "*":
+    for piece in re.split(r"(\*|(?<=/):[A-Za-z_][A-Za-z0-9_]*)", path):
+        if piece == "*":
             regex += ".*"
-        elif token.startswith(":") and _PLACEHOLDER.fullmatch(token):
+        elif piece.startswith(":") and _PLACEHOLDER.fullmatch(piece):
             regex += "[^/]+"
         else:
-            regex += re.escape(unquote(token))
+            regex += re.escape(unquote(piece))
     return {"regex": rf"\A{regex}\Z"}
 
 
@@ -405,7 +407,7 @@ def apply_imports(
     roots: list[tuple[Path, str]] = []
     if settings.root is not None:
         roots.append((Path(settings.root), settings.prefix or "/"))
-    roots.extend((Path(root.path), root.prefix) for root in settings.roots)
+    roots.extend((Path(root.path), root.prefix or "/") for root in settings.roots)
     result = read_imports(paths, roots, cwd)
     provenance = dict(provenance)
     problems = list(result.problems)

@@ -64,7 +64,8 @@ def test_headers_errors_name_the_line() -> None:
 def test_headers_path_without_headers_is_a_warning() -> None:
     blocks, problems = parse_headers("/lonely\n/ok\n  A: 1\n")
     assert [block.path for block in blocks] == ["/ok"]
-    assert problems[0].warning and problems[0].line == 1
+    assert problems[0].warning
+    assert problems[0].line == 1
 
 
 # ----------------------------------------------------------------------------- _redirects
@@ -92,7 +93,11 @@ def test_redirects_query_and_conditions_are_kept_to_be_refused() -> None:
 
 def test_redirects_errors_name_the_line() -> None:
     _, problems = parse_redirects("/only\n/a b=1\n/a /b banana\n")
-    assert [(problem.line, problem.key) for problem in problems] == [(1, ""), (2, ""), (3, "status")]
+    assert [(problem.line, problem.key) for problem in problems] == [
+        (1, ""),
+        (2, ""),
+        (3, "status"),
+    ]
 
 
 # ----------------------------------------------------------------------------- hostile
@@ -100,9 +105,11 @@ def test_redirects_errors_name_the_line() -> None:
 
 def test_crlf_files_read_like_lf() -> None:
     blocks, problems = parse_headers("/a\r\n  X-A: 1\r\n")
-    assert problems == [] and blocks[0].headers == (("X-A", "1"),)
+    assert problems == []
+    assert blocks[0].headers == (("X-A", "1"),)
     lines, problems = parse_redirects("/a /b 302\r\n")
-    assert problems == [] and lines[0].status == 302
+    assert problems == []
+    assert lines[0].status == 302
 
 
 def test_a_lone_cr_or_nul_never_reaches_a_header() -> None:
@@ -115,15 +122,18 @@ def test_a_lone_cr_or_nul_never_reaches_a_header() -> None:
 
 def test_huge_line_is_refused_without_echoing_it() -> None:
     _, problems = parse_redirects("/a " + "/b" * MAX_LINE + " 301\n")
-    assert problems[0].line == 1 and problems[0].text is None
+    assert problems[0].line == 1
+    assert problems[0].text is None
     assert str(MAX_LINE) in problems[0].message
 
 
 def test_bom_is_dropped_and_non_utf8_names_its_line() -> None:
     assert decode_text(b"\xef\xbb\xbf/a\n") == ("/a\n", None)
     text, problem = decode_text(b"/a\n  X: 1\n  Y: \xff\n")
-    assert text is None and problem is not None
-    assert problem.line == 3 and "0xff" in problem.message
+    assert text is None
+    assert problem is not None
+    assert problem.line == 3
+    assert "0xff" in problem.message
 
 
 # ----------------------------------------------------------------------------- round trip
@@ -147,7 +157,9 @@ _header = st.tuples(
         max_size=6,
     )
 )
-def test_headers_written_by_the_export_parse_back(blocks: list[tuple[str, list[tuple[str, str]]]]) -> None:
+def test_headers_written_by_the_export_parse_back(
+    blocks: list[tuple[str, list[tuple[str, str]]]],
+) -> None:
     written = tuple(HeaderRule(path, tuple(headers)) for path, headers in blocks)
     parsed, problems = parse_headers(format_headers(written, ("# preamble",)))
     assert problems == []
@@ -170,7 +182,7 @@ def test_headers_written_by_the_export_parse_back(blocks: list[tuple[str, list[t
 def test_redirects_written_by_the_export_parse_back(written: list[RedirectRule]) -> None:
     parsed, problems = parse_redirects(format_redirects(tuple(written)))
     assert problems == []
-    assert [
-        RedirectRule(line.source, line.target, line.status, line.force) for line in parsed
-    ] == [RedirectRule(r.source, r.target, r.status, r.force) for r in written]
+    assert [RedirectRule(line.source, line.target, line.status, line.force) for line in parsed] == [
+        RedirectRule(r.source, r.target, r.status, r.force) for r in written
+    ]
     assert all(isinstance(line, RedirectLine) and not line.conditions for line in parsed)

@@ -73,7 +73,7 @@ def test_environment_names_the_files(tmp_path: Path) -> None:
 def test_a_missing_listed_file_is_an_error(tmp_path: Path) -> None:
     _site(tmp_path, toml='import = ["nope"]\n')
     with pytest.raises(ConfigError, match=r"nope: cannot read the file"):
-        load_settings(cwd=tmp_path).settings
+        _ = load_settings(cwd=tmp_path).settings
 
 
 @pytest.mark.parametrize(
@@ -114,7 +114,8 @@ def test_non_utf8_file_names_its_line(tmp_path: Path) -> None:
     _site(tmp_path)
     (tmp_path / "site" / "_headers").write_bytes(b"/a\n  X-A: \xe9t\xe9\n")
     [problem] = load_settings(cwd=tmp_path).errors
-    assert problem.source == "site/_headers:2" and "UTF-8" in problem.message
+    assert problem.source == "site/_headers:2"
+    assert "UTF-8" in problem.message
 
 
 def test_placeholders_and_splats_match_as_the_hosts_document() -> None:
@@ -133,7 +134,9 @@ def test_splat_and_placeholder_headers_apply(tmp_path: Path) -> None:
 
 def test_toml_rules_win_over_imported_and_detach_removes(tmp_path: Path) -> None:
     toml = '[[rules]]\nmatch = "/app.js"\nheaders = { X-Who = "toml" }\n'
-    _site(tmp_path, "/*\n  X-Who: file\n  X-Robots-Tag: noindex\n/*.js\n  ! X-Robots-Tag\n", toml=toml)
+    _site(
+        tmp_path, "/*\n  X-Who: file\n  X-Robots-Tag: noindex\n/*.js\n  ! X-Robots-Tag\n", toml=toml
+    )
     headers = _answer(tmp_path, "/app.js")[1]
     assert headers["x-who"] == "toml"
     assert "x-robots-tag" not in headers
@@ -177,14 +180,16 @@ def test_configured_fallback_wins_with_a_warning(tmp_path: Path) -> None:
     loaded = load_settings(cwd=tmp_path)
     assert loaded.settings.spa.fallback == "/index.html"
     [warning] = loaded.warnings
-    assert warning.source == "site/_redirects:1" and "servestatic.toml" in warning.message
+    assert warning.source == "site/_redirects:1"
+    assert "servestatic.toml" in warning.message
 
 
 def test_cloudflare_limits_are_warnings(tmp_path: Path) -> None:
     blocks = "".join(f"/p{n}\n  X-N: {n}\n" for n in range(101))
     _site(tmp_path, blocks)
     warnings = [w for w in load_settings(cwd=tmp_path).warnings if w.kind == "import_limit"]
-    assert len(warnings) == 1 and "100" in warnings[0].message
+    assert len(warnings) == 1
+    assert "100" in warnings[0].message
 
 
 def test_check_and_explain_name_the_lines(
@@ -243,7 +248,18 @@ def test_export_then_import_answers_the_same(tmp_path: Path) -> None:
     root → every URL answers with the same status, Location and headers."""
     _site(tmp_path)
     (tmp_path / "servestatic.toml").write_text(ROUND_TRIP)
-    assert run(["export", "netlify", str(tmp_path / "out"), "--config", str(tmp_path / "servestatic.toml")]) == 0
+    assert (
+        run(
+            [
+                "export",
+                "netlify",
+                str(tmp_path / "out"),
+                "--config",
+                str(tmp_path / "servestatic.toml"),
+            ]
+        )
+        == 0
+    )
     imported = tmp_path / "imported"
     imported.mkdir()
     (imported / "servestatic.toml").write_text(
