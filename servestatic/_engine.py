@@ -208,6 +208,8 @@ class Engine:
         self.not_found_cache_control = settings.errors.not_found_cache_control
         self.redirects = compile_redirects(settings.redirects)
         self._forced = tuple(redirect for redirect in self.redirects if redirect.force)
+        #: Which configured redirect the start-up index put at a URL (explain, export).
+        self._redirected: dict[str, CompiledRedirect] = {}
         self.spa_exclude = tuple(compile_glob(pattern) for pattern in settings.spa.exclude)
         self.memory = MemoryCache(
             settings.memory_cache.max_file_size, settings.memory_cache.max_total_size
@@ -456,6 +458,7 @@ class Engine:
                     self.files[url] = self._redirect_entry(
                         redirect.status, location, redirect.keep_query
                     )
+                    self._redirected[url] = redirect
         fallback, not_found = self.spa_fallback_url, self.not_found_url
         self.fallback = self._special(fallback, 200, None, "spa.fallback") if fallback else None
         self.not_found = (
@@ -531,9 +534,15 @@ class Engine:
         if not self.autorefresh:
             entry = self.files.get(path)
             return entry if entry is not None else self._miss(path, request)
-        # Autorefresh: forced redirects first (the index applies them over files at
-        # start-up); the others after the files, with the misses.
-        found = self._redirect(path, self._forced)
+        # Autorefresh answers as the start-up index does: a path that serves something gets
+        # the first forced redirect that matches; a miss gets the first of all of them.
+        if len(self._forced) < len(self.redirects):
+            # Some redirects give way to a file (force = false): look the file up first.
+            entry = self._fs_lookup(path)
+            if entry is None:
+                return self._miss(path, request)
+            return self._redirect(path, self._forced) or entry
+        found = self._redirect(path)
         if found is not None:
             return found
         entry = self._fs_lookup(path)
@@ -560,6 +569,22 @@ class Engine:
             return None
         redirect, location = found
         return self._redirect_entry(redirect.status, location, redirect.keep_query)
+
+    def redirect_of(self, path: str) -> CompiledRedirect | None:
+        """The configured redirect that answers ``path``, when one does (explain, export):
+        the one :meth:`lookup` applied, not merely the first that matches."""
+        if not self.redirects or len(path) > MAX_PATH_LENGTH:
+            return None
+        candidates = self.redirects
+        if self.autorefresh:
+            if self._fs_lookup(path) is not None:
+                candidates = self._forced
+        else:
+            entry = self.files.get(path)
+            if entry is not None:
+                return self._redirected.get(path) if type(entry) is RedirectEntry else None
+        found = first_match(candidates, path)
+        return found[0] if found is not None else None
 
     def _miss(self, path: str, request: Request | None, *, redirects: bool = True) -> Entry | None:
         if len(path) > MAX_PATH_LENGTH:
@@ -730,7 +755,7 @@ def explain(engine: Engine, request: Request) -> Explanation:
     if entry is None:
         return Explanation(plan, "miss", None, [], why_missing(engine, request))
     if isinstance(entry, RedirectEntry):
-        return Explanation(plan, "redirect", entry, [], None, _redirect_of(engine, request.path))
+        return Explanation(plan, "redirect", entry, [], None, engine.redirect_of(request.path))
     kind = "file"
     if entry is engine.fallback or (entry.url != request.path and entry.status == 200):
         kind = "fallback"
@@ -739,15 +764,6 @@ def explain(engine: Engine, request: Request) -> Explanation:
     urls = (entry.url,) if entry.url == entry.source_url else (entry.url, entry.source_url)
     reason = why_missing(engine, request) if kind != "file" else None
     return Explanation(plan, kind, entry, engine.builder.rules.matching(urls), reason)
-
-
-def _redirect_of(engine: Engine, path: str) -> CompiledRedirect | None:
-    """Which configured redirect answers ``path`` (the forced ones are consulted first)."""
-    for candidates in (engine._forced, engine.redirects):
-        found = first_match(candidates, path)
-        if found is not None:
-            return found[0]
-    return None
 
 
 def why_missing(engine: Engine, request: Request) -> str:

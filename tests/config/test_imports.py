@@ -164,6 +164,27 @@ def test_unforced_redirects_give_way_to_files_in_autorefresh_too(tmp_path: Path)
     assert _answer(tmp_path, "/gone")[1]["location"] == "/new"
 
 
+@pytest.mark.parametrize("autorefresh", [False, True])
+def test_a_file_meets_the_first_forced_redirect_and_a_miss_the_first_of_all(
+    tmp_path: Path,
+    autorefresh: bool,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """An unforced line before a forced one: the file skips the first, a miss takes it; the
+    start-up index and autorefresh agree, and explain names the line that answered."""
+    toml = f"autorefresh = {'true' if autorefresh else 'false'}\n"
+    redirects = "/blog/:name /first/:name 301\n/blog/* /second/:splat 302!\n"
+    _site(tmp_path, redirects=redirects, toml=toml)
+    assert _answer(tmp_path, "/blog/post.html")[1]["location"] == "/second/post.html"
+    assert _answer(tmp_path, "/blog/gone")[1]["location"] == "/first/gone"
+    monkeypatch.chdir(tmp_path)
+    assert run(["explain", "/blog/post.html"]) == 0
+    assert "redirect 302 to /second/post.html (site/_redirects:2)" in capsys.readouterr().out
+    assert run(["explain", "/blog/gone"]) == 0
+    assert "redirect 301 to /first/gone (site/_redirects:1)" in capsys.readouterr().out
+
+
 def test_spa_fallback_and_404_page(tmp_path: Path) -> None:
     _site(tmp_path, redirects="/blog/* /404.html 404\n/* /index.html 200\n")
     loaded = load_settings(cwd=tmp_path)
