@@ -855,7 +855,8 @@ class Settings(BaseModel):
     bytes, identical on every machine; taken from the build manifest when present), `off`."""
     import_: list[str] | None = Field(default=None, alias="import")
     """Netlify / Cloudflare Pages `_headers` and `_redirects` files read as configuration
-    (relative to the file that names them; in the environment, to the working directory).
+    (relative to the file that names them; in the environment and Django settings, to the
+    working directory).
     Unset: the `_headers` and `_redirects` at the top of every root mounted at `/` are
     read, as those hosts do. A list reads exactly those files (`[]`: none)."""
     strict: bool = False

@@ -14,6 +14,13 @@ from servestatic.config._imports import pattern_for
 from tests.export.compare import Request, servestatic_answer
 
 
+@pytest.fixture(autouse=True)
+def _no_django_project(monkeypatch: pytest.MonkeyPatch) -> None:
+    """``check`` and ``explain`` read Django settings when the Django tests have set
+    ``DJANGO_SETTINGS_MODULE`` for the session (as in tests/cli/conftest.py)."""
+    monkeypatch.delenv("DJANGO_SETTINGS_MODULE", raising=False)
+
+
 def _site(tmp: Path, headers: str = "", redirects: str = "", toml: str = "") -> Path:
     root = tmp / "site"
     (root / "blog").mkdir(parents=True)
