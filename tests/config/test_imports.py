@@ -93,6 +93,7 @@ def test_a_missing_listed_file_is_an_error(tmp_path: Path) -> None:
         ("/gone /index.html 410", "status", "status 410"),
         ("/app/* /app/index.html 200", "to", "one SPA fallback"),
         ("/x /other.html 404", "to", "one 404 page"),
+        ("/x/*.js /404.html 404", "from", "spa.exclude takes globs"),
         ("/evil //evil.example 301", "to", "open redirect"),
         ("/up /../../etc/passwd 301", "to", "'..' segments"),
         ("/a/*/b /c 301", "from", "'*'"),
@@ -109,6 +110,29 @@ def test_what_cannot_be_expressed_is_an_error_naming_the_line(
     assert problem.key.split(".")[0] == key
     assert reason in problem.message
     assert str(problem).startswith(f"site/_redirects:3 → {problem.key}: ")
+
+
+def test_a_file_over_the_size_limit_is_an_error_naming_it(tmp_path: Path) -> None:
+    _site(tmp_path, headers="/*\n  X-A: 1\n" + "# padding\n" * 500_000)
+    [problem] = load_settings(cwd=tmp_path).errors
+    assert problem.source == "site/_headers"
+    assert "larger than 4194304 bytes" in problem.message
+
+
+def test_forced_404_and_fallback_lines_answer_existing_files_as_misses(tmp_path: Path) -> None:
+    """``FROM /404.html 404!`` and ``FROM /index.html 200!`` (the 404 page, the fallback)
+    over files: those files are answered as misses (deny rules), as those hosts would."""
+    redirects = "/blog/* /404.html 404!\n/old.html /index.html 200!\n/* /index.html 200\n"
+    _site(tmp_path, redirects=redirects)
+    loaded = load_settings(cwd=tmp_path)
+    denied = [rule for rule in loaded.settings.rules if rule.deny]
+    assert [rule.name for rule in denied][1:] == ["site/_redirects:1", "site/_redirects:2"]
+    assert loaded.settings.spa.exclude == ["/blog/**"]
+    status, _ = _answer(tmp_path, "/blog/post.html")  # a file: the 404 page, not the post
+    assert status == 404
+    app = ServeStaticASGI(None, settings=load_settings(cwd=tmp_path))
+    fallback = servestatic_answer(app, Request("GET", "/old.html"))
+    assert (fallback.status, fallback.body) == (200, b"<h1>home</h1>")
 
 
 def test_header_injection_and_bad_names_are_errors_naming_the_line(tmp_path: Path) -> None:
