@@ -39,7 +39,7 @@ from servestatic._records import (
     RedirectEntry,
     Request,
 )
-from servestatic._redirects import compile_redirects, first_match
+from servestatic._redirects import CompiledRedirect, compile_redirects, first_match
 from servestatic._resolve import UrlPolicy, page_urls, resolve
 from servestatic._respond import (
     NOT_FOUND,
@@ -249,6 +249,9 @@ class Engine:
         self.not_found_url = settings.errors.not_found
         self.not_found_cache_control = settings.errors.not_found_cache_control
         self.redirects = compile_redirects(settings.redirects)
+        self._forced = tuple(redirect for redirect in self.redirects if redirect.force)
+        #: Which configured redirect the start-up index put at a URL (explain, export).
+        self._redirected: dict[str, CompiledRedirect] = {}
         self.spa_exclude = tuple(compile_glob(pattern) for pattern in settings.spa.exclude)
         self.memory = MemoryCache(
             settings.memory_cache.max_file_size,
@@ -382,8 +385,12 @@ class Engine:
         for rule in self.builder.rules.rules:
             if rule.number in used or rule.preset is not None:
                 continue
-            where = f"{label} [[rules]] #{rule.number}"
-            if rule.name:
+            # Imported files put rules before the configured ones: each keeps its origin
+            # (``_headers:12``, ``servestatic.toml [[rules]] #2``).
+            where = self.provenance.get(f"rules[{rule.number}]") or (
+                f"{label} [[rules]] #{rule.number}"
+            )
+            if rule.name and rule.name != where:
                 where += f' "{rule.name}"'
             key = "regex" if rule.regex is not None else "match"
             self.report(
@@ -616,13 +623,17 @@ class Engine:
         """Redirects over files, and the SPA fallback and 404 page entries."""
         if self.redirects and not self.autorefresh:
             targets = [redirect.literal for redirect in self.redirects if redirect.literal]
+            existing = set(self.files)
             for url in [*self.files, *targets]:
-                found = first_match(self.redirects, url)
+                # A redirect without ``force`` (a _redirects line without "!") gives way to
+                # what is served at its path.
+                found = first_match(self._forced if url in existing else self.redirects, url)
                 if found is not None:
                     redirect, location = found
                     self.files[url] = self._redirect_entry(
                         redirect.status, location, redirect.keep_query
                     )
+                    self._redirected[url] = redirect
         fallback, not_found = self.spa_fallback_url, self.not_found_url
         self.fallback = self._special(fallback, 200, None, "spa.fallback") if fallback else None
         self.not_found = (
@@ -698,7 +709,14 @@ class Engine:
         if not self.autorefresh:
             entry = self.files.get(path)
             return entry if entry is not None else self._miss(path, request)
-        # Autorefresh: redirects first (the index applies them over files at start-up).
+        # Autorefresh answers as the start-up index does: a path that serves something gets
+        # the first forced redirect that matches; a miss gets the first of all of them.
+        if len(self._forced) < len(self.redirects):
+            # Some redirects give way to a file (force = false): look the file up first.
+            entry = self._fs_lookup(path)
+            if entry is None:
+                return self._miss(path, request)
+            return self._redirect(path, self._forced) or entry
         found = self._redirect(path)
         if found is not None:
             return found
@@ -715,19 +733,38 @@ class Engine:
             return entry
         return self.builder.redirect(relative_redirect(mount.rsplit("/", 1)[-1] + "/"))
 
-    def _redirect(self, path: str) -> RedirectEntry | None:
-        if not self.redirects or len(path) > MAX_PATH_LENGTH:
+    def _redirect(
+        self, path: str, redirects: Sequence[CompiledRedirect] | None = None
+    ) -> RedirectEntry | None:
+        redirects = self.redirects if redirects is None else redirects
+        if not redirects or len(path) > MAX_PATH_LENGTH:
             return None
-        found = first_match(self.redirects, path)
+        found = first_match(redirects, path)
         if found is None:
             return None
         redirect, location = found
         return self._redirect_entry(redirect.status, location, redirect.keep_query)
 
+    def redirect_of(self, path: str) -> CompiledRedirect | None:
+        """The configured redirect that answers ``path``, when one does (explain, export):
+        the one :meth:`lookup` applied, not merely the first that matches."""
+        if not self.redirects or len(path) > MAX_PATH_LENGTH:
+            return None
+        candidates = self.redirects
+        if self.autorefresh:
+            if self._fs_lookup(path) is not None:
+                candidates = self._forced
+        else:
+            entry = self.files.get(path)
+            if entry is not None:
+                return self._redirected.get(path) if type(entry) is RedirectEntry else None
+        found = first_match(candidates, path)
+        return found[0] if found is not None else None
+
     def _miss(self, path: str, request: Request | None, *, redirects: bool = True) -> Entry | None:
         if len(path) > MAX_PATH_LENGTH:
             return None
-        if redirects and not self.autorefresh:
+        if redirects and (not self.autorefresh or len(self._forced) < len(self.redirects)):
             found = self._redirect(path)
             if found is not None:
                 return found
@@ -937,6 +974,8 @@ class Explanation:
     rules: list[CompiledRule]
     #: Why no file answers the path itself (misses, the SPA fallback and the 404 page).
     reason: str | None
+    #: The configured redirect that answered (None for a directory's slash redirect).
+    redirect: CompiledRedirect | None = None
 
 
 def explain(engine: Engine, request: Request) -> Explanation:
@@ -946,7 +985,7 @@ def explain(engine: Engine, request: Request) -> Explanation:
     if entry is None:
         return Explanation(plan, "miss", None, [], why_missing(engine, request))
     if isinstance(entry, RedirectEntry):
-        return Explanation(plan, "redirect", entry, [], None)
+        return Explanation(plan, "redirect", entry, [], None, engine.redirect_of(request.path))
     kind = "file"
     if entry is engine.fallback or (entry.url != request.path and entry.status == 200):
         kind = "fallback"

@@ -28,6 +28,13 @@ class CompiledRedirect:
     target: str
     status: int
     keep_query: bool
+    force: bool = True  # False: a file at the path wins (a _redirects line without "!")
+    name: str | None = None
+
+    @property
+    def label(self) -> str:
+        """``[[redirects]] #2``, or the name an imported line carries (``_redirects:5``)."""
+        return self.name or f"[[redirects]] #{self.number}"
 
     def location(self, path: str) -> str | None:
         """The target for ``path``, or None when this redirect does not match it."""
@@ -58,7 +65,15 @@ def compile_redirects(redirects: Sequence[Redirect]) -> tuple[CompiledRedirect, 
         if ":" not in source and not source.endswith("/*"):
             compiled.append(
                 CompiledRedirect(
-                    number, source, source, None, redirect.to, redirect.status, redirect.keep_query
+                    number,
+                    source,
+                    source,
+                    None,
+                    redirect.to,
+                    redirect.status,
+                    redirect.keep_query,
+                    redirect.force,
+                    redirect.name,
                 )
             )
             continue
@@ -89,6 +104,8 @@ def compile_redirects(redirects: Sequence[Redirect]) -> tuple[CompiledRedirect, 
                 redirect.to,
                 redirect.status,
                 redirect.keep_query,
+                redirect.force,
+                redirect.name,
             )
         )
     return tuple(compiled)

@@ -261,7 +261,15 @@ class Collected:
 
 
 def _model_fields() -> list[str]:
-    return [name for name in Settings.model_fields if not name.endswith("_")]
+    """The settings' names after ``SERVESTATIC_``; one spelled as a Python keyword is read by
+    its documented name (``SERVESTATIC_IMPORT`` for ``import``)."""
+    names = []
+    for name, info in Settings.model_fields.items():
+        if not name.endswith("_"):
+            names.append(name)
+        elif info.alias and info.alias.isidentifier():
+            names.append(info.alias)
+    return names
 
 
 def _django_only_fields() -> list[str]:

@@ -45,7 +45,7 @@ def _show(value: Any) -> str:
 def describe(loaded: LoadedSettings) -> list[str]:
     """One line per setting: ``key = value    # source``."""
     settings = loaded.settings
-    data = settings.model_dump(mode="python", exclude={"schema_"})
+    data = settings.model_dump(mode="python", exclude={"schema_"}, by_alias=True)
     lines = []
     for key, value in data.items():
         if (

@@ -154,7 +154,8 @@ def _print(
         print(f"{path}: no file ({explanation.reason}); {handler}")
     elif not isinstance(entry, FileEntry):
         location = dict(plan.extra)["Location"] if plan is not None else entry.location
-        print(f"{path}: redirect {entry.status} to {location}")
+        origin = f" ({explanation.redirect.label})" if explanation.redirect is not None else ""
+        print(f"{path}: redirect {entry.status} to {location}{origin}")
     else:
         labels = {"file": "file", "fallback": "SPA fallback", "not_found": "404 page"}
         shown = _relative(entry.identity.path)

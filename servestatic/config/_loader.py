@@ -20,6 +20,7 @@ the pure :class:`~servestatic.config.Settings`; every leaf remembers its source,
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -32,6 +33,7 @@ from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, Settings
 
 from servestatic.config._attribution import group_model, problems_from_validation
 from servestatic.config._errors import ConfigError, Problem
+from servestatic.config._imports import apply_imports
 from servestatic.config._model import Settings
 from servestatic.config._sources import (
     CONFIG_ENV,
@@ -139,7 +141,7 @@ class LoadedSettings:
         provenance = {
             key: label_
             for key, label_ in self.provenance.items()
-            if key.split(".", 1)[0] not in values
+            if re.split(r"[.\[]", key, maxsplit=1)[0] not in values
         }
         provenance.update(_provenance([source]))
         return LoadedSettings(
@@ -317,19 +319,29 @@ def load_settings(
                 _fields_set=set(sourced.model_fields_set),
                 **{name: getattr(sourced, name) for name in Settings.model_fields},
             )
-    problems = [problem for source in request.built for problem in source.problems] + late
+    provenance = _provenance(request.built)
+    labels: list[str] = []
+    imported: list[Problem] = []
+    if settings is not None:
+        # _headers / _redirects: read once the roots and ``import`` are known.
+        settings, provenance, imported, labels = apply_imports(settings, provenance, request.cwd)
+    problems = [problem for source in request.built for problem in source.problems]
+    problems += late + imported
     blocking = tuple(problem for problem in problems if problem.is_error)
     if settings is not None and settings.strict:
         # strict: a warning (an unknown variable) stops the start-up, at its end.
         problems = [problem.as_error() for problem in problems]
     return LoadedSettings(
         settings,
-        _provenance(request.built),
+        provenance,
         tuple(problems),
-        tuple(
-            source.label
-            for source in request.built
-            if source.data or source.problems or source in request.extra
+        (
+            *(
+                source.label
+                for source in request.built
+                if source.data or source.problems or source in request.extra
+            ),
+            *labels,
         ),
         blocking,
     )

@@ -647,6 +647,11 @@ class Redirect(_Group):
     """Redirect status code."""
     keep_query: bool = True
     """Append the request's query string to the target."""
+    force: bool = True
+    """Apply even where a file exists at the path. `false` is Netlify's and Cloudflare
+    Pages' default (a `_redirects` line without `!`): a file at the path wins."""
+    name: str | None = None
+    """A label shown by `servestatic explain` (imported lines are named `_redirects:LINE`)."""
 
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 
@@ -957,6 +962,12 @@ class Settings(BaseModel):
     etag: Literal["mtime", "content", "off"] = "mtime"
     """How ETags are made: `mtime` (modification time and size), `content` (a hash of the
     bytes, identical on every machine; taken from the build manifest when present), `off`."""
+    import_: list[str] | None = Field(default=None, alias="import")
+    """Netlify / Cloudflare Pages `_headers` and `_redirects` files read as configuration
+    (relative to the file that names them; in the environment and Django settings, to the
+    working directory).
+    Unset: the `_headers` and `_redirects` at the top of every root mounted at `/` are
+    read, as those hosts do. A list reads exactly those files (`[]`: none)."""
     strict: bool = False
     """Turn start-up warnings (a missing root, a missing SPA fallback or 404 page, a rule that
     matches no file, a skipped file, a header a hook sets

@@ -176,7 +176,12 @@ class EnvironmentSource(ConfigSource):
         self._environ = environ
 
     def read(self) -> None:
-        fields = Settings.model_fields
+        fields = dict(Settings.model_fields)
+        # Settings spelled as Python keywords are read by their documented name
+        # (SERVESTATIC_IMPORT for ``import``).
+        for name, info in Settings.model_fields.items():
+            if name.endswith("_") and info.alias and info.alias.isidentifier():
+                fields[info.alias] = info
         known = [name for name in fields if not name.endswith("_")]
         for raw_name, raw_value in sorted(self._environ.items()):
             upper = raw_name.upper()
@@ -402,6 +407,14 @@ def _resolve_paths(data: dict[str, Any], directory: Path) -> dict[str, Any]:
         value = result.get(key)
         if isinstance(value, str) and value.strip() and not Path(value).is_absolute():
             result[key] = str(directory / value)
+    imports = result.get("import")
+    if isinstance(imports, list):
+        result["import"] = [
+            str(directory / item)
+            if isinstance(item, str) and item.strip() and not Path(item).is_absolute()
+            else item
+            for item in imports
+        ]
     roots = result.get("roots")
     if isinstance(roots, list):
         resolved = []

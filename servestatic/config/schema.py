@@ -266,6 +266,8 @@ _INEXPRESSIBLE = [
     "<!-- kind: header -->",
     "- Redirect placeholders: every `:name` in `to` is captured by `from`. "
     "<!-- kind: redirect_placeholders -->",
+    "- `import`: that each file exists and can be read (its lines are then checked one by one, "
+    "each problem named `_headers:LINE`). <!-- kind: import_file -->",
     "- TOML tells `1` from `1.0`; JSON does not, so the schema takes `max_age = 60.0` where "
     "the loader wants an integer. <!-- kind: int_type -->",
     "",

@@ -14,7 +14,6 @@ from typing import TYPE_CHECKING
 
 from servestatic._index import VARIANT_SUFFIXES
 from servestatic._records import FileEntry, RedirectEntry
-from servestatic._redirects import first_match
 
 if TYPE_CHECKING:
     from servestatic._engine import Engine
@@ -101,6 +100,7 @@ class ConfiguredRedirect:
     status: int
     keep_query: bool
     literal: bool  # no placeholder: the URL table already lists the one path it answers
+    force: bool = True  # False: a file at the path wins (Netlify's line without "!")
 
 
 @dataclass(frozen=True, slots=True)
@@ -154,8 +154,8 @@ def model_from_engine(engine: Engine) -> SiteModel:
         if isinstance(entry, FileEntry):
             files.append(_file_answer(url, entry, roots))
         else:
-            found = first_match(engine.redirects, url)
-            number = found[0].number if found is not None else None
+            found = engine.redirect_of(url)
+            number = found.number if found is not None else None
             redirects.append(_redirect_answer(url, entry, number))
     configured = tuple(
         ConfiguredRedirect(
@@ -165,6 +165,7 @@ def model_from_engine(engine: Engine) -> SiteModel:
             redirect.status,
             redirect.keep_query,
             redirect.regex is None,
+            redirect.force,
         )
         for redirect in engine.redirects
     )

@@ -78,7 +78,7 @@ def rules(model: SiteModel) -> tuple[tuple[HeaderRule, ...], tuple[RedirectRule,
                 source,
                 redirect.target,
                 redirect.status,
-                True,  # servestatic applies redirects before files
+                redirect.force,  # "!": over an existing file, as servestatic does
                 f"[[redirects]] #{redirect.number}",
             )
         )

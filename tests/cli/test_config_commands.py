@@ -144,7 +144,10 @@ def test_explain_with_root_path(project: Path, capsys: pytest.CaptureFixture[str
     assert "/mount: looked up as (the mount point) below --root-path /mount\n" in out
     assert "/mount: redirect 302 to mount/\n" in out
     assert main(["explain", *mount, "/mount/old/x?q=1"]) == 0
-    assert "/mount/old/x: redirect 301 to /mount/docs/x?q=1\n" in capsys.readouterr().out
+    assert (
+        "/mount/old/x: redirect 301 to /mount/docs/x?q=1 ([[redirects]] #1)\n"
+        in capsys.readouterr().out
+    )
     # Not below the mount: looked up as it is (as Starlette and the adapter do).
     assert main(["explain", *mount, "/app.js"]) == 0
     assert "/app.js: not below --root-path /mount; looked up as it is\n" in (

@@ -36,6 +36,7 @@ INEXPRESSIBLE = {
     "import_string",  # a module that cannot be imported, or an attribute that is missing
     "header",  # the same header name twice with different case
     "redirect_placeholders",  # a placeholder in 'to' that 'from' does not capture
+    "import_file",  # an imported _headers / _redirects file that cannot be read
 }
 
 

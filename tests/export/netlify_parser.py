@@ -1,8 +1,8 @@
 """A small reader for the ``_headers`` / ``_redirects`` subset the Netlify export writes, and
 a model of how the hosts apply those rules (as Netlify documents them: first matching
 redirect wins, a rule without ``!`` does not shadow an existing file, ``:name`` and a
-trailing ``*`` capture). It parses back into the writer's own records, so a later
-``_headers`` / ``_redirects`` configuration source can replace it without changing a test.
+trailing ``*`` capture). Parsing is the configuration source's (``servestatic.config.
+_hostfiles``), into the writer's own records.
 """
 
 from __future__ import annotations
@@ -12,44 +12,23 @@ from dataclasses import dataclass
 from functools import cache
 from urllib.parse import quote, unquote
 
+from servestatic.config import _hostfiles as hostfiles
 from servestatic.export.netlify import HeaderRule, RedirectRule
 
 __all__ = ["Outcome", "apply", "parse_headers", "parse_redirects"]
 
 
 def parse_headers(text: str) -> tuple[HeaderRule, ...]:
-    blocks: list[HeaderRule] = []
-    path: str | None = None
-    pairs: list[tuple[str, str]] = []
-    for number, line in enumerate(text.splitlines(), start=1):
-        if not line.strip() or line.lstrip().startswith("#"):
-            continue
-        if not line[0].isspace():
-            if path is not None:
-                blocks.append(HeaderRule(path, tuple(pairs)))
-            assert line.startswith("/"), f"_headers:{number}: a path starts with '/'"
-            path, pairs = line.strip(), []
-            continue
-        name, colon, value = line.strip().partition(":")
-        assert colon, f"_headers:{number}: expected 'Name: value'"
-        assert path is not None, f"_headers:{number}: a header before any path"
-        pairs.append((name.strip(), value.strip()))
-    if path is not None:
-        blocks.append(HeaderRule(path, tuple(pairs)))
-    return tuple(blocks)
+    """The configuration source's own parser, into the writer's records."""
+    blocks, problems = hostfiles.parse_headers(text)
+    assert not problems, problems
+    return tuple(HeaderRule(block.path, block.headers) for block in blocks)
 
 
 def parse_redirects(text: str) -> tuple[RedirectRule, ...]:
-    rules: list[RedirectRule] = []
-    for number, line in enumerate(text.splitlines(), start=1):
-        if not line.strip() or line.lstrip().startswith("#"):
-            continue
-        fields = line.split()
-        assert len(fields) == 3, f"_redirects:{number}: expected FROM TO STATUS, got {line!r}"
-        source, target, status = fields
-        force = status.endswith("!")
-        rules.append(RedirectRule(source, target, int(status.rstrip("!")), force))
-    return tuple(rules)
+    lines, problems = hostfiles.parse_redirects(text)
+    assert not problems, problems
+    return tuple(RedirectRule(x.source, x.target, x.status, x.force) for x in lines)
 
 
 @cache

@@ -5,7 +5,8 @@ immutable names, non-ASCII names, spaces, ``?`` and ``$`` in names, names that d
 in case, an empty file, a file with no date, dotfiles (one allowed), a ``deny`` rule, rules
 that set, append, unset and replace headers (CORS, Content-Type, Content-Disposition), a
 ``[cors]`` allow-list, security headers, configured redirects (literal, over a file,
-placeholders, absolute), the SPA fallback with exclusions and a 404 page with a variant.
+placeholders, absolute, unforced ones that a file wins over), the SPA fallback with
+exclusions and a 404 page with a variant.
 """
 
 from __future__ import annotations
@@ -116,6 +117,30 @@ keep_query = false
 from = "/ext/:name"
 to = "https://example.com/docs/:name"
 status = 307
+
+# force = false (a _redirects line without "!"): a file at the path wins.
+[[redirects]]
+from = "/kept/:name"
+to = "/moved/:name"
+status = 301
+force = false
+
+[[redirects]]
+from = "/kept.html"
+to = "/about.html"
+force = false
+
+# A file skips the unforced pattern and meets the forced one after it; a miss takes the first.
+[[redirects]]
+from = "/mixed/:name"
+to = "/first/:name"
+status = 301
+force = false
+
+[[redirects]]
+from = "/mixed/*"
+to = "/second/:splat"
+status = 302
 """
 
 #: Two roots (one under a prefix), a custom index name, no Cache-Control, no ETag, no
@@ -171,6 +196,10 @@ MISSES = (
     "/static/sub",
     "/static/old/lib.js",
     "/static/nope.js",
+    "/kept/other",
+    "/kept/",
+    "/mixed/b",
+    "/mixed/b/c",
 )
 
 ACCEPT_ENCODINGS: tuple[str | None, ...] = (
@@ -246,6 +275,10 @@ def make_site(base: Path, config: str = "full") -> Site:
     # Longer than nginx's default map hash bucket holds (map_hash_bucket_size).
     write(root / "a-rather-long-directory-name" / ("long-file-name-" * 6 + ".txt"), "long")
     write(root / "default.htm", "<h1>default</h1>")
+    # Files under unforced redirects (force = false): served, not redirected.
+    write(root / "kept" / "page.html", "<h1>kept</h1>")
+    write(root / "kept.html", "<h1>kept too</h1>")
+    write(root / "mixed" / "a.txt", "mixed")
     static = base / "static"
     write(static / "lib.js", JS + b"// lib\n")
     write(static / "lib.js.gz", gzip.compress(JS + b"// lib\n", mtime=0))

@@ -48,8 +48,18 @@ def test_model_lists_files_redirects_and_specials(tmp_path: Path) -> None:
     assert redirects["/docs/index.html"].location == "./"
     assert redirects["/legacy.html"].configured == 4  # over a file
     assert redirects["/about-us"].status == 308
-    assert [r.literal for r in model.configured] == [False, False, True, True, True, False]
-    assert [r.number for r in model.patterns] == [1, 2, 6]
+    assert [r.literal for r in model.configured] == [
+        *(False, False, True, True, True, False),
+        *(False, True, False, False),
+    ]
+    assert [r.number for r in model.patterns] == [1, 2, 6, 7, 9, 10]
+    assert [r.force for r in model.configured][6:] == [False, False, False, True]
+    # force = false: the files at those paths win; a file meets a forced pattern after one
+    # that gives way to it.
+    served = {answer.url for answer in model.files}
+    assert {"/kept/page.html", "/kept.html"} <= served
+    assert redirects["/mixed/a.txt"].location == "/second/a.txt"
+    assert redirects["/mixed/a.txt"].configured == 10
     assert model.fallback is not None
     assert model.fallback.url == "/index.html"
     assert model.not_found is not None
