@@ -42,6 +42,7 @@ BAD_SETTINGS: list[tuple[str, Any, str]] = [
     ("SERVESTATIC_MINIFY", True, "servestatic.E031"),
     ("SERVESTATIC_USE_GZIP", "sometimes", "servestatic.E032"),
     ("SERVESTATIC_USE_BROTLI", "sometimes", "servestatic.E033"),
+    ("SERVESTATIC_RETAIN", "a week", "servestatic.E034"),
     ("SERVESTATIC_RULES", [{"match": "/a/**", "regex": "b"}], "servestatic.E040"),
     ("SERVESTATIC_SECURITY", {"preset": "paranoid"}, "servestatic.E041"),
     ("SERVESTATIC_SPA", {"fallback": "index.html"}, "servestatic.E042"),
@@ -56,6 +57,7 @@ BAD_SETTINGS: list[tuple[str, Any, str]] = [
     ("SERVESTATIC_ROOTS", [{"prefix": "/more/"}], "servestatic.E051"),
     ("SERVESTATIC_PREFIX", "/a/../", "servestatic.E052"),
     ("SERVESTATIC_STRICT", "sometimes", "servestatic.E053"),
+    ("SERVESTATIC_BUILD_TAGS", ["Bad Header"], "servestatic.E054"),
 ]
 #: Ids triggered by the other tests of this module.
 OTHER_TRIGGERS = {

@@ -71,6 +71,7 @@ MODEL_VALUES: dict[str, Any] = {
     "errors": {"not_found": "/404.html"},
     "memory_cache": {"max_file_size": 0},
     "etag": "content",
+    "build_tags": ["Surrogate-Key"],
     "strict": True,
 }
 
