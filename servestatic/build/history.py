@@ -109,6 +109,8 @@ class Retention:
     def __str__(self) -> str:
         if self.seconds is None:
             return f"{self.builds or 0} build{'s' if self.builds != 1 else ''}"
+        if self.seconds == 0:
+            return "0s"
         for unit in "wdhm":
             if self.seconds % _UNITS[unit] == 0:
                 return f"{self.seconds // _UNITS[unit]}{unit}"
@@ -211,7 +213,7 @@ def read_history(root: str) -> History | None:
         raise HistoryError(f"{path}: not valid JSON ({error})") from None
     try:
         return _parse(document)
-    except (KeyError, TypeError, ValueError) as error:
+    except (AttributeError, KeyError, TypeError, ValueError) as error:
         raise HistoryError(
             f"{path}: not a servestatic build history ({error}); move it away to start a "
             "new history (files of earlier builds are then kept until removed by hand)"
