@@ -108,13 +108,18 @@ def _present(root: str, plan: GcPlan) -> list[tuple[str, str]]:
     """(name, path) of the files and variants to remove that exist, a live name excepted
     (``app.js.gz`` can be a file of its own in the current build)."""
     found = []
+    real_root = os.path.realpath(root)
     for name in plan.remove:
         for candidate in (name, *(name + suffix for suffix in VARIANT_SUFFIXES)):
             if candidate != name and candidate in plan.live:
                 continue
             path = os.path.join(root, *candidate.split("/"))
-            if os.path.isfile(path) and not os.path.islink(path):
-                found.append((candidate, path))
+            if not os.path.isfile(path) or os.path.islink(path):
+                continue
+            # A folder of DEST that is a link to somewhere else: never delete out there.
+            if os.path.commonpath([real_root, os.path.realpath(path)]) != real_root:
+                continue
+            found.append((candidate, path))
     return found
 
 

@@ -374,6 +374,21 @@ def test_gc_never_touches_files_no_build_recorded(tmp_path: Path) -> None:
     assert (dest / "css" / "app.0123456789ab.css").read_text() == "hand-placed"
 
 
+def test_gc_never_deletes_through_a_link_out_of_dest(tmp_path: Path) -> None:
+    src, dest = tmp_path / "src", tmp_path / "dest"
+    _site(src, "1")
+    first = _build(src, dest, "--retain", "0")
+    elsewhere = tmp_path / "elsewhere"
+    (dest / "css").rename(elsewhere)
+    (dest / "css").symlink_to(elsewhere, target_is_directory=True)
+    _site(src, "2")
+    second = _build(src, dest, "--retain", "0")
+    old_css = first["css/app.css"].split("/")[1]
+    assert (elsewhere / old_css).is_file()  # outside DEST: left alone
+    assert (dest / second["css/app.css"]).is_file()
+    assert not (dest / first["js/chunk.js"]).exists()  # inside DEST: removed
+
+
 def test_build_reports_the_build_and_the_gc(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
