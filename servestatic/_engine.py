@@ -48,6 +48,7 @@ from servestatic._respond import (
     respond,
     respond_redirect,
 )
+from servestatic.build.history import served_builds
 from servestatic.build.manifest import load_digests, load_originals, load_pages
 from servestatic.config import DEFAULT_IMMUTABLE_FILE_TEST, ConfigError, Problem, Settings
 from servestatic.media_types import MediaTypes
@@ -210,6 +211,7 @@ class Engine:
             ranges=settings.ranges.enabled,
             add_headers_function=_chain_hooks(*headers_hooks, settings.add_headers_function),
             hook_label=_hook_label(headers_hooks, settings.add_headers_function),
+            tag_headers=tuple(settings.build_tags),
         )
         self.encodings = frozenset(settings.compression.encodings)
         self.hidden = HiddenPolicy(
@@ -459,9 +461,8 @@ class Engine:
             )
         self.roots.append((path, url_prefix))
         self._original_roots.add(path)
-        if self.etag_mode == "content":
-            # Digests recorded by `servestatic ... --manifest` spare reading every file.
-            self.builder.digests.update(load_digests(path))
+        # Digests, retained builds and build ids, then the pages' hints and CSP hashes.
+        self._read_build_records(path)
         self._load_pages(path, url_prefix)
         if not self.autorefresh:
             originals = {
@@ -495,9 +496,8 @@ class Engine:
         """Index files already described (sizes and times known, e.g. from a manifest)
         without another ``stat``. A ``root`` given is registered (for reloads) and its
         manifest digests are used for content ETags."""
-        if root is not None and self.etag_mode == "content":
-            self.builder.digests.update(load_digests(root))
         if root is not None:
+            self._read_build_records(root)
             self._load_pages(root, normalize_prefix(prefix))
         # A file described without its inode is confined to the root it was listed under
         # when it is first opened (see servestatic._files), unless its lister said how.
@@ -512,6 +512,17 @@ class Engine:
         if root is not None:
             self.register_root(root, prefix)
         self._report_header_problems()
+
+    def _read_build_records(self, root: str) -> None:
+        """What the build left in ``root``: digests (``staticfiles.json``, and the history
+        of ``--retain`` builds) spare reading every file for content ETags; the history says
+        which files are kept from previous builds and which builds contain each file."""
+        builds = served_builds(root)
+        if self.etag_mode == "content":
+            self.builder.digests.update(builds.digests)
+            self.builder.digests.update(load_digests(root))
+        self.builder.retained.update(builds.retained)
+        self.builder.build_ids.update(builds.builds)
 
     def register_root(self, root: str, prefix: str) -> None:
         """Make a directory known (for reloads and autorefresh lookups) without scanning it."""
@@ -993,7 +1004,8 @@ def explain(engine: Engine, request: Request) -> Explanation:
         kind = "not_found"
     urls = (entry.url,) if entry.url == entry.source_url else (entry.url, entry.source_url)
     reason = why_missing(engine, request) if kind != "file" else None
-    return Explanation(plan, kind, entry, engine.builder.rules.matching(urls), reason)
+    retained = entry.representations[0].path in engine.builder.retained
+    return Explanation(plan, kind, entry, engine.builder.rules.matching(urls, retained), reason)
 
 
 def why_missing(engine: Engine, request: Request) -> str:
@@ -1058,7 +1070,8 @@ def rule_usage(engine: Engine) -> dict[int, int]:
         if not isinstance(entry, FileEntry):
             continue
         urls = (url,) if url == entry.source_url else (url, entry.source_url)
-        for rule in engine.builder.rules.matching(urls):
+        retained = entry.representations[0].path in engine.builder.retained
+        for rule in engine.builder.rules.matching(urls, retained):
             counts[rule.number] += 1
     return counts
 

@@ -185,6 +185,9 @@ def file_digest(path: str) -> str:
     return digest.hexdigest()
 
 
+_SPACE_SEPARATED = frozenset({"surrogate-key", "xkey"})
+
+
 @dataclass
 class EntryBuilder:
     """Turns a :class:`ScannedFile` into a :class:`FileEntry` (or nothing, when denied)."""
@@ -204,6 +207,11 @@ class EntryBuilder:
     digests: dict[str, str] = field(default_factory=dict)  # path -> sha256 hex (manifest)
     #: Per-page hints and CSP hashes from build manifests, by absolute file path.
     pages: dict[str, PageMeta] = field(default_factory=dict)
+    #: Paths kept from a previous build (``--retain``): the rules' ``retained`` condition.
+    retained: set[str] = field(default_factory=set)
+    #: path -> ids of the builds containing it, and the headers that carry them as tags.
+    build_ids: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    tag_headers: tuple[str, ...] = ()
     #: Problems met by ``build(..., collect=True)``, for the engine to report at start-up.
     problems: list[HeaderProblem] = field(default_factory=list)
     # A bad header *name* is the same mistake for every file: reported once per name.
@@ -219,6 +227,19 @@ class EntryBuilder:
     denied: Counter[int] = field(default_factory=Counter)
 
     # ------------------------------------------------------------------ entries
+
+    def _build_tags(self, path: str) -> tuple[tuple[str, str], ...]:
+        """``Surrogate-Key: build-<id> ...`` (issue 16): below the rules, so a rule can
+        ``unset`` them. Fastly's Surrogate-Key and Varnish's xkey separate keys with
+        spaces; Cloudflare's Cache-Tag and Akamai's Edge-Cache-Tag with commas."""
+        ids = self.build_ids.get(path)
+        if not ids or not self.tag_headers:
+            return ()
+        tags = [f"build-{build}" for build in ids]
+        return tuple(
+            (name, (" " if name.lower() in _SPACE_SEPARATED else ",").join(tags))
+            for name in self.tag_headers
+        )
 
     def build(
         self,
@@ -256,9 +277,11 @@ class EntryBuilder:
             charset=self.charset,
             cache_control=f"max-age={FOREVER}, public, immutable" if immutable else mutable,
             mutable_cache_control=mutable,
-            extra=self.presets,
+            extra=self.presets + self._build_tags(scanned.path),
         )
-        policy = self.rules.fold(base, urls, os.path.basename(scanned.path))
+        policy = self.rules.fold(
+            base, urls, os.path.basename(scanned.path), scanned.path in self.retained
+        )
         if policy.deny:
             self.denied.update(policy.matched)
             return None

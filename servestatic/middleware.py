@@ -336,6 +336,10 @@ class ServeStaticMiddleware(ServeStaticBase):
         name_without_hash = self.get_name_without_hash(name)
         if name == name_without_hash:
             return False
+        if path in self.engine.builder.retained:
+            # A hashed file of a previous collectstatic run kept by SERVESTATIC_RETAIN: the
+            # manifest no longer names it, but its name still fixes its bytes.
+            return True
         hashed_files = self._hashed_files
         if hashed_files is not None:
             return hashed_files.get(name_without_hash) == name

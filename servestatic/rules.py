@@ -46,6 +46,7 @@ class CompiledRule:
     content_disposition: str | None
     deny: bool
     final: bool
+    retained: bool | None = None  # a condition: files of a previous build (or not)
     #: The framework preset this rule comes from (issue 18), or None for ``[[rules]]``.
     preset: str | None = None
 
@@ -61,7 +62,9 @@ class CompiledRule:
             return f"regex {self.regex.pattern!r}"
         return ", ".join(glob.pattern for glob in self.globs)
 
-    def matches(self, urls: Sequence[str]) -> bool:
+    def matches(self, urls: Sequence[str], retained: bool = False) -> bool:
+        if self.retained is not None and self.retained != retained:
+            return False
         if self.regex is not None:
             return any(self.regex.search(url) for url in urls)
         return any(glob.match(url) for glob in self.globs for url in urls)
@@ -96,6 +99,7 @@ def compile_rules(rules: Sequence[Rule]) -> RuleSet:
                 content_disposition=rule.content_disposition,
                 deny=rule.deny,
                 final=rule.final,
+                retained=rule.retained,
             )
         )
     return RuleSet(tuple(compiled))
@@ -193,11 +197,12 @@ class RuleSet:
     def __len__(self) -> int:
         return len(self.rules)
 
-    def matching(self, urls: Sequence[str]) -> list[CompiledRule]:
-        """The rules that apply to a file known by ``urls``, in order, up to a ``final`` one."""
+    def matching(self, urls: Sequence[str], retained: bool = False) -> list[CompiledRule]:
+        """The rules that apply to a file known by ``urls`` (``retained``: kept from a
+        previous build), in order, up to a ``final`` one."""
         found = []
         for rule in self.rules:
-            if rule.matches(urls):
+            if rule.matches(urls, retained):
                 found.append(rule)
                 if rule.final:
                     break
@@ -207,9 +212,11 @@ class RuleSet:
         """The numbers of the rules that matched at least one file folded so far."""
         return frozenset(n for policy in self._interned.values() for n in policy.matched)
 
-    def fold(self, base: BaseHeaders, urls: Sequence[str], filename: str) -> Policy:
+    def fold(
+        self, base: BaseHeaders, urls: Sequence[str], filename: str, retained: bool = False
+    ) -> Policy:
         """Apply the matching rules, in order, over ``base``. Results are interned."""
-        matched = self.matching(urls)
+        matched = self.matching(urls, retained)
         numbers = tuple(rule.number for rule in matched)
         uses_name = any(rule.content_disposition in {"attachment", "inline"} for rule in matched)
         key = (numbers, base, filename if uses_name else None)

@@ -6,7 +6,8 @@
   (hashed names, ``staticfiles.json``) plus compression, optional deletion of the unhashed
   copies (``SERVESTATIC_KEEP_ONLY_HASHED_FILES``), ``SERVESTATIC_MANIFEST_STRICT``, and a
   ``files`` listing in the manifest that lets the middleware start without a ``stat()`` per
-  file (see ``servestatic._django.manifest``).
+  file (see ``servestatic._django.manifest``), and retained builds across runs
+  (``SERVESTATIC_RETAIN``, see ``servestatic._django.retained``).
 
 Compression is ``servestatic.compress.Compressor`` (the build pipeline's codecs); the
 ``SERVESTATIC_*`` compression settings become its keywords (:func:`get_compressor_kwargs`).
@@ -27,7 +28,7 @@ from django.contrib.staticfiles.storage import ManifestStaticFilesStorage, Stati
 from django.core.exceptions import ImproperlyConfigured
 from django.core.files.base import ContentFile
 
-from servestatic._django import manifest
+from servestatic._django import manifest, retained
 from servestatic._django.settings import DjangoOnlySettings, collect
 from servestatic._frameworks import looks_hashed
 from servestatic.config import LoadedSettings
@@ -135,11 +136,13 @@ class CompressedManifestStaticFilesStorage(ManifestStaticFilesStorage):
     """``ManifestStaticFilesStorage`` that also compresses, and records file sizes and times."""
 
     compressor: Compressor | None = None
+    _post_processing = False
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         _, options = _read_settings()
         self.manifest_strict = options.manifest_strict
         self._keep_only_hashed_files = options.keep_only_hashed_files
+        self.retention = options.retention
         super().__init__(*args, **kwargs)
 
     def hashed_name(self, name: str, content: Any = None, filename: str | None = None) -> str:
@@ -163,13 +166,19 @@ class CompressedManifestStaticFilesStorage(ManifestStaticFilesStorage):
     ) -> Iterator[PostProcessed]:
         """Django's hashing, then deletion of unhashed copies, compression and the listing."""
         hashed_names: dict[str, str] = {}
-        for name, hashed_name, processed in super().post_process(paths, dry_run=dry_run, **options):
-            if isinstance(processed, Exception):
-                yield name, hashed_name, self.make_helpful_exception(processed, name)
-                continue
-            if hashed_name:
-                hashed_names[self.clean_name(name)] = hashed_name
-            yield name, hashed_name, processed
+        self._post_processing = True
+        try:
+            for name, hashed_name, processed in super().post_process(
+                paths, dry_run=dry_run, **options
+            ):
+                if isinstance(processed, Exception):
+                    yield name, hashed_name, self.make_helpful_exception(processed, name)
+                    continue
+                if hashed_name:
+                    hashed_names[self.clean_name(name)] = hashed_name
+                yield name, hashed_name, processed
+        finally:
+            self._post_processing = False
         if dry_run:
             return
         originals, hashed = set(hashed_names), set(hashed_names.values())
@@ -181,6 +190,8 @@ class CompressedManifestStaticFilesStorage(ManifestStaticFilesStorage):
         self.compressor = compressor = self.create_compressor(**get_compressor_kwargs(quiet=True))
         for name, compressed_name in _compress_all(self, compressor, to_compress):
             yield name, compressed_name, True
+        # Before the listing: it must not name the files the gc removes.
+        retained.record_build(str(self.location), self.retention, hashed_names, to_compress)
         self.add_files_to_manifest()
 
     def create_compressor(self, **kwargs: Any) -> Compressor:
@@ -188,6 +199,17 @@ class CompressedManifestStaticFilesStorage(ManifestStaticFilesStorage):
         from servestatic.compress import Compressor  # noqa: PLC0415 - the build pipeline
 
         return Compressor(**kwargs)
+
+    def delete(self, name: str) -> None:
+        """Django's delete, except for files retained builds still need: ``collectstatic
+        --clear`` under ``SERVESTATIC_RETAIN`` leaves pages of earlier deploys working."""
+        # Django's own passes delete a hashed file to write it again under the same name:
+        # only deletions from outside them (the --clear before collecting) are refused.
+        if not self._post_processing and retained.protected(
+            str(self.location), self.clean_name(name)
+        ):
+            return
+        super().delete(name)
 
     def delete_files(self, names: Iterable[str]) -> None:
         """Delete collected files by name (missing ones are fine)."""

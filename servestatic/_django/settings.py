@@ -24,6 +24,7 @@ from django.core.exceptions import ImproperlyConfigured
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from servestatic._paths import normalize_prefix
+from servestatic.build.history import Retention
 from servestatic.config import (
     ConfigSource,
     LoadedSettings,
@@ -82,6 +83,7 @@ CHECK_IDS: dict[str, str] = {
     "minify": "servestatic.E031",
     "use_gzip": "servestatic.E032",
     "use_brotli": "servestatic.E033",
+    "retain": "servestatic.E034",
     # servestatic's own settings
     "rules": "servestatic.E040",
     "security": "servestatic.E041",
@@ -102,6 +104,7 @@ CHECK_IDS: dict[str, str] = {
     "trailing_slash": "servestatic.E056",
     "hints": "servestatic.E057",
     "streaming": "servestatic.E058",
+    "build_tags": "servestatic.E059",
 }
 #: A problem tied to no setting: an unknown ``SERVESTATIC_*`` environment variable under
 #: ``strict``, a syntax error in ``servestatic.toml``, a missing ``STATIC_ROOT`` under
@@ -191,6 +194,24 @@ class DjangoOnlySettings(BaseModel):
     zstd_dictionary_is_raw: bool = False
     zstd_level: int | None = Field(default=None, ge=1, le=22)
     minify: bool = False
+    retain: int | str | None = None
+    """Keep the hashed files of the N previous ``collectstatic`` runs (or of those replaced
+    less than a duration ago: ``"7d"``) in ``STATIC_ROOT`` (issue 16); ``None``: no history."""
+
+    @field_validator("retain")
+    @classmethod
+    def _retain(cls, value: int | str | None) -> int | str | None:
+        if value is None:
+            return None
+        if isinstance(value, bool) or (isinstance(value, int) and value < 0):
+            msg = f"expected a number of builds >= 0 or a duration such as '7d', got {value!r}"
+            raise ValueError(msg)
+        Retention.parse(str(value))  # ValueError names what is allowed
+        return value
+
+    @property
+    def retention(self) -> Retention | None:
+        return None if self.retain is None else Retention.parse(str(self.retain))
 
     @field_validator("zstd_dictionary")
     @classmethod

@@ -43,7 +43,9 @@ __all__ = [
 ]
 
 #: Names the build itself writes into a tree; never compressed or hashed.
-INTERNAL_NAMES = frozenset({".servestatic-cache.json"})
+INTERNAL_NAMES = frozenset(
+    {".servestatic-cache.json", ".servestatic-history.json", ".servestatic-build.lock"}
+)
 #: ``write_atomic``'s temporaries: ``tempfile.mkstemp(prefix=".NAME.", suffix=".tmp")``.
 _TEMPORARY = re.compile(r"^\..+\.[a-z0-9_]{8}\.tmp$")
 

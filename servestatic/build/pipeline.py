@@ -10,6 +10,7 @@ exit 2) and :class:`BuildError` (the work failed; exit 1). Both carry one line p
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import os
 import shutil
@@ -31,12 +32,29 @@ from servestatic.build.compress import (
     remove_stale_variants,
     walk_files,
 )
+from servestatic.build.gc import VARIANT_SUFFIXES, GcResult, apply_gc, manifest_names
 from servestatic.build.hashing import (
     Missing,
     MissingReferencesError,
     copy_atomic,
     plan_hashes,
     write_hashed,
+)
+from servestatic.build.history import (
+    HISTORY_NAME,
+    LOCK_NAME,
+    BuildLockedError,
+    BuildRecord,
+    FileInfo,
+    History,
+    HistoryError,
+    Retention,
+    build_id,
+    build_lock,
+    imported_build,
+    plan_gc,
+    read_history,
+    write_history,
 )
 from servestatic.build.manifest import (
     MANIFEST_NAME,
@@ -83,6 +101,9 @@ class BuildOptions:
     hints: bool = True
     #: Record the CSP hashes of each page's inline scripts and styles (``--csp-hashes``).
     csp_hashes: bool = False
+    #: Keep earlier builds' hashed files (``--retain``). None: DEST's recorded policy if it
+    #: has a history (a forgotten flag must not stop the tracking), else no history.
+    retain: Retention | None = None
 
 
 @dataclass
@@ -99,6 +120,8 @@ class BuildResult:
     entry_points: list[str] = field(default_factory=list)  # kept under their own name too
     pages: int = 0  # HTML pages whose hints were recorded
     warnings: list[str] = field(default_factory=list)
+    build_id: str | None = None  # with a history: this build's id
+    gc: GcResult | None = None  # with a history: what was removed
 
 
 def check_trees(src: str, dest: str) -> None:
@@ -126,18 +149,69 @@ def build(
     *,
     on_progress: Callable[[int, int], None] | None = None,
 ) -> BuildResult:
-    """Run the pipeline; raise :class:`UsageError` or :class:`BuildError`."""
+    """Run the pipeline; raise :class:`UsageError` or :class:`BuildError`.
+
+    A build that keeps a history (``--retain``, or DEST already has one) holds DEST's lock
+    (``.servestatic-build.lock``) throughout: a second such build or a gc into the same
+    DEST fails at once rather than interleave its writes and deletions with this one.
+    """
     started = time.perf_counter()
     check_trees(src, dest)
+    if options.retain is not None and not options.hash:
+        raise UsageError("--retain keeps earlier builds' hashed files: use it with --hash or --all")
+    tracked = options.retain is not None or os.path.exists(os.path.join(dest, HISTORY_NAME))
+    if tracked:
+        _attempt(lambda: os.makedirs(dest, exist_ok=True))  # the lock file lives in DEST
+    try:
+        with build_lock(dest) if tracked else contextlib.nullcontext():
+            result = _build(src, dest, options, on_progress)
+    except BuildLockedError as error:
+        raise BuildError([str(error)]) from None
+    result.seconds = time.perf_counter() - started
+    return result
+
+
+def _history(dest: str, options: BuildOptions) -> History | None:
+    """The history this build extends: DEST's (policy from ``--retain`` if given), a new
+    one for a first ``--retain`` build (holding the build already in DEST, if its
+    ``staticfiles.json`` lists its files), or None."""
+    try:
+        history = read_history(dest)
+    except HistoryError as error:
+        raise UsageError(str(error)) from None
+    if history is not None:
+        return history if options.retain is None else History(options.retain, history.builds)
+    if options.retain is None:
+        return None
+    previous: tuple[BuildRecord, ...] = ()
+    manifest_path = os.path.join(dest, MANIFEST_NAME)
+    with contextlib.suppress(ManifestError, OSError):
+        record = imported_build(read_manifest(manifest_path), os.stat(manifest_path).st_mtime)
+        if record is not None:
+            previous = (record,)
+    return History(options.retain, previous)
+
+
+def _build(
+    src: str,
+    dest: str,
+    options: BuildOptions,
+    on_progress: Callable[[int, int], None] | None,
+) -> BuildResult:
     existing = None
     if options.merge_manifest:
         try:
             existing = read_manifest(os.path.join(dest, MANIFEST_NAME))
         except ManifestError as error:
             raise UsageError(str(error)) from None
+    history = _history(dest, options)
     result = BuildResult()
     if options.clear and os.path.isdir(dest):
-        _attempt(lambda: _empty(dest))
+        keep: frozenset[str] = frozenset()
+        if history is not None:
+            # --clear empties DEST of everything but what the retained builds still need.
+            keep = plan_gc(history, time.time(), manifest_names(dest)).live
+        _attempt(lambda: _empty(dest, keep))
     _attempt(lambda: os.makedirs(dest, exist_ok=True))
     relatives = _attempt(
         lambda: [name for name in walk_files(src, follow_links=True) if not is_internal(name)]
@@ -198,12 +272,20 @@ def build(
         if path not in compressed:
             _attempt(functools.partial(remove_stale_variants, path))
 
-    if options.manifest or options.merge_manifest:
-        paths_map = {**served, **{name: name for name in result.excluded}}
+    if options.manifest or options.merge_manifest or history is not None:
         records = _attempt(lambda: records_for(dest, [*outputs, *result.excluded]))
-        pages = _attempt(lambda: _pages(dest, [*outputs, *result.excluded], options, result))
-        document = merge_manifest(paths_map, records, existing, pages)
-        result.manifest = _attempt(lambda: write_manifest(dest, document))
+        if history is not None:
+            # Written before the manifest: once staticfiles.json names this build, the
+            # history already lists its files, so no crash leaves them untracked.
+            hashed = frozenset(new for old, new in served.items() if old != new)
+            history = _record(history, records, hashed)
+            result.build_id = history.builds[-1].id
+            _attempt(functools.partial(write_history, dest, history))
+        if options.manifest or options.merge_manifest:
+            paths_map = {**served, **{name: name for name in result.excluded}}
+            pages = _attempt(lambda: _pages(dest, [*outputs, *result.excluded], options, result))
+            document = merge_manifest(paths_map, records, existing, pages)
+            result.manifest = _attempt(lambda: write_manifest(dest, document))
 
     if options.hash and not options.copy_original:
         served_names = set(served.values())
@@ -215,8 +297,21 @@ def build(
             for suffixes in ALL_SUFFIXES.values():
                 for suffix in suffixes:
                     remove_if_present(path + suffix)  # a variant of a file no longer served
-    result.seconds = time.perf_counter() - started
+    if history is not None:
+        final = history
+        result.gc = _attempt(lambda: apply_gc(dest, final))
     return result
+
+
+def _record(
+    history: History, records: dict[str, dict[str, object]], hashed: frozenset[str]
+) -> History:
+    files = {
+        name: FileInfo(int(str(record["size"])), str(record["hash"]), name in hashed)
+        for name, record in records.items()
+    }
+    when = time.time()
+    return history.add(BuildRecord(build_id(when, files), when, files))
 
 
 def _hash(
@@ -293,12 +388,27 @@ def _is_utf8(name: str) -> bool:
     return True
 
 
-def _empty(directory: str) -> None:
+def _empty(directory: str, keep: frozenset[str] = frozenset(), prefix: str = "") -> None:
+    """Empty ``directory`` but for the build's own files and the names in ``keep`` (with
+    their variants)."""
     for entry in os.scandir(directory):
+        name = prefix + entry.name
         if entry.is_dir(follow_symlinks=False):
-            shutil.rmtree(entry.path)
+            if keep and any(kept.startswith(name + "/") for kept in keep):
+                _empty(entry.path, keep, name + "/")
+            else:
+                shutil.rmtree(entry.path)
+        elif name in (HISTORY_NAME, LOCK_NAME) or _kept(name, keep):
+            continue
         else:
             os.unlink(entry.path)
+
+
+def _kept(name: str, keep: frozenset[str]) -> bool:
+    if name in keep:
+        return True
+    base, dot, suffix = name.rpartition(".")
+    return bool(dot) and f".{suffix}" in VARIANT_SUFFIXES and base in keep
 
 
 def _copy(src: str, dest: str, relatives: list[str]) -> int:

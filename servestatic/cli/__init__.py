@@ -2,7 +2,7 @@
 
 ``servestatic SRC DEST [flags]`` is ServeStatic 4.4's build command (copy, hash, manifest,
 compress). Subcommands: ``serve``, ``check``, ``explain``, ``schema``, ``export``, ``compress``,
-``build``.
+``build``, ``gc``, ``diff``.
 Exit status: 0 ok, 1 failure, 2 usage or configuration error.
 
 From Python, :func:`run` returns that status for every form. :func:`main` is ServeStatic's
@@ -40,6 +40,11 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
     ),
     "compress": ("servestatic.cli._build", "compress files in place (zstd, brotli, gzip)"),
     "build": ("servestatic.cli._build", "copy SRC to DEST, hash, write the manifest, compress"),
+    "gc": ("servestatic.cli._gc", "remove the files of builds no longer retained (--retain)"),
+    "diff": (
+        "servestatic.cli._diff",
+        "list the mutable URLs whose bytes differ between two builds (a CDN purge list)",
+    ),
 }
 
 _USAGE = """usage: servestatic SRC DEST [--all] [--hash] [--manifest] [--compress] ...
@@ -55,7 +60,7 @@ Run `servestatic COMMAND --help` for a command's options.
 
 #: Commands that take one positional argument: ``servestatic serve DIR`` reads the same as
 #: ServeStatic's ``servestatic SRC DEST`` when a directory named ``serve`` exists.
-_ONE_POSITIONAL = frozenset({"serve", "explain", "compress"})
+_ONE_POSITIONAL = frozenset({"serve", "explain", "compress", "gc"})
 
 
 def _legacy_form(args: list[str]) -> bool:

@@ -21,6 +21,7 @@ from servestatic.build.compress import (
     find_compressible,
     remove_stale_variants,
 )
+from servestatic.build.history import Retention
 from servestatic.build.pipeline import BuildError, BuildOptions, UsageError, build
 from servestatic.build.progress import Reporter, summary_lines
 from servestatic.compress import MINIFY_REFUSED, ZSTD_DICT_REFUSED
@@ -119,6 +120,14 @@ def _build_parser(prog: str) -> argparse.ArgumentParser:
         help="record the sha256 hashes of each page's inline scripts and styles; the server "
         "adds them to the page's Content-Security-Policy",
     )
+    parser.add_argument(
+        "--retain",
+        default=None,
+        metavar="N|DURATION",
+        help="keep the hashed files of the N previous builds (or of those replaced less "
+        "than DURATION ago: 12h, 7d, 2w) for pages that still refer to them; recorded in "
+        "DEST/.servestatic-history.json",
+    )
     _compression_flags(parser)
     return parser
 
@@ -174,7 +183,14 @@ def _run_build(args: argparse.Namespace, reporter: Reporter) -> int:
             "At least one of --hash, --manifest, --compress, or --all must be provided. "
             "Use --help for usage."
         )
+    retain = None
+    if args.retain is not None:
+        try:
+            retain = Retention.parse(args.retain)
+        except ValueError as error:
+            raise UsageError(f"--retain: {error}") from None
     options = BuildOptions(
+        retain=retain,
         hash=args.all or args.hash,
         manifest=args.all or args.manifest,
         merge_manifest=args.merge_manifest,
@@ -217,6 +233,14 @@ def _run_build(args: argparse.Namespace, reporter: Reporter) -> int:
     if result.manifest is not None:
         pages = f"; hints for {result.pages} page(s)" if result.pages else ""
         reporter.info(f"manifest: {result.manifest}{pages}")
+    if result.gc is not None:
+        gc = result.gc
+        reporter.info(
+            f"build {result.build_id}; keeping {len(gc.kept) - 1} previous build"
+            f"{'s' if len(gc.kept) != 2 else ''} (retain {gc.retention}); removed "
+            f"{len(gc.removed)} file{'s' if len(gc.removed) != 1 else ''} of "
+            f"{len(gc.expired)} expired build{'s' if len(gc.expired) != 1 else ''}"
+        )
     return OK
 
 

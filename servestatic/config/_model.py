@@ -793,6 +793,9 @@ class Rule(_Group):
     """Never serve the matched files: requests for them are misses."""
     final: bool = False
     """Stop: later rules do not apply to the matched files."""
+    retained: bool | None = None
+    """Also a condition: `true` matches only files kept from a previous build (`servestatic
+    SRC DEST --retain`), `false` only files of the current build; unset matches both."""
 
     @field_validator("headers", "append", "default")
     @classmethod
@@ -891,6 +894,7 @@ class Settings(BaseModel):
             "use_zstd",
             "zstd_dictionary",
             "zstd_dictionary_is_raw",
+            "retain",
             "zstd_level",
             "minify",
         }
@@ -968,6 +972,11 @@ class Settings(BaseModel):
     working directory).
     Unset: the `_headers` and `_redirects` at the top of every root mounted at `/` are
     read, as those hosts do. A list reads exactly those files (`[]`: none)."""
+    build_tags: list[HeaderName] = Field(default_factory=list)
+    """Header names (e.g. `Surrogate-Key`, `Cache-Tag`) that carry, for each file of a DEST
+    built with `--retain`, the ids of the builds that contain it (`build-<id>`), so a CDN
+    can purge one build by tag. `Surrogate-Key` and `xkey` get the ids space-separated,
+    any other header comma-separated."""
     strict: bool = False
     """Turn start-up warnings (a missing root, a missing SPA fallback or 404 page, a rule that
     matches no file, a skipped file, a header a hook sets

@@ -42,6 +42,7 @@ BAD_SETTINGS: list[tuple[str, Any, str]] = [
     ("SERVESTATIC_MINIFY", True, "servestatic.E031"),
     ("SERVESTATIC_USE_GZIP", "sometimes", "servestatic.E032"),
     ("SERVESTATIC_USE_BROTLI", "sometimes", "servestatic.E033"),
+    ("SERVESTATIC_RETAIN", "a week", "servestatic.E034"),
     ("SERVESTATIC_RULES", [{"match": "/a/**", "regex": "b"}], "servestatic.E040"),
     ("SERVESTATIC_SECURITY", {"preset": "paranoid"}, "servestatic.E041"),
     ("SERVESTATIC_SPA", {"fallback": "index.html"}, "servestatic.E042"),
@@ -61,6 +62,7 @@ BAD_SETTINGS: list[tuple[str, Any, str]] = [
     ("SERVESTATIC_TRAILING_SLASH", "both", "servestatic.E056"),
     ("SERVESTATIC_HINTS", {"link": "maybe"}, "servestatic.E057"),
     ("SERVESTATIC_STREAMING", {"budget": 0}, "servestatic.E058"),
+    ("SERVESTATIC_BUILD_TAGS", ["Bad Header"], "servestatic.E059"),
 ]
 #: Ids triggered by the other tests of this module.
 OTHER_TRIGGERS = {

@@ -72,6 +72,7 @@ MODEL_VALUES: dict[str, Any] = {
     "memory_cache": {"max_file_size": 0},
     "streaming": {"budget": 8 * 1024 * 1024},
     "etag": "content",
+    "build_tags": ["Surrogate-Key"],
     "strict": True,
     "presets": ["vite"],
     "clean_urls": True,

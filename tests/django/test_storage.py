@@ -7,6 +7,7 @@ import hashlib
 import json
 import re
 from pathlib import Path
+from typing import Any
 
 import brotli
 import pytest
@@ -271,3 +272,80 @@ def test_names_a_bundler_hashed_are_not_hashed_again(static_root: Path, tmp_path
         'import "./chunk-Ab12Cd34.js"'
         in (static_root / "vite" / "assets" / "index-BxY3kQ_9.js").read_text()
     )
+
+
+# ----------------------------------------------------------------------------- retained builds
+
+
+def _dirs(assets: Path) -> list[Any]:
+    """The project's static folders plus ``assets`` (served under ``extra/``)."""
+    from django.conf import settings
+
+    return [*settings.STATICFILES_DIRS, ("extra", assets)]
+
+
+def _collect_version(static_root: Path, assets: Path, version: str, **options: Any) -> str:
+    (assets / "css").mkdir(parents=True, exist_ok=True)
+    (assets / "css" / "theme.css").write_text(
+        f"/* v{version} */\n" + "".join(f".c{i} {{ color: red }}\n" for i in range(60))
+    )
+    with project(
+        static_root,
+        MANIFEST,
+        STATICFILES_DIRS=_dirs(assets),
+        SERVESTATIC_RETAIN=1,
+    ):
+        call_command("collectstatic", interactive=False, verbosity=0, **options)
+    return hashed_name(static_root, "extra/css/theme.css")
+
+
+def test_retain_keeps_the_previous_collectstatic_runs(static_root: Path, tmp_path: Path) -> None:
+    assets = tmp_path / "assets"
+    first = _collect_version(static_root, assets, "1")
+    second = _collect_version(static_root, assets, "2")
+    assert first != second
+    for name in (first, second):
+        assert (static_root / name).is_file()
+        assert variants(static_root, name) == {".gz", ".br", ".zst"}
+    third = _collect_version(static_root, assets, "3")
+    assert not (static_root / first).exists()
+    assert variants(static_root, first) == set()
+    assert (static_root / second).is_file()
+    assert (static_root / third).is_file()
+    # The manifest's listing names no removed file (the middleware indexes from it).
+    listed = json.loads((static_root / "staticfiles.json").read_text())["files"]
+    assert first not in listed
+    assert second in listed
+
+
+def test_retain_survives_collectstatic_clear(static_root: Path, tmp_path: Path) -> None:
+    assets = tmp_path / "assets"
+    first = _collect_version(static_root, assets, "1")
+    second = _collect_version(static_root, assets, "2", clear=True)
+    assert (static_root / first).is_file()
+    assert variants(static_root, first) == {".gz", ".br", ".zst"}
+    assert (static_root / second).is_file()
+    assert (static_root / "extra" / "css" / "theme.css").read_text().startswith("/* v2 */")
+
+
+def test_retained_files_are_served_by_the_middleware(static_root: Path, tmp_path: Path) -> None:
+    from django.test import Client
+
+    assets = tmp_path / "assets"
+    first = _collect_version(static_root, assets, "1")
+    second = _collect_version(static_root, assets, "2")
+    with project(
+        static_root,
+        MANIFEST,
+        STATICFILES_DIRS=_dirs(assets),
+        DEBUG=False,
+        SERVESTATIC_RULES=[{"match": "/**", "retained": True, "headers": {"X-Retained": "1"}}],
+    ):
+        client = Client()
+        old = client.get(f"/static/{first}")
+        new = client.get(f"/static/{second}")
+        assert old.status_code == 200
+        assert old.headers["Cache-Control"] == "max-age=315360000, public, immutable"
+        assert old.headers["X-Retained"] == "1"
+        assert new.status_code == 200
+        assert "X-Retained" not in new.headers
