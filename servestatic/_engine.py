@@ -1,9 +1,11 @@
 """The engine: settings compiled into a file table, and the per-request decision.
 
-``Engine.handle(request)`` returns a :class:`~servestatic._records.Plan`, or None when the
-request belongs to the wrapped application. In the default mode it does a dictionary
-lookup and calls the pure core; in autorefresh mode it consults the filesystem (the ASGI
-adapter runs it in a worker thread).
+``Engine.serve(request)`` is what adapters call: a :class:`~servestatic._deliver.Response`
+whose body is ready to send (bytes, or a file already opened and checked), or None when the
+request belongs to the wrapped application. It finds the plan with ``Engine.handle`` (in the
+default mode a dictionary lookup and the pure core; in autorefresh mode the filesystem),
+delivers it (:mod:`servestatic._deliver`) and, when a file changed since it was indexed,
+rebuilds its entry and answers once more.
 """
 
 from __future__ import annotations
@@ -19,8 +21,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from servestatic._budget import shared_budget
+from servestatic._deliver import PLAIN, Response, Transport, WouldBlock, deliver
 from servestatic._entries import EntryBuilder, HeaderProblem
-from servestatic._files import HandedFiles, MemoryCache
+from servestatic._files import HandedFiles, MemoryCache, StaleFile
 from servestatic._frameworks import Preset, detect, forced, is_entry_point, looks_hashed
 from servestatic._glob import compile_glob
 from servestatic._index import HiddenPolicy, ScannedFile, is_variant_path, scan_root, stat_file
@@ -74,6 +77,10 @@ _PYTHON_WARNINGS = frozenset({"no_directory"})
 _PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
 
 Entry = FileEntry | RedirectEntry
+#: The answer to a file that changed again while its entry was rebuilt, without an
+#: application to hand the request to.
+_GONE = Response(404, NOT_FOUND.headers, (), b"Not Found")
+_GONE_HEAD = Response(404, NOT_FOUND.headers, (), None)
 #: Entries remembered by autorefresh lookups (cleared, not evicted, when full).
 _BUILT_LIMIT = 4096
 
@@ -686,6 +693,48 @@ class Engine:
         )
 
     # ------------------------------------------------------------------ requests
+
+    def claims(self, path: str) -> bool:
+        """False when a request for ``path`` certainly belongs to the wrapped application
+        (see :attr:`passthrough`): adapters then hand it over before reading any header."""
+        return not self.passthrough or not path or path in self.files
+
+    def serve(
+        self, request: Request, transport: Transport = PLAIN, *, blocking: bool = True
+    ) -> Response | None:
+        """The response to send, or None to hand the request to the wrapped application.
+
+        A file that changed on disk since it was indexed (deleted, replaced, swapped for a
+        link) is noticed when it is opened, before any header is sent: its entry is rebuilt
+        from the disk and the request answered once more. If it changed again meanwhile,
+        the request is a miss: the wrapped application's, else a plain 404. One rule for
+        every adapter.
+
+        ``blocking=False`` (asynchronous adapters, on the event loop) raises
+        :class:`~servestatic._deliver.WouldBlock` instead of doing blocking I/O: a lookup
+        on disk (autorefresh), opening a file to stream, rebuilding a changed entry. The
+        adapter then calls again with ``blocking=True`` in a worker thread.
+        """
+        if not blocking and self.autorefresh:
+            raise WouldBlock
+        plan = self.handle(request)
+        if plan is None:
+            return None
+        try:
+            return deliver(plan, self.memory, self.handed, transport, blocking=blocking)
+        except StaleFile as stale:
+            if not blocking:
+                raise WouldBlock from None
+            self.refresh(request.path, str(stale))
+        plan = self.handle(request)
+        if plan is None:
+            return None
+        try:
+            return deliver(plan, self.memory, self.handed, transport, blocking=True)
+        except StaleFile:
+            if not self.standalone:
+                return None
+            return _GONE_HEAD if request.method == "HEAD" else _GONE
 
     def handle(self, request: Request) -> Plan | None:
         """The response plan, or None to hand the request to the wrapped application."""

@@ -1,8 +1,9 @@
-"""ASGI adapter: translate a scope into a request record and a plan into messages.
+"""ASGI adapter: translate a scope into a request record and a response into messages.
 
-Bodies go out the cheapest way the server offers: bytes from memory for small files,
-``http.response.pathsend`` for whole files, ``http.response.zerocopysend`` for ranges, and
-otherwise blocks read in a worker thread.
+The engine chooses the body (:mod:`servestatic._deliver`) from what the server offers:
+bytes for small files and spans, a path for ``http.response.pathsend``, an open file for
+``http.response.zerocopysend`` or for blocks read in a worker thread. The engine is called
+on the event loop, and again in a worker thread when the answer needs blocking I/O.
 """
 
 from __future__ import annotations
@@ -14,17 +15,18 @@ from typing import Any, BinaryIO
 from asgiref.compatibility import guarantee_single_callable
 
 from servestatic._budget import StreamBudget
-from servestatic._files import Parts, StaleFile, open_representation, read_bytes
+from servestatic._deliver import (
+    PLAIN,
+    FileSpan,
+    FileSpans,
+    Response,
+    Transport,
+    WouldBlock,
+)
+from servestatic._files import Parts
 from servestatic._offload import aiter_spans, run_sync
 from servestatic._paths import route_path
-from servestatic._records import (
-    MAX_FIELD_LENGTH,
-    FileBody,
-    MultipartBody,
-    Plan,
-    Request,
-)
-from servestatic._respond import NOT_FOUND
+from servestatic._records import MAX_FIELD_LENGTH, Request
 from servestatic.base import ServeStaticBase
 
 __all__ = ["ServeStaticASGI"]
@@ -84,8 +86,8 @@ def request_from_scope(scope: Scope, path: str | None = None, mount: str = "") -
 
 _new_tuple = tuple.__new__
 _EARLY_HINT = "http.response.early_hint"
-#: RFC 9211: this cache (the process's memory cache) answered the request.
-CACHE_STATUS_HIT = (b"cache-status", b"servestatic; hit")
+_PATHSEND = "http.response.pathsend"
+_ZEROCOPYSEND = "http.response.zerocopysend"
 
 
 class ServeStaticASGI(ServeStaticBase):
@@ -112,125 +114,78 @@ class ServeStaticASGI(ServeStaticBase):
             # Mounted (uvicorn --root-path, granian --url-path-prefix, a Starlette Mount):
             # URLs are resolved below the mount point (issue 13).
             path = route_path(path, mount)
-        if engine.passthrough and path not in engine.files and path:
+        if not engine.claims(path):
             await self.application(scope, receive, send)
             return
         request = request_from_scope(scope, path, mount)
-        if engine.autorefresh:
-            plan = await run_sync(engine.handle, request)
-        else:
-            plan = engine.handle(request)
-        if plan is None:
+        extensions = scope.get("extensions")
+        transport = (
+            Transport(_PATHSEND in extensions, _ZEROCOPYSEND in extensions) if extensions else PLAIN
+        )
+        try:
+            response = engine.serve(request, transport, blocking=False)
+        except WouldBlock:
+            # A file to open, a lookup on disk or a changed file to rebuild: in a thread.
+            response = await run_sync(engine.serve, request, transport)
+        if response is None:
             await self.application(scope, receive, send)
             return
-        try:
-            await self._send(plan, scope, receive, send)
-        except StaleFile as stale:
-            await run_sync(engine.refresh, request.path, str(stale))
-            plan = await run_sync(engine.handle, request)
-            if plan is None:
-                await self.application(scope, receive, send)
-                return
-            try:
-                await self._send(plan, scope, receive, send)
-            except StaleFile:
-                await self._send(NOT_FOUND, scope, receive, send)
+        await self._send(response, scope, receive, send)
 
-    async def _send(self, plan: Plan, scope: Scope, receive: Receive, send: Send) -> None:
-        headers = plan.headers.raw
-        if plan.extra:
+    async def _send(self, response: Response, scope: Scope, receive: Receive, send: Send) -> None:
+        body = response.body
+        if type(body) is FileSpan or type(body) is FileSpans:
+            try:
+                await self._start(response, scope, send)
+                await self._send_file(body, scope, receive, send)
+            finally:
+                body.close()  # the engine opened it; ours to close, whatever happened
+            return
+        await self._start(response, scope, send)
+        if body is None:
+            await send({"type": "http.response.body", "body": b""})
+        elif type(body) is bytes:
+            await send({"type": "http.response.body", "body": body})
+        else:
+            # The server opens the path itself, after send() returns: it names a checked
+            # descriptor (/proc/self/fd/N), never the file's own name, which a symlink
+            # swapped in meanwhile would redirect (issue 13).
+            await send({"type": _PATHSEND, "path": body.path})  # type: ignore[union-attr]
+
+    async def _start(self, response: Response, scope: Scope, send: Send) -> None:
+        headers = response.headers.raw
+        if response.extra:
             headers = headers + [
                 (name.lower().encode("latin-1"), value.encode("latin-1"))
-                for name, value in plan.extra
+                for name, value in response.extra
             ]
-        body = plan.body
         if self.engine.early_hints:
             extensions = scope.get("extensions")
-            if extensions and _EARLY_HINT in extensions and plan.status == 200:
+            if extensions and _EARLY_HINT in extensions and response.status == 200:
                 # Issue 18: the page's Link hints as a 103 first, where the server offers
                 # it (hypercorn over HTTP/2 and HTTP/3, uvicorn's zttp HTTP/2).
-                links = [value for name, value in plan.headers.raw if name == b"link"]
+                links = [value for name, value in response.headers.raw if name == b"link"]
                 if links:
                     await send({"type": _EARLY_HINT, "links": links})
-        start = {"type": "http.response.start", "status": plan.status, "headers": headers}
-        if body is None:
-            await send(start)
-            await send({"type": "http.response.body", "body": b""})
-            return
-        if type(body) is bytes:
-            await send(start)
-            await send({"type": "http.response.body", "body": body})
-            return
-        if type(body) is FileBody:
-            await self._send_file(body, start, scope, receive, send)
-            return
-        await self._send_parts(body, start, receive, send)  # type: ignore[arg-type]
+        await send({"type": "http.response.start", "status": response.status, "headers": headers})
 
     async def _send_file(
-        self, body: FileBody, start: Message, scope: Scope, receive: Receive, send: Send
+        self, body: FileSpan | FileSpans, scope: Scope, receive: Receive, send: Send
     ) -> None:
-        representation = body.representation
-        memory = self.engine.memory
-        if memory.eligible(representation):
-            # Small files: read once (a few microseconds from the page cache, so on the
-            # event loop rather than a thread hop), then served from memory.
-            data = memory.get(representation)
-            if data is None:
-                data = memory.load(representation)
-            elif memory.cache_status:
-                start["headers"] = [*start["headers"], CACHE_STATUS_HIT]
-            await send(start)
-            chunk = data if body.whole else data[body.offset : body.offset + body.length]
-            await send({"type": "http.response.body", "body": chunk})
+        if type(body) is FileSpans:
+            parts, tail = list(body.parts), body.tail
+        elif _ZEROCOPYSEND in (scope.get("extensions") or {}):
+            message = {
+                "type": _ZEROCOPYSEND,
+                "file": body.handle.fileno(),
+                "offset": body.offset,  # type: ignore[union-attr]
+                "count": body.length,  # type: ignore[union-attr]
+            }
+            await send(message)
             return
-        if body.length <= memory.max_file_size and "http.response.zerocopysend" not in (
-            scope.get("extensions") or {}
-        ):
-            # A small span of a big file (a 1 KiB range): one pread, no thread hop.
-            data = read_bytes(representation, body.offset, body.length)
-            await send(start)
-            await send({"type": "http.response.body", "body": data})
-            return
-        extensions = scope.get("extensions") or {}
-        if body.whole and "http.response.pathsend" in extensions:
-            # The server opens the path itself, after send() returns: give it a path that
-            # names a checked descriptor (/proc/self/fd/N), never the file's own name,
-            # which a symlink swapped in meanwhile would redirect (issue 13). A stat per
-            # request; far cheaper than a thread hop. None: no such path on this system.
-            path = self.engine.handed.path(representation)
-            if path is not None:
-                await send(start)
-                await send({"type": "http.response.pathsend", "path": path})
-                return
-        handle = await run_sync(open_representation, representation)
-        try:
-            if "http.response.zerocopysend" in extensions:
-                await send(start)
-                await send(
-                    {
-                        "type": "http.response.zerocopysend",
-                        "file": handle.fileno(),
-                        "offset": body.offset,
-                        "count": body.length,
-                    }
-                )
-                return
-            await send(start)
-            await _stream(
-                handle, [(body.offset, body.length, b"")], b"", self.engine.streams, receive, send
-            )
-        finally:
-            handle.close()
-
-    async def _send_parts(
-        self, body: MultipartBody, start: Message, receive: Receive, send: Send
-    ) -> None:
-        handle = await run_sync(open_representation, body.representation)
-        try:
-            await send(start)
-            await _stream(handle, list(body.parts), body.tail, self.engine.streams, receive, send)
-        finally:
-            handle.close()
+        else:
+            parts, tail = [(body.offset, body.length, b"")], b""  # type: ignore[union-attr]
+        await _stream(body.handle, parts, tail, self.engine.streams, receive, send)
 
 
 async def _stream(

@@ -39,6 +39,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.http import HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 
+from servestatic._deliver import WouldBlock
 from servestatic._django import manifest
 from servestatic._django.index import (
     finder_files,
@@ -49,10 +50,9 @@ from servestatic._django.index import (
 )
 from servestatic._django.respond import (
     ServeStaticFileResponse,
-    arespond,
     is_asgi,
     request_record,
-    respond,
+    to_django,
 )
 from servestatic._django.settings import (
     CHECK_IDS,
@@ -60,7 +60,6 @@ from servestatic._django.settings import (
     load,
     no_manifest_problem,
 )
-from servestatic._files import StaleFile
 from servestatic._index import ScannedFile, stat_file
 from servestatic._offload import run_sync
 from servestatic._paths import normalize_prefix
@@ -372,44 +371,22 @@ class ServeStaticMiddleware(ServeStaticBase):
         if self._async:
             return self.__acall__(request)
         engine = self.engine
-        record = request_record(request)
-        plan = engine.handle(record)
-        if plan is None:
+        response = engine.serve(request_record(request))
+        if response is None:
             return self._miss(request)
-        asgi = is_asgi(request)
-        try:
-            return respond(plan, engine.memory, engine.streams, asgi=asgi)
-        except StaleFile as stale:
-            # Changed on disk since start-up: rebuild that entry and answer once more.
-            engine.refresh(record.path, str(stale))
-            plan = engine.handle(record)
-            if plan is None:
-                return self._miss(request)
-            try:
-                return respond(plan, engine.memory, engine.streams, asgi=asgi)
-            except StaleFile:
-                return self._miss(request)
+        return to_django(response, engine.streams, asgi=is_asgi(request))
 
     async def __acall__(self, request: HttpRequest) -> HttpResponseBase:
         engine = self.engine
         record = request_record(request)
-        if engine.autorefresh:
-            plan = await run_sync(engine.handle, record)
-        else:
-            plan = engine.handle(record)
-        if plan is None:
-            return await self._amiss(request)
         try:
-            return await arespond(plan, engine.memory, engine.streams)
-        except StaleFile as stale:
-            await run_sync(engine.refresh, record.path, str(stale))
-            plan = await run_sync(engine.handle, record)
-            if plan is None:
-                return await self._amiss(request)
-            try:
-                return await arespond(plan, engine.memory, engine.streams)
-            except StaleFile:
-                return await self._amiss(request)
+            response = engine.serve(record, blocking=False)
+        except WouldBlock:
+            # A file to open, a lookup on disk or a changed file to rebuild: in a thread.
+            response = await run_sync(engine.serve, record)
+        if response is None:
+            return await self._amiss(request)
+        return to_django(response, engine.streams, asgi=True)
 
     # ------------------------------------------------------------------ misses
 

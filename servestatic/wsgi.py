@@ -6,16 +6,16 @@ from collections.abc import Callable, Iterable
 from typing import Any
 from wsgiref.util import FileWrapper
 
-from servestatic._files import BoundedFile, Spans, StaleFile, open_representation, read_bytes
+from servestatic._deliver import FileSpan, Response
+from servestatic._files import BoundedFile, Spans
 from servestatic._paths import decode_wsgi_path
-from servestatic._records import STATUS_LINES, FileBody, Plan, request_from_environ
-from servestatic._respond import NOT_FOUND, revalidate
+from servestatic._records import STATUS_LINES, Plan, request_from_environ
+from servestatic._respond import revalidate
 from servestatic.base import ServeStaticBase
 
 __all__ = ["ServeStatic"]
 
 StartResponse = Callable[..., Any]
-_CACHE_STATUS_HIT = ("Cache-Status", "servestatic; hit")
 
 
 class ServeStatic(ServeStaticBase):
@@ -25,7 +25,7 @@ class ServeStatic(ServeStaticBase):
         get = environ.get
         path = decode_wsgi_path(get("PATH_INFO", ""))
         engine = self.engine
-        if engine.passthrough and path not in engine.files and path:
+        if not engine.claims(path):
             return self.application(environ, start_response)  # type: ignore[no-any-return]
         # PEP 3333 requires REQUEST_METHOD, but hand-built environs in tests often lack it:
         # "" is no method, which the core answers with 400 for a file and passes on otherwise.
@@ -55,69 +55,33 @@ class ServeStatic(ServeStaticBase):
         request = request_from_environ(
             environ, method, path, raw_path, decode_wsgi_path(mount) if mount else ""
         )
-        plan = engine.handle(request)
-        if plan is None:
-            return self._app(environ, start_response)
-        try:
-            return self._send(plan, environ, start_response)
-        except StaleFile as stale:
-            # Changed on disk since start-up: rebuild that entry, answer once more.
-            engine.refresh(request.path, str(stale))
-            plan = engine.handle(request)
-            if plan is None:
-                return self._app(environ, start_response)
-            try:
-                return self._send(plan, environ, start_response)
-            except StaleFile:
-                return self._app(environ, start_response)
-
-    def _app(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
-        if self.application is None:
-            return self._send(NOT_FOUND, environ, start_response)
-        result: Iterable[bytes] = self.application(environ, start_response)
-        return result
+        response = engine.serve(request)
+        if response is None:
+            return self.application(environ, start_response)  # type: ignore[no-any-return]
+        return self._send(response, environ, start_response)
 
     def _send(
-        self, plan: Plan, environ: dict[str, Any], start_response: StartResponse
+        self, response: Response | Plan, environ: dict[str, Any], start_response: StartResponse
     ) -> Iterable[bytes]:
-        headers = list(plan.headers.pairs)
-        if plan.extra:
-            headers.extend(plan.extra)
-        body = plan.body
-        status = STATUS_LINES[plan.status]
+        """Map a response onto WSGI: bytes as one item, files through ``wsgi.file_wrapper``
+        (servers with sendfile never call ``read()``) or as an iterator of spans."""
+        headers = list(response.headers.pairs)
+        if response.extra:
+            headers.extend(response.extra)
+        body = response.body
+        start_response(STATUS_LINES[response.status], headers)
         if body is None:
-            start_response(status, headers)
             return []
-        if isinstance(body, bytes):
-            start_response(status, headers)
+        if type(body) is bytes:
             return [body]
-        if isinstance(body, FileBody):
-            representation = body.representation
-            memory = self.engine.memory
-            if memory.eligible(representation):
-                data = memory.get(representation)
-                if data is None:
-                    data = memory.load(representation)
-                elif memory.cache_status:
-                    headers.append(_CACHE_STATUS_HIT)  # RFC 9211: this cache answered
-                start_response(status, headers)
-                if body.whole:
-                    return [data]
-                return [data[body.offset : body.offset + body.length]]
-            if not body.whole and body.length <= memory.max_file_size:
-                data = read_bytes(representation, body.offset, body.length)
-                start_response(status, headers)
-                return [data]
-            handle = open_representation(representation)
-            start_response(status, headers)
-            streams = self.engine.streams
+        streams = self.engine.streams
+        if type(body) is FileSpan:
             if body.whole:
-                # Servers with sendfile never call read(); the others read blocks through
-                # the file object, each one taken from the streaming budget.
+                # Servers without sendfile read blocks through the file object, each one
+                # taken from the streaming budget.
                 wrapper = environ.get("wsgi.file_wrapper", FileWrapper)
-                bounded = BoundedFile(handle, body.length, streams.lease())
+                bounded = BoundedFile(body.handle, body.length, streams.lease())
                 return wrapper(bounded, streams.max_block)  # type: ignore[no-any-return]
-            return Spans(handle, [(body.offset, body.length, b"")], b"", streams.lease())
-        handle = open_representation(body.representation)
-        start_response(status, headers)
-        return Spans(handle, list(body.parts), body.tail, self.engine.streams.lease())
+            return Spans(body.handle, [(body.offset, body.length, b"")], b"", streams.lease())
+        # FileSpans: a multipart body (HandedPath is only for transports offering pathsend).
+        return Spans(body.handle, list(body.parts), body.tail, streams.lease())  # type: ignore[union-attr]

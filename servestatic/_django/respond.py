@@ -1,17 +1,15 @@
 """Translate a Django request into a request record, and a plan into a Django response.
 
-Like the WSGI and ASGI adapters, this only translates: every HTTP decision is in the plan.
-Bodies are chosen for the server Django runs under, not for the middleware's mode (a sync
-middleware can run under ASGI in a thread):
+Like the WSGI and ASGI adapters, this only translates: every HTTP decision is in the
+engine's response, and so is the choice of body (:mod:`servestatic._deliver`: bytes from
+the memory cache or one read, or a file already opened and checked). File bodies are mapped
+for the server Django runs under, not for the middleware's mode (a sync middleware can run
+under ASGI in a thread):
 
-* small files come from the engine's memory cache as plain bytes;
 * under WSGI, whole files are a :class:`FileResponse` so Django hands the open file to
   ``wsgi.file_wrapper`` (sendfile); ranges and multipart bodies are a sync iterator;
 * under ASGI, file bodies are async iterators reading blocks in the shared worker pool, so
   Django never warns that it must consume a synchronous iterator.
-
-Files are opened before the response exists, so a file that changed since start-up raises
-:class:`~servestatic._files.StaleFile` while the middleware can still answer differently.
 """
 
 from __future__ import annotations
@@ -23,17 +21,12 @@ from django.http import FileResponse, HttpRequest, HttpResponse, StreamingHttpRe
 from django.http.response import HttpResponseBase
 
 from servestatic._budget import Lease, StreamBudget
-from servestatic._files import (
-    BoundedFile,
-    MemoryCache,
-    Parts,
-    Spans,
-    open_representation,
-)
-from servestatic._offload import aiter_spans, run_sync
-from servestatic._records import FileBody, Plan, Request, request_from_environ
+from servestatic._deliver import FileSpan, Response
+from servestatic._files import BoundedFile, Parts, Spans
+from servestatic._offload import aiter_spans
+from servestatic._records import Request, request_from_environ
 
-__all__ = ["BLOCK_SIZE", "arespond", "is_asgi", "request_record", "respond"]
+__all__ = ["BLOCK_SIZE", "is_asgi", "request_record", "to_django"]
 
 #: What ``wsgi.file_wrapper`` asks for at once when the server has no sendfile; each read
 #: is then sized by the streaming budget (``[streaming] block_size`` at most).
@@ -110,7 +103,7 @@ class _AsyncSpans:
         self.handle.close()
 
 
-def _with_headers(response: HttpResponseBase, plan: Plan) -> HttpResponseBase:
+def _with_headers(response: HttpResponseBase, plan: Response) -> HttpResponseBase:
     headers = response.headers
     del headers["Content-Type"]  # Django's default; the plan has the real one (or none)
     for name, value in (*plan.headers.pairs, *plan.extra):
@@ -119,53 +112,30 @@ def _with_headers(response: HttpResponseBase, plan: Plan) -> HttpResponseBase:
     return response
 
 
-def _parts(plan: Plan) -> tuple[Parts, bytes]:
-    body = plan.body
-    if type(body) is FileBody:
-        return [(body.offset, body.length, b"")], b""
-    return list(body.parts), body.tail  # type: ignore[union-attr]
+def to_django(response: Response, streams: StreamBudget, *, asgi: bool) -> HttpResponseBase:
+    """The Django response for an engine response (no I/O: files are already open).
 
-
-def respond(
-    plan: Plan, memory: MemoryCache, streams: StreamBudget, *, asgi: bool
-) -> HttpResponseBase:
-    """The Django response for a plan (blocking: opens or reads the file)."""
-    body = plan.body
+    Shared by the middleware's sync and async paths; ``asgi`` is the server Django runs
+    under, which decides whether a file body is an async iterator.
+    """
+    body = response.body
+    status = response.status
     if body is None or type(body) is bytes:
-        return _with_headers(HttpResponse(body or b"", status=plan.status), plan)
-    representation = body.representation  # type: ignore[union-attr]
-    if type(body) is FileBody and memory.eligible(representation):
-        data = memory.get(representation) or memory.load(representation)
-        if not body.whole:
-            data = data[body.offset : body.offset + body.length]
-        return _with_headers(HttpResponse(data, status=plan.status), plan)
-    handle = open_representation(representation)
-    if asgi:
-        parts, tail = _parts(plan)
-        stream: Any = _AsyncSpans(handle, parts, tail, streams.lease())
-        return _with_headers(StreamingHttpResponse(stream, status=plan.status), plan)
-    if type(body) is FileBody and body.whole:
-        bounded = BoundedFile(handle, body.length, streams.lease())
-        return _with_headers(ServeStaticFileResponse(bounded, status=plan.status), plan)
-    parts, tail = _parts(plan)
-    spans = Spans(handle, parts, tail, streams.lease())
-    return _with_headers(StreamingHttpResponse(spans, status=plan.status), plan)
-
-
-async def arespond(plan: Plan, memory: MemoryCache, streams: StreamBudget) -> HttpResponseBase:
-    """The Django response for a plan under ASGI; blocking calls run in the worker pool."""
-    body = plan.body
-    if body is None or type(body) is bytes:
-        return _with_headers(HttpResponse(body or b"", status=plan.status), plan)
-    representation = body.representation  # type: ignore[union-attr]
-    if type(body) is FileBody and memory.eligible(representation):
-        data = memory.get(representation)
-        if data is None:
-            data = await run_sync(memory.load, representation)
-        if not body.whole:
-            data = data[body.offset : body.offset + body.length]
-        return _with_headers(HttpResponse(data, status=plan.status), plan)
-    handle = await run_sync(open_representation, representation)
-    parts, tail = _parts(plan)
-    stream: Any = _AsyncSpans(handle, parts, tail, streams.lease())
-    return _with_headers(StreamingHttpResponse(stream, status=plan.status), plan)
+        return _with_headers(HttpResponse(body or b"", status=status), response)
+    if type(body) is FileSpan:
+        if body.whole and not asgi:
+            # Django hands the open file to wsgi.file_wrapper (sendfile).
+            bounded = BoundedFile(body.handle, body.length, streams.lease())
+            return _with_headers(ServeStaticFileResponse(bounded, status=status), response)
+        parts: Parts = [(body.offset, body.length, b"")]
+        tail = b""
+    else:
+        # FileSpans (a multipart body); HandedPath is only for transports offering pathsend.
+        parts, tail = list(body.parts), body.tail  # type: ignore[union-attr]
+    handle = body.handle  # type: ignore[union-attr]
+    stream: Any = (
+        _AsyncSpans(handle, parts, tail, streams.lease())
+        if asgi
+        else Spans(handle, parts, tail, streams.lease())
+    )
+    return _with_headers(StreamingHttpResponse(stream, status=status), response)

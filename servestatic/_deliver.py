@@ -1,0 +1,149 @@
+"""Turn a plan into a response whose body is ready to send: read from memory, read in one
+go, or a file already opened and checked against the index.
+
+This is the one place that decides how a body is delivered, for every adapter (WSGI, ASGI,
+Django sync and async): adapters only map the closed set of bodies below onto their
+protocol. Opening here, before the adapter sends a header, is what lets the engine notice a
+file changed since start-up (:class:`~servestatic._files.StaleFile`) while it can still
+answer differently (:meth:`servestatic._engine.Engine.serve`).
+"""
+
+from __future__ import annotations
+
+from typing import BinaryIO, NamedTuple
+
+from servestatic._files import HandedFiles, MemoryCache, open_representation, read_bytes
+from servestatic._records import FileBody, HeaderBlock, Plan
+
+__all__ = [
+    "PLAIN",
+    "FileSpan",
+    "FileSpans",
+    "HandedPath",
+    "Response",
+    "Transport",
+    "WouldBlock",
+    "deliver",
+]
+
+#: RFC 9211: this cache (the process's memory cache) answered the request.
+CACHE_STATUS_HIT = ("Cache-Status", "servestatic; hit")
+
+
+class Transport(NamedTuple):
+    """What the server can take besides bytes (ASGI extensions; WSGI and Django: nothing)."""
+
+    #: ``http.response.pathsend``: a whole file named by a path the server opens itself.
+    pathsend: bool = False
+    #: ``http.response.zerocopysend``: a descriptor, offset and count.
+    zerocopy: bool = False
+
+
+PLAIN = Transport()
+
+
+class FileSpan(NamedTuple):
+    """``length`` bytes from ``offset`` of an open, checked file; the receiver closes it."""
+
+    handle: BinaryIO
+    offset: int
+    length: int
+    whole: bool
+
+    def close(self) -> None:
+        self.handle.close()
+
+
+class FileSpans(NamedTuple):
+    """A ``multipart/byteranges`` body over an open, checked file: (offset, length, part
+    head) spans, then the closing line; the receiver closes it."""
+
+    handle: BinaryIO
+    parts: tuple[tuple[int, int, bytes], ...]
+    tail: bytes
+
+    def close(self) -> None:
+        self.handle.close()
+
+
+class HandedPath(NamedTuple):
+    """A whole file for ``http.response.pathsend``: a path naming a checked descriptor
+    (``/proc/self/fd/N``), held open by :class:`~servestatic._files.HandedFiles`."""
+
+    path: str
+
+
+Body = bytes | FileSpan | FileSpans | HandedPath | None
+
+
+class Response(NamedTuple):
+    """What to send: a plan whose body is one of :data:`Body`, ready to go out."""
+
+    status: int
+    headers: HeaderBlock
+    extra: tuple[tuple[str, str], ...]
+    body: Body
+
+
+class WouldBlock(Exception):  # noqa: N818 - a signal to the caller, not an error
+    """Raised by a non-blocking :meth:`~servestatic._engine.Engine.serve` when the answer
+    needs blocking I/O (a file to open for streaming, a lookup on disk, a rebuild): an
+    asynchronous adapter then calls it again in a worker thread."""
+
+
+def deliver(
+    plan: Plan,
+    memory: MemoryCache,
+    handed: HandedFiles,
+    transport: Transport,
+    *,
+    blocking: bool,
+) -> Response:
+    """The response for ``plan``; raises StaleFile if its file changed since it was indexed.
+
+    The same choice for every adapter, in this order:
+
+    1. small files (``memory_cache.max_file_size``) from the memory cache, whole or a slice;
+    2. a small span of a big file (a 1 KiB range) in one ``pread``: cheaper than opening a
+       file object, and than a thread hop; except where the server takes descriptors
+       (``zerocopysend``), which then sends it without copying it through Python;
+    3. a whole file by path where the server offers ``pathsend``;
+    4. otherwise the file opened and checked (blocking: :class:`WouldBlock` if not allowed).
+
+    Steps 1-3 read a few KiB at most or ``stat`` once: microseconds, done on an event loop.
+    """
+    body = plan.body
+    if body is None or type(body) is bytes:
+        return Response(plan.status, plan.headers, plan.extra, body)
+    representation = body.representation  # type: ignore[union-attr]
+    if type(body) is FileBody:
+        offset, length = body.offset, body.length
+        whole = offset == 0 and length == representation.size
+        if representation.size <= memory.max_file_size:  # memory.eligible, inlined
+            extra = plan.extra
+            data = memory.get(representation)
+            if data is None:
+                data = memory.load(representation)
+            elif memory.cache_status:
+                extra = (*extra, CACHE_STATUS_HIT)
+            if not whole:
+                data = data[offset : offset + length]
+            return Response(plan.status, plan.headers, extra, data)
+        if length <= memory.max_file_size and not transport.zerocopy:
+            data = read_bytes(representation, offset, length)
+            return Response(plan.status, plan.headers, plan.extra, data)
+        if whole and transport.pathsend:
+            path = handed.path(representation)
+            if path is not None:
+                return Response(plan.status, plan.headers, plan.extra, HandedPath(path))
+        if not blocking:
+            raise WouldBlock
+        handle = open_representation(representation)
+        return Response(
+            plan.status, plan.headers, plan.extra, FileSpan(handle, offset, length, whole)
+        )
+    if not blocking:
+        raise WouldBlock
+    handle = open_representation(representation)
+    spans = FileSpans(handle, body.parts, body.tail)  # type: ignore[union-attr]
+    return Response(plan.status, plan.headers, plan.extra, spans)
