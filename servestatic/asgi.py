@@ -19,6 +19,7 @@ from servestatic._deliver import (
     PLAIN,
     FileSpan,
     FileSpans,
+    HandedPath,
     Response,
     Transport,
     WouldBlock,
@@ -134,40 +135,38 @@ class ServeStaticASGI(ServeStaticBase):
 
     async def _send(self, response: Response, scope: Scope, receive: Receive, send: Send) -> None:
         body = response.body
-        if type(body) is FileSpan or type(body) is FileSpans:
-            try:
-                await self._start(response, scope, send)
-                await self._send_file(body, scope, receive, send)
-            finally:
+        try:
+            headers = response.headers.raw
+            if response.extra:
+                headers = headers + [
+                    (name.lower().encode("latin-1"), value.encode("latin-1"))
+                    for name, value in response.extra
+                ]
+            if self.engine.early_hints:
+                extensions = scope.get("extensions")
+                if extensions and _EARLY_HINT in extensions and response.status == 200:
+                    # Issue 18: the page's Link hints as a 103 first, where the server
+                    # offers it (hypercorn over HTTP/2 and HTTP/3, uvicorn's zttp HTTP/2).
+                    links = [value for name, value in response.headers.raw if name == b"link"]
+                    if links:
+                        await send({"type": _EARLY_HINT, "links": links})
+            await send(
+                {"type": "http.response.start", "status": response.status, "headers": headers}
+            )
+            if body is None:
+                await send({"type": "http.response.body", "body": b""})
+            elif type(body) is bytes:
+                await send({"type": "http.response.body", "body": body})
+            elif type(body) is HandedPath:
+                # The server opens the path itself, after send() returns: it names a checked
+                # descriptor (/proc/self/fd/N), never the file's own name, which a symlink
+                # swapped in meanwhile would redirect (issue 13).
+                await send({"type": _PATHSEND, "path": body.path})
+            else:
+                await self._send_file(body, scope, receive, send)  # type: ignore[arg-type]
+        finally:
+            if type(body) is FileSpan or type(body) is FileSpans:
                 body.close()  # the engine opened it; ours to close, whatever happened
-            return
-        await self._start(response, scope, send)
-        if body is None:
-            await send({"type": "http.response.body", "body": b""})
-        elif type(body) is bytes:
-            await send({"type": "http.response.body", "body": body})
-        else:
-            # The server opens the path itself, after send() returns: it names a checked
-            # descriptor (/proc/self/fd/N), never the file's own name, which a symlink
-            # swapped in meanwhile would redirect (issue 13).
-            await send({"type": _PATHSEND, "path": body.path})  # type: ignore[union-attr]
-
-    async def _start(self, response: Response, scope: Scope, send: Send) -> None:
-        headers = response.headers.raw
-        if response.extra:
-            headers = headers + [
-                (name.lower().encode("latin-1"), value.encode("latin-1"))
-                for name, value in response.extra
-            ]
-        if self.engine.early_hints:
-            extensions = scope.get("extensions")
-            if extensions and _EARLY_HINT in extensions and response.status == 200:
-                # Issue 18: the page's Link hints as a 103 first, where the server offers
-                # it (hypercorn over HTTP/2 and HTTP/3, uvicorn's zttp HTTP/2).
-                links = [value for name, value in response.headers.raw if name == b"link"]
-                if links:
-                    await send({"type": _EARLY_HINT, "links": links})
-        await send({"type": "http.response.start", "status": response.status, "headers": headers})
 
     async def _send_file(
         self, body: FileSpan | FileSpans, scope: Scope, receive: Receive, send: Send
