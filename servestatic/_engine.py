@@ -50,6 +50,7 @@ from servestatic._respond import (
     HttpOptions,
     respond,
     respond_redirect,
+    revalidate,
 )
 from servestatic.build.history import served_builds
 from servestatic.build.manifest import load_digests, load_originals, load_pages
@@ -747,17 +748,40 @@ class Engine:
             return respond(entry, request, self.options)
         return respond_redirect(entry, request)  # type: ignore[arg-type]
 
-    def indexed(self, path: str, raw_path: str | bytes | None) -> FileEntry | None:
-        """The file the start-up index serves at ``path`` when nothing can claim the request
-        before it: None in autorefresh mode, for redirects, misses, and a raw path with an
-        encoded separator (see :meth:`lookup`). For adapters that decide a revalidation
-        before building the whole request record."""
+    def revalidate(
+        self,
+        path: str,
+        raw_path: str | bytes | None,
+        *,
+        method: str,
+        accept_encoding: str | None,
+        if_none_match: str,
+        if_match: str | None,
+        if_unmodified_since: str | None,
+        origin: str | None,
+    ) -> Plan | None:
+        """The 304 for a revalidation of a file of the start-up index, decided from the
+        values it depends on (``servestatic._respond.revalidate``), or None: then build
+        the whole request record and call :meth:`serve`.
+
+        For adapters that read single headers cheaply (WSGI's ``environ``): what browsers
+        and caches send back most is answered before the other headers are read. None in
+        autorefresh mode, for redirects, misses, and a raw path with an encoded separator
+        (see :meth:`lookup`)."""
         if self.autorefresh:
             return None
         entry = self.files.get(path)
         if type(entry) is not FileEntry or has_encoded_separator(raw_path):
             return None
-        return entry
+        return revalidate(
+            entry,
+            method=method,
+            accept_encoding=accept_encoding,
+            if_none_match=if_none_match,
+            if_match=if_match,
+            if_unmodified_since=if_unmodified_since,
+            origin=origin,
+        )
 
     def lookup(self, path: str, request: Request | None = None) -> Entry | None:
         """Find what answers ``path``: a file, a redirect, the SPA fallback or the 404 page."""

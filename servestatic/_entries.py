@@ -21,6 +21,7 @@ from servestatic._dates import format_http_date
 from servestatic._index import ScannedFile
 from servestatic._records import (
     Confinement,
+    Derived,
     FileEntry,
     HeaderBlock,
     RedirectEntry,
@@ -408,9 +409,8 @@ class EntryBuilder:
             shared=head,
             last_modified=last_modified,
             accept_ranges=self.ranges and status == 200,
-            inode=identity[0],
-            device=identity[1],
             confinement=identity[2],
+            derived=Derived(inode=identity[0], device=identity[1]),
         )
 
     def _etag(self, coding: str, path: str, size: int, mtime_ns: int, dated: bool) -> str | None:

@@ -208,8 +208,8 @@ def _check_descriptor(
     # Learned from a descriptor that passed the checks: a later swap for another file of
     # the same size and mtime is noticed by its inode. (Every thread that learns it has
     # checked what it opened: a benign race.)
-    object.__setattr__(representation, "inode", info.st_ino)
-    object.__setattr__(representation, "device", info.st_dev)
+    derived = representation.derived
+    derived.inode, derived.device = info.st_ino, info.st_dev
 
 
 def _is_current(representation: Representation, info: os.stat_result) -> bool:

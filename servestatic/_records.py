@@ -1,28 +1,32 @@
 """Immutable records shared by the index, the HTTP core and the adapters.
 
-Entries and header blocks are built once at start-up; a request only reads them. Per-request
-records (:class:`Request`, :class:`Plan`) are NamedTuples: immutable and cheap to create.
+Entries are built once at start-up; a request only reads them. What a representation derives
+later (its 200 block and common plans, its file identity) lives in an explicit mutable
+:class:`Derived` object it references. Per-request records (:class:`Request`, :class:`Plan`)
+are NamedTuples: immutable and cheap to create, and always built by field name.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, NamedTuple
+from typing import NamedTuple
 
 __all__ = [
     "MAX_FIELD_LENGTH",
     "Confinement",
+    "Derived",
     "FileBody",
     "FileEntry",
     "HeaderBlock",
     "MultipartBody",
     "Plan",
+    "Plans",
     "RedirectEntry",
     "Representation",
     "Request",
     "reason_phrase",
-    "request_from_environ",
+    "reason_phrases",
 ]
 
 _REASONS = {
@@ -48,8 +52,6 @@ _REASONS = {
 #: ignored where that is safe (Accept-Encoding, If-None-Match, Range, If-Range), failing
 #: where it is not (If-Match → 412).
 MAX_FIELD_LENGTH = 16384
-#: WSGI status lines, computed once.
-STATUS_LINES = {code: f"{code} {reason}" for code, reason in _REASONS.items()}
 
 
 def reason_phrase(status: int) -> str:
@@ -57,11 +59,16 @@ def reason_phrase(status: int) -> str:
     return _REASONS[status]
 
 
+def reason_phrases() -> dict[int, str]:
+    """Every status code servestatic answers with, and its reason phrase."""
+    return dict(_REASONS)
+
+
 class HeaderBlock:
     """A response header list: ``str`` pairs for WSGI, and the ``bytes`` form for ASGI.
 
-    Immutable by convention. The ASGI form is computed once, on first use (the ASGI adapter
-    prepares every block at start-up), so WSGI deployments do not hold a second copy.
+    Immutable by convention. The ASGI form is computed once, on the first ASGI response that
+    uses the block (nothing is prepared at start-up), so WSGI deployments never hold it.
     """
 
     __slots__ = ("_hash", "_raw", "pairs")
@@ -122,6 +129,31 @@ class Confinement:
     also: Callable[[str], bool] | None = None
 
 
+@dataclass(slots=True)
+class Derived:
+    """What a :class:`Representation` works out after start-up: mutable on purpose, so the
+    representation itself stays frozen.
+
+    Most files of a big tree are never requested from one process, so nothing here is
+    built at start-up: the 200 block (``ok``) and the plans of the common answers are made
+    on first use (a finished block per file cost ~3 MiB per 10,000 files), and a file's
+    identity, when the start-up scan did not record it, is learned on its first open. Two
+    threads may both fill a slot; they compute the same value, so the race is benign.
+    """
+
+    #: The 200 block (and the 404 page's): everything, Content-Length included.
+    ok: HeaderBlock | None = None
+    #: The 200 GET, 200 HEAD and 304 plans (see ``servestatic._respond``).
+    plans: Plans | None = None
+    #: Checked with size and mtime when the file is opened: a file swapped for another of
+    #: the same size and mtime (a symlink out of the root) is still noticed. 0 until known
+    #: (files listed by a manifest, or described by path after start-up, where a ``stat``
+    #: cannot be trusted to be of the file a later open reaches): learned on the first
+    #: open, from the descriptor, once ``confinement`` holds for what was opened.
+    inode: int = 0
+    device: int = 0
+
+
 @dataclass(frozen=True, slots=True)
 class Representation:
     """One stored form of a file: the file itself, or a precompressed sibling."""
@@ -132,33 +164,31 @@ class Representation:
     mtime_ns: int  # checked when the file is opened, to notice changes after start-up
     etag: str | None
     # The headers this file shares with others (one interned tuple per header policy,
-    # Content-Encoding included), then its own values. The 200 block (``ok``) is assembled
-    # from them on first use: most files of a big tree are never requested from one
-    # process, and a finished block per file cost ~3 MiB per 10,000 files at start-up.
+    # Content-Encoding included), then its own values, assembled into ``ok`` on first use.
     shared: tuple[tuple[str, str], ...] = ()
     last_modified: str | None = None
     accept_ranges: bool = False
-    # Checked with size and mtime when the file is opened: a file swapped for another of
-    # the same size and mtime (a symlink out of the root) is still noticed. 0 until known
-    # (files listed by a manifest, or described by path after start-up, where a ``stat``
-    # cannot be trusted to be of the file a later open reaches): learned on the first
-    # open, from the descriptor, once ``confinement`` holds for what was opened.
-    inode: int = field(default=0, compare=False)
-    device: int = field(default=0, compare=False)
-    # None: not confined (``allow_unsafe_symlinks``), or the identity above was recorded by
-    # the start-up scan and is all an open has to match.
+    # None: not confined (``allow_unsafe_symlinks``), or the identity was recorded by the
+    # start-up scan and is all an open has to match.
     confinement: Confinement | None = field(default=None, compare=False)
-    _ok: HeaderBlock | None = field(default=None, init=False, repr=False, compare=False)
-    # The 304, 206 and 416 blocks are derived from ``ok`` on first use (``_respond``), and
-    # so are the plans of the common answers (200 GET, 200 HEAD, 304).
-    plans: tuple[Plan, Plan, Plan] | None = field(
-        default=None, init=False, repr=False, compare=False
-    )
+    #: Built or learned after start-up; pass ``Derived(inode=..., device=...)`` when the
+    #: scan recorded the file's identity.
+    derived: Derived = field(default_factory=Derived, repr=False, compare=False)
+
+    @property
+    def inode(self) -> int:
+        """The file's inode, recorded by the scan or learned on first open (0: not yet)."""
+        return self.derived.inode
+
+    @property
+    def device(self) -> int:
+        return self.derived.device
 
     @property
     def ok(self) -> HeaderBlock:
         """200 (and the 404 page): everything, Content-Length included."""
-        block = self._ok
+        derived = self.derived
+        block = derived.ok
         if block is None:
             pairs = [*self.shared, ("Content-Length", str(self.size))]
             if self.last_modified is not None:
@@ -167,8 +197,7 @@ class Representation:
                 pairs.append(("ETag", self.etag))
             if self.accept_ranges:
                 pairs.append(_ACCEPT_RANGES)
-            block = HeaderBlock(tuple(pairs))
-            object.__setattr__(self, "_ok", block)
+            block = derived.ok = HeaderBlock(tuple(pairs))
         return block
 
 
@@ -224,40 +253,6 @@ class Request(NamedTuple):
     mount: str = ""
 
 
-def request_from_environ(
-    environ: Mapping[str, Any],
-    method: str,
-    path: str,
-    raw_path: str | bytes | None,
-    mount: str = "",
-) -> Request:
-    """The request record from WSGI-style ``HTTP_*`` keys (a WSGI environ, Django's META)."""
-    get = environ.get
-    # tuple.__new__ with every field skips the NamedTuple's Python-level __new__ (a third
-    # of the cost of building the record, which every request pays).
-    return _new_tuple(
-        Request,
-        (
-            method,
-            path,
-            get("QUERY_STRING", ""),
-            get("HTTP_ACCEPT_ENCODING"),
-            get("HTTP_IF_NONE_MATCH"),
-            get("HTTP_IF_MODIFIED_SINCE"),
-            get("HTTP_IF_MATCH"),
-            get("HTTP_IF_UNMODIFIED_SINCE"),
-            get("HTTP_RANGE"),
-            get("HTTP_IF_RANGE"),
-            get("HTTP_ORIGIN"),
-            raw_path,
-            mount,
-        ),
-    )
-
-
-_new_tuple = tuple.__new__
-
-
 class FileBody(NamedTuple):
     """Send ``length`` bytes of a representation's file from ``offset``."""
 
@@ -285,3 +280,11 @@ class Plan(NamedTuple):
     headers: HeaderBlock
     extra: tuple[tuple[str, str], ...] = ()
     body: FileBody | MultipartBody | bytes | None = None
+
+
+class Plans(NamedTuple):
+    """The plans of a representation's common answers, made once (``Derived.plans``)."""
+
+    get: Plan  # 200, the whole file
+    head: Plan  # 200, no body
+    not_modified: Plan  # 304

@@ -21,6 +21,7 @@ from servestatic._records import (
     HeaderBlock,
     MultipartBody,
     Plan,
+    Plans,
     RedirectEntry,
     Representation,
     Request,
@@ -131,6 +132,7 @@ def _cors_extra(entry: FileEntry, origin: str | None) -> tuple[tuple[str, str], 
 
 def revalidate(
     entry: FileEntry,
+    *,
     method: str,
     accept_encoding: str | None,
     if_none_match: str,
@@ -163,7 +165,7 @@ def revalidate(
     representation = entry.representations[entry.ranked[position]]
     if if_none_match != representation.etag:
         return None
-    plan = _plans(representation)[2]
+    plan = _plans(representation).not_modified
     if entry.cors_origins:
         extra = _cors_extra(entry, origin)
         if extra:
@@ -183,12 +185,12 @@ def respond(entry: FileEntry, request: Request, options: HttpOptions) -> Plan:
         # What browsers send back (our own ETag alone) is decided without parsing anything.
         revalidated = revalidate(
             entry,
-            method,
-            request.accept_encoding,
-            if_none_match,
-            request.if_match,
-            request.if_unmodified_since,
-            request.origin,
+            method=method,
+            accept_encoding=request.accept_encoding,
+            if_none_match=if_none_match,
+            if_match=request.if_match,
+            if_unmodified_since=request.if_unmodified_since,
+            origin=request.origin,
         )
         if revalidated is not None:
             return revalidated
@@ -218,8 +220,8 @@ def respond(entry: FileEntry, request: Request, options: HttpOptions) -> Plan:
         )
         if decided == 304:
             if extra:
-                return Plan(304, _plans(representation)[2].headers, extra)
-            return _plans(representation)[2]
+                return Plan(304, _plans(representation).not_modified.headers, extra)
+            return _plans(representation).not_modified
         if decided == 412:
             return Plan(412, _PRECONDITION_FAILED, extra)
     if request.range is not None and method == "GET" and options.ranges:
@@ -229,20 +231,21 @@ def respond(entry: FileEntry, request: Request, options: HttpOptions) -> Plan:
     if extra:
         body = None if method == "HEAD" else FileBody(representation, 0, representation.size)
         return Plan(200, representation.ok, extra, body)
-    return _plans(representation)[1 if method == "HEAD" else 0]
+    plans = _plans(representation)
+    return plans.head if method == "HEAD" else plans.get
 
 
-def _plans(representation: Representation) -> tuple[Plan, Plan, Plan]:
-    """The 200 GET, 200 HEAD and 304 plans of a representation, made once."""
-    plans = representation.plans
+def _plans(representation: Representation) -> Plans:
+    """The 200 GET, 200 HEAD and 304 plans of a representation, made on first use."""
+    derived = representation.derived
+    plans = derived.plans
     if plans is None:
-        plans = (
-            Plan(200, representation.ok, (), FileBody(representation, 0, representation.size)),
-            Plan(200, representation.ok),
-            Plan(304, not_modified_block(representation.ok)),
+        ok = representation.ok
+        plans = derived.plans = Plans(
+            get=Plan(200, ok, (), FileBody(representation, 0, representation.size)),
+            head=Plan(200, ok),
+            not_modified=Plan(304, not_modified_block(ok)),
         )
-        # A benign race: two threads may both build them; either result is the same.
-        object.__setattr__(representation, "plans", plans)
     return plans
 
 

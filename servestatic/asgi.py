@@ -37,39 +37,40 @@ Message = dict[str, Any]
 Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 
-# Request headers the core reads → position in the Request record.
-_FIELDS = {
-    b"accept-encoding": 3,
-    b"if-none-match": 4,
-    b"if-modified-since": 5,
-    b"if-match": 6,
-    b"if-unmodified-since": 7,
-    b"range": 8,
-    b"if-range": 9,
-    b"origin": 10,
+#: Each field's position in the record, by name: the builder below fills a list in the
+#: record's own order, whatever that order is.
+_AT = {name: position for position, name in enumerate(Request._fields)}
+#: Request headers the core reads → their field's position.
+_HEADER_AT = {
+    name.encode("ascii"): _AT[name.replace("-", "_")]
+    for name in (
+        "accept-encoding",
+        "if-none-match",
+        "if-modified-since",
+        "if-match",
+        "if-unmodified-since",
+        "range",
+        "if-range",
+        "origin",
+    )
 }
+_METHOD, _PATH, _QUERY, _RAW_PATH, _MOUNT = (
+    _AT[name] for name in ("method", "path", "query", "raw_path", "mount")
+)
+_NONE = [None] * len(Request._fields)
 
 
 def request_from_scope(scope: Scope, path: str | None = None, mount: str = "") -> Request:
     """Build the request record from an HTTP scope (``path`` is already decoded text).
 
     ``path`` is the path below ``mount`` (the scope's ``root_path``), when it has one."""
-    values: list[Any] = [
-        scope["method"],
-        scope["path"] if path is None else path,
-        scope.get("query_string", b"").decode("latin-1"),
-        None,
-        None,
-        None,
-        None,
-        None,
-        None,
-        None,
-        None,
-        scope.get("raw_path"),
-        mount,
-    ]
-    fields = _FIELDS
+    values: list[Any] = _NONE.copy()
+    values[_METHOD] = scope["method"]
+    values[_PATH] = scope["path"] if path is None else path
+    values[_QUERY] = scope.get("query_string", b"").decode("latin-1")
+    values[_RAW_PATH] = scope.get("raw_path")
+    values[_MOUNT] = mount
+    fields = _HEADER_AT
     for name, value in scope["headers"]:
         position = fields.get(name)
         if position is not None:
@@ -82,10 +83,9 @@ def request_from_scope(scope: Scope, path: str | None = None, mount: str = "") -
                 # lines are dropped, so 100,000 repeats cost no more than one long line
                 # (combining them all was quadratic).
                 values[position] = f"{current}, {value.decode('latin-1')}"
-    return _new_tuple(Request, values)  # every field given: skip the Python-level __new__
+    return Request._make(values)
 
 
-_new_tuple = tuple.__new__
 _EARLY_HINT = "http.response.early_hint"
 _PATHSEND = "http.response.pathsend"
 _ZEROCOPYSEND = "http.response.zerocopysend"

@@ -7,10 +7,10 @@ from typing import Any
 from wsgiref.util import FileWrapper
 
 from servestatic._deliver import FileSpan, Response
+from servestatic._environ import STATUS_LINES, request_from_environ
 from servestatic._files import BoundedFile, Spans
 from servestatic._paths import decode_wsgi_path
-from servestatic._records import STATUS_LINES, Plan, request_from_environ
-from servestatic._respond import revalidate
+from servestatic._records import Plan
 from servestatic.base import ServeStaticBase
 
 __all__ = ["ServeStatic"]
@@ -33,23 +33,21 @@ class ServeStatic(ServeStaticBase):
         raw_path = get("RAW_URI") or get("REQUEST_URI")
         if_none_match = get("HTTP_IF_NONE_MATCH")
         if if_none_match is not None:
-            # A revalidation (what browsers and caches send back) is decided by the core
-            # from the six values it depends on, before the other headers are read
-            # (`environ` makes single headers cheap). Anything but a 304 goes through the
-            # whole request record below.
-            entry = engine.indexed(path, raw_path)
-            if entry is not None:
-                plan = revalidate(
-                    entry,
-                    method,
-                    get("HTTP_ACCEPT_ENCODING"),
-                    if_none_match,
-                    get("HTTP_IF_MATCH"),
-                    get("HTTP_IF_UNMODIFIED_SINCE"),
-                    get("HTTP_ORIGIN"),
-                )
-                if plan is not None:
-                    return self._send(plan, environ, start_response)
+            # A revalidation (what browsers and caches send back) is decided from the six
+            # values it depends on, before the other headers are read (`environ` makes
+            # single headers cheap). Anything but a 304 goes through the whole record.
+            not_modified = engine.revalidate(
+                path,
+                raw_path,
+                method=method,
+                accept_encoding=get("HTTP_ACCEPT_ENCODING"),
+                if_none_match=if_none_match,
+                if_match=get("HTTP_IF_MATCH"),
+                if_unmodified_since=get("HTTP_IF_UNMODIFIED_SINCE"),
+                origin=get("HTTP_ORIGIN"),
+            )
+            if not_modified is not None:
+                return self._send(not_modified, environ, start_response)
         # PATH_INFO is already below SCRIPT_NAME (the mount point); redirects need both.
         mount = get("SCRIPT_NAME") or ""
         request = request_from_environ(

@@ -23,7 +23,7 @@ import servestatic._files as files_module
 from servestatic import ServeStatic, ServeStaticASGI
 from servestatic._files import HandedFiles, StaleFile, open_representation, read_bytes
 from servestatic._index import ScannedFile, stat_file
-from servestatic._records import Confinement, FileEntry, Representation
+from servestatic._records import Confinement, Derived, FileEntry, Representation
 from servestatic.config import Settings
 from tests.client import Response, call_asgi, call_wsgi
 
@@ -339,9 +339,8 @@ def _representation(scanned: ScannedFile) -> Representation:
         scanned.size,
         scanned.mtime_ns,
         None,
-        inode=scanned.inode,
-        device=scanned.device,
         confinement=scanned.confinement,
+        derived=Derived(inode=scanned.inode, device=scanned.device),
     )
 
 

@@ -15,7 +15,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-import servestatic._records
+import servestatic._environ
 import servestatic.wsgi
 from servestatic._engine import Engine
 from servestatic._index import _encodable
@@ -171,7 +171,13 @@ def test_revalidate_agrees_with_the_full_evaluation(site: Path) -> None:
         longhand = if_none_match if if_none_match == "*" else f'"never", {if_none_match}'
         full = respond(entry, request._replace(if_none_match=longhand), options)
         quick = revalidate(
-            entry, method, accept, if_none_match, if_match, if_unmodified_since, origin
+            entry,
+            method=method,
+            accept_encoding=accept,
+            if_none_match=if_none_match,
+            if_match=if_match,
+            if_unmodified_since=if_unmodified_since,
+            origin=origin,
         )
         if quick is not None:
             assert quick == full
@@ -194,7 +200,7 @@ def test_wsgi_revalidation_is_answered_before_the_request_record(
     app = ServeStatic(None, site)
     etag = call_wsgi(app, "/app.js", headers={"Accept-Encoding": "br"}).header("etag")
     built: list[str] = []
-    real = servestatic._records.request_from_environ
+    real = servestatic._environ.request_from_environ
 
     def counting(*args: Any) -> Request:
         built.append(args[2])
@@ -277,7 +283,7 @@ def test_header_blocks_are_assembled_on_first_use_from_shared_heads(site: Path) 
     entries = [_file(engine, url) for url in ("/app.js", "/style.css", "/data.bin")]
     for entry in entries:
         for representation in entry.representations:
-            assert representation._ok is None
+            assert representation.derived.ok is None
     app_js = _file(engine, "/app.js")
     identity, *variants = app_js.representations
     # Variants differ from the file only by Content-Encoding; same policy, same head object.
@@ -329,27 +335,109 @@ def test_listed_origin_is_never_served_from_a_shared_plan(serve: Serve, site: Pa
     assert again.header("access-control-allow-origin") is None
 
 
-def test_request_records_built_without_namedtuple_new_are_complete() -> None:
-    """Both builders fill every field, so the records equal the keyword-built ones."""
-    from servestatic._records import request_from_environ
+#: Every field of the request record, with the WSGI key and ASGI header that fill it.
+_FIELD_SOURCES = {
+    "accept_encoding": ("HTTP_ACCEPT_ENCODING", b"accept-encoding"),
+    "if_none_match": ("HTTP_IF_NONE_MATCH", b"if-none-match"),
+    "if_modified_since": ("HTTP_IF_MODIFIED_SINCE", b"if-modified-since"),
+    "if_match": ("HTTP_IF_MATCH", b"if-match"),
+    "if_unmodified_since": ("HTTP_IF_UNMODIFIED_SINCE", b"if-unmodified-since"),
+    "range": ("HTTP_RANGE", b"range"),
+    "if_range": ("HTTP_IF_RANGE", b"if-range"),
+    "origin": ("HTTP_ORIGIN", b"origin"),
+}
+
+
+def _built_by_both(builders: Any) -> None:
+    """Each header lands in its own field, by name, from both builders."""
+    environ_builder, scope_builder, record_type = builders
+    assert set(_FIELD_SOURCES) | {"method", "path", "query", "raw_path", "mount"} == set(
+        record_type._fields
+    )
+    for field, (key, header) in _FIELD_SOURCES.items():
+        value = f"value of {field}"
+        environ = {"QUERY_STRING": "a=1", key: value}
+        record = environ_builder(environ, "GET", "/x", "/x?a=1", "/m")
+        scope = {
+            "method": "HEAD",
+            "path": "/y",
+            "query_string": b"b=2",
+            "raw_path": b"/y",
+            "headers": [(header, value.encode())],
+        }
+        from_scope = scope_builder(scope, None, "/n")
+        for built, expected in (
+            (record, {"method": "GET", "path": "/x", "query": "a=1", "raw_path": "/x?a=1"}),
+            (from_scope, {"method": "HEAD", "path": "/y", "query": "b=2", "raw_path": b"/y"}),
+        ):
+            assert getattr(built, field) == value
+            assert {name: getattr(built, name) for name in expected} == expected
+            others = set(_FIELD_SOURCES) - {field}
+            assert all(getattr(built, name) is None for name in others)
+        assert (record.mount, from_scope.mount) == ("/m", "/n")
+
+
+def test_request_records_are_built_by_field_name() -> None:
+    from servestatic._environ import request_from_environ
     from servestatic.asgi import request_from_scope
 
-    environ = {"QUERY_STRING": "a=1", "HTTP_RANGE": "bytes=0-1", "HTTP_ORIGIN": "https://o"}
-    built = request_from_environ(environ, "GET", "/x", "/x?a=1")
-    assert built == Request(
-        "GET", "/x", "a=1", range="bytes=0-1", origin="https://o", raw_path="/x?a=1"
-    )
-    assert built.raw_path == "/x?a=1"
+    _built_by_both((request_from_environ, request_from_scope, Request))
     scope = {
         "method": "HEAD",
         "path": "/y",
-        "query_string": b"b=2",
-        "raw_path": b"/y",
         "headers": [(b"if-none-match", b'"a"'), (b"if-none-match", b'"b"')],
     }
-    assert request_from_scope(scope) == Request(
-        "HEAD", "/y", "b=2", if_none_match='"a", "b"', raw_path=b"/y"
+    assert request_from_scope(scope) == Request("HEAD", "/y", "", if_none_match='"a", "b"')
+
+
+def test_reordering_the_request_fields_cannot_break_the_builders(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The builders take positions from ``Request._fields`` by name: loaded against a record
+    whose fields are in reverse order, they still fill every field right."""
+    import collections
+    import importlib.util
+
+    import servestatic._records
+
+    order = list(reversed(Request._fields))
+    shuffled = collections.namedtuple("Request", order, defaults=[""] * len(order))  # type: ignore[misc]
+    monkeypatch.setattr(servestatic._records, "Request", shuffled)
+    loaded = []
+    for name in ("servestatic._environ", "servestatic.asgi"):
+        spec = importlib.util.find_spec(name)
+        assert spec is not None
+        assert spec.loader is not None
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        loaded.append(module)
+    environ_builder, scope_builder = (
+        loaded[0].request_from_environ,
+        loaded[1].request_from_scope,
     )
+    assert type(environ_builder({}, "GET", "/x", None)) is shuffled
+    defaults = dict.fromkeys(_FIELD_SOURCES, None)
+    for field, (key, header) in _FIELD_SOURCES.items():
+        record = environ_builder({key: "v"}, "GET", "/x", "/x", "/m")
+        assert record._asdict() == {
+            **defaults,
+            "method": "GET",
+            "path": "/x",
+            "query": "",
+            "raw_path": "/x",
+            "mount": "/m",
+            field: "v",
+        }
+        scope = {"method": "GET", "path": "/x", "raw_path": b"/x", "headers": [(header, b"v")]}
+        assert scope_builder(scope, None, "/m")._asdict() == {
+            **defaults,
+            "method": "GET",
+            "path": "/x",
+            "query": "",
+            "raw_path": b"/x",
+            "mount": "/m",
+            field: "v",
+        }
 
 
 def test_file_deleted_after_start_up_falls_through_to_the_application(
