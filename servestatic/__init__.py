@@ -14,15 +14,24 @@ from servestatic._version import __version__
 if TYPE_CHECKING:
     from servestatic.asgi import ServeStaticASGI
     from servestatic.config import ConfigError, Settings
+    from servestatic.errors import ServeStaticError
     from servestatic.wsgi import ServeStatic
 
-__all__ = ["ConfigError", "ServeStatic", "ServeStaticASGI", "Settings", "__version__"]
+__all__ = [
+    "ConfigError",
+    "ServeStatic",
+    "ServeStaticASGI",
+    "ServeStaticError",
+    "Settings",
+    "__version__",
+]
 
 _LAZY = {
     "ServeStatic": "servestatic.wsgi",
     "ServeStaticASGI": "servestatic.asgi",
     "Settings": "servestatic.config",
     "ConfigError": "servestatic.config",
+    "ServeStaticError": "servestatic.errors",
 }
 
 

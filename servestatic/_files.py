@@ -29,6 +29,7 @@ from typing import BinaryIO
 
 from servestatic._budget import Lease
 from servestatic._records import Confinement, Representation
+from servestatic.errors import ServeStaticError
 
 __all__ = [
     "HOLD_SECONDS",
@@ -63,11 +64,11 @@ _LINK_ERRNOS = frozenset({errno.ELOOP, errno.EMLINK})
 _PROC_FD = "/proc/self/fd/"
 
 
-class StaleFile(Exception):  # noqa: N818 - a condition, not an error the user handles
+class StaleFile(ServeStaticError):  # noqa: N818 - a condition, not an error the user handles
     """The file on disk no longer matches the index (changed, deleted or unreadable)."""
 
 
-class FileChangedError(OSError):
+class FileChangedError(ServeStaticError, OSError):
     """The file changed while its body was being sent: the response cannot be completed.
 
     Raised after the headers went out, so the server must drop the connection; a client

@@ -24,13 +24,15 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from servestatic.errors import ServeStaticError
+
 __all__ = ["MAX_BRACE_EXPANSIONS", "Glob", "GlobError", "compile_glob", "expand_braces"]
 
 #: More alternatives than this from ``{a,b}`` groups is almost always a mistake.
 MAX_BRACE_EXPANSIONS = 64
 
 
-class GlobError(ValueError):
+class GlobError(ServeStaticError, ValueError):
     """A pattern that cannot be compiled; the message says why and how to fix it."""
 
 

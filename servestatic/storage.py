@@ -32,6 +32,7 @@ from servestatic._django import manifest, retained
 from servestatic._django.settings import DjangoOnlySettings, collect
 from servestatic._frameworks import looks_hashed
 from servestatic.config import LoadedSettings
+from servestatic.errors import ServeStaticError
 
 if TYPE_CHECKING:
     from servestatic.compress import Compressor
@@ -128,7 +129,7 @@ class CompressedStaticFilesStorage(StaticFilesStorage):
         return Compressor(**kwargs)
 
 
-class MissingFileError(ValueError):
+class MissingFileError(ServeStaticError, ValueError):
     """A collected file refers to a file that does not exist (with a helpful message)."""
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import inspect
+import sys
 
 import servestatic
 from servestatic import ServeStatic, ServeStaticASGI
@@ -35,6 +36,7 @@ def test_public_names() -> None:
         "ConfigError",
         "ServeStatic",
         "ServeStaticASGI",
+        "ServeStaticError",
         "Settings",
         "__version__",
     ]
@@ -97,3 +99,51 @@ def test_unknown_keyword_is_a_type_error() -> None:
 
     with pytest.raises(TypeError, match="unexpected keyword arguments: max_ag"):
         ServeStatic(None, max_ag=5)  # type: ignore[call-arg]
+
+
+def test_every_servestatic_exception_derives_from_servestatic_error() -> None:
+    """One base to catch them all; each keeps the built-in base it had (``except
+    ValueError`` around a ServeStatic 4.x storage still works)."""
+    from servestatic._files import FileChangedError, StaleFile
+    from servestatic._glob import GlobError
+    from servestatic.build.hashing import MissingReferencesError
+    from servestatic.build.history import BuildLockedError, HistoryError
+    from servestatic.build.manifest import ManifestError
+    from servestatic.build.pipeline import BuildError, UsageError
+    from servestatic.cli._common import CliError
+    from servestatic.export._model import ExportError
+
+    kept = {
+        servestatic.ConfigError: ValueError,
+        ExportError: ValueError,
+        GlobError: ValueError,
+        HistoryError: ValueError,
+        ManifestError: ValueError,
+        BuildLockedError: RuntimeError,
+        FileChangedError: OSError,
+        StaleFile: Exception,
+        MissingReferencesError: Exception,
+        UsageError: Exception,
+        BuildError: Exception,
+        CliError: Exception,
+    }
+    for error, builtin in kept.items():
+        assert issubclass(error, servestatic.ServeStaticError), error
+        assert issubclass(error, builtin), error
+    found = {
+        cls
+        for module in list(sys.modules)
+        if module == "servestatic" or module.startswith("servestatic.")
+        for cls in vars(sys.modules[module]).values()
+        if isinstance(cls, type)
+        and issubclass(cls, Exception)
+        and not issubclass(cls, Warning)  # warning categories (IndexWarning) are not raised
+        and cls.__module__.startswith("servestatic")
+    }
+    # Private control-flow signals never reach a caller; the Django storage's
+    # MissingFileError is checked with Django (tests/django/test_public_names.py).
+    signals = {"WouldBlock", "_SideError", "MissingFileError"}
+    assert {cls for cls in found if cls.__name__ not in signals} <= {
+        *kept,
+        servestatic.ServeStaticError,
+    }

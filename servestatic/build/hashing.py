@@ -29,6 +29,7 @@ from servestatic.build.references import (
     resolve,
     rewrite,
 )
+from servestatic.errors import ServeStaticError
 
 __all__ = [
     "HASH_LENGTH",
@@ -80,7 +81,7 @@ class Missing:
         return f"{self.source}: {self.url!r} refers to {self.target} ({where})"
 
 
-class MissingReferencesError(Exception):
+class MissingReferencesError(ServeStaticError):
     """Strict hashing found references to files that do not exist."""
 
     def __init__(self, missing: Sequence[Missing]) -> None:

@@ -43,6 +43,7 @@ from dataclasses import dataclass
 from typing import IO, Any
 
 from servestatic.build.files import write_atomic
+from servestatic.errors import ServeStaticError
 
 __all__ = [
     "HISTORY_NAME",
@@ -72,11 +73,11 @@ _DURATION = re.compile(r"^([0-9]+)([smhdw])$")
 _SHA256_HEX = re.compile(r"^[0-9a-f]{64}$")
 
 
-class HistoryError(ValueError):
+class HistoryError(ServeStaticError, ValueError):
     """A history file that cannot be used (names the file and the problem)."""
 
 
-class BuildLockedError(RuntimeError):
+class BuildLockedError(ServeStaticError, RuntimeError):
     """Another build or gc holds DEST's lock."""
 
 

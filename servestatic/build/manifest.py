@@ -23,6 +23,7 @@ from urllib.parse import quote
 
 from servestatic._entries import PageMeta
 from servestatic.build.files import write_if_changed
+from servestatic.errors import ServeStaticError
 
 __all__ = [
     "MANIFEST_NAME",
@@ -43,7 +44,7 @@ _CHUNK = 1 << 16
 _SHA256_HEX = re.compile(r"^[0-9a-f]{64}$")
 
 
-class ManifestError(ValueError):
+class ManifestError(ServeStaticError, ValueError):
     """An existing manifest that cannot be merged into (names the file and the problem)."""
 
 

@@ -65,17 +65,18 @@ from servestatic.build.manifest import (
     write_manifest,
 )
 from servestatic.build.pages import PARSER_MISSING, analyse_page, parser_available
+from servestatic.errors import ServeStaticError
 
 _T = TypeVar("_T")
 
 __all__ = ["BuildError", "BuildOptions", "BuildResult", "UsageError", "build", "check_trees"]
 
 
-class UsageError(Exception):
+class UsageError(ServeStaticError):
     """The request cannot be carried out as given (exit status 2)."""
 
 
-class BuildError(Exception):
+class BuildError(ServeStaticError):
     """The build failed; ``problems`` has one line each (exit status 1)."""
 
     def __init__(self, problems: Sequence[str]) -> None:

@@ -17,6 +17,7 @@ from typing import Any
 
 from servestatic._boot import Boot
 from servestatic.config import ConfigError, LoadedSettings, load_settings
+from servestatic.errors import ServeStaticError
 from servestatic.wsgi import ServeStatic
 
 __all__ = [
@@ -31,7 +32,7 @@ __all__ = [
 ]
 
 
-class CliError(Exception):
+class CliError(ServeStaticError):
     """A user mistake: printed as one line, exit status 2."""
 
 

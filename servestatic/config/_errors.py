@@ -15,6 +15,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from typing import Any, Literal
 
+from servestatic.errors import ServeStaticError
+
 __all__ = ["NULL", "ConfigError", "Problem", "Severity", "did_you_mean"]
 
 _VALUE_LIMIT = 80
@@ -82,7 +84,7 @@ def _show(value: Any) -> str:
     return text
 
 
-class ConfigError(ValueError):
+class ConfigError(ServeStaticError, ValueError):
     """Invalid configuration (or a start-up that cannot go on); ``problems`` lists them all."""
 
     def __init__(self, problems: Sequence[Problem] | str) -> None:

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 from servestatic._index import VARIANT_SUFFIXES
 from servestatic._records import FileEntry, RedirectEntry
+from servestatic.errors import ServeStaticError
 
 if TYPE_CHECKING:
     from servestatic._engine import Engine
@@ -31,7 +32,7 @@ __all__ = [
 Headers = tuple[tuple[str, str], ...]
 
 
-class ExportError(ValueError):
+class ExportError(ServeStaticError, ValueError):
     """The site cannot be exported as configured; the message says why."""
 
 

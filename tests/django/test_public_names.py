@@ -56,3 +56,10 @@ def test_storage_hooks() -> None:
     assert list(inspect.signature(servestatic.storage.get_compressor_kwargs).parameters) == [
         "quiet"
     ]
+
+
+def test_missing_file_error_is_a_servestatic_error_and_still_a_value_error() -> None:
+    from servestatic import ServeStaticError
+
+    assert issubclass(servestatic.storage.MissingFileError, ServeStaticError)
+    assert issubclass(servestatic.storage.MissingFileError, ValueError)  # ServeStatic 4.x
