@@ -81,7 +81,6 @@ Entry = FileEntry | RedirectEntry
 #: The answer to a file that changed again while its entry was rebuilt, without an
 #: application to hand the request to.
 _GONE = Response(404, NOT_FOUND.headers, (), b"Not Found")
-_GONE_HEAD = Response(404, NOT_FOUND.headers, (), None)
 #: Entries remembered by autorefresh lookups (cleared, not evicted, when full).
 _BUILT_LIMIT = 4096
 
@@ -733,9 +732,8 @@ class Engine:
         try:
             return deliver(plan, self.memory, self.handed, transport, blocking=True)
         except StaleFile:
-            if not self.standalone:
-                return None
-            return _GONE_HEAD if request.method == "HEAD" else _GONE
+            # (Only a GET reads a body, so a HEAD never gets here.)
+            return None if not self.standalone else _GONE
 
     def handle(self, request: Request) -> Plan | None:
         """The response plan, or None to hand the request to the wrapped application."""

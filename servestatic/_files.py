@@ -175,7 +175,7 @@ def _open_components(real: str) -> int:
 
 def _open_checked(representation: Representation) -> int:
     """A descriptor on the indexed file, or StaleFile (see the module docstring)."""
-    confinement = representation.confinement if representation.inode == 0 else None
+    confinement = representation.confinement if representation.derived.inode == 0 else None
     proc = confinement is not None and _proc_fd()
     if confinement is not None and not proc:
         descriptor = _open_beneath(representation, confinement)
@@ -200,7 +200,7 @@ def _check_descriptor(
     info = os.fstat(descriptor)
     if not _is_current(representation, info):
         raise StaleFile(representation.path)
-    if representation.inode:
+    if representation.derived.inode:
         return
     if confinement is not None and not _confined(
         confinement, os.readlink(f"{_PROC_FD}{descriptor}")
@@ -224,7 +224,8 @@ def _is_current(representation: Representation, info: os.stat_result) -> bool:
         or info.st_mtime_ns != representation.mtime_ns
     ):
         return False
-    inode, device = representation.inode, representation.device
+    derived = representation.derived  # one attribute hop, not two property calls
+    inode, device = derived.inode, derived.device
     return (not inode or inode == info.st_ino) and (not device or device == info.st_dev)
 
 
@@ -437,7 +438,8 @@ class _Held:
     closed: bool = False
 
     def describes(self, representation: Representation) -> bool:
-        inode, device = representation.inode, representation.device
+        derived = representation.derived
+        inode, device = derived.inode, derived.device
         return (
             self.size == representation.size
             and self.mtime_ns == representation.mtime_ns
@@ -520,7 +522,7 @@ class HandedFiles:
             or info.st_mtime_ns != held.mtime_ns
             or info.st_size != held.size
         ):
-            if representation.inode:
+            if representation.derived.inode:
                 raise StaleFile(representation.path)
             return self._hold(representation)
         with self._lock:

