@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import errno
 import gzip
+import importlib.util
 import logging
 import os
 import shutil
@@ -150,8 +151,7 @@ def test_a_variant_is_used_only_when_smaller(watched: Any, tmp_path: Path) -> No
     assert server.get("/big.txt", {"Accept-Encoding": "br"}).header("Content-Encoding") is None
     write(tmp_path / "root" / "big.txt.br", brotli.compress(TEXT))
     wait_for(
-        lambda: server.get("/big.txt", {"Accept-Encoding": "br"}).header("Content-Encoding")
-        == "br"
+        lambda: server.get("/big.txt", {"Accept-Encoding": "br"}).header("Content-Encoding") == "br"
     )
     assert server.get("/big.txt", {"Accept-Encoding": "br"}).body == brotli.compress(TEXT)
     # A gzip of two bytes is larger than they are: never sent, and not served by itself.
@@ -165,14 +165,11 @@ def test_a_variant_is_used_only_when_smaller(watched: Any, tmp_path: Path) -> No
     # The variant removed: the identity file again.
     (tmp_path / "root" / "big.txt.br").unlink()
     wait_for(
-        lambda: server.get("/big.txt", {"Accept-Encoding": "br"}).header("Content-Encoding")
-        is None
+        lambda: server.get("/big.txt", {"Accept-Encoding": "br"}).header("Content-Encoding") is None
     )
 
 
-def test_rules_presets_and_immutable_names_apply_to_new_files(
-    watched: Any, tmp_path: Path
-) -> None:
+def test_rules_presets_and_immutable_names_apply_to_new_files(watched: Any, tmp_path: Path) -> None:
     server = watched(
         rules=[{"match": "/reports/*.csv", "cache_control": "no-store", "headers": {"X-R": "1"}}],
         presets=["vite"],
@@ -182,11 +179,13 @@ def test_rules_presets_and_immutable_names_apply_to_new_files(
     write(tmp_path / "root" / "app.0123456789ab.js", b"hashed();")
     write(tmp_path / "root" / "plain.js", b"plain();")
     wait_for(
-        lambda: all(
-            status(server, url) == 200
-            for url in ("/reports/q1.csv", "/assets/index-AbCd1234.js", "/app.0123456789ab.js")
+        lambda: (
+            all(
+                status(server, url) == 200
+                for url in ("/reports/q1.csv", "/assets/index-AbCd1234.js", "/app.0123456789ab.js")
+            )
+            and status(server, "/plain.js") == 200
         )
-        and status(server, "/plain.js") == 200
     )
     report = server.get("/reports/q1.csv")
     assert report.header("Cache-Control") == "no-store"
@@ -390,7 +389,8 @@ def test_a_failing_batch_is_logged_and_watching_goes_on(
     write(tmp_path / "root" / "second.txt", b"2")
     wait_for(lambda: status(server, "/second.txt") == 200)
     assert "re-indexing" in caplog.text
-    assert engine.watcher is not None and engine.watcher.running
+    assert engine.watcher is not None
+    assert engine.watcher.running
 
 
 def test_lifespan_shutdown_stops_the_watcher(tmp_path: Path) -> None:
@@ -483,7 +483,7 @@ def test_watch_with_autorefresh_is_an_error_naming_the_source(tmp_path: Path) ->
 def test_watch_without_the_extra_is_a_start_up_error(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(_watch.importlib.util, "find_spec", lambda name: None)
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name: None)
     with pytest.raises(ConfigError, match=r"servestatic\[watch\]"):
         Engine(Settings(root=tmp_path, watch=True), standalone=True)
 
