@@ -188,7 +188,10 @@ def _nested_repeat(pattern: str) -> bool:
         sre = importlib.import_module("re._constants")
         sre_parse = importlib.import_module("re._parser")
 
-        parsed = sre_parse.parse(pattern)
+        with warnings.catch_warnings():
+            # "Possible nested set" ('[[]') and the like: about future syntax, not a problem.
+            warnings.simplefilter("ignore", FutureWarning)
+            parsed = sre_parse.parse(pattern)
         repeats = {sre.MAX_REPEAT, sre.MIN_REPEAT}
         unbounded = sre.MAXREPEAT
     except (ImportError, AttributeError):  # pragma: no cover - another Python's internals
