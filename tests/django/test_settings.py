@@ -78,7 +78,6 @@ MODEL_VALUES: dict[str, Any] = {
     "clean_urls": True,
     "trailing_slash": "remove",
     "hints": {"early_hints": False},
-    "watch": True,
 }
 
 
