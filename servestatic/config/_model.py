@@ -389,6 +389,9 @@ def _directory_path(value: Any) -> Any:
             raise _problem(
                 "path", "an empty path would serve the working directory; name the directory"
             )
+        if "\x00" in value:
+            # The OS cannot name such a path: refused here rather than by a later lstat().
+            raise _problem("path", "a path cannot contain a NUL character")
         # A file gives a string (typed mode would otherwise want a Path instance).
         return Path(value)
     return value
