@@ -99,8 +99,12 @@ ORIGIN: dict[str, Any] = {
 HSTS: dict[str, Any] = {
     "allOf": [HEADER_VALUE, {"pattern": "^" + _caseless("max-age=") + "[0-9]"}],
 }
-#: A directory: anything but an empty or blank string.
-DIRECTORY: dict[str, Any] = {"type": "string", "pattern": f"[^{_SPACE}]"}
+#: A directory: anything but an empty or blank string, and no NUL (no OS can name it).
+DIRECTORY: dict[str, Any] = {
+    "type": "string",
+    "pattern": f"[^{_SPACE}]",
+    "not": {"pattern": "\\u0000"},
+}
 _BOOLEAN_WORDS = ["true", "false", "yes", "no", "on", "off", "1", "0"]
 #: An index file name (a boolean in TOML is written without quotes).
 INDEX_FILE: dict[str, Any] = {

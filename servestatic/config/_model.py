@@ -188,7 +188,10 @@ def _nested_repeat(pattern: str) -> bool:
         sre = importlib.import_module("re._constants")
         sre_parse = importlib.import_module("re._parser")
 
-        parsed = sre_parse.parse(pattern)
+        with warnings.catch_warnings():
+            # "Possible nested set" ('[[]') and the like: about future syntax, not a problem.
+            warnings.simplefilter("ignore", FutureWarning)
+            parsed = sre_parse.parse(pattern)
         repeats = {sre.MAX_REPEAT, sre.MIN_REPEAT}
         unbounded = sre.MAXREPEAT
     except (ImportError, AttributeError):  # pragma: no cover - another Python's internals
@@ -386,6 +389,9 @@ def _directory_path(value: Any) -> Any:
             raise _problem(
                 "path", "an empty path would serve the working directory; name the directory"
             )
+        if "\x00" in value:
+            # The OS cannot name such a path: refused here rather than by a later lstat().
+            raise _problem("path", "a path cannot contain a NUL character")
         # A file gives a string (typed mode would otherwise want a Path instance).
         return Path(value)
     return value

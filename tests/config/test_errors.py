@@ -249,6 +249,7 @@ def test_nested_unbounded_repeats_are_refused(tmp_path: Path, pattern: str) -> N
         r"^/(?>a+)+$",  # atomic group
         r"^/(ab){2}c+$",
         r"^/(a?){3}$",
+        r"^/[[]x",  # Python warns "possible nested set" (FutureWarning): not an error
     ],
 )
 def test_linear_regexes_are_accepted(tmp_path: Path, pattern: str) -> None:
@@ -354,3 +355,11 @@ def test_streaming_limits_name_the_source_key_and_value(tmp_path: Path) -> None:
         "(values in a file are typed: no quotes around numbers or booleans), got 'big'",
         "servestatic.toml → streaming.max_wait: Input should be greater than 0, got 0",
     ]
+
+
+def test_a_root_with_a_nul_character_is_a_problem_not_a_crash(tmp_path: Path) -> None:
+    """Found by the schema-is-the-loader property: ``lstat`` raised ValueError at start-up."""
+    (found,) = problems(tmp_path, root="site\x00")
+    assert "cannot contain a NUL character" in found
+    (found,) = problems(tmp_path, roots=[{"path": "a\x00b"}])
+    assert "cannot contain a NUL character" in found
