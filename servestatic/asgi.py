@@ -25,6 +25,7 @@ from servestatic._records import (
     Request,
 )
 from servestatic._respond import NOT_FOUND
+from servestatic._watch import stop_on_shutdown
 from servestatic.base import ServeStaticBase
 
 __all__ = ["ServeStaticASGI"]
@@ -100,6 +101,9 @@ class ServeStaticASGI(ServeStaticBase):
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
+            watcher = self.engine.watcher
+            if watcher is not None and scope["type"] == "lifespan":
+                receive = stop_on_shutdown(receive, watcher)
             if self.application is not None:
                 await self.application(scope, receive, send)
             else:
