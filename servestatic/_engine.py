@@ -990,16 +990,19 @@ class Engine:
         manifests: set[tuple[str, str]] = set()
         directories: dict[str, tuple[str, str]] = {}  # directory URL/ → (root, prefix)
         walked: dict[str, bool] = {}  # directory paths (ending in os.sep) walked already
+        # Files found by walking a directory, described by the walk itself (one stat
+        # each, variants from the listing), as start-up describes them.
+        scanned: dict[str, ScannedFile] = {}
         for given in paths:
             path = os.path.abspath(given)
             base, suffix = os.path.splitext(path)
             if suffix in VARIANT_SUFFIXES:
                 # A variant added, replaced or removed changes its source's entry.
-                self._changed_path(base, urls, manifests, directories, walked)
-            self._changed_path(path, urls, manifests, directories, walked)
+                self._changed_path(base, urls, manifests, directories, walked, scanned)
+            self._changed_path(path, urls, manifests, directories, walked, scanned)
         if directories:
-            # A directory created, removed or renamed: every file below it on disk, and
-            # every file indexed below its URL (gone, or moved away), in one pass.
+            # A directory created, removed or renamed: every file indexed below its URL
+            # that the walk did not find is looked at again (gone, or moved away).
             for indexed in [*self._pages, *self.files]:
                 found = _ancestor(indexed, directories)
                 if found is not None and indexed not in urls and self._exists(indexed):
@@ -1007,13 +1010,17 @@ class Engine:
                     urls[indexed] = os.path.join(root, *indexed[len(prefix) :].split("/"))
         for root, prefix in manifests:
             self._reload_build_records(root, prefix)
+        prefixes = [prefix for _, prefix in self.roots]
         for url, path in urls.items():
             for changed in (path, *(path + suffix for suffix in VARIANT_SUFFIXES)):
                 self.memory.forget(changed)
                 if not resync:
                     # A manifest digest describes the bytes the build wrote, not these.
                     self.builder.digests.pop(changed, None)
-            self._reindex(url, resync)
+            described = scanned.get(url)
+            if described is not None and sum(url.startswith(p) for p in prefixes) > 1:
+                described = None  # several roots could serve it: the lookup decides which
+            self._reindex(url, resync, described)
         self.refresh_special()
         # After start-up a header problem is logged (strict cannot refuse a running server).
         for problem in self.builder.problems:
@@ -1028,35 +1035,46 @@ class Engine:
         manifests: set[tuple[str, str]],
         directories: dict[str, tuple[str, str]],
         walked: dict[str, bool],
+        scanned: dict[str, ScannedFile],
     ) -> None:
         """The URLs ``path`` names under every root; a directory (or a path gone, which
-        may have been one) is recorded in ``directories`` by its URL."""
+        may have been one) is recorded in ``directories`` by its URL and walked."""
         for root, prefix in self.roots:
             if path != root and not path.startswith(root + os.sep):
                 continue
             relative = path[len(root) + 1 :].replace(os.sep, "/")
-            if relative in {"staticfiles.json", HISTORY_NAME}:
+            if relative in {"", "staticfiles.json", HISTORY_NAME}:
+                # The build records changed (or the whole root is looked at again).
                 manifests.add((root, prefix))
+            if _ancestor(path, walked, itself=True, separator=os.sep) is not None:
+                # Walked in this batch already: the walk saw it as it is now (or did not
+                # see it, and the files indexed below that directory are looked at again).
+                continue
             url = prefix + relative
             inside = url if url.endswith("/") else url + "/"
             if os.path.isdir(path) and not os.path.islink(path):
                 directories.setdefault(inside, (root, prefix))
-                if _ancestor(path, walked, itself=True, separator=os.sep) is not None:
-                    continue  # walked already (a burst names each directory of a tree)
-                walked[path + os.sep] = True
-                for directory, _, names in os.walk(path):
-                    below = directory[len(root) + 1 :].replace(os.sep, "/")
-                    for name in names:
-                        file_url = prefix + (below + "/" if below else "") + name
-                        urls.setdefault(file_url, os.path.join(directory, name))
+                walked[path.rstrip(os.sep) + os.sep] = True
+                for found in scan_root(
+                    root,
+                    prefix,
+                    encodings=self.encodings,
+                    allow_unsafe_symlinks=self.allow_unsafe_symlinks,
+                    hidden=self.hidden,
+                    warn=_log_warning,
+                    below=relative,
+                ):
+                    urls.setdefault(found.url, found.path)
+                    scanned.setdefault(found.url, found)
                 continue
             if relative:
                 urls.setdefault(url, path)
             if not os.path.lexists(path):
                 directories.setdefault(inside, (root, prefix))
 
-    def _reindex(self, url: str, resync: bool) -> None:
-        scanned = self._scan_url(url)
+    def _reindex(self, url: str, resync: bool, scanned: ScannedFile | None = None) -> None:
+        if scanned is None:
+            scanned = self._scan_url(url)
         if scanned is None:
             self._drop(url)
             return
@@ -1122,6 +1140,12 @@ def _ancestor(
             return url[: position + 1]
         position = url.find(separator, position + 1)
     return None
+
+
+def _log_warning(message: str) -> None:
+    """How the watcher reports a file the walk skips (a running server has no start-up
+    report to add it to)."""
+    log.warning("servestatic watch: %s", message)
 
 
 def _plural(count: int, word: str) -> str:
