@@ -26,7 +26,14 @@ from servestatic._entries import EntryBuilder, HeaderProblem
 from servestatic._files import HandedFiles, MemoryCache, StaleFile
 from servestatic._frameworks import Preset, detect, forced, is_entry_point, looks_hashed
 from servestatic._glob import compile_glob
-from servestatic._index import HiddenPolicy, ScannedFile, is_variant_path, scan_root, stat_file
+from servestatic._index import (
+    VARIANT_SUFFIXES,
+    HiddenPolicy,
+    ScannedFile,
+    is_variant_path,
+    scan_root,
+    stat_file,
+)
 from servestatic._paths import (
     MAX_PATH_LENGTH,
     has_encoded_separator,
@@ -52,7 +59,8 @@ from servestatic._respond import (
     respond_redirect,
     revalidate,
 )
-from servestatic.build.history import served_builds
+from servestatic._watch import Watcher, missing_extra
+from servestatic.build.history import HISTORY_NAME, served_builds
 from servestatic.build.manifest import load_digests, load_originals, load_pages
 from servestatic.config import DEFAULT_IMMUTABLE_FILE_TEST, ConfigError, Problem, Settings
 from servestatic.media_types import MediaTypes
@@ -283,6 +291,8 @@ class Engine:
         #: (no autorefresh, redirects or SPA fallback to consult): adapters then hand such a
         #: request over before reading any header.
         self.passthrough = False
+        #: The thread keeping the index current from filesystem events (``watch = true``).
+        self.watcher: Watcher | None = None
         if not defer:
             self.finish()
 
@@ -309,6 +319,16 @@ class Engine:
             self._report_unused_rules()
         self._booting = False
         self._conclude()
+        if settings.watch and not self.collect:
+            self._start_watching()
+
+    def _start_watching(self) -> None:
+        missing = missing_extra()
+        if missing is not None:
+            raise ConfigError(
+                [Problem(self.source("watch"), "watch", missing, True, "missing_extra", ("watch",))]
+            )
+        self.watcher = Watcher.start(self)
 
     def source(self, key: str) -> str:
         """The label of the source of a setting (``servestatic.toml``, ``SERVESTATIC_ROOT``)."""
@@ -1022,6 +1042,181 @@ class Engine:
             if hashed is not None and self._scan_url(prefix + hashed) is not None:
                 return prefix + hashed
         return None
+
+    # ------------------------------------------------------------------ watching
+
+    def apply_changes(self, paths: Iterable[str], *, resync: bool = False) -> int:
+        """Re-index what changed on disk at ``paths`` (absolute: files created, replaced or
+        deleted, variants, directories whose whole subtree is looked at again) with the
+        start-up code path, one URL at a time: ``_scan_url`` (symlink containment, hidden
+        files, variants only when smaller, later roots first), then ``_add_file`` (rules,
+        immutable detection, presets, index files and clean URLs). Each URL's entry is
+        replaced by one dict assignment, so a request racing the update gets the old or
+        the new entry. ``resync``: entries whose file looks unchanged are kept (a full
+        rescan after the watcher (re)started). Returns how many URLs were looked at.
+
+        For the watcher (:mod:`servestatic._watch`); not for autorefresh engines, which
+        have no index."""
+        urls: dict[str, str] = {}  # URL → its path (the first root that names it)
+        manifests: set[tuple[str, str]] = set()
+        directories: dict[str, tuple[str, str]] = {}  # directory URL/ → (root, prefix)
+        walked: dict[str, bool] = {}  # directory paths (ending in os.sep) walked already
+        # Files found by walking a directory, described by the walk itself (one stat
+        # each, variants from the listing), as start-up describes them.
+        scanned: dict[str, ScannedFile] = {}
+        for given in paths:
+            path = os.path.abspath(given)
+            base, suffix = os.path.splitext(path)
+            if suffix in VARIANT_SUFFIXES:
+                # A variant added, replaced or removed changes its source's entry.
+                self._changed_path(base, urls, manifests, directories, walked, scanned)
+            self._changed_path(path, urls, manifests, directories, walked, scanned)
+        if directories:
+            # A directory created, removed or renamed: every file indexed below its URL
+            # that the walk did not find is looked at again (gone, or moved away).
+            for indexed in [*self._pages, *self.files]:
+                found = _ancestor(indexed, directories)
+                if found is not None and indexed not in urls and self._exists(indexed):
+                    root, prefix = directories[found]
+                    urls[indexed] = os.path.join(root, *indexed[len(prefix) :].split("/"))
+        for root, prefix in manifests:
+            self._reload_build_records(root, prefix)
+        prefixes = [prefix for _, prefix in self.roots]
+        for url, path in urls.items():
+            for changed in (path, *(path + suffix for suffix in VARIANT_SUFFIXES)):
+                self.memory.forget(changed)
+                if not resync:
+                    # A manifest digest describes the bytes the build wrote, not these.
+                    self.builder.digests.pop(changed, None)
+            described = scanned.get(url)
+            if described is not None and sum(url.startswith(p) for p in prefixes) > 1:
+                described = None  # several roots could serve it: the lookup decides which
+            self._reindex(url, resync, described)
+        self.refresh_special()
+        # After start-up a header problem is logged (strict cannot refuse a running server).
+        for problem in self.builder.problems:
+            log.warning("%s", problem)
+        self.builder.problems.clear()
+        return len(urls)
+
+    def _changed_path(
+        self,
+        path: str,
+        urls: dict[str, str],
+        manifests: set[tuple[str, str]],
+        directories: dict[str, tuple[str, str]],
+        walked: dict[str, bool],
+        scanned: dict[str, ScannedFile],
+    ) -> None:
+        """The URLs ``path`` names under every root; a directory (or a path gone, which
+        may have been one) is recorded in ``directories`` by its URL and walked."""
+        for root, prefix in self.roots:
+            if path != root and not path.startswith(root + os.sep):
+                continue
+            relative = path[len(root) + 1 :].replace(os.sep, "/")
+            if relative in {"", "staticfiles.json", HISTORY_NAME}:
+                # The build records changed (or the whole root is looked at again).
+                manifests.add((root, prefix))
+            if _ancestor(path, walked, itself=True, separator=os.sep) is not None:
+                # Walked in this batch already: the walk saw it as it is now (or did not
+                # see it, and the files indexed below that directory are looked at again).
+                continue
+            url = prefix + relative
+            inside = url if url.endswith("/") else url + "/"
+            if os.path.isdir(path) and not os.path.islink(path):
+                directories.setdefault(inside, (root, prefix))
+                walked[path.rstrip(os.sep) + os.sep] = True
+                for found in scan_root(
+                    root,
+                    prefix,
+                    encodings=self.encodings,
+                    allow_unsafe_symlinks=self.allow_unsafe_symlinks,
+                    hidden=self.hidden,
+                    warn=_log_warning,
+                    below=relative,
+                ):
+                    urls.setdefault(found.url, found.path)
+                    scanned.setdefault(found.url, found)
+                continue
+            if relative:
+                urls.setdefault(url, path)
+            if not os.path.lexists(path):
+                directories.setdefault(inside, (root, prefix))
+
+    def _reindex(self, url: str, resync: bool, scanned: ScannedFile | None = None) -> None:
+        if scanned is None:
+            scanned = self._scan_url(url)
+        if scanned is None:
+            self._drop(url)
+            return
+        if resync and self._unchanged(url, scanned):
+            return
+        self._add_file(scanned)
+
+    def _unchanged(self, url: str, scanned: ScannedFile) -> bool:
+        entry = self.files.get(url) if url not in self._pages else None
+        if url in self._pages:
+            return self._pages[url] == scanned
+        if type(entry) is not FileEntry or entry.source_url != url:
+            return False
+        found = [(rep.path, rep.size, rep.mtime_ns) for rep in entry.representations]
+        wanted = [(scanned.path, scanned.size, scanned.mtime_ns)]
+        wanted += [(v.path, v.size, v.mtime_ns) for v in scanned.variants]
+        return found == wanted
+
+    def _drop(self, url: str) -> None:
+        """No file at ``url`` any more: its entry goes, and every URL that depended on it
+        (a directory's index, a clean URL) is decided again."""
+        if self._pages.pop(url, None) is not None:
+            for candidate in page_urls(url, self.url_policy):
+                self._place(candidate)
+            return
+        entry = self.files.get(url)
+        if type(entry) is FileEntry and entry.source_url == url:
+            del self.files[url]
+            self._place(url)
+
+    def _reload_build_records(self, root: str, prefix: str) -> None:
+        """``staticfiles.json`` or the ``--retain`` history changed: digests, retained
+        builds, build ids, page hints and the originals served under their own names."""
+        self._read_build_records(root)
+        self._load_pages(root, prefix)
+        if root not in self._original_roots:
+            return
+        for original in [name for name in self._originals if name.startswith(prefix)]:
+            del self._originals[original]
+            for candidate in page_urls(original, self.url_policy):
+                self._place(candidate)
+        originals = {
+            prefix + name: prefix + hashed for name, hashed in load_originals(root).items()
+        }
+        for hashed in set(originals.values()):
+            scanned = self._scan_url(hashed)
+            if scanned is not None:
+                self._hashed_scans[hashed] = scanned
+        self._add_originals(originals)
+
+
+def _ancestor(
+    url: str, directories: Mapping[str, object], *, itself: bool = False, separator: str = "/"
+) -> str | None:
+    """The directory (a URL or path ending in ``separator``) of ``directories`` that
+    ``url`` is below (or is, with ``itself``): one lookup per segment, not one comparison
+    per directory."""
+    if itself and not url.endswith(separator):
+        url += separator
+    position = url.find(separator)
+    while position != -1:
+        if (position + 1 < len(url) or itself) and url[: position + 1] in directories:
+            return url[: position + 1]
+        position = url.find(separator, position + 1)
+    return None
+
+
+def _log_warning(message: str) -> None:
+    """How the watcher reports a file the walk skips (a running server has no start-up
+    report to add it to)."""
+    log.warning("servestatic watch: %s", message)
 
 
 def _plural(count: int, word: str) -> str:

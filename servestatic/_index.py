@@ -133,8 +133,13 @@ def scan_root(
     known: Known | None = None,
     link_allowed: Callable[[str], bool] | None = None,
     skip_urls: Container[str] = (),
+    below: str = "",
 ) -> Iterator[ScannedFile]:
     """Yield every servable file below ``root`` with its URL under ``prefix`` (``/x/``).
+
+    ``below`` (a directory relative to the root, ``/``-separated) limits the walk to that
+    subtree, reached as the whole walk would reach it (see :func:`_walk_start`): the
+    watcher re-indexes a directory created or renamed in without walking the root.
 
     ``known`` (sizes and times from a manifest) spares a ``stat`` per listed file;
     ``link_allowed(real_target)`` replaces the default symlink policy (inside the root, or
@@ -163,6 +168,11 @@ def scan_root(
     stack: list[tuple[str, str, frozenset[tuple[int, int]]]] = [
         (root, "", frozenset({(root_stat.st_dev, root_stat.st_ino)}))
     ]
+    if below:
+        start = _walk_start(root, below, stack[0][2], scan, hidden, prefix)
+        if start is None:
+            return
+        stack = [start]
     while stack:
         directory, relative_dir, ancestors = stack.pop()
         try:
@@ -220,6 +230,41 @@ def scan_root(
             scanned = _scan_file(entry, entries, url, relative, scan)
             if scanned is not None:
                 yield scanned
+
+
+def _walk_start(
+    root: str,
+    below: str,
+    ancestors: frozenset[tuple[int, int]],
+    scan: _Scan,
+    hidden: HiddenPolicy,
+    prefix: str,
+) -> tuple[str, str, frozenset[tuple[int, int]]] | None:
+    """Where a walk of ``root`` limited to ``below`` starts: the directory, its relative
+    name and its ancestors' identities, after the checks the whole walk makes on each
+    directory on the way (a name a URL can carry, a hidden directory only where allowed,
+    a link only inside the root, no loop); None when the walk would not go there."""
+    directory, relative = root.rstrip(os.sep), ""
+    for name in below.strip("/").split("/"):
+        if name in {"", ".", ".."} or not _encodable(name) or not is_canonical_name(name):
+            return None
+        relative += name + "/"
+        if name.startswith(".") and not hidden.may_descend(prefix + relative):
+            return None
+        directory = os.path.join(directory, name)
+        try:
+            info = os.lstat(directory)
+            if stat_module.S_ISLNK(info.st_mode):
+                if not _link_ok(directory, scan):
+                    return None
+                info = os.stat(directory)
+        except OSError:
+            return None
+        key = (info.st_dev, info.st_ino)
+        if not stat_module.S_ISDIR(info.st_mode) or key in ancestors:
+            return None
+        ancestors |= {key}
+    return directory, relative, ancestors
 
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")

@@ -28,6 +28,7 @@ from servestatic._files import Parts
 from servestatic._offload import aiter_spans, run_sync
 from servestatic._paths import route_path
 from servestatic._records import MAX_FIELD_LENGTH, Request
+from servestatic._watch import stop_on_shutdown
 from servestatic.base import ServeStaticBase
 
 __all__ = ["ServeStaticASGI"]
@@ -107,6 +108,9 @@ class ServeStaticASGI(ServeStaticBase):
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
+            watcher = self.engine.watcher
+            if watcher is not None and scope["type"] == "lifespan":
+                receive = stop_on_shutdown(receive, watcher)
             if self.application is not None:
                 await self.application(scope, receive, send)
             else:

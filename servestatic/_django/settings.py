@@ -105,6 +105,7 @@ CHECK_IDS: dict[str, str] = {
     "hints": "servestatic.E057",
     "streaming": "servestatic.E058",
     "build_tags": "servestatic.E059",
+    "watch": "servestatic.E060",
 }
 #: A problem tied to no setting: an unknown ``SERVESTATIC_*`` environment variable under
 #: ``strict``, a syntax error in ``servestatic.toml``, a missing ``STATIC_ROOT`` under
@@ -377,7 +378,10 @@ def collect(django_settings: Any) -> Collected:
     loaded = load_settings(code_source=SOURCE, sources=[source])
     debug = bool(getattr(django_settings, "DEBUG", False))
     # ServeStatic's Django defaults, where no source set a value: both follow DEBUG.
-    loaded = loaded.with_defaults(autorefresh=debug, max_age=0 if debug else 60)
+    # SERVESTATIC_WATCH keeps the index current instead: autorefresh then stays off under
+    # DEBUG too (set both explicitly and the settings refuse the pair).
+    watching = loaded.ok and loaded.settings.watch
+    loaded = loaded.with_defaults(autorefresh=debug and not watching, max_age=0 if debug else 60)
     return Collected(loaded, source.django, debug, tuple(source.findings), tuple(source.renamed))
 
 

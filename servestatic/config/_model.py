@@ -916,6 +916,11 @@ class Settings(BaseModel):
     """URL prefix for `root` (default `/`)."""
     autorefresh: bool = False
     """Look files up on disk per request (development only)."""
+    watch: bool = False
+    """Keep the start-up index current from filesystem events (needs the `watch` extra,
+    `pip install servestatic[watch]`): a file created, replaced or deleted under a root is
+    served, revalidated or gone within a second, with no filesystem call per request. Not
+    combinable with `autorefresh` (which has no index to keep current)."""
     max_age: MaxAge = 60
     """`Cache-Control: max-age` for files that are not immutable; `false` sends none."""
     allow_all_origins: bool = True
@@ -988,6 +993,20 @@ class Settings(BaseModel):
     matches no file, a skipped file, a header a hook sets
     that HTTP cannot carry, an unknown `SERVESTATIC_*` variable) into errors: the
     start-up reports all of them, then stops."""
+
+    @field_validator("watch")
+    @classmethod
+    def _watch_needs_index(cls, value: bool, info: ValidationInfo) -> bool:
+        # Both are ways of noticing files that change after start-up: autorefresh looks
+        # every request up on disk and keeps no index, so there is nothing to watch for.
+        # An error rather than a silent winner: the operator meant one of the two.
+        if value and info.data.get("autorefresh"):
+            raise _problem(
+                "watch_autorefresh",
+                "watch keeps the start-up index current and autorefresh has no index: "
+                "set only one of them (watch for production, autorefresh for development)",
+            )
+        return value
 
     @property
     def effective_index_file(self) -> str | None:

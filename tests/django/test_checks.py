@@ -63,6 +63,7 @@ BAD_SETTINGS: list[tuple[str, Any, str]] = [
     ("SERVESTATIC_HINTS", {"link": "maybe"}, "servestatic.E057"),
     ("SERVESTATIC_STREAMING", {"budget": 0}, "servestatic.E058"),
     ("SERVESTATIC_BUILD_TAGS", ["Bad Header"], "servestatic.E059"),
+    ("SERVESTATIC_WATCH", "sometimes", "servestatic.E060"),
 ]
 #: Ids triggered by the other tests of this module.
 OTHER_TRIGGERS = {

@@ -78,6 +78,7 @@ MODEL_VALUES: dict[str, Any] = {
     "clean_urls": True,
     "trailing_slash": "remove",
     "hints": {"early_hints": False},
+    "watch": True,
 }
 
 
