@@ -26,8 +26,8 @@ from functools import partial
 from pathlib import Path
 
 from servestatic._engine import Engine
-from servestatic._records import Plan, Request
 from servestatic.config import load_settings
+from servestatic.http.records import Plan, Request
 
 FILES = 200
 RULES = 100

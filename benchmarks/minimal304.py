@@ -39,9 +39,9 @@ WSGI = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
 def minimal_app(root: str, fallback: WSGI) -> WSGI:
     """servestatic's table and plans, with the 304 decision inlined into the callable."""
     from servestatic import ServeStatic
-    from servestatic._negotiation import choose_ranked
-    from servestatic._records import FileEntry
-    from servestatic._respond import _plans
+    from servestatic.http.negotiation import choose_ranked
+    from servestatic.http.records import FileEntry
+    from servestatic.http.respond import _plans
 
     full = ServeStatic(fallback, root, prefix=PREFIX)
     files = full.engine.files

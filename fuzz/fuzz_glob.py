@@ -4,7 +4,7 @@ bool, and a match always starts with the pattern's literal prefix."""
 from __future__ import annotations
 
 from fuzz._common import fields, run_atheris
-from servestatic._glob import GlobError, compile_glob
+from servestatic.http.glob import GlobError, compile_glob
 
 
 def test_one_input(data: bytes) -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from fuzz._common import run_atheris
-from servestatic._negotiation import IDENTITY, choose, parse_accept_encoding
+from servestatic.http.negotiation import IDENTITY, choose, parse_accept_encoding
 
 AVAILABLE = [("identity", 1000), ("zstd", 300), ("br", 280), ("gzip", 350)]
 

@@ -7,7 +7,7 @@ import posixpath
 from urllib.parse import urljoin, urlsplit
 
 from fuzz._common import run_atheris
-from servestatic._paths import (
+from servestatic.http.paths import (
     decode_wsgi_path,
     has_encoded_separator,
     is_safe_url_path,

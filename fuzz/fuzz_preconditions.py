@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from fuzz._common import fields, run_atheris
-from servestatic._dates import parse_http_date
-from servestatic._preconditions import evaluate, if_range_allows, parse_etag_list
+from servestatic.http.dates import parse_http_date
+from servestatic.http.preconditions import evaluate, if_range_allows, parse_etag_list
 
 ETAG = '"5f3c2a1b-8c0"'
 LAST_MODIFIED = "Sun, 06 Nov 1994 08:49:37 GMT"

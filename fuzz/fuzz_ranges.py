@@ -6,7 +6,7 @@ Input: 4 bytes of size, 1 byte of cap, the rest is the header value.
 from __future__ import annotations
 
 from fuzz._common import run_atheris
-from servestatic._ranges import IGNORE, UNSATISFIABLE, parse_range
+from servestatic.http.ranges import IGNORE, UNSATISFIABLE, parse_range
 
 
 def test_one_input(data: bytes) -> None:

@@ -13,7 +13,7 @@ from __future__ import annotations
 from typing import BinaryIO, NamedTuple
 
 from servestatic._files import HandedFiles, MemoryCache, open_representation, read_bytes
-from servestatic._records import FileBody, HeaderBlock, Plan
+from servestatic.http.records import FileBody, HeaderBlock, Plan
 
 __all__ = [
     "PLAIN",

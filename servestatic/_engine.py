@@ -25,7 +25,6 @@ from servestatic._deliver import PLAIN, Response, Transport, WouldBlock, deliver
 from servestatic._entries import EntryBuilder, HeaderProblem
 from servestatic._files import HandedFiles, MemoryCache, StaleFile
 from servestatic._frameworks import Preset, detect, forced, is_entry_point, looks_hashed
-from servestatic._glob import compile_glob
 from servestatic._index import (
     VARIANT_SUFFIXES,
     HiddenPolicy,
@@ -34,14 +33,20 @@ from servestatic._index import (
     scan_root,
     stat_file,
 )
-from servestatic._paths import (
+from servestatic._redirects import CompiledRedirect, compile_redirects, first_match
+from servestatic._watch import Watcher, missing_extra
+from servestatic.build.history import HISTORY_NAME, served_builds
+from servestatic.build.manifest import load_digests, load_originals, load_pages
+from servestatic.config import DEFAULT_IMMUTABLE_FILE_TEST, ConfigError, Problem, Settings
+from servestatic.http.glob import compile_glob
+from servestatic.http.paths import (
     MAX_PATH_LENGTH,
     has_encoded_separator,
     is_safe_url_path,
     normalize_prefix,
     relative_redirect,
 )
-from servestatic._records import (
+from servestatic.http.records import (
     Confinement,
     FileEntry,
     HeaderBlock,
@@ -49,9 +54,8 @@ from servestatic._records import (
     RedirectEntry,
     Request,
 )
-from servestatic._redirects import CompiledRedirect, compile_redirects, first_match
-from servestatic._resolve import UrlPolicy, page_urls, resolve
-from servestatic._respond import (
+from servestatic.http.resolve import UrlPolicy, page_urls, resolve
+from servestatic.http.respond import (
     NOT_FOUND,
     NOT_FOUND_HEAD,
     HttpOptions,
@@ -59,10 +63,6 @@ from servestatic._respond import (
     respond_redirect,
     revalidate,
 )
-from servestatic._watch import Watcher, missing_extra
-from servestatic.build.history import HISTORY_NAME, served_builds
-from servestatic.build.manifest import load_digests, load_originals, load_pages
-from servestatic.config import DEFAULT_IMMUTABLE_FILE_TEST, ConfigError, Problem, Settings
 from servestatic.media_types import MediaTypes
 from servestatic.rules import CompiledRule, compile_rules
 
@@ -779,7 +779,7 @@ class Engine:
         origin: str | None,
     ) -> Plan | None:
         """The 304 for a revalidation of a file of the start-up index, decided from the
-        values it depends on (``servestatic._respond.revalidate``), or None: then build
+        values it depends on (``servestatic.http.respond.revalidate``), or None: then build
         the whole request record and call :meth:`serve`.
 
         For adapters that read single headers cheaply (WSGI's ``environ``): what browsers

@@ -17,9 +17,10 @@ from dataclasses import dataclass, field
 from typing import Any
 from wsgiref.headers import Headers
 
-from servestatic._dates import format_http_date
 from servestatic._index import ScannedFile
-from servestatic._records import (
+from servestatic.config import FOREVER, SERVER_MANAGED, Problem
+from servestatic.http.dates import format_http_date
+from servestatic.http.records import (
     Confinement,
     Derived,
     FileEntry,
@@ -27,7 +28,6 @@ from servestatic._records import (
     RedirectEntry,
     Representation,
 )
-from servestatic.config import FOREVER, SERVER_MANAGED, Problem
 from servestatic.media_types import MediaTypes
 from servestatic.rules import BaseHeaders, RuleSet
 

@@ -9,7 +9,7 @@ following a final symlink, and *that descriptor* is checked (``fstat``): a regul
 with the indexed size, modification time, inode and device. Where the inode is not known
 (a manifest listing, or a file described by path after start-up, which a component swapped
 for a link can race), the real path of the open descriptor must satisfy the file's
-:class:`~servestatic._records.Confinement` first (``/proc/self/fd`` on Linux; elsewhere the
+:class:`~servestatic.http.records.Confinement` first (``/proc/self/fd`` on Linux; elsewhere the
 path is resolved, checked and opened one component at a time without following links).
 Bodies are then sent from that descriptor only; ``http.response.pathsend`` gets a path that
 names it (:class:`HandedFiles`).
@@ -28,8 +28,8 @@ from dataclasses import dataclass
 from typing import BinaryIO
 
 from servestatic._budget import Lease
-from servestatic._records import Confinement, Representation
 from servestatic.errors import ServeStaticError
+from servestatic.http.records import Confinement, Representation
 
 __all__ = [
     "HOLD_SECONDS",

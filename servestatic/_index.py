@@ -18,9 +18,9 @@ import warnings
 from collections.abc import Callable, Container, Iterator, Mapping
 from dataclasses import dataclass
 
-from servestatic._glob import Glob
-from servestatic._paths import is_canonical_name
-from servestatic._records import Confinement
+from servestatic.http.glob import Glob
+from servestatic.http.paths import is_canonical_name
+from servestatic.http.records import Confinement
 
 __all__ = [
     "VARIANT_SUFFIXES",

@@ -26,10 +26,10 @@ from servestatic._deliver import (
 )
 from servestatic._files import Parts
 from servestatic._offload import aiter_spans, run_sync
-from servestatic._paths import route_path
-from servestatic._records import MAX_FIELD_LENGTH, Request
 from servestatic._watch import stop_on_shutdown
 from servestatic.base import ServeStaticBase
+from servestatic.http.paths import route_path
+from servestatic.http.records import MAX_FIELD_LENGTH, Request
 
 __all__ = ["ServeStaticASGI"]
 

@@ -9,8 +9,6 @@ from os import PathLike
 from typing import TYPE_CHECKING, Any, ClassVar, TypedDict
 
 from servestatic._engine import Engine, immutable_test_from
-from servestatic._paths import is_safe_url_path
-from servestatic._records import FileEntry, RedirectEntry
 from servestatic.config import (
     DEFAULT_IMMUTABLE_FILE_TEST,
     FOREVER,
@@ -18,6 +16,8 @@ from servestatic.config import (
     Settings,
     load_settings,
 )
+from servestatic.http.paths import is_safe_url_path
+from servestatic.http.records import FileEntry, RedirectEntry
 
 if TYPE_CHECKING:
     from typing import Unpack

@@ -62,9 +62,9 @@ from servestatic._django.settings import (
 )
 from servestatic._index import ScannedFile, stat_file
 from servestatic._offload import run_sync
-from servestatic._paths import normalize_prefix
-from servestatic._records import Confinement
 from servestatic.base import ServeStaticBase
+from servestatic.http.paths import normalize_prefix
+from servestatic.http.records import Confinement
 
 __all__ = ["ServeStaticMiddleware"]
 

@@ -20,8 +20,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from urllib.parse import quote
 
-from servestatic._glob import Glob, compile_glob
 from servestatic.config import FOREVER, Rule
+from servestatic.http.glob import Glob, compile_glob
 
 __all__ = ["BaseHeaders", "CompiledRule", "Policy", "RuleSet", "compile_rules"]
 

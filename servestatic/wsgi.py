@@ -7,11 +7,11 @@ from typing import Any
 from wsgiref.util import FileWrapper
 
 from servestatic._deliver import FileSpan, Response
-from servestatic._environ import STATUS_LINES, request_from_environ
 from servestatic._files import BoundedFile, Spans
-from servestatic._paths import decode_wsgi_path
-from servestatic._records import Plan
 from servestatic.base import ServeStaticBase
+from servestatic.http.environ import STATUS_LINES, request_from_environ
+from servestatic.http.paths import decode_wsgi_path
+from servestatic.http.records import Plan
 
 __all__ = ["ServeStatic"]
 

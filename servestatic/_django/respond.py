@@ -22,10 +22,10 @@ from django.http.response import HttpResponseBase
 
 from servestatic._budget import Lease, StreamBudget
 from servestatic._deliver import FileSpan, Response
-from servestatic._environ import request_from_environ
 from servestatic._files import BoundedFile, Parts, Spans
 from servestatic._offload import aiter_spans
-from servestatic._records import Request
+from servestatic.http.environ import request_from_environ
+from servestatic.http.records import Request
 
 __all__ = ["BLOCK_SIZE", "is_asgi", "request_record", "to_django"]
 

@@ -23,7 +23,6 @@ from urllib.parse import urlsplit
 from django.core.exceptions import ImproperlyConfigured
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from servestatic._paths import normalize_prefix
 from servestatic.build.history import Retention
 from servestatic.config import (
     ConfigSource,
@@ -34,6 +33,7 @@ from servestatic.config import (
     load_settings,
     problems_from_validation,
 )
+from servestatic.http.paths import normalize_prefix
 
 __all__ = [
     "CHECK_IDS",

@@ -16,11 +16,11 @@ from collections.abc import Sequence
 from urllib.parse import unquote_to_bytes, urlsplit
 
 from servestatic._engine import Explanation, explain, explain_notes
-from servestatic._environ import request_from_environ
-from servestatic._paths import decode_wsgi_path, route_path
-from servestatic._records import FileEntry, Request, reason_phrase
 from servestatic.cli._common import CliError, add_config_argument, boot, parser, run
 from servestatic.config import ConfigError
+from servestatic.http.environ import request_from_environ
+from servestatic.http.paths import decode_wsgi_path, route_path
+from servestatic.http.records import FileEntry, Request, reason_phrase
 
 __all__ = ["main", "request_for"]
 

@@ -36,9 +36,9 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
-from servestatic._glob import GlobError, compile_glob
 from servestatic.config import _jsonschema as js
 from servestatic.config._headers import check_header_name, check_header_value, check_unset_name
+from servestatic.http.glob import GlobError, compile_glob
 
 __all__ = [
     "DEFAULT_IMMUTABLE_FILE_TEST",

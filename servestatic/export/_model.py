@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from servestatic._index import VARIANT_SUFFIXES
-from servestatic._records import FileEntry, RedirectEntry
 from servestatic.errors import ServeStaticError
+from servestatic.http.records import FileEntry, RedirectEntry
 
 if TYPE_CHECKING:
     from servestatic._engine import Engine

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from urllib.parse import quote
 
-from servestatic._glob import GlobError, expand_braces
+from servestatic.http.glob import GlobError, expand_braces
 
 __all__ = ["glob_regex", "redirect_regex", "redirect_template"]
 

@@ -19,9 +19,9 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from urllib.parse import quote
 
-from servestatic._glob import compile_glob
 from servestatic.export._differences import PREFIX_GLOB, comment_lines
 from servestatic.export._model import SiteModel
+from servestatic.http.glob import compile_glob
 
 __all__ = [
     "HeaderRule",

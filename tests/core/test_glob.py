@@ -9,8 +9,8 @@ import time
 import pytest
 from wcmatch import glob as wcglob
 
-from servestatic import _glob
-from servestatic._glob import MAX_BRACE_EXPANSIONS, GlobError, compile_glob, expand_braces
+from servestatic.http import glob as _glob
+from servestatic.http.glob import MAX_BRACE_EXPANSIONS, GlobError, compile_glob, expand_braces
 
 WC_FLAGS = wcglob.GLOBSTAR | wcglob.BRACE | wcglob.DOTGLOB
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from servestatic._negotiation import choose, parse_accept_encoding
+from servestatic.http.negotiation import choose, parse_accept_encoding
 
 AVAILABLE = [("identity", 1000), ("zstd", 300), ("br", 280), ("gzip", 350)]
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from servestatic._paths import (
+from servestatic.http.paths import (
     decode_wsgi_path,
     has_encoded_separator,
     is_safe_url_path,

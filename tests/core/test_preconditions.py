@@ -6,9 +6,9 @@ import calendar
 
 import pytest
 
-from servestatic import _dates
-from servestatic._dates import format_http_date, parse_http_date
-from servestatic._preconditions import evaluate, if_range_allows, parse_etag_list
+from servestatic.http import dates as _dates
+from servestatic.http.dates import format_http_date, parse_http_date
+from servestatic.http.preconditions import evaluate, if_range_allows, parse_etag_list
 
 ETAG = '"abc-1"'
 MODIFIED = 1_700_000_000

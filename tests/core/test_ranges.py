@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from servestatic._ranges import IGNORE, UNSATISFIABLE, RangeResult, parse_range
+from servestatic.http.ranges import IGNORE, UNSATISFIABLE, RangeResult, parse_range
 
 
 @pytest.mark.parametrize(

@@ -23,8 +23,8 @@ import servestatic._files as files_module
 from servestatic import ServeStatic, ServeStaticASGI
 from servestatic._files import HandedFiles, StaleFile, open_representation, read_bytes
 from servestatic._index import ScannedFile, stat_file
-from servestatic._records import Confinement, Derived, FileEntry, Representation
 from servestatic.config import Settings
+from servestatic.http.records import Confinement, Derived, FileEntry, Representation
 from tests.client import Response, call_asgi, call_wsgi
 
 BIG = (b"public big file\n" * 13_000)[:200_000]  # above the 64 KiB memory cache

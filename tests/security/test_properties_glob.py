@@ -14,7 +14,7 @@ from hypothesis import assume, example, given, settings
 from hypothesis import strategies as st
 from wcmatch.glob import BRACE, DOTGLOB, GLOBSTAR, globmatch
 
-from servestatic._glob import GlobError, compile_glob, expand_braces
+from servestatic.http.glob import GlobError, compile_glob, expand_braces
 
 SETTINGS = settings(deadline=None, max_examples=600)
 FLAGS = GLOBSTAR | BRACE | DOTGLOB

@@ -5,7 +5,7 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from servestatic._negotiation import IDENTITY, choose, choose_ranked, parse_accept_encoding
+from servestatic.http.negotiation import IDENTITY, choose, choose_ranked, parse_accept_encoding
 
 SETTINGS = settings(deadline=None, max_examples=300)
 
@@ -154,7 +154,7 @@ def test_memoised_ranked_choice_agrees_with_choose(
 
 
 def test_ranked_decisions_are_bounded_and_skip_long_headers() -> None:
-    from servestatic import _negotiation
+    from servestatic.http import negotiation as _negotiation
 
     long_header = "gzip, " + "x" * 400
     assert choose_ranked(long_header, ("br", "gzip", "identity")) == 1

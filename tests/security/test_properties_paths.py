@@ -1,4 +1,4 @@
-"""Properties of URL-path safety (``servestatic._paths``): what is accepted can be joined
+"""Properties of URL-path safety (``servestatic.http.paths``): what is accepted can be joined
 onto a root on POSIX *and* Windows without leaving it; what is dangerous is refused."""
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from urllib.parse import quote, urljoin, urlsplit
 from hypothesis import assume, example, given, settings
 from hypothesis import strategies as st
 
-from servestatic._paths import (
+from servestatic.http.paths import (
     MAX_PATH_LENGTH,
     decode_wsgi_path,
     has_encoded_separator,

@@ -10,7 +10,7 @@ from email.utils import formatdate
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from servestatic._preconditions import evaluate, if_range_allows, parse_etag_list
+from servestatic.http.preconditions import evaluate, if_range_allows, parse_etag_list
 
 SETTINGS = settings(deadline=None, max_examples=400)
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from servestatic._ranges import IGNORE, UNSATISFIABLE, RangeResult, parse_range
+from servestatic.http.ranges import IGNORE, UNSATISFIABLE, RangeResult, parse_range
 
 SETTINGS = settings(deadline=None, max_examples=300, suppress_health_check=[HealthCheck.too_slow])
 

@@ -14,9 +14,11 @@ from typing import Any
 
 import pytest
 
-from servestatic import _negotiation, _preconditions, _ranges
-from servestatic._ranges import IGNORE, UNSATISFIABLE, parse_range
-from servestatic._records import MAX_FIELD_LENGTH
+from servestatic.http import negotiation as _negotiation
+from servestatic.http import preconditions as _preconditions
+from servestatic.http import ranges as _ranges
+from servestatic.http.ranges import IGNORE, UNSATISFIABLE, parse_range
+from servestatic.http.records import MAX_FIELD_LENGTH
 from tests.security.conftest import MakeServer
 from tests.security.hostile import JS, Hostile, assert_clean, assert_healthy, send
 
@@ -313,7 +315,7 @@ def test_long_header_values_are_not_retained(value: str) -> None:
     Short values (up to 64-512 characters, per parser) are cached on purpose."""
     import uuid
 
-    from servestatic._preconditions import evaluate, if_range_allows
+    from servestatic.http.preconditions import evaluate, if_range_allows
 
     value += uuid.uuid4().hex  # a value no earlier call can have cached
     before = sys.getrefcount(value)

@@ -226,8 +226,8 @@ def test_listed_file_learns_its_inode_on_first_open(tmp_path: Path) -> None:
     open records it, so a later same-size, same-mtime swap is noticed too."""
     from servestatic._files import StaleFile, read_bytes
     from servestatic._index import ScannedFile
-    from servestatic._records import FileEntry
     from servestatic.config import Settings
+    from servestatic.http.records import FileEntry
     from servestatic.wsgi import ServeStatic
 
     root = tmp_path / "root"

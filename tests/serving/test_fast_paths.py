@@ -15,14 +15,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-import servestatic._environ
+import servestatic.http.environ
 import servestatic.wsgi
 from servestatic._engine import Engine
 from servestatic._index import _encodable
-from servestatic._negotiation import choose_ranked
-from servestatic._records import FileBody, FileEntry, Request
-from servestatic._respond import HttpOptions, respond, revalidate
 from servestatic.config import Settings
+from servestatic.http.negotiation import choose_ranked
+from servestatic.http.records import FileBody, FileEntry, Request
+from servestatic.http.respond import HttpOptions, respond, revalidate
 from servestatic.wsgi import ServeStatic
 from tests.client import call_wsgi
 from tests.conftest import JS, Serve, write
@@ -200,7 +200,7 @@ def test_wsgi_revalidation_is_answered_before_the_request_record(
     app = ServeStatic(None, site)
     etag = call_wsgi(app, "/app.js", headers={"Accept-Encoding": "br"}).header("etag")
     built: list[str] = []
-    real = servestatic._environ.request_from_environ
+    real = servestatic.http.environ.request_from_environ
 
     def counting(*args: Any) -> Request:
         built.append(args[2])
@@ -378,8 +378,8 @@ def _built_by_both(builders: Any) -> None:
 
 
 def test_request_records_are_built_by_field_name() -> None:
-    from servestatic._environ import request_from_environ
     from servestatic.asgi import request_from_scope
+    from servestatic.http.environ import request_from_environ
 
     _built_by_both((request_from_environ, request_from_scope, Request))
     scope = {
@@ -398,13 +398,13 @@ def test_reordering_the_request_fields_cannot_break_the_builders(
     import collections
     import importlib.util
 
-    import servestatic._records
+    import servestatic.http.records
 
     order = list(reversed(Request._fields))
     shuffled = collections.namedtuple("Request", order, defaults=[""] * len(order))  # type: ignore[misc]
-    monkeypatch.setattr(servestatic._records, "Request", shuffled)
+    monkeypatch.setattr(servestatic.http.records, "Request", shuffled)
     loaded = []
-    for name in ("servestatic._environ", "servestatic.asgi"):
+    for name in ("servestatic.http.environ", "servestatic.asgi"):
         spec = importlib.util.find_spec(name)
         assert spec is not None
         assert spec.loader is not None

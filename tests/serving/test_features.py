@@ -395,7 +395,7 @@ def test_no_pattern_is_matched_per_request_in_the_default_mode(
     adapter: str, site: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Rules are folded into each file's headers at start-up; a request is a lookup."""
-    from servestatic import _glob
+    from servestatic.http import glob as _glob
     from servestatic.rules import CompiledRule
 
     rules = [{"match": "/**/*.js", "headers": {"X-Js": "1"}}, {"regex": r"\.css$", "max_age": 5}]

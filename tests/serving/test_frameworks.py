@@ -13,9 +13,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from servestatic._resolve import UrlPolicy, page_urls, resolve
 from servestatic.asgi import ServeStaticASGI
 from servestatic.config import HintSettings, Settings
+from servestatic.http.resolve import UrlPolicy, page_urls, resolve
 from tests.build.helpers import write
 from tests.client import call_asgi
 from tests.conftest import Serve

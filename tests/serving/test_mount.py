@@ -16,7 +16,7 @@ from urllib.parse import quote
 
 import pytest
 
-from servestatic._paths import mount_location, route_path
+from servestatic.http.paths import mount_location, route_path
 from tests.client import Response, Server, call_asgi, make_server
 from tests.conftest import JS, Serve
 

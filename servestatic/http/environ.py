@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from servestatic._records import Request, reason_phrases
+from servestatic.http.records import Request, reason_phrases
 
 __all__ = ["STATUS_LINES", "request_from_environ"]
 

@@ -143,7 +143,7 @@ class Derived:
 
     #: The 200 block (and the 404 page's): everything, Content-Length included.
     ok: HeaderBlock | None = None
-    #: The 200 GET, 200 HEAD and 304 plans (see ``servestatic._respond``).
+    #: The 200 GET, 200 HEAD and 304 plans (see ``servestatic.http.respond``).
     plans: Plans | None = None
     #: Checked with size and mtime when the file is opened: a file swapped for another of
     #: the same size and mtime (a symlink out of the root) is still noticed. 0 until known

@@ -15,7 +15,7 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Final
 
-from servestatic._records import MAX_FIELD_LENGTH
+from servestatic.http.records import MAX_FIELD_LENGTH
 
 __all__ = ["IGNORE", "UNSATISFIABLE", "RangeResult", "parse_range"]
 

@@ -6,7 +6,7 @@ import re
 from collections.abc import Sequence
 from functools import lru_cache
 
-from servestatic._records import MAX_FIELD_LENGTH
+from servestatic.http.records import MAX_FIELD_LENGTH
 
 __all__ = [
     "IDENTITY",

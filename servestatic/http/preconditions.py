@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from servestatic._dates import parse_http_date
-from servestatic._records import MAX_FIELD_LENGTH
+from servestatic.http.dates import parse_http_date
+from servestatic.http.records import MAX_FIELD_LENGTH
 
 __all__ = ["evaluate", "if_range_allows", "parse_etag_list"]
 

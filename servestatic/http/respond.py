@@ -11,11 +11,11 @@ import secrets
 from dataclasses import dataclass
 from functools import lru_cache
 
-from servestatic._negotiation import IDENTITY, choose_ranked
-from servestatic._paths import mount_location
-from servestatic._preconditions import evaluate, if_range_allows
-from servestatic._ranges import IGNORE, parse_range
-from servestatic._records import (
+from servestatic.http.negotiation import IDENTITY, choose_ranked
+from servestatic.http.paths import mount_location
+from servestatic.http.preconditions import evaluate, if_range_allows
+from servestatic.http.ranges import IGNORE, parse_range
+from servestatic.http.records import (
     FileBody,
     FileEntry,
     HeaderBlock,
