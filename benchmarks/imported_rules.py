@@ -25,9 +25,9 @@ import timeit
 from functools import partial
 from pathlib import Path
 
-from servestatic._engine import Engine
 from servestatic.config import load_settings
 from servestatic.http.records import Plan, Request
+from servestatic.serve.engine import Engine
 
 FILES = 200
 RULES = 100

@@ -21,9 +21,9 @@ from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 from fuzz._common import fields, run_atheris
-from servestatic._engine import Engine
 from servestatic.config import Settings
 from servestatic.http.records import FileBody, MultipartBody, Plan, Request
+from servestatic.serve.engine import Engine
 
 # 400: a request without a method (a WSGI environ lacking REQUEST_METHOD), for a file.
 STATUSES = {200, 204, 206, 301, 302, 304, 400, 404, 405, 406, 412, 416}

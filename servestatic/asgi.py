@@ -1,6 +1,6 @@
 """ASGI adapter: translate a scope into a request record and a response into messages.
 
-The engine chooses the body (:mod:`servestatic._deliver`) from what the server offers:
+The engine chooses the body (:mod:`servestatic.serve.deliver`) from what the server offers:
 bytes for small files and spans, a path for ``http.response.pathsend``, an open file for
 ``http.response.zerocopysend`` or for blocks read in a worker thread. The engine is called
 on the event loop, and again in a worker thread when the answer needs blocking I/O.
@@ -14,8 +14,11 @@ from typing import Any, BinaryIO
 
 from asgiref.compatibility import guarantee_single_callable
 
-from servestatic._budget import StreamBudget
-from servestatic._deliver import (
+from servestatic.base import ServeStaticBase
+from servestatic.http.paths import route_path
+from servestatic.http.records import MAX_FIELD_LENGTH, Request
+from servestatic.serve.budget import StreamBudget
+from servestatic.serve.deliver import (
     PLAIN,
     FileSpan,
     FileSpans,
@@ -24,12 +27,9 @@ from servestatic._deliver import (
     Transport,
     WouldBlock,
 )
-from servestatic._files import Parts
-from servestatic._offload import aiter_spans, run_sync
-from servestatic._watch import stop_on_shutdown
-from servestatic.base import ServeStaticBase
-from servestatic.http.paths import route_path
-from servestatic.http.records import MAX_FIELD_LENGTH, Request
+from servestatic.serve.files import Parts
+from servestatic.serve.offload import aiter_spans, run_sync
+from servestatic.serve.watch import stop_on_shutdown
 
 __all__ = ["ServeStaticASGI"]
 
@@ -206,7 +206,7 @@ async def _stream(
     """Send file spans in blocks taken from the streaming budget; stop if the client leaves.
 
     While blocks are small (until the client has shown that it reads by taking
-    :data:`~servestatic._budget.PROOF` bytes), each block is followed by an empty message:
+    :data:`~servestatic.serve.budget.PROOF` bytes), each block is followed by an empty message:
     servers answer it once their write buffer has room (uvicorn and hypercorn wait for it
     to drain), and only then is the next block read. A client that stops reading early
     thus leaves one small block in the server's buffer, not a second one waiting in our

@@ -8,7 +8,6 @@ from collections.abc import Callable, Mapping
 from os import PathLike
 from typing import TYPE_CHECKING, Any, ClassVar, TypedDict
 
-from servestatic._engine import Engine, immutable_test_from
 from servestatic.config import (
     DEFAULT_IMMUTABLE_FILE_TEST,
     FOREVER,
@@ -18,6 +17,7 @@ from servestatic.config import (
 )
 from servestatic.http.paths import is_safe_url_path
 from servestatic.http.records import FileEntry, RedirectEntry
+from servestatic.serve.engine import Engine, immutable_test_from
 
 if TYPE_CHECKING:
     from typing import Unpack

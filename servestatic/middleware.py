@@ -39,7 +39,6 @@ from django.core.exceptions import ImproperlyConfigured
 from django.http import HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 
-from servestatic._deliver import WouldBlock
 from servestatic._django import manifest
 from servestatic._django.index import (
     finder_files,
@@ -60,11 +59,12 @@ from servestatic._django.settings import (
     load,
     no_manifest_problem,
 )
-from servestatic._index import ScannedFile, stat_file
-from servestatic._offload import run_sync
 from servestatic.base import ServeStaticBase
 from servestatic.http.paths import normalize_prefix
 from servestatic.http.records import Confinement
+from servestatic.serve.deliver import WouldBlock
+from servestatic.serve.index import ScannedFile, stat_file
+from servestatic.serve.offload import run_sync
 
 __all__ = ["ServeStaticMiddleware"]
 

@@ -30,9 +30,9 @@ from django.core.files.base import ContentFile
 
 from servestatic._django import manifest, retained
 from servestatic._django.settings import DjangoOnlySettings, collect
-from servestatic._frameworks import looks_hashed
 from servestatic.config import LoadedSettings
 from servestatic.errors import ServeStaticError
+from servestatic.serve.frameworks import looks_hashed
 
 if TYPE_CHECKING:
     from servestatic.compress import Compressor

@@ -6,12 +6,12 @@ from collections.abc import Callable, Iterable
 from typing import Any
 from wsgiref.util import FileWrapper
 
-from servestatic._deliver import FileSpan, Response
-from servestatic._files import BoundedFile, Spans
 from servestatic.base import ServeStaticBase
 from servestatic.http.environ import STATUS_LINES, request_from_environ
 from servestatic.http.paths import decode_wsgi_path
 from servestatic.http.records import Plan
+from servestatic.serve.deliver import FileSpan, Response
+from servestatic.serve.files import BoundedFile, Spans
 
 __all__ = ["ServeStatic"]
 

@@ -104,7 +104,6 @@ def test_unknown_keyword_is_a_type_error() -> None:
 def test_every_servestatic_exception_derives_from_servestatic_error() -> None:
     """One base to catch them all; each keeps the built-in base it had (``except
     ValueError`` around a ServeStatic 4.x storage still works)."""
-    from servestatic._files import FileChangedError, StaleFile
     from servestatic.build.hashing import MissingReferencesError
     from servestatic.build.history import BuildLockedError, HistoryError
     from servestatic.build.manifest import ManifestError
@@ -112,6 +111,7 @@ def test_every_servestatic_exception_derives_from_servestatic_error() -> None:
     from servestatic.cli._common import CliError
     from servestatic.export._model import ExportError
     from servestatic.http.glob import GlobError
+    from servestatic.serve.files import FileChangedError, StaleFile
 
     kept = {
         servestatic.ConfigError: ValueError,

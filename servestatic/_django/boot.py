@@ -17,7 +17,6 @@ from django.conf import settings as django_settings
 from django.contrib.staticfiles.storage import ManifestFilesMixin, staticfiles_storage
 from django.utils.module_loading import import_string
 
-from servestatic._boot import Boot
 from servestatic._django.settings import (
     CHECK_IDS,
     CRASH_ID,
@@ -29,6 +28,7 @@ from servestatic._django.settings import (
 )
 from servestatic.config import Problem
 from servestatic.middleware import ServeStaticMiddleware
+from servestatic.serve.boot import Boot
 
 __all__ = ["StartUp", "boot", "installed_middleware", "start_up", "storage_findings"]
 

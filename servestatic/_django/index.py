@@ -11,7 +11,7 @@ Two things differ for a Django project:
   (ServeStatic 4.4 dropped them: reference §6 #19); other links leaving the root are not,
   unless ``SERVESTATIC_ALLOW_UNSAFE_SYMLINKS``.
 
-The records produced are the engine's :class:`~servestatic._index.ScannedFile`; see
+The records produced are the engine's :class:`~servestatic.serve.index.ScannedFile`; see
 ``servestatic.middleware`` for how they reach the engine.
 """
 
@@ -23,7 +23,7 @@ from functools import cache
 
 from django.contrib.staticfiles import finders
 
-from servestatic._index import (
+from servestatic.serve.index import (
     VARIANT_SUFFIXES,
     HiddenPolicy,
     Known,

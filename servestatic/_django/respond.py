@@ -1,7 +1,7 @@
 """Translate a Django request into a request record, and a plan into a Django response.
 
 Like the WSGI and ASGI adapters, this only translates: every HTTP decision is in the
-engine's response, and so is the choice of body (:mod:`servestatic._deliver`: bytes from
+engine's response, and so is the choice of body (:mod:`servestatic.serve.deliver`: bytes from
 the memory cache or one read, or a file already opened and checked). File bodies are mapped
 for the server Django runs under, not for the middleware's mode (a sync middleware can run
 under ASGI in a thread):
@@ -20,12 +20,12 @@ from typing import Any, BinaryIO
 from django.http import FileResponse, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.http.response import HttpResponseBase
 
-from servestatic._budget import Lease, StreamBudget
-from servestatic._deliver import FileSpan, Response
-from servestatic._files import BoundedFile, Parts, Spans
-from servestatic._offload import aiter_spans
 from servestatic.http.environ import request_from_environ
 from servestatic.http.records import Request
+from servestatic.serve.budget import Lease, StreamBudget
+from servestatic.serve.deliver import FileSpan, Response
+from servestatic.serve.files import BoundedFile, Parts, Spans
+from servestatic.serve.offload import aiter_spans
 
 __all__ = ["BLOCK_SIZE", "is_asgi", "request_record", "to_django"]
 

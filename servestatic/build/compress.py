@@ -18,7 +18,6 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
-from servestatic._index import within
 from servestatic.build.cache import CompressCache
 from servestatic.build.codecs import (
     ALL_SUFFIXES,
@@ -29,6 +28,7 @@ from servestatic.build.codecs import (
     is_effective,
 )
 from servestatic.build.files import write_atomic
+from servestatic.serve.index import within
 
 __all__ = [
     "CompressStats",

@@ -21,9 +21,9 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 from urllib.parse import quote
 
-from servestatic._entries import PageMeta
 from servestatic.build.files import write_if_changed
 from servestatic.errors import ServeStaticError
+from servestatic.serve.entries import PageMeta
 
 __all__ = [
     "MANIFEST_NAME",

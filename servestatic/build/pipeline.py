@@ -19,7 +19,6 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-from servestatic._frameworks import bundler_hashed, is_entry_point, looks_hashed
 from servestatic.build.cache import CompressCache
 from servestatic.build.codecs import ALL_SUFFIXES, CompressOptions
 from servestatic.build.compress import (
@@ -66,6 +65,7 @@ from servestatic.build.manifest import (
 )
 from servestatic.build.pages import PARSER_MISSING, analyse_page, parser_available
 from servestatic.errors import ServeStaticError
+from servestatic.serve.frameworks import bundler_hashed, is_entry_point, looks_hashed
 
 _T = TypeVar("_T")
 

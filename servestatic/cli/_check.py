@@ -17,10 +17,10 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from servestatic._boot import Boot
-from servestatic._engine import cache_warnings, preset_report, rule_usage
 from servestatic.cli._common import add_config_argument, boot, parser, run
 from servestatic.config import ConfigError, LoadedSettings
+from servestatic.serve.boot import Boot
+from servestatic.serve.engine import cache_warnings, preset_report, rule_usage
 
 __all__ = ["describe", "main"]
 

@@ -15,9 +15,9 @@ import warnings
 from collections.abc import Sequence
 from typing import Any
 
-from servestatic._boot import Boot
 from servestatic.config import ConfigError, LoadedSettings, load_settings
 from servestatic.errors import ServeStaticError
+from servestatic.serve.boot import Boot
 from servestatic.wsgi import ServeStatic
 
 __all__ = [

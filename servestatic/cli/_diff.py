@@ -21,12 +21,12 @@ from collections.abc import Sequence
 from typing import Any, TextIO
 from urllib.parse import quote
 
-from servestatic._engine import immutable_test_from
 from servestatic.build.compress import is_internal, walk_files
 from servestatic.build.manifest import MANIFEST_NAME
 from servestatic.config import ConfigError, load_settings
 from servestatic.config import Settings as SettingsModel
-from servestatic.rules import BaseHeaders, compile_rules
+from servestatic.serve.engine import immutable_test_from
+from servestatic.serve.rules import BaseHeaders, compile_rules
 
 __all__ = ["main"]
 

@@ -15,12 +15,12 @@ import sys
 from collections.abc import Sequence
 from urllib.parse import unquote_to_bytes, urlsplit
 
-from servestatic._engine import Explanation, explain, explain_notes
 from servestatic.cli._common import CliError, add_config_argument, boot, parser, run
 from servestatic.config import ConfigError
 from servestatic.http.environ import request_from_environ
 from servestatic.http.paths import decode_wsgi_path, route_path
 from servestatic.http.records import FileEntry, Request, reason_phrase
+from servestatic.serve.engine import Explanation, explain, explain_notes
 
 __all__ = ["main", "request_for"]
 

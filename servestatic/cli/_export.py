@@ -15,7 +15,6 @@ import sys
 import warnings
 from collections.abc import Sequence
 
-from servestatic._engine import Engine
 from servestatic.cli._common import CliError, add_config_argument, load, parser, run
 from servestatic.config import ConfigError
 from servestatic.export import (
@@ -30,6 +29,7 @@ from servestatic.export import (
     render_netlify,
     render_nginx,
 )
+from servestatic.serve.engine import Engine
 
 __all__ = ["main"]
 

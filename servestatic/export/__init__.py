@@ -1,6 +1,6 @@
 """Export the compiled file table to other engines: nginx, Caddy, Netlify / Cloudflare Pages.
 
-:func:`model_from_engine` turns an :class:`~servestatic._engine.Engine` into a
+:func:`model_from_engine` turns an :class:`~servestatic.serve.engine.Engine` into a
 :class:`SiteModel` (what each URL answers); each writer renders that model. The differences
 each engine keeps from servestatic are listed once, in :data:`DIFFERENCES`.
 """

@@ -1,6 +1,6 @@
 """What each URL answers: the engine's compiled table as plain records, for the writers.
 
-:func:`model_from_engine` is the only place that reads an :class:`~servestatic._engine.Engine`
+:func:`model_from_engine` is the only place that reads an :class:`~servestatic.serve.engine.Engine`
 (its file table, redirects, SPA fallback, 404 page and options). The writers (``nginx``,
 ``caddy``, ``netlify``) and the tests only see the records below, so a change in how the
 engine stores its table touches this one function.
@@ -12,12 +12,12 @@ import os
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from servestatic._index import VARIANT_SUFFIXES
 from servestatic.errors import ServeStaticError
 from servestatic.http.records import FileEntry, RedirectEntry
+from servestatic.serve.index import VARIANT_SUFFIXES
 
 if TYPE_CHECKING:
-    from servestatic._engine import Engine
+    from servestatic.serve.engine import Engine
 
 __all__ = [
     "ConfiguredRedirect",

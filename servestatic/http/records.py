@@ -121,7 +121,7 @@ class Confinement:
     resolved, or anywhere ``also`` accepts (Django: the finders' directories that
     ``collectstatic --link`` points into). It is checked against the real path of the
     descriptor actually opened (issue 13: a path checked before the open can be swapped
-    for a link before it), see :mod:`servestatic._files`. Equal by value, so entries built
+    for a link before it), see :mod:`servestatic.serve.files`. Equal by value, so entries built
     per request in autorefresh mode stay cacheable.
     """
 

@@ -74,7 +74,7 @@ def test_retained_digests_come_from_the_history(
 ) -> None:
     """Content ETags of retained files are read from the history, not by hashing files."""
     dest, old, _, old_etags = two_builds
-    from servestatic import _entries
+    from servestatic.serve import entries as _entries
 
     original = _entries.file_digest
 

@@ -11,9 +11,9 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from servestatic._redirects import compile_redirects, first_match
 from servestatic.cli import main
 from servestatic.config import ConfigError, Redirect, load_settings
+from servestatic.serve.redirects import compile_redirects, first_match
 from tests.live import clean_environment
 
 

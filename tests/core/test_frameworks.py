@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from servestatic._entries import merge_csp
-from servestatic._frameworks import bundler_hashed, detect, is_entry_point, looks_hashed
 from servestatic.build.manifest import format_link, load_originals, load_pages
+from servestatic.serve.entries import merge_csp
+from servestatic.serve.frameworks import bundler_hashed, detect, is_entry_point, looks_hashed
 from tests.build.helpers import write
 
 

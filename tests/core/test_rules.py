@@ -8,10 +8,10 @@ from typing import Any
 
 import pytest
 
-from servestatic._engine import Engine, rule_usage
 from servestatic.config import ConfigError, Rule, Settings, load_settings
 from servestatic.http.records import FileEntry
-from servestatic.rules import BaseHeaders, compile_rules
+from servestatic.serve.engine import Engine, rule_usage
+from servestatic.serve.rules import BaseHeaders, compile_rules
 from tests.conftest import write
 from tests.startup import startup_messages
 

@@ -18,12 +18,12 @@ import pytest
 from django.http import HttpRequest, HttpResponse
 from django.test import RequestFactory
 
-import servestatic._deliver as deliver_module
-import servestatic._files as files_module
+import servestatic.serve.deliver as deliver_module
+import servestatic.serve.files as files_module
 from servestatic import ServeStatic, ServeStaticASGI
-from servestatic._engine import Engine
 from servestatic.config import Settings
 from servestatic.middleware import ServeStaticMiddleware
+from servestatic.serve.engine import Engine
 from tests.client import call_asgi, call_wsgi
 from tests.django.conftest import PLAIN, acontent, content, project
 

@@ -8,10 +8,10 @@ from typing import Any
 
 import pytest
 
-from servestatic._engine import Engine
-from servestatic._index import ScannedFile
 from servestatic.config import Settings, load_settings
 from servestatic.export import ExportError, model_from_engine
+from servestatic.serve.engine import Engine
+from servestatic.serve.index import ScannedFile
 from tests.conftest import write
 from tests.export.site import make_site
 

@@ -11,10 +11,10 @@ import pytest
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
-from servestatic._redirects import compile_redirects
 from servestatic.config import Redirect
 from servestatic.export._regex import glob_regex, redirect_regex, redirect_template
 from servestatic.http.glob import compile_glob
+from servestatic.serve.redirects import compile_redirects
 
 GLOBS = (
     "/**/*.*",

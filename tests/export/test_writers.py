@@ -11,7 +11,6 @@ from typing import Any
 
 import pytest
 
-from servestatic._engine import Engine
 from servestatic.config import load_settings
 from servestatic.export import (
     CaddyOptions,
@@ -23,6 +22,7 @@ from servestatic.export import (
     render_netlify,
     render_nginx,
 )
+from servestatic.serve.engine import Engine
 from tests.conftest import write
 
 GOLDEN = Path(__file__).parent / "golden"

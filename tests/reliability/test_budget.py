@@ -20,11 +20,11 @@ from typing import Any
 import pytest
 import trio
 
-import servestatic._files
-import servestatic._offload
+import servestatic.serve.files
+import servestatic.serve.offload
 from servestatic import ServeStatic, ServeStaticASGI
-from servestatic._budget import MIN_BLOCK, PROOF, StreamBudget, _resolve
 from servestatic.config import Settings
+from servestatic.serve.budget import MIN_BLOCK, PROOF, StreamBudget, _resolve
 from tests.conftest import write
 
 SIZE = 600_000  # above the memory cache, many minimum blocks
@@ -62,14 +62,14 @@ class Ledger:
 @pytest.fixture
 def ledger(monkeypatch: pytest.MonkeyPatch) -> Ledger:
     ledger = Ledger()
-    original = servestatic._files.read_block
+    original = servestatic.serve.files.read_block
 
     def counted(handle: Any, offset: int, length: int) -> bytes:
         ledger.on_read(offset, length)
         return original(handle, offset, length)
 
-    monkeypatch.setattr(servestatic._files, "read_block", counted)
-    monkeypatch.setattr(servestatic._offload, "read_block", counted)
+    monkeypatch.setattr(servestatic.serve.files, "read_block", counted)
+    monkeypatch.setattr(servestatic.serve.offload, "read_block", counted)
     return ledger
 
 

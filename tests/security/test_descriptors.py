@@ -19,12 +19,12 @@ from typing import Any
 
 import pytest
 
-import servestatic._files as files_module
+import servestatic.serve.files as files_module
 from servestatic import ServeStatic, ServeStaticASGI
-from servestatic._files import HandedFiles, StaleFile, open_representation, read_bytes
-from servestatic._index import ScannedFile, stat_file
 from servestatic.config import Settings
 from servestatic.http.records import Confinement, Derived, FileEntry, Representation
+from servestatic.serve.files import HandedFiles, StaleFile, open_representation, read_bytes
+from servestatic.serve.index import ScannedFile, stat_file
 from tests.client import Response, call_asgi, call_wsgi
 
 BIG = (b"public big file\n" * 13_000)[:200_000]  # above the 64 KiB memory cache

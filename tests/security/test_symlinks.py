@@ -224,10 +224,10 @@ def test_swap_for_a_link_with_the_same_size_and_mtime_is_noticed(
 def test_listed_file_learns_its_inode_on_first_open(tmp_path: Path) -> None:
     """Files listed by a manifest are not stat-ed at start-up (inode unknown): the first
     open records it, so a later same-size, same-mtime swap is noticed too."""
-    from servestatic._files import StaleFile, read_bytes
-    from servestatic._index import ScannedFile
     from servestatic.config import Settings
     from servestatic.http.records import FileEntry
+    from servestatic.serve.files import StaleFile, read_bytes
+    from servestatic.serve.index import ScannedFile
     from servestatic.wsgi import ServeStatic
 
     root = tmp_path / "root"

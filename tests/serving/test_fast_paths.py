@@ -17,12 +17,12 @@ from hypothesis import strategies as st
 
 import servestatic.http.environ
 import servestatic.wsgi
-from servestatic._engine import Engine
-from servestatic._index import _encodable
 from servestatic.config import Settings
 from servestatic.http.negotiation import choose_ranked
 from servestatic.http.records import FileBody, FileEntry, Request
 from servestatic.http.respond import HttpOptions, respond, revalidate
+from servestatic.serve.engine import Engine
+from servestatic.serve.index import _encodable
 from servestatic.wsgi import ServeStatic
 from tests.client import call_wsgi
 from tests.conftest import JS, Serve, write
@@ -468,7 +468,7 @@ def test_file_deleted_after_start_up_falls_through_to_the_application(
 def test_remembered_autorefresh_entries_are_bounded(
     site: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from servestatic import _engine as engine_module
+    from servestatic.serve import engine as engine_module
 
     monkeypatch.setattr(engine_module, "_BUILT_LIMIT", 3)
     engine = _engine(site, autorefresh=True)
@@ -479,7 +479,7 @@ def test_remembered_autorefresh_entries_are_bounded(
 
 
 def test_stat_file_below_a_root_checks_only_what_is_below_it(tmp_path: Path) -> None:
-    from servestatic._index import stat_file
+    from servestatic.serve.index import stat_file
 
     root = tmp_path / "root"
     target = write(root / "a" / "file.txt", "data")

@@ -396,7 +396,7 @@ def test_no_pattern_is_matched_per_request_in_the_default_mode(
 ) -> None:
     """Rules are folded into each file's headers at start-up; a request is a lookup."""
     from servestatic.http import glob as _glob
-    from servestatic.rules import CompiledRule
+    from servestatic.serve.rules import CompiledRule
 
     rules = [{"match": "/**/*.js", "headers": {"X-Js": "1"}}, {"regex": r"\.css$", "max_age": 5}]
     server = make_server(

@@ -25,9 +25,9 @@ from typing import Any
 import brotli
 import pytest
 
-from servestatic import _watch
-from servestatic._engine import Engine
 from servestatic.config import ConfigError, Settings, load_settings
+from servestatic.serve import watch as _watch
+from servestatic.serve.engine import Engine
 from tests.client import Response, Server, make_server
 from tests.conftest import write
 

@@ -7,8 +7,8 @@ import functools
 from collections.abc import AsyncGenerator, Callable
 from typing import Any, BinaryIO, TypeVar
 
-from servestatic._budget import Lease
-from servestatic._files import Parts, read_block
+from servestatic.serve.budget import Lease
+from servestatic.serve.files import Parts, read_block
 
 __all__ = ["aiter_spans", "checkpoint", "run_sync"]
 
@@ -56,7 +56,7 @@ async def aiter_spans(
     lease: Lease,
     stop: asyncio.Future[Any] | None = None,
 ) -> AsyncGenerator[bytes, None]:
-    """The spans of :class:`~servestatic._files.Spans`, each block taken from the streaming
+    """The spans of :class:`~servestatic.serve.files.Spans`, each block taken from the streaming
     budget when the consumer asks for it (which releases the previous one: the consumer has
     handed it to the server). Large blocks are read in a worker thread.
 

@@ -27,9 +27,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import BinaryIO
 
-from servestatic._budget import Lease
 from servestatic.errors import ServeStaticError
 from servestatic.http.records import Confinement, Representation
+from servestatic.serve.budget import Lease
 
 __all__ = [
     "HOLD_SECONDS",

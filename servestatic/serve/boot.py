@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from servestatic._engine import Engine
 from servestatic.config import LoadedSettings, Problem
+from servestatic.serve.engine import Engine
 
 __all__ = ["Boot"]
 

@@ -1,10 +1,10 @@
 """The engine: settings compiled into a file table, and the per-request decision.
 
-``Engine.serve(request)`` is what adapters call: a :class:`~servestatic._deliver.Response`
+``Engine.serve(request)`` is what adapters call: a :class:`~servestatic.serve.deliver.Response`
 whose body is ready to send (bytes, or a file already opened and checked), or None when the
 request belongs to the wrapped application. It finds the plan with ``Engine.handle`` (in the
 default mode a dictionary lookup and the pure core; in autorefresh mode the filesystem),
-delivers it (:mod:`servestatic._deliver`) and, when a file changed since it was indexed,
+delivers it (:mod:`servestatic.serve.deliver`) and, when a file changed since it was indexed,
 rebuilds its entry and answers once more.
 """
 
@@ -20,25 +20,11 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from servestatic._budget import shared_budget
-from servestatic._deliver import PLAIN, Response, Transport, WouldBlock, deliver
-from servestatic._entries import EntryBuilder, HeaderProblem
-from servestatic._files import HandedFiles, MemoryCache, StaleFile
-from servestatic._frameworks import Preset, detect, forced, is_entry_point, looks_hashed
-from servestatic._index import (
-    VARIANT_SUFFIXES,
-    HiddenPolicy,
-    ScannedFile,
-    is_variant_path,
-    scan_root,
-    stat_file,
-)
-from servestatic._redirects import CompiledRedirect, compile_redirects, first_match
-from servestatic._watch import Watcher, missing_extra
 from servestatic.build.history import HISTORY_NAME, served_builds
 from servestatic.build.manifest import load_digests, load_originals, load_pages
 from servestatic.config import DEFAULT_IMMUTABLE_FILE_TEST, ConfigError, Problem, Settings
 from servestatic.http.glob import compile_glob
+from servestatic.http.media_types import MediaTypes
 from servestatic.http.paths import (
     MAX_PATH_LENGTH,
     has_encoded_separator,
@@ -63,8 +49,22 @@ from servestatic.http.respond import (
     respond_redirect,
     revalidate,
 )
-from servestatic.media_types import MediaTypes
-from servestatic.rules import CompiledRule, compile_rules
+from servestatic.serve.budget import shared_budget
+from servestatic.serve.deliver import PLAIN, Response, Transport, WouldBlock, deliver
+from servestatic.serve.entries import EntryBuilder, HeaderProblem
+from servestatic.serve.files import HandedFiles, MemoryCache, StaleFile
+from servestatic.serve.frameworks import Preset, detect, forced, is_entry_point, looks_hashed
+from servestatic.serve.index import (
+    VARIANT_SUFFIXES,
+    HiddenPolicy,
+    ScannedFile,
+    is_variant_path,
+    scan_root,
+    stat_file,
+)
+from servestatic.serve.redirects import CompiledRedirect, compile_redirects, first_match
+from servestatic.serve.rules import CompiledRule, compile_rules
+from servestatic.serve.watch import Watcher, missing_extra
 
 __all__ = [
     "Engine",
@@ -527,7 +527,7 @@ class Engine:
             self._read_build_records(root)
             self._load_pages(root, normalize_prefix(prefix))
         # A file described without its inode is confined to the root it was listed under
-        # when it is first opened (see servestatic._files), unless its lister said how.
+        # when it is first opened (see servestatic.serve.files), unless its lister said how.
         confinement = None
         if root is not None and not self.settings.allow_unsafe_symlinks:
             confinement = Confinement(os.path.abspath(root))
@@ -731,7 +731,7 @@ class Engine:
         every adapter.
 
         ``blocking=False`` (asynchronous adapters, on the event loop) raises
-        :class:`~servestatic._deliver.WouldBlock` instead of doing blocking I/O: a lookup
+        :class:`~servestatic.serve.deliver.WouldBlock` instead of doing blocking I/O: a lookup
         on disk (autorefresh), opening a file to stream, rebuilding a changed entry. The
         adapter then calls again with ``blocking=True`` in a worker thread.
         """
@@ -1055,7 +1055,7 @@ class Engine:
         the new entry. ``resync``: entries whose file looks unchanged are kept (a full
         rescan after the watcher (re)started). Returns how many URLs were looked at.
 
-        For the watcher (:mod:`servestatic._watch`); not for autorefresh engines, which
+        For the watcher (:mod:`servestatic.serve.watch`); not for autorefresh engines, which
         have no index."""
         urls: dict[str, str] = {}  # URL → its path (the first root that names it)
         manifests: set[tuple[str, str]] = set()

@@ -2,7 +2,7 @@
 
 One daemon thread per engine waits for the events of every root (watchfiles: inotify,
 FSEvents, kqueue, or polling) and hands the changed paths to
-:meth:`~servestatic._engine.Engine.apply_changes`, which re-indexes them with the start-up
+:meth:`~servestatic.serve.engine.Engine.apply_changes`, which re-indexes them with the start-up
 code path. Requests never touch the filesystem for this: they read the table, in which
 each URL's entry is replaced by one assignment.
 
@@ -27,7 +27,7 @@ from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from servestatic._engine import Engine
+    from servestatic.serve.engine import Engine
 
 __all__ = ["BATCH", "Watcher", "missing_extra", "stop_on_shutdown"]
 

@@ -4,16 +4,16 @@ go, or a file already opened and checked against the index.
 This is the one place that decides how a body is delivered, for every adapter (WSGI, ASGI,
 Django sync and async): adapters only map the closed set of bodies below onto their
 protocol. Opening here, before the adapter sends a header, is what lets the engine notice a
-file changed since start-up (:class:`~servestatic._files.StaleFile`) while it can still
-answer differently (:meth:`servestatic._engine.Engine.serve`).
+file changed since start-up (:class:`~servestatic.serve.files.StaleFile`) while it can still
+answer differently (:meth:`servestatic.serve.engine.Engine.serve`).
 """
 
 from __future__ import annotations
 
 from typing import BinaryIO, NamedTuple
 
-from servestatic._files import HandedFiles, MemoryCache, open_representation, read_bytes
 from servestatic.http.records import FileBody, HeaderBlock, Plan
+from servestatic.serve.files import HandedFiles, MemoryCache, open_representation, read_bytes
 
 __all__ = [
     "PLAIN",
@@ -68,7 +68,7 @@ class FileSpans(NamedTuple):
 
 class HandedPath(NamedTuple):
     """A whole file for ``http.response.pathsend``: a path naming a checked descriptor
-    (``/proc/self/fd/N``), held open by :class:`~servestatic._files.HandedFiles`."""
+    (``/proc/self/fd/N``), held open by :class:`~servestatic.serve.files.HandedFiles`."""
 
     path: str
 
@@ -86,7 +86,7 @@ class Response(NamedTuple):
 
 
 class WouldBlock(Exception):  # noqa: N818 - a signal to the caller, not an error
-    """Raised by a non-blocking :meth:`~servestatic._engine.Engine.serve` when the answer
+    """Raised by a non-blocking :meth:`~servestatic.serve.engine.Engine.serve` when the answer
     needs blocking I/O (a file to open for streaming, a lookup on disk, a rebuild): an
     asynchronous adapter then calls it again in a worker thread."""
 

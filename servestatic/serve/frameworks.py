@@ -24,7 +24,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from servestatic.config import FOREVER, PRESET_NAMES
-from servestatic.rules import CompiledRule
+from servestatic.serve.rules import CompiledRule
 
 __all__ = [
     "PRESET_NAMES",

@@ -17,9 +17,9 @@ from dataclasses import dataclass, field
 from typing import Any
 from wsgiref.headers import Headers
 
-from servestatic._index import ScannedFile
 from servestatic.config import FOREVER, SERVER_MANAGED, Problem
 from servestatic.http.dates import format_http_date
+from servestatic.http.media_types import MediaTypes
 from servestatic.http.records import (
     Confinement,
     Derived,
@@ -28,8 +28,8 @@ from servestatic.http.records import (
     RedirectEntry,
     Representation,
 )
-from servestatic.media_types import MediaTypes
-from servestatic.rules import BaseHeaders, RuleSet
+from servestatic.serve.index import ScannedFile
+from servestatic.serve.rules import BaseHeaders, RuleSet
 
 __all__ = [
     "EntryBuilder",

@@ -399,7 +399,7 @@ def stat_file(
 
     The inode is left unknown: a ``stat`` by path says nothing about the file a later open
     reaches (a component can be swapped for a link in between). It is learned from the
-    first descriptor that passes the returned ``confinement`` (:mod:`servestatic._files`).
+    first descriptor that passes the returned ``confinement`` (:mod:`servestatic.serve.files`).
     """
     directory, name = os.path.split(path)
     resolved_root = real_root
