@@ -32,7 +32,7 @@ from servestatic._django import manifest, retained
 from servestatic._django.settings import DjangoOnlySettings, collect
 from servestatic.config import LoadedSettings
 from servestatic.errors import ServeStaticError
-from servestatic.serve.frameworks import looks_hashed
+from servestatic.formats.names import looks_hashed
 
 if TYPE_CHECKING:
     from servestatic.compress import Compressor

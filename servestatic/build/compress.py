@@ -28,7 +28,7 @@ from servestatic.build.codecs import (
     is_effective,
 )
 from servestatic.build.files import write_atomic
-from servestatic.serve.index import within
+from servestatic.http.paths import within
 
 __all__ = [
     "CompressStats",

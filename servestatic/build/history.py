@@ -36,7 +36,6 @@ import contextlib
 import hashlib
 import json
 import os
-import re
 import time
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
@@ -44,6 +43,22 @@ from typing import IO, Any
 
 from servestatic.build.files import write_atomic
 from servestatic.errors import ServeStaticError
+
+# The format (records, parse, serialise, what the server reads) lives below both the build
+# tool and the server; re-exported here, where the build tool's callers import it from.
+from servestatic.formats.history import (
+    HISTORY_NAME,
+    BuildRecord,
+    FileInfo,
+    History,
+    HistoryError,
+    Retention,
+    ServedBuilds,
+    history_document,
+    read_history,
+    served_builds,
+)
+from servestatic.formats.manifest import SHA256_HEX, safe_name
 
 __all__ = [
     "HISTORY_NAME",
@@ -65,105 +80,11 @@ __all__ = [
     "write_history",
 ]
 
-HISTORY_NAME = ".servestatic-history.json"
 LOCK_NAME = ".servestatic-build.lock"
-_VERSION = 1
-_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
-_DURATION = re.compile(r"^([0-9]+)([smhdw])$")
-_SHA256_HEX = re.compile(r"^[0-9a-f]{64}$")
-
-
-class HistoryError(ServeStaticError, ValueError):
-    """A history file that cannot be used (names the file and the problem)."""
 
 
 class BuildLockedError(ServeStaticError, RuntimeError):
     """Another build or gc holds DEST's lock."""
-
-
-@dataclass(frozen=True, slots=True)
-class Retention:
-    """How many previous builds to keep: a count, or a time since they were replaced."""
-
-    builds: int | None = None
-    seconds: int | None = None
-
-    @classmethod
-    def parse(cls, text: str) -> Retention:
-        """``"3"`` (builds) or ``"7d"`` (``s``, ``m``, ``h``, ``d``, ``w``); ValueError else."""
-        value = text.strip()
-        if value.isdigit():
-            return cls(builds=int(value))
-        match = _DURATION.match(value)
-        if match is None:
-            raise ValueError(
-                f"expected a number of builds (e.g. 3) or a duration (e.g. 12h, 7d, 2w; "
-                f"units s, m, h, d, w), got {text!r}"
-            )
-        return cls(seconds=int(match.group(1)) * _UNITS[match.group(2)])
-
-    def to_json(self) -> dict[str, int]:
-        return (
-            {"seconds": self.seconds} if self.seconds is not None else {"builds": self.builds or 0}
-        )
-
-    def __str__(self) -> str:
-        if self.seconds is None:
-            return f"{self.builds or 0} build{'s' if self.builds != 1 else ''}"
-        if self.seconds == 0:
-            return "0s"
-        for unit in "wdhm":
-            if self.seconds % _UNITS[unit] == 0:
-                return f"{self.seconds // _UNITS[unit]}{unit}"
-        return f"{self.seconds}s"
-
-
-@dataclass(frozen=True, slots=True)
-class FileInfo:
-    size: int
-    hash: str  # sha256 hex
-    hashed: bool  # a content-hashed name: kept while its build is retained
-
-
-@dataclass(frozen=True, slots=True)
-class BuildRecord:
-    id: str
-    time: float
-    files: Mapping[str, FileInfo]
-
-    def same_files(self, other: BuildRecord) -> bool:
-        return dict(self.files) == dict(other.files)
-
-
-@dataclass(frozen=True, slots=True)
-class History:
-    retain: Retention
-    builds: tuple[BuildRecord, ...]  # oldest first; the last one is current
-
-    @property
-    def current(self) -> BuildRecord | None:
-        return self.builds[-1] if self.builds else None
-
-    def add(self, record: BuildRecord) -> History:
-        """``record`` as the current build; a rebuild of the same files is not a new build
-        (it must not push a retained build out)."""
-        current = self.current
-        if current is not None and current.same_files(record):
-            return self
-        return History(self.retain, (*self.builds, record))
-
-    def retained(self, now: float) -> tuple[BuildRecord, ...]:
-        """The previous builds still kept at ``now`` (oldest first)."""
-        previous = self.builds[:-1]
-        if self.retain.seconds is None:
-            count = self.retain.builds or 0
-            return previous[-count:] if count else ()
-        kept = []
-        for index, record in enumerate(previous):
-            replaced_at = self.builds[index + 1].time
-            if now - replaced_at < self.retain.seconds:
-                kept.append(record)
-        return tuple(kept)
 
 
 def build_id(when: float, files: Mapping[str, FileInfo]) -> str:
@@ -186,10 +107,10 @@ def imported_build(manifest: Mapping[str, Any], when: float) -> BuildRecord | No
     hashed = {served for name, served in paths.items() if name != served}
     files: dict[str, FileInfo] = {}
     for name, record in files_json.items():
-        if not isinstance(name, str) or not isinstance(record, dict) or not _safe(name):
+        if not isinstance(name, str) or not isinstance(record, dict) or not safe_name(name):
             continue
         size, digest = record.get("size"), record.get("hash")
-        if isinstance(size, int) and isinstance(digest, str) and _SHA256_HEX.match(digest):
+        if isinstance(size, int) and isinstance(digest, str) and SHA256_HEX.match(digest):
             files[name] = FileInfo(size, digest, name in hashed)
     if not files:
         return None
@@ -199,81 +120,9 @@ def imported_build(manifest: Mapping[str, Any], when: float) -> BuildRecord | No
 # ----------------------------------------------------------------------------- file
 
 
-def read_history(root: str) -> History | None:
-    """DEST's history (None when there is none); :class:`HistoryError` when it is unusable
-    (a build must not guess which files are still needed)."""
-    path = os.path.join(root, HISTORY_NAME)
-    try:
-        with open(path, "rb") as handle:
-            document = json.load(handle)
-    except (FileNotFoundError, NotADirectoryError):
-        return None
-    except OSError as error:
-        raise HistoryError(f"{path}: cannot read ({error.strerror})") from None
-    except ValueError as error:
-        raise HistoryError(f"{path}: not valid JSON ({error})") from None
-    try:
-        return _parse(document)
-    except (AttributeError, KeyError, TypeError, ValueError) as error:
-        raise HistoryError(
-            f"{path}: not a servestatic build history ({error}); move it away to start a "
-            "new history (files of earlier builds are then kept until removed by hand)"
-        ) from None
-
-
-def _parse(document: Any) -> History:
-    if not isinstance(document, dict) or document.get("version") != _VERSION:
-        raise ValueError(f"expected version {_VERSION}")
-    retain = document["retain"]
-    builds_value, seconds_value = retain.get("builds"), retain.get("seconds")
-    if seconds_value is not None:
-        retention = Retention(seconds=_count(seconds_value, "retain.seconds"))
-    else:
-        retention = Retention(builds=_count(builds_value, "retain.builds"))
-    records = []
-    for number, build in enumerate(document["builds"]):
-        files = {}
-        for name, info in build["files"].items():
-            if not _safe(name) or not _SHA256_HEX.match(info["hash"]):
-                raise ValueError(f"builds[{number}]: bad file entry {name!r}")
-            files[name] = FileInfo(_count(info["size"], "size"), info["hash"], bool(info["hashed"]))
-        when = build["time"]
-        if not isinstance(when, int | float) or isinstance(when, bool):
-            raise TypeError(f"builds[{number}].time must be a number")
-        records.append(BuildRecord(str(build["id"]), float(when), files))
-    return History(retention, tuple(records))
-
-
-def _count(value: Any, key: str) -> int:
-    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
-        raise ValueError(f"{key} must be a whole number >= 0, got {value!r}")
-    return value
-
-
-def _safe(name: Any) -> bool:
-    """A DEST-relative name that stays inside DEST (the history is data from disk)."""
-    if not isinstance(name, str) or not name or name.startswith("/") or "\\" in name:
-        return False
-    return all(part not in {"", ".", ".."} for part in name.split("/"))
-
-
 def write_history(root: str, history: History) -> str:
     """Write the history atomically (temporary file + rename); return its path."""
-    document = {
-        "version": _VERSION,
-        "retain": history.retain.to_json(),
-        "builds": [
-            {
-                "id": record.id,
-                "time": record.time,
-                "files": {
-                    name: {"size": info.size, "hash": info.hash, "hashed": info.hashed}
-                    for name, info in sorted(record.files.items())
-                },
-            }
-            for record in history.builds
-        ],
-    }
+    document = history_document(history)
     path = os.path.join(root, HISTORY_NAME)
     write_atomic(path, (json.dumps(document, indent=1) + "\n").encode("utf-8"))
     return path
@@ -356,52 +205,3 @@ def plan_gc(history: History, now: float, protected: Iterable[str] = ()) -> GcPl
         if record.id in kept_ids or not pinned.isdisjoint(record.files)
     )
     return GcPlan(History(history.retain, kept), retained, expired, frozenset(live), remove)
-
-
-# ----------------------------------------------------------------------------- serving
-
-
-@dataclass(frozen=True, slots=True)
-class ServedBuilds:
-    """What the server learns from a root's history at start-up."""
-
-    #: absolute path → ids of the kept builds that contain it (newest first)
-    builds: Mapping[str, tuple[str, ...]]
-    #: absolute paths of files only previous builds have (the ``retained`` rule condition)
-    retained: frozenset[str]
-    #: absolute path → sha256 hex, for files still of the recorded size (content ETags)
-    digests: Mapping[str, str]
-
-
-def served_builds(root: str) -> ServedBuilds:
-    """The history of ``root`` as the server uses it; empty when there is none or it is
-    unusable (the server then serves the files as any others, it never fails)."""
-    try:
-        history = read_history(root)
-    except HistoryError:
-        history = None
-    if history is None or history.current is None:
-        return ServedBuilds({}, frozenset(), {})
-    base = os.path.abspath(root)
-    builds: dict[str, list[str]] = {}
-    digests: dict[str, str] = {}
-    sizes: dict[str, int] = {}
-    for record in reversed(history.builds):
-        for name, info in record.files.items():
-            path = os.path.join(base, *name.split("/"))
-            if path not in sizes:
-                sizes[path] = info.size
-                digests[path] = info.hash
-            # An unhashed name (index.html) belongs to an older build only if it had the
-            # same bytes then: the tag of a build is purged with the pages it served.
-            if digests.get(path, info.hash) == info.hash:
-                builds.setdefault(path, []).append(record.id)
-    for path, size in sizes.items():
-        try:
-            if os.stat(path).st_size != size:
-                del digests[path]
-        except (OSError, ValueError):
-            del digests[path]
-    current = history.current.id
-    retained = frozenset(path for path, ids in builds.items() if current not in ids)
-    return ServedBuilds({path: tuple(ids) for path, ids in builds.items()}, retained, digests)

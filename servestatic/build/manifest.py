@@ -16,14 +16,19 @@ import base64
 import hashlib
 import json
 import os
-import re
 from collections.abc import Iterable, Mapping
 from typing import Any
-from urllib.parse import quote
 
 from servestatic.build.files import write_if_changed
 from servestatic.errors import ServeStaticError
-from servestatic.serve.entries import PageMeta
+from servestatic.formats.manifest import (
+    MANIFEST_NAME,
+    MANIFEST_VERSION,
+    format_link,
+    load_digests,
+    load_originals,
+    load_pages,
+)
 
 __all__ = [
     "MANIFEST_NAME",
@@ -38,10 +43,7 @@ __all__ = [
     "write_manifest",
 ]
 
-MANIFEST_NAME = "staticfiles.json"
-MANIFEST_VERSION = "1.0"
 _CHUNK = 1 << 16
-_SHA256_HEX = re.compile(r"^[0-9a-f]{64}$")
 
 
 class ManifestError(ServeStaticError, ValueError):
@@ -116,148 +118,3 @@ def write_manifest(root: str, document: Mapping[str, Any]) -> str:
 def records_for(root: str, names: Iterable[str]) -> dict[str, dict[str, Any]]:
     """:func:`file_record` for each ``/``-separated name under ``root``."""
     return {name: file_record(os.path.join(root, *name.split("/"))) for name in names}
-
-
-def _document(root: str) -> dict[str, Any]:
-    """``root/staticfiles.json`` as a dict; empty when missing, unreadable or malformed."""
-    try:
-        with open(os.path.join(root, MANIFEST_NAME), "rb") as handle:
-            document = json.load(handle)
-    except (OSError, ValueError):
-        return {}
-    return document if isinstance(document, dict) else {}
-
-
-def _safe_name(name: object) -> bool:
-    if not isinstance(name, str) or not name or name.startswith("/") or "\\" in name:
-        return False
-    return not any(part in {"", ".", ".."} for part in name.split("/"))
-
-
-def load_originals(root: str) -> dict[str, str]:
-    """Original name → hashed name from ``paths`` (only names that differ), for the server
-    to answer an original name with its hashed file. Unsafe names are ignored."""
-    paths = _document(root).get("paths")
-    if not isinstance(paths, dict):
-        return {}
-    return {
-        name: hashed
-        for name, hashed in paths.items()
-        if _safe_name(name) and _safe_name(hashed) and name != hashed
-    }
-
-
-#: Attributes a ``Link`` hint carries besides the URL and ``rel`` (RFC 8288 §3.4, HTML's
-#: preload: ``as``, ``type``, ``crossorigin``, ``media``, ``fetchpriority``).
-_LINK_PARAMS = ("as", "type", "crossorigin", "media", "fetchpriority")
-_URL_SAFE = "/:@!$&'()*+,;=-._~%?"
-_TOKEN = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")
-_QUOTABLE = re.compile(r"[\t\x20\x21\x23-\x5b\x5d-\x7e\x80-\xff]*")
-
-
-def format_link(hint: Mapping[str, Any], prefix: str = "/") -> str | None:
-    """One ``Link`` header element from a recorded hint, or None if it is malformed.
-
-    A relative ``href`` is a name below the root (the build resolved it against the
-    page), served under ``prefix``; an absolute path is used as written."""
-    href, rel = hint.get("href"), hint.get("rel")
-    if not isinstance(href, str) or rel not in {"preload", "modulepreload", "stylesheet"}:
-        return None
-    if not href.startswith("/"):
-        if not _safe_name(href):
-            return None
-        href = prefix + href
-    if href.startswith("//"):
-        return None
-    url = quote(href, safe=_URL_SAFE)
-    parts = [f"<{url}>", f"rel={rel}"]
-    for name in _LINK_PARAMS:
-        value = hint.get(name)
-        if value is None or not isinstance(value, str):
-            continue
-        if value == "" and name == "crossorigin":
-            parts.append("crossorigin")
-        elif _TOKEN.fullmatch(value):
-            parts.append(f"{name}={value}")
-        elif _QUOTABLE.fullmatch(value):  # RFC 9110 §5.6.4 quoted-string, no escapes needed
-            parts.append(f'{name}="{value}"')
-    return "; ".join(parts)
-
-
-def load_pages(
-    root: str, prefix: str = "/", *, link: bool = True, csp: bool = True
-) -> dict[str, PageMeta]:
-    """Absolute file path → :class:`PageMeta`, from the ``pages`` of ``staticfiles.json``
-    (written by the build, issue 18). Malformed entries are skipped, never fatal."""
-    pages = _document(root).get("pages")
-    if not isinstance(pages, dict):
-        return {}
-    base = os.path.abspath(root)
-    found: dict[str, PageMeta] = {}
-    for name, record in pages.items():
-        if not _safe_name(name) or not isinstance(record, dict):
-            continue
-        links: list[str] = []
-        if link and isinstance(record.get("links"), list):
-            links = [
-                value
-                for hint in record["links"]
-                if isinstance(hint, dict) and (value := format_link(hint, prefix)) is not None
-            ]
-        scripts: tuple[str, ...] = ()
-        styles: tuple[str, ...] = ()
-        hashes = record.get("csp")
-        if csp and isinstance(hashes, dict):
-            scripts = _hash_sources(hashes.get("script-src"))
-            styles = _hash_sources(hashes.get("style-src"))
-        if links or scripts or styles:
-            path = os.path.join(base, *name.split("/"))
-            found[path] = PageMeta(", ".join(links) or None, scripts, styles)
-    return found
-
-
-_HASH_SOURCE = re.compile(r"'sha(?:256|384|512)-[A-Za-z0-9+/]+={0,2}'")
-
-
-def _hash_sources(values: object) -> tuple[str, ...]:
-    if not isinstance(values, list):
-        return ()
-    return tuple(v for v in values if isinstance(v, str) and _HASH_SOURCE.fullmatch(v))
-
-
-def load_digests(root: str) -> dict[str, str]:
-    """Absolute file path → sha256 hex, from ``root/staticfiles.json``.
-
-    Only entries whose file still has the recorded size are returned; a name that would
-    leave ``root`` is ignored. A missing, unreadable or malformed manifest gives an empty
-    dict: the server then falls back to hashing or to mtime ETags, it never fails.
-    """
-    try:
-        with open(os.path.join(root, MANIFEST_NAME), "rb") as handle:
-            document = json.load(handle)
-    except (OSError, ValueError):
-        return {}
-    files = document.get("files") if isinstance(document, dict) else None
-    if not isinstance(files, dict):
-        return {}
-    base = os.path.abspath(root)
-    digests: dict[str, str] = {}
-    for name, record in files.items():
-        if not isinstance(name, str) or not isinstance(record, dict):
-            continue
-        digest, size = record.get("hash"), record.get("size")
-        if not isinstance(digest, str) or not _SHA256_HEX.match(digest):
-            continue
-        if not isinstance(size, int) or isinstance(size, bool):
-            continue
-        parts = name.split("/")
-        if name.startswith("/") or "\\" in name or any(part in {"", ".", ".."} for part in parts):
-            continue
-        path = os.path.join(base, *parts)
-        try:
-            if os.stat(path).st_size != size:
-                continue
-        except (OSError, ValueError):
-            continue
-        digests[path] = digest
-    return digests

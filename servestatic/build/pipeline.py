@@ -65,7 +65,7 @@ from servestatic.build.manifest import (
 )
 from servestatic.build.pages import PARSER_MISSING, analyse_page, parser_available
 from servestatic.errors import ServeStaticError
-from servestatic.serve.frameworks import bundler_hashed, is_entry_point, looks_hashed
+from servestatic.formats.names import bundler_hashed, is_entry_point, looks_hashed
 
 _T = TypeVar("_T")
 

@@ -8,6 +8,7 @@ drive letter or a Windows device name is refused on Linux too.
 
 from __future__ import annotations
 
+import os
 import re
 from urllib.parse import quote
 
@@ -21,6 +22,7 @@ __all__ = [
     "normalize_prefix",
     "relative_redirect",
     "route_path",
+    "within",
 ]
 
 #: Longer URL paths are treated as misses without further work (SWS uses the same bound).
@@ -155,3 +157,12 @@ def mount_location(mount: str, location: str) -> str:
     if not inner or not location.startswith("/"):
         return location
     return "/" + quote(inner, safe=_LOCATION_PATH_SAFE) + location
+
+
+def within(real_root: str, real_path: str) -> bool:
+    """Is ``real_path`` ``real_root`` or below it? Both already resolved by the caller."""
+    # commonpath, never startswith: "/srv/static_private" is not inside "/srv/static".
+    try:
+        return os.path.commonpath([real_root, real_path]) == real_root
+    except ValueError:  # pragma: no cover - different drives (Windows only)
+        return False

@@ -20,9 +20,9 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from servestatic.build.history import HISTORY_NAME, served_builds
-from servestatic.build.manifest import load_digests, load_originals, load_pages
 from servestatic.config import DEFAULT_IMMUTABLE_FILE_TEST, ConfigError, Problem, Settings
+from servestatic.formats.history import HISTORY_NAME, served_builds
+from servestatic.formats.manifest import load_digests, load_originals, load_pages
 from servestatic.http.glob import compile_glob
 from servestatic.http.media_types import MediaTypes
 from servestatic.http.paths import (

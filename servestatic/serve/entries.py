@@ -18,6 +18,7 @@ from typing import Any
 from wsgiref.headers import Headers
 
 from servestatic.config import FOREVER, SERVER_MANAGED, Problem
+from servestatic.formats.manifest import PageMeta
 from servestatic.http.dates import format_http_date
 from servestatic.http.media_types import MediaTypes
 from servestatic.http.records import (
@@ -50,16 +51,6 @@ _NO_DATE_BEFORE = 2
 log = logging.getLogger("servestatic")
 _CODING_ORDER = {"identity": 0, "zstd": 1, "br": 2, "gzip": 3}
 _ALLOW_ORIGIN = "access-control-allow-origin"
-
-
-@dataclass(frozen=True, slots=True)
-class PageMeta:
-    """What the build recorded for one HTML page (issue 18): its ``Link`` value and the
-    CSP hash sources of its inline scripts and styles."""
-
-    link: str | None = None
-    script_hashes: tuple[str, ...] = ()
-    style_hashes: tuple[str, ...] = ()
 
 
 def merge_csp(policy: str, scripts: tuple[str, ...], styles: tuple[str, ...]) -> str:

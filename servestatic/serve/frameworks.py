@@ -16,7 +16,6 @@ immutable names without a hash). Layouts are from the tools' documentation (see
 
 from __future__ import annotations
 
-import json
 import os
 import posixpath
 import re
@@ -24,6 +23,17 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from servestatic.config import FOREVER, PRESET_NAMES
+from servestatic.formats.names import (
+    ANGULAR_HASH,
+    HEX_HASH,
+    SERVICE_WORKERS,
+    bundler_hashed,
+    is_entry_point,
+    looks_hashed,
+    manifest_files,
+    read_json,
+    rollup_hashed,
+)
 from servestatic.serve.rules import CompiledRule
 
 __all__ = [
@@ -41,141 +51,6 @@ __all__ = [
 IMMUTABLE = f"max-age={FOREVER}, public, immutable"
 REVALIDATE = "no-cache"
 NEVER = "no-store"
-
-# ------------------------------------------------------------------ hashed names
-#
-# What each tool puts in a name (defaults, from their docs):
-#   Django / servestatic --hash   name.<12 hex>.ext
-#   webpack [contenthash]         name.<20 hex>.js (any length via [contenthash:N]); CRA 8
-#   Parcel 2                      name.<8 hex>.ext
-#   Vite / Rollup                 name-<8 base64url>.ext (assets/), e.g. index-BxY3kQ_9.js
-#   Angular (esbuild)             name-<8 upper-case base32>.ext, e.g. main-5XJ2YQ7A.js
-_HEX = re.compile(
-    r"[.-](?P<hash>(?=[0-9a-f]*[0-9])(?=[0-9a-f]*[a-f])[0-9a-f]{8,32})(?:\.chunk)?\.[A-Za-z0-9]+$"
-)
-_ANGULAR = re.compile(r"-(?=[A-Z0-9]*[0-9])(?=[A-Z0-9]*[A-Z])[A-Z0-9]{8}\.[A-Za-z0-9]+$")
-_ROLLUP = re.compile(r"-([A-Za-z0-9_-]{8})\.[A-Za-z0-9]+$")
-_ROLLUP_DIRECTORIES = ("assets", "_astro", "_app/immutable", "_nuxt", "build")
-
-
-def _mixed(token: str) -> bool:
-    """A base64url hash mixes character classes; a word ("settings", "Overview") does not
-    mix digits or two cases with ``-``/``_`` often enough to be mistaken for one."""
-    classes = sum(
-        (
-            any(c.islower() for c in token),
-            any(c.isupper() for c in token),
-            any(c.isdigit() or c in "-_" for c in token),
-        )
-    )
-    return classes >= 2 and not (token.isalpha() and token[:1].isupper() and token[1:].islower())
-
-
-def looks_hashed(name: str) -> bool:
-    """Does a ``/``-separated name (or URL path) carry a content hash a bundler put there?
-
-    Rollup-style base64url hashes count only inside the directories bundlers write them
-    to (``assets/``, ``_astro/`` ...): elsewhere ``site-settings.js`` would be one.
-    """
-    base = posixpath.basename(name)
-    if _HEX.search(base) or _ANGULAR.search(base):
-        return True
-    if not _rollup_hashed(base):
-        return False
-    directory = "/" + posixpath.dirname(name.lstrip("/")) + "/"
-    return any(f"/{part}/" in directory for part in _ROLLUP_DIRECTORIES)
-
-
-def _rollup_hashed(base: str) -> bool:
-    found = _ROLLUP.search(base)
-    return found is not None and _mixed(found.group(1))
-
-
-def bundler_hashed(root: str) -> frozenset[str]:
-    """Names (relative to ``root``) that a bundler's own manifest says it hashed: Vite's
-    ``.vite/manifest.json`` (or ``manifest.json`` in Vite 4's shape) and webpack's
-    ``asset-manifest.json`` / ``manifest.json``. Exact, where the name tests guess."""
-    names: set[str] = set()
-    for manifest in (".vite/manifest.json", "manifest.json", "asset-manifest.json"):
-        document = _read_json(os.path.join(root, *manifest.split("/")))
-        if not isinstance(document, dict):
-            continue
-        values: Iterable[object] = document.values()
-        if isinstance(document.get("files"), dict):  # create-react-app's asset-manifest
-            values = document["files"].values()
-        for value in values:
-            for file in _manifest_files(value):
-                name = posixpath.normpath(file.lstrip("/"))
-                if not name.startswith("..") and looks_hashed(name):
-                    names.add(name)
-    return frozenset(names)
-
-
-def _manifest_files(value: object) -> list[str]:
-    if isinstance(value, str):
-        return [value]
-    if isinstance(value, dict):  # Vite: {"file": ..., "css": [...], "assets": [...]}
-        found = [value["file"]] if isinstance(value.get("file"), str) else []
-        for key in ("css", "assets"):
-            found.extend(item for item in value.get(key) or [] if isinstance(item, str))
-        return found
-    return []
-
-
-def _read_json(path: str) -> object:
-    try:
-        with open(path, "rb") as handle:
-            return json.load(handle)
-    except (OSError, ValueError):
-        return None
-
-
-# ------------------------------------------------------------------ entry points
-
-#: Files browsers, crawlers and platforms ask for by their own name: the build never
-#: takes that name away (it is kept next to a hashed copy), and presets never make them
-#: immutable.
-_ENTRY_NAMES = frozenset(
-    {
-        "robots.txt",
-        "sitemap.xml",
-        "humans.txt",
-        "ads.txt",
-        "security.txt",
-        "favicon.ico",
-        "browserconfig.xml",
-        "manifest.json",
-        "asset-manifest.json",
-        "ngsw.json",
-        "staticfiles.json",
-    }
-)
-_SERVICE_WORKERS = frozenset(
-    {
-        "sw.js",
-        "service-worker.js",
-        "serviceworker.js",
-        "ngsw-worker.js",
-        "safety-worker.js",
-        "firebase-messaging-sw.js",
-    }
-)
-
-
-def is_entry_point(name: str) -> bool:
-    """HTML pages, service workers, ``robots.txt`` and friends, ``.well-known/``, web
-    manifests: names that are linked to from outside the build, never by a hashed name."""
-    name = name.lstrip("/")
-    base = posixpath.basename(name)
-    lowered = base.lower()
-    return (
-        lowered.endswith((".html", ".htm", ".webmanifest"))
-        or lowered in _ENTRY_NAMES
-        or lowered in _SERVICE_WORKERS
-        or name.startswith(".well-known/")
-        or lowered.startswith("apple-touch-icon")
-    )
-
 
 # ------------------------------------------------------------------ presets
 
@@ -222,23 +97,25 @@ def _evidence(root: str) -> dict[str, list[str]]:
     # Only Rollup's own form (`index-BxY3kQ_9.js`), the one the preset's rule makes
     # immutable: Django's or `servestatic --hash`'s `app.0123456789ab.css` in an assets/
     # folder is no sign of Vite.
-    rollup = [n for n in _listdir(os.path.join(root, "assets")) if _rollup_hashed(n)]
+    rollup = [n for n in _listdir(os.path.join(root, "assets")) if rollup_hashed(n)]
     rollup = [f"assets/{n}" for n in rollup]
     if rollup and "vite" not in found and not {"astro", "sveltekit", "nuxt"} & set(found):
         found["vite"] = [f"{len(rollup)} hashed names in assets/ such as {rollup[0]}"]
-    angular = [n for n in top if _ANGULAR.search(n) and n.split("-", 1)[0] in {"main", "polyfills"}]
+    angular = [
+        n for n in top if ANGULAR_HASH.search(n) and n.split("-", 1)[0] in {"main", "polyfills"}
+    ]
     if "ngsw.json" in top or angular:
         found["angular"] = ["file ngsw.json"] if "ngsw.json" in top else []
         found["angular"] += [f"hashed entry chunk {name}" for name in angular[:2]]
     webpack: list[str] = []
     for manifest in ("asset-manifest.json", "manifest.json"):
-        document = _read_json(os.path.join(root, manifest))
+        document = read_json(os.path.join(root, manifest))
         if isinstance(document, dict) and any(
-            _hex_names(_manifest_files(v)) for v in _values(document)
+            _hex_names(manifest_files(v)) for v in _values(document)
         ):
             webpack.append(f"file {manifest} listing hashed names")
     static_js = [f"static/js/{n}" for n in _listdir(os.path.join(root, "static", "js"))]
-    long_hex = [n for n in top + static_js if _HEX.search(n) and _hex_length(n) >= 16]
+    long_hex = [n for n in top + static_js if HEX_HASH.search(n) and _hex_length(n) >= 16]
     licenses = [n for n in top + static_js if n.endswith(".LICENSE.txt")]
     if long_hex:
         webpack.append(f"[contenthash] names such as {long_hex[0]}")
@@ -246,7 +123,7 @@ def _evidence(root: str) -> dict[str, list[str]]:
         webpack.append(f"extracted licence file {licenses[0]}")
     if webpack and "next" not in found:
         found["webpack"] = webpack
-    short_hex = [n for n in top if _HEX.search(n) and _hex_length(n) == 8]
+    short_hex = [n for n in top if HEX_HASH.search(n) and _hex_length(n) == 8]
     if short_hex and not {"webpack", "angular", "vite"} & set(found):
         pages = [n for n in top if n.endswith(".html")]
         if pages:
@@ -260,12 +137,12 @@ def _values(document: dict[str, object]) -> Iterable[object]:
 
 
 def _hex_names(names: Sequence[str]) -> list[str]:
-    return [name for name in names if _HEX.search(posixpath.basename(name))]
+    return [name for name in names if HEX_HASH.search(posixpath.basename(name))]
 
 
 def _hex_length(name: str) -> int:
     """How many hex digits the content hash of ``name`` has (0: none)."""
-    found = _HEX.search(name)
+    found = HEX_HASH.search(name)
     return 0 if found is None else len(found.group("hash"))
 
 
@@ -317,7 +194,7 @@ def _hashed_patterns(name: str, p: str) -> list[tuple[str, str]]:
 
 def _mutable_patterns(name: str, p: str) -> list[tuple[str, str, str]]:
     """(rule name, regex, Cache-Control) for a preset's HTML, manifests and workers."""
-    workers = "|".join(re.escape(worker) for worker in sorted(_SERVICE_WORKERS))
+    workers = "|".join(re.escape(worker) for worker in sorted(SERVICE_WORKERS))
     common = [
         ("HTML revalidated", rf"^{p}(?:.+/)?(?:[^/]+\.html?)?$", REVALIDATE),
         (

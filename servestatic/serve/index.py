@@ -19,7 +19,7 @@ from collections.abc import Callable, Container, Iterator, Mapping
 from dataclasses import dataclass
 
 from servestatic.http.glob import Glob
-from servestatic.http.paths import is_canonical_name
+from servestatic.http.paths import is_canonical_name, within
 from servestatic.http.records import Confinement
 
 __all__ = [
@@ -92,14 +92,6 @@ class HiddenPolicy:
         if self.serve_dotfiles:
             return True
         return any(glob.may_match_below(directory_url) for glob in self.allow)
-
-
-def within(real_root: str, real_path: str) -> bool:
-    # commonpath, never startswith: "/srv/static_private" is not inside "/srv/static".
-    try:
-        return os.path.commonpath([real_root, real_path]) == real_root
-    except ValueError:  # pragma: no cover - different drives (Windows only)
-        return False
 
 
 def _warn(message: str) -> None:
