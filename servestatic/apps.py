@@ -16,4 +16,4 @@ class ServeStaticConfig(AppConfig):
 
     def ready(self) -> None:
         # Importing the module registers the checks (once, whichever app imports it).
-        from servestatic import checks  # noqa: F401, PLC0415
+        from servestatic.django import checks  # noqa: F401, PLC0415

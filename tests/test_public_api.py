@@ -147,3 +147,74 @@ def test_every_servestatic_exception_derives_from_servestatic_error() -> None:
         *kept,
         servestatic.ServeStaticError,
     }
+
+
+def test_public_paths_re_export_the_implementation() -> None:
+    """Every top-level path that is a re-export hands out the implementation's objects
+    (issue 15: the code moved into http/, serve/, django/; the paths keep working)."""
+    import servestatic.http.media_types
+    import servestatic.media_types
+    import servestatic.rules
+    import servestatic.serve.rules
+
+    assert servestatic.media_types.MediaTypes is servestatic.http.media_types.MediaTypes
+    assert servestatic.media_types.default_types is servestatic.http.media_types.default_types
+    for name in servestatic.rules.__all__:
+        assert getattr(servestatic.rules, name) is getattr(servestatic.serve.rules, name)
+    assert servestatic.rules.__all__ == servestatic.serve.rules.__all__
+
+
+def test_build_modules_re_export_the_formats() -> None:
+    """build.manifest and build.history keep their names; the server reads the same objects
+    from servestatic.formats, so the two can never disagree on the format."""
+    import servestatic.build.history
+    import servestatic.build.manifest
+    import servestatic.formats.history
+    import servestatic.formats.manifest
+
+    for name in ("MANIFEST_NAME", "format_link", "load_digests", "load_originals", "load_pages"):
+        assert name in servestatic.build.manifest.__all__
+        assert getattr(servestatic.build.manifest, name) is getattr(
+            servestatic.formats.manifest, name
+        )
+    for name in ("HISTORY_NAME", "History", "HistoryError", "Retention", "served_builds"):
+        assert name in servestatic.build.history.__all__
+        assert getattr(servestatic.build.history, name) is getattr(
+            servestatic.formats.history, name
+        )
+
+
+def test_top_level_is_faces_only() -> None:
+    """The package's top level holds only public paths and the layers' packages: a new
+    private module belongs in one of the layers (docs/architecture.md)."""
+    import pkgutil
+
+    found = {module.name for module in pkgutil.iter_modules(servestatic.__path__)}
+    assert found == {
+        "__main__",
+        "_version",
+        "app",
+        "apps",
+        "asgi",
+        "base",
+        "build",
+        "checks",
+        "cli",
+        "compress",
+        "config",
+        "django",
+        "errors",
+        "export",
+        "formats",
+        "hints",
+        "http",
+        "management",
+        "manifest_hash",
+        "media_types",
+        "middleware",
+        "rules",
+        "runserver_nostatic",
+        "serve",
+        "storage",
+        "wsgi",
+    }

@@ -107,7 +107,7 @@ def _django_boot(options: argparse.Namespace) -> Boot:
         os.environ["SERVESTATIC_CONFIG"] = os.path.abspath(options.config)
     try:
         # Imported by name: the CLI does not need Django unless it is asked for.
-        django_boot = importlib.import_module("servestatic._django.boot")
+        django_boot = importlib.import_module("servestatic.django.boot")
         result: Boot = django_boot.boot()
     except ImportError as error:
         raise CliError(f"servestatic: cannot load the Django project: {error}") from None

@@ -4,7 +4,7 @@ Precedence, highest first (one place, :meth:`_SourcedSettings.settings_customise
 tested pair by pair):
 
 1. keyword arguments given in code (the CLI's flags);
-2. sources an adapter adds (Django settings, through ``servestatic._django``);
+2. sources an adapter adds (Django settings, through ``servestatic.django``);
 3. environment variables ``SERVESTATIC_*`` (groups nested with ``__``, lists as JSON);
 4. the file named by ``SERVESTATIC_CONFIG`` (or ``--config``);
 5. ``./servestatic.toml``;

@@ -13,7 +13,7 @@ from django.test import override_settings
 
 import servestatic.apps
 import servestatic.runserver_nostatic
-from servestatic._django.runserver import next_runserver, wrap
+from servestatic.django.runserver import next_runserver, wrap
 from servestatic.runserver_nostatic.apps import ServeStaticRunserverNoStaticConfig
 
 pytestmark = pytest.mark.django

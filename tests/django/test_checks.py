@@ -11,7 +11,7 @@ from django.core.management import call_command
 from django.core.management.base import SystemCheckError
 from django.test import override_settings
 
-from servestatic._django.settings import CHECK_IDS, CRASH_ID, OTHER_ID, WARNING_IDS
+from servestatic.django.settings import CHECK_IDS, CRASH_ID, OTHER_ID, WARNING_IDS
 from tests.django.conftest import PLAIN, project
 
 pytestmark = pytest.mark.django

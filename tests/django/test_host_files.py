@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 
-from servestatic._django.settings import collect
+from servestatic.django.settings import collect
 from tests.django.conftest import PLAIN, collectstatic, project
 from tests.django.test_middleware import Site
 

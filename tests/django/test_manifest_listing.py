@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from servestatic._django import manifest
+from servestatic.django import manifest
 
 pytestmark = pytest.mark.django
 

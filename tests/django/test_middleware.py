@@ -21,8 +21,8 @@ from django.http import HttpRequest, HttpResponse, HttpResponseNotFound
 from django.http.response import HttpResponseBase
 from django.test import AsyncClient, Client, RequestFactory, override_settings
 
-from servestatic._django import manifest
-from servestatic._django.respond import ServeStaticFileResponse
+from servestatic.django import manifest
+from servestatic.django.respond import ServeStaticFileResponse
 from servestatic.middleware import ServeStaticMiddleware
 from tests.django.conftest import (
     DJANGO_MANIFEST,
@@ -405,7 +405,7 @@ def test_the_request_record_carries_the_script_name() -> None:
     from django.core.handlers.asgi import ASGIRequest
     from django.core.handlers.wsgi import WSGIRequest
 
-    from servestatic._django.respond import request_record
+    from servestatic.django.respond import request_record
 
     scope = {"type": "http", "method": "GET", "path": "/mount/static/a.css",
              "root_path": "/mount", "headers": [], "query_string": b""}  # fmt: skip
@@ -847,7 +847,7 @@ def test_asgi_query_reaches_the_core_as_received_bytes() -> None:
     from django.core.handlers.asgi import ASGIRequest
     from django.test import RequestFactory
 
-    from servestatic._django.respond import request_record
+    from servestatic.django.respond import request_record
 
     scope = {
         "type": "http",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import inspect
+from typing import Any
 
 import pytest
 
@@ -63,3 +64,43 @@ def test_missing_file_error_is_a_servestatic_error_and_still_a_value_error() -> 
 
     assert issubclass(servestatic.storage.MissingFileError, ServeStaticError)
     assert issubclass(servestatic.storage.MissingFileError, ValueError)  # ServeStatic 4.x
+
+
+def test_public_paths_are_the_implementation_classes() -> None:
+    """The Django code lives in servestatic.django; ServeStatic's paths hand out the same
+    objects (so isinstance checks, subclassing and settings strings keep working)."""
+    import servestatic.django.checks
+    import servestatic.django.middleware
+    import servestatic.django.storage
+
+    assert (
+        servestatic.middleware.ServeStaticMiddleware
+        is servestatic.django.middleware.ServeStaticMiddleware
+    )
+    for name in servestatic.storage.__all__:
+        assert getattr(servestatic.storage, name) is getattr(servestatic.django.storage, name)
+    for name in servestatic.checks.__all__:
+        assert getattr(servestatic.checks, name) is getattr(servestatic.django.checks, name)
+
+
+def test_classes_keep_their_public_module() -> None:
+    """``__module__`` is the documented path: Django's deconstruct() writes it into
+    migrations, and pickles, reprs and tracebacks show it."""
+    assert servestatic.middleware.ServeStaticMiddleware.__module__ == "servestatic.middleware"
+    for name in (
+        "CompressedManifestStaticFilesStorage",
+        "CompressedStaticFilesStorage",
+        "MissingFileError",
+    ):
+        assert getattr(servestatic.storage, name).__module__ == "servestatic.storage", name
+
+
+def test_storage_deconstructs_to_its_public_path(tmp_path: Any) -> None:
+    """What ``makemigrations`` records for a FileField(storage=...) must stay importable
+    from ServeStatic's path whatever the layout inside the package."""
+    for name in ("CompressedManifestStaticFilesStorage", "CompressedStaticFilesStorage"):
+        storage = getattr(servestatic.storage, name)(location=str(tmp_path))
+        path, args, kwargs = storage.deconstruct()
+        assert args == ()
+        assert path == f"servestatic.storage.{name}"
+        assert kwargs == {"location": str(tmp_path)}

@@ -9,15 +9,15 @@ from typing import Any
 import pytest
 from django.core.exceptions import ImproperlyConfigured
 
-from servestatic._django.settings import (
+from servestatic.config import LoadedSettings, Settings
+from servestatic.django.settings import (
     CHECK_IDS,
     LEGACY_NAMES,
     DjangoOnlySettings,
     collect,
     default_static_prefix,
 )
-from servestatic._django.settings import load as load_from_django
-from servestatic.config import LoadedSettings, Settings
+from servestatic.django.settings import load as load_from_django
 
 pytestmark = pytest.mark.django
 

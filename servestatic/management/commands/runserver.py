@@ -1,5 +1,5 @@
-"""``manage.py runserver`` with ``--nostatic`` by default (``servestatic._django.runserver``)."""
+"""``manage.py runserver`` with ``--nostatic`` by default (``servestatic.django.runserver``)."""
 
-from servestatic._django.runserver import next_runserver, wrap
+from servestatic.django.runserver import next_runserver, wrap
 
 Command = wrap(next_runserver("servestatic"), "servestatic")

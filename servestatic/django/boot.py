@@ -17,7 +17,9 @@ from django.conf import settings as django_settings
 from django.contrib.staticfiles.storage import ManifestFilesMixin, staticfiles_storage
 from django.utils.module_loading import import_string
 
-from servestatic._django.settings import (
+from servestatic.config import Problem
+from servestatic.django.middleware import ServeStaticMiddleware
+from servestatic.django.settings import (
     CHECK_IDS,
     CRASH_ID,
     Collected,
@@ -26,8 +28,6 @@ from servestatic._django.settings import (
     finding,
     no_manifest_problem,
 )
-from servestatic.config import Problem
-from servestatic.middleware import ServeStaticMiddleware
 from servestatic.serve.boot import Boot
 
 __all__ = ["StartUp", "boot", "installed_middleware", "start_up", "storage_findings"]
