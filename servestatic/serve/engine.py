@@ -83,7 +83,8 @@ log = logging.getLogger("servestatic")
 #: Problems ServeStatic 4.4 reports with ``warnings.warn`` (same text, ``UserWarning``):
 #: applications filter them by message, so they stay Python warnings.
 _PYTHON_WARNINGS = frozenset({"no_directory"})
-_PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
+# servestatic/, two levels up from servestatic/serve/engine.py: every frame in the package.
+_PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 Entry = FileEntry | RedirectEntry
 #: The answer to a file that changed again while its entry was rebuilt, without an
