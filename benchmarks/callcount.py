@@ -57,6 +57,7 @@ def main(argv: list[str]) -> int:
         "compressed": ("/static/app.css", [("Accept-Encoding", "gzip, br")]),
         "not-modified": ("/static/small.js", [("If-None-Match", seen["ETag"])]),
         "range": ("/static/big.bin", [("Range", "bytes=1048576-1049599")]),
+        "10 MiB": ("/static/big.bin", []),
         "miss": ("/static/missing.js", []),
     }
     calls = 0
@@ -66,8 +67,19 @@ def main(argv: list[str]) -> int:
         if event in {"call", "c_call"}:
             calls += 1
 
-    async def receive() -> dict[str, Any]:
-        return {"type": "http.request", "body": b"", "more_body": False}
+    def receiver() -> Any:
+        # Like a server: the (empty) request body, then nothing until the client leaves.
+        # A receive() answering at once every time would make the disconnect watcher spin,
+        # and the count vary with how long the worker threads take.
+        messages = [{"type": "http.request", "body": b"", "more_body": False}]
+
+        async def receive() -> dict[str, Any]:
+            if messages:
+                return messages.pop()
+            await asyncio.Event().wait()
+            return {"type": "http.disconnect"}
+
+        return receive
 
     async def send(message: dict[str, Any]) -> None:
         return None
@@ -80,7 +92,7 @@ def main(argv: list[str]) -> int:
         for run in (
             lambda request=request: list(wsgi(dict(request), start_response)),
             lambda connection=connection: loop.run_until_complete(
-                asgi(dict(connection), receive, send)
+                asgi(dict(connection), receiver(), send)
             ),
         ):
             run()  # warm: memory cache, lazily built header blocks

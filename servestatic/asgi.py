@@ -20,10 +20,10 @@ from servestatic.http.records import MAX_FIELD_LENGTH, Request
 from servestatic.serve.budget import StreamBudget
 from servestatic.serve.deliver import (
     PLAIN,
+    Answer,
     FileSpan,
     FileSpans,
     HandedPath,
-    Response,
     Transport,
     WouldBlock,
 )
@@ -66,7 +66,7 @@ def request_from_scope(scope: Scope, path: str | None = None, mount: str = "") -
     """Build the request record from an HTTP scope (``path`` is already decoded text).
 
     ``path`` is the path below ``mount`` (the scope's ``root_path``), when it has one."""
-    values: list[Any] = _NONE.copy()
+    values: list[Any] = _NONE[:]  # a copy (slicing: no call on the request path)
     values[_METHOD] = scope["method"]
     values[_PATH] = scope["path"] if path is None else path
     values[_QUERY] = scope.get("query_string", b"").decode("latin-1")
@@ -123,7 +123,8 @@ class ServeStaticASGI(ServeStaticBase):
             # Mounted (uvicorn --root-path, granian --url-path-prefix, a Starlette Mount):
             # URLs are resolved below the mount point (issue 13).
             path = route_path(path, mount)
-        if not engine.claims(path):
+        claimed = engine.claimed
+        if claimed is not None and path and path not in claimed:
             await self.application(scope, receive, send)
             return
         request = request_from_scope(scope, path, mount)
@@ -141,7 +142,7 @@ class ServeStaticASGI(ServeStaticBase):
             return
         await self._send(response, scope, receive, send)
 
-    async def _send(self, response: Response, scope: Scope, receive: Receive, send: Send) -> None:
+    async def _send(self, response: Answer, scope: Scope, receive: Receive, send: Send) -> None:
         body = response.body
         try:
             headers = response.headers.raw

@@ -9,8 +9,7 @@ from wsgiref.util import FileWrapper
 from servestatic.base import ServeStaticBase
 from servestatic.http.environ import STATUS_LINES, request_from_environ
 from servestatic.http.paths import decode_wsgi_path
-from servestatic.http.records import Plan
-from servestatic.serve.deliver import FileSpan, Response
+from servestatic.serve.deliver import Answer, FileSpan
 from servestatic.serve.files import BoundedFile, Spans
 
 __all__ = ["ServeStatic"]
@@ -25,7 +24,8 @@ class ServeStatic(ServeStaticBase):
         get = environ.get
         path = decode_wsgi_path(get("PATH_INFO", ""))
         engine = self.engine
-        if not engine.claims(path):
+        claimed = engine.claimed
+        if claimed is not None and path and path not in claimed:
             return self.application(environ, start_response)  # type: ignore[no-any-return]
         # PEP 3333 requires REQUEST_METHOD, but hand-built environs in tests often lack it:
         # "" is no method, which the core answers with 400 for a file and passes on otherwise.
@@ -59,7 +59,7 @@ class ServeStatic(ServeStaticBase):
         return self._send(response, environ, start_response)
 
     def _send(
-        self, response: Response | Plan, environ: dict[str, Any], start_response: StartResponse
+        self, response: Answer, environ: dict[str, Any], start_response: StartResponse
     ) -> Iterable[bytes]:
         """Map a response onto WSGI: bytes as one item, files through ``wsgi.file_wrapper``
         (servers with sendfile never call ``read()``) or as an iterator of spans."""

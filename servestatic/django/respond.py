@@ -23,7 +23,7 @@ from django.http.response import HttpResponseBase
 from servestatic.http.environ import request_from_environ
 from servestatic.http.records import Request
 from servestatic.serve.budget import Lease, StreamBudget
-from servestatic.serve.deliver import FileSpan, Response
+from servestatic.serve.deliver import Answer, FileSpan
 from servestatic.serve.files import BoundedFile, Parts, Spans
 from servestatic.serve.offload import aiter_spans
 
@@ -104,7 +104,7 @@ class _AsyncSpans:
         self.handle.close()
 
 
-def _with_headers(response: HttpResponseBase, plan: Response) -> HttpResponseBase:
+def _with_headers(response: HttpResponseBase, plan: Answer) -> HttpResponseBase:
     headers = response.headers
     del headers["Content-Type"]  # Django's default; the plan has the real one (or none)
     for name, value in (*plan.headers.pairs, *plan.extra):
@@ -113,7 +113,7 @@ def _with_headers(response: HttpResponseBase, plan: Response) -> HttpResponseBas
     return response
 
 
-def to_django(response: Response, streams: StreamBudget, *, asgi: bool) -> HttpResponseBase:
+def to_django(response: Answer, streams: StreamBudget, *, asgi: bool) -> HttpResponseBase:
     """The Django response for an engine response (no I/O: files are already open).
 
     Shared by the middleware's sync and async paths; ``asgi`` is the server Django runs

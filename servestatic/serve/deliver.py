@@ -17,6 +17,7 @@ from servestatic.serve.files import HandedFiles, MemoryCache, open_representatio
 
 __all__ = [
     "PLAIN",
+    "Answer",
     "FileSpan",
     "FileSpans",
     "HandedPath",
@@ -76,13 +77,35 @@ class HandedPath(NamedTuple):
 Body = bytes | FileSpan | FileSpans | HandedPath | None
 
 
-class Response(NamedTuple):
-    """What to send: a plan whose body is one of :data:`Body`, ready to go out."""
+class Response:
+    """What to send: a plan's status and headers with a body of :data:`Body`, ready to go.
 
-    status: int
-    headers: HeaderBlock
-    extra: tuple[tuple[str, str], ...]
-    body: Body
+    A slotted class rather than a NamedTuple: built on most requests, and constructing a
+    NamedTuple costs two calls (its Python ``__new__``, then ``tuple.__new__``), this one.
+    Never changed after construction."""
+
+    __slots__ = ("body", "extra", "headers", "status")
+
+    def __init__(
+        self,
+        status: int,
+        headers: HeaderBlock,
+        extra: tuple[tuple[str, str], ...],
+        body: Body,
+    ) -> None:
+        self.status = status
+        self.headers = headers
+        self.extra = extra
+        self.body = body
+
+    def __repr__(self) -> str:
+        return f"Response({self.status}, {self.headers!r}, {self.extra!r}, {self.body!r})"
+
+
+#: What :meth:`~servestatic._engine.Engine.serve` returns: a :class:`Response`, or a plan
+#: whose body is already bytes or nothing (a 304, a HEAD, a redirect, a 404 text). Such a
+#: plan is sent as it is: it has the same four fields, and adapters read them by name.
+Answer = Response | Plan
 
 
 class WouldBlock(Exception):  # noqa: N818 - a signal to the caller, not an error
@@ -99,7 +122,9 @@ def deliver(
     *,
     blocking: bool,
 ) -> Response:
-    """The response for ``plan``; raises StaleFile if its file changed since it was indexed.
+    """The response for ``plan``, whose body is a file (a :class:`FileBody` or
+    :class:`MultipartBody`: plans with bytes or no body are sent as they are); raises
+    StaleFile if its file changed since it was indexed.
 
     The same choice for every adapter, in this order:
 
@@ -113,8 +138,6 @@ def deliver(
     Steps 1-3 read a few KiB at most or ``stat`` once: microseconds, done on an event loop.
     """
     body = plan.body
-    if body is None or type(body) is bytes:
-        return Response(plan.status, plan.headers, plan.extra, body)
     representation = body.representation  # type: ignore[union-attr]
     if type(body) is FileBody:
         offset, length = body.offset, body.length

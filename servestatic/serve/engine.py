@@ -1,11 +1,12 @@
 """The engine: settings compiled into a file table, and the per-request decision.
 
-``Engine.serve(request)`` is what adapters call: a :class:`~servestatic.serve.deliver.Response`
-whose body is ready to send (bytes, or a file already opened and checked), or None when the
-request belongs to the wrapped application. It finds the plan with ``Engine.handle`` (in the
-default mode a dictionary lookup and the pure core; in autorefresh mode the filesystem),
-delivers it (:mod:`servestatic.serve.deliver`) and, when a file changed since it was indexed,
-rebuilds its entry and answers once more.
+``Engine.serve(request)`` is what adapters call: an answer whose body is ready to send (a
+:class:`~servestatic.serve.deliver.Response` with bytes or a file already opened and checked, or
+a plan whose body is bytes or nothing), or None when the request belongs to the wrapped
+application. It finds the plan (a file of the start-up index: a dictionary lookup and the
+pure core, inlined; anything else through ``Engine.handle``, which in autorefresh mode asks
+the filesystem), delivers it (:mod:`servestatic.serve.deliver`) and, when a file changed since
+it was indexed, rebuilds its entry and answers once more.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import os
 import re
 import sys
 import warnings
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Container, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -50,7 +51,7 @@ from servestatic.http.respond import (
     revalidate,
 )
 from servestatic.serve.budget import shared_budget
-from servestatic.serve.deliver import PLAIN, Response, Transport, WouldBlock, deliver
+from servestatic.serve.deliver import PLAIN, Answer, Response, Transport, WouldBlock, deliver
 from servestatic.serve.entries import EntryBuilder, HeaderProblem
 from servestatic.serve.files import HandedFiles, MemoryCache, StaleFile
 from servestatic.serve.frameworks import Preset, detect, forced, is_entry_point, looks_hashed
@@ -294,6 +295,11 @@ class Engine:
         self.passthrough = False
         #: The thread keeping the index current from filesystem events (``watch = true``).
         self.watcher: Watcher | None = None
+        #: What adapters check before reading any header: None when every path may be the
+        #: engine's; else (:attr:`passthrough`) the paths it answers, any other non-empty
+        #: path belonging to the wrapped application. An attribute, not a method: it is
+        #: read on every request, and a miss costs nothing else.
+        self.claimed: Container[str] | None = None
         if not defer:
             self.finish()
 
@@ -683,6 +689,7 @@ class Engine:
         self.passthrough = not (
             self.standalone or self.autorefresh or self.redirects or self.fallback is not None
         )
+        self.claimed = self.files.keys() if self.passthrough else None
 
     def _special(
         self, url: str, status: int, cache_control: str | None, key: str
@@ -715,14 +722,9 @@ class Engine:
 
     # ------------------------------------------------------------------ requests
 
-    def claims(self, path: str) -> bool:
-        """False when a request for ``path`` certainly belongs to the wrapped application
-        (see :attr:`passthrough`): adapters then hand it over before reading any header."""
-        return not self.passthrough or not path or path in self.files
-
     def serve(
         self, request: Request, transport: Transport = PLAIN, *, blocking: bool = True
-    ) -> Response | None:
+    ) -> Answer | None:
         """The response to send, or None to hand the request to the wrapped application.
 
         A file that changed on disk since it was indexed (deleted, replaced, swapped for a
@@ -736,11 +738,25 @@ class Engine:
         on disk (autorefresh), opening a file to stream, rebuilding a changed entry. The
         adapter then calls again with ``blocking=True`` in a worker thread.
         """
-        if not blocking and self.autorefresh:
-            raise WouldBlock
-        plan = self.handle(request)
+        if self.autorefresh:
+            if not blocking:
+                raise WouldBlock
+            plan = self.handle(request)
+        else:
+            # Engine.handle and Engine.lookup inlined for a file of the start-up index (the
+            # common case: two calls fewer per request); anything else takes the general
+            # path, which checks the same conditions again.
+            path = request.path
+            entry = self.files.get(path) if path else None
+            if type(entry) is FileEntry and not has_encoded_separator(request.raw_path):
+                plan = respond(entry, request, self.options)
+            else:
+                plan = self.handle(request)
         if plan is None:
             return None
+        body = plan.body
+        if body is None or type(body) is bytes:
+            return plan  # already ready to send: a plan is its own response (same fields)
         try:
             return deliver(plan, self.memory, self.handed, transport, blocking=blocking)
         except StaleFile as stale:
@@ -750,6 +766,9 @@ class Engine:
         plan = self.handle(request)
         if plan is None:
             return None
+        body = plan.body
+        if body is None or type(body) is bytes:
+            return plan  # the file is gone: a 404 (its text) or a redirect now answers
         try:
             return deliver(plan, self.memory, self.handed, transport, blocking=True)
         except StaleFile:

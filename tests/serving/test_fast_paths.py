@@ -19,8 +19,9 @@ import servestatic.http.environ
 import servestatic.wsgi
 from servestatic.config import Settings
 from servestatic.http.negotiation import choose_ranked
-from servestatic.http.records import FileBody, FileEntry, Request
+from servestatic.http.records import FileBody, FileEntry, Plan, Request
 from servestatic.http.respond import HttpOptions, respond, revalidate
+from servestatic.serve.deliver import Response
 from servestatic.serve.engine import Engine
 from servestatic.serve.index import _encodable
 from servestatic.wsgi import ServeStatic
@@ -56,6 +57,11 @@ def test_passthrough_only_when_nothing_but_the_table_can_answer(
     else:
         engine = _engine(site, **options)
     assert engine.passthrough is expected
+    # What the adapters read before any header: the index's paths, or None (claims all).
+    assert (engine.claimed is not None) is expected
+    if engine.claimed is not None:
+        assert "/app.js" in engine.claimed
+        assert "/nothing.js" not in engine.claimed
 
 
 def test_a_passed_through_miss_never_reads_request_headers(site: Path) -> None:
@@ -269,6 +275,29 @@ def test_common_plans_are_made_once_and_are_distinct(site: Path) -> None:
     assert not_modified is not None
     assert not_modified.status == 304
     assert not_modified.headers.get("Content-Length") is None
+
+
+def test_serve_sends_a_plan_without_a_file_body_as_it_is(site: Path) -> None:
+    """A 304, a HEAD or a redirect has nothing to open: ``serve`` returns the very plan
+    ``handle`` made (no response record built per request); a file body gets a Response."""
+    engine = _engine(site, redirects=[{"from": "/old", "to": "/app.js"}])
+    get = Request("GET", "/app.js")
+    plan = engine.handle(get)
+    assert plan is not None
+    etag = plan.headers.get("ETag")
+    for request in (
+        Request("GET", "/app.js", if_none_match=etag),
+        Request("HEAD", "/app.js"),
+        Request("GET", "/old"),
+    ):
+        ready = engine.serve(request)
+        assert ready is engine.handle(request) or ready == engine.handle(request)
+        assert type(ready) is Plan
+    response = engine.serve(get)
+    assert type(response) is Response
+    assert (response.status, response.body) == (200, JS)
+    assert response.headers is plan.headers
+    assert repr(response).startswith("Response(200, ")
 
 
 def _file(engine: Engine, url: str) -> FileEntry:
