@@ -150,6 +150,17 @@ RULE_TARGET: dict[str, Any] = {
 }
 
 
+#: The top level: ``watch`` and ``autorefresh`` are not both true (watch keeps the start-up
+#: index current; autorefresh has none).
+SETTINGS: dict[str, Any] = {
+    "additionalProperties": False,
+    "not": {
+        "required": ["watch", "autorefresh"],
+        "properties": {"watch": {"const": True}, "autorefresh": {"const": True}},
+    },
+}
+
+
 def nullable(schema: dict[str, Any]) -> dict[str, Any]:
     """``schema`` or ``null`` (a default of None; TOML has no null)."""
     return {"anyOf": [schema, {"type": "null"}]}

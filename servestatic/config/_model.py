@@ -881,7 +881,7 @@ class Settings(BaseModel):
         frozen=True,
         populate_by_name=True,
         arbitrary_types_allowed=False,
-        json_schema_extra={"additionalProperties": False},
+        json_schema_extra=js.SETTINGS,
     )
 
     #: Names read from the environment that belong to the Django integration (ServeStatic's

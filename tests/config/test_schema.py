@@ -84,3 +84,24 @@ def test_doc_examples_validate(name: str, text: str, tmp_path: Path) -> None:
     # ... and the model accepts them too (the schema and the model agree).
     Settings.model_validate(document)
     json.dumps(document)
+
+
+@pytest.mark.parametrize(
+    ("document", "valid"),
+    [
+        ({"watch": True}, True),
+        ({"autorefresh": True}, True),
+        ({"watch": True, "autorefresh": False}, True),
+        ({"watch": True, "autorefresh": True}, False),
+    ],
+)
+def test_the_schema_refuses_watch_with_autorefresh_as_the_loader_does(
+    document: dict[str, bool], valid: bool
+) -> None:
+    validator = jsonschema.Draft202012Validator(json_schema())
+    assert validator.is_valid(document) is valid
+    if valid:
+        Settings.model_validate(document)
+    else:
+        with pytest.raises(ValidationError, match="set only one of them"):
+            Settings.model_validate(document)
