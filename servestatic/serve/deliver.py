@@ -102,7 +102,7 @@ class Response:
         return f"Response({self.status}, {self.headers!r}, {self.extra!r}, {self.body!r})"
 
 
-#: What :meth:`~servestatic._engine.Engine.serve` returns: a :class:`Response`, or a plan
+#: What :meth:`~servestatic.serve.engine.Engine.serve` returns: a :class:`Response`, or a plan
 #: whose body is already bytes or nothing (a 304, a HEAD, a redirect, a 404 text). Such a
 #: plan is sent as it is: it has the same four fields, and adapters read them by name.
 Answer = Response | Plan

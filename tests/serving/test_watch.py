@@ -378,7 +378,9 @@ def test_a_burst_of_10000_files_is_applied_in_batches(watched: Any, tmp_path: Pa
     # Applied in steps (of at most BATCH event paths; a directory's walk is one path),
     # each short enough for requests to interleave.
     assert watcher.batches >= 2
-    assert settled < 15
+    # Alone this settles in a fraction of a second (benchmarks/watch.py); beside the loop
+    # above, each system call of the walk waits for the GIL, more so on a loaded machine.
+    assert settled < 45
     # No request waits for a batch: the longest one took a fraction of a second.
     assert slowest[0] < 0.5
     assert server.get("/burst/d99/f99.txt").body == b"x"
