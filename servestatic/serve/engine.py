@@ -65,6 +65,7 @@ from servestatic.serve.index import (
 )
 from servestatic.serve.redirects import CompiledRedirect, compile_redirects, first_match
 from servestatic.serve.rules import CompiledRule, compile_rules
+from servestatic.serve.sources import FileSource, LiveDirectory, StartupIndex
 from servestatic.serve.watch import Watcher, missing_extra
 
 __all__ = [
@@ -91,8 +92,6 @@ Entry = FileEntry | RedirectEntry
 #: The answer to a file that changed again while its entry was rebuilt, without an
 #: application to hand the request to.
 _GONE = Response(404, NOT_FOUND.headers, (), b"Not Found")
-#: Entries remembered by autorefresh lookups (cleared, not evicted, when full).
-_BUILT_LIMIT = 4096
 
 _SECURITY_BASIC = (
     ("X-Content-Type-Options", "nosniff"),
@@ -285,10 +284,17 @@ class Engine:
             streaming.budget, streaming.block_size, streaming.max_wait, streaming.min_block_size
         )
         self.roots: list[tuple[str, str]] = []
-        self._built: dict[tuple[Any, ...], FileEntry | None] = {}
         self.files: dict[str, Entry] = {}
         self.fallback: FileEntry | None = None
         self.not_found: FileEntry | None = None
+        #: Where requests are resolved, chosen once: the start-up index (``files``), or
+        #: the disk per request (autorefresh). Request-time methods ask it, never the mode.
+        self.file_source: FileSource = (
+            LiveDirectory(self) if self.autorefresh else StartupIndex(self)
+        )
+        # Read per request by serve() and revalidate(): plain attributes, no call.
+        self._blocking_lookups = self.file_source.blocking
+        self._indexed = self.file_source.indexed
         #: True when a path missing from ``files`` certainly belongs to the application
         #: (no autorefresh, redirects or SPA fallback to consult): adapters then hand such a
         #: request over before reading any header.
@@ -639,24 +645,20 @@ class Engine:
         url: str,
         scanned: ScannedFile | None,
         hashed: str | None,
-        *,
-        fresh: bool = False,
     ) -> FileEntry | None:
-        """The entry answering ``url`` with the file at ``file_url``: a page (``scanned``)
-        or a manifest original (the ``hashed`` file's bytes, never immutable)."""
-        # Placed while indexing: header problems are gathered with the start-up's; a fresh
-        # build is for a request and logs them.
-        collect = not fresh
+        """The entry the start-up index places at ``url`` with the file at ``file_url``: a
+        page (``scanned``) or a manifest original (the ``hashed`` file's bytes, never
+        immutable). Header problems are gathered with the start-up's (``collect``); the
+        disk's answer to the same question is ``sources.Disk.lookup``."""
         at = None if url == file_url else url
         if scanned is not None:
-            return self._build(scanned, url=at, collect=collect)
+            return self.builder.build(scanned, url=at, collect=True)
         if hashed is None:
             return None
-        # ``fresh``: a lookup from the disk (autorefresh, a changed file), never the index's.
-        target = self._scan_url(hashed) if fresh else self._hashed_scans.get(hashed)
+        target = self._hashed_scans.get(hashed)
         if target is None:
             return None
-        return self._build(target, url=url, original=file_url, collect=collect)
+        return self.builder.build(target, url=url, original=file_url, collect=True)
 
     def _canonical_redirect(self, target: str) -> RedirectEntry:
         redirect = self.builder.redirect(relative_redirect(target))
@@ -738,7 +740,7 @@ class Engine:
         on disk (autorefresh), opening a file to stream, rebuilding a changed entry. The
         adapter then calls again with ``blocking=True`` in a worker thread.
         """
-        if self.autorefresh:
+        if self._blocking_lookups:
             if not blocking:
                 raise WouldBlock
             plan = self.handle(request)
@@ -806,9 +808,8 @@ class Engine:
         and caches send back most is answered before the other headers are read. None in
         autorefresh mode, for redirects, misses, and a raw path with an encoded separator
         (see :meth:`lookup`)."""
-        if self.autorefresh:
-            return None
-        entry = self.files.get(path)
+        # The live directory has no table (``_indexed`` is empty): always None there.
+        entry = self._indexed.get(path)
         if type(entry) is not FileEntry or has_encoded_separator(raw_path):
             return None
         return revalidate(
@@ -828,21 +829,9 @@ class Engine:
             return self._miss(path, request, redirects=False)
         if not path:
             return self._mount_point(request)
-        if not self.autorefresh:
-            entry = self.files.get(path)
-            return entry if entry is not None else self._miss(path, request)
-        # Autorefresh answers as the start-up index does: a path that serves something gets
-        # the first forced redirect that matches; a miss gets the first of all of them.
-        if len(self._forced) < len(self.redirects):
-            # Some redirects give way to a file (force = false): look the file up first.
-            entry = self._fs_lookup(path)
-            if entry is None:
-                return self._miss(path, request)
-            return self._redirect(path, self._forced) or entry
-        found = self._redirect(path)
-        if found is not None:
-            return found
-        entry = self._fs_lookup(path)
+        # The one resolution for both sources: what answers the path itself (its file, an
+        # index file or clean URL, a canonical or forced redirect), else the miss's rules.
+        entry = self.file_source.find(path)
         return entry if entry is not None else self._miss(path, request)
 
     def _mount_point(self, request: Request | None) -> Entry | None:
@@ -872,68 +861,37 @@ class Engine:
         the one :meth:`lookup` applied, not merely the first that matches."""
         if not self.redirects or len(path) > MAX_PATH_LENGTH:
             return None
-        candidates = self.redirects
-        if self.autorefresh:
-            if self._fs_lookup(path) is not None:
-                candidates = self._forced
-        else:
-            entry = self.files.get(path)
-            if entry is not None:
-                return self._redirected.get(path) if type(entry) is RedirectEntry else None
-        found = first_match(candidates, path)
-        return found[0] if found is not None else None
+        return self.file_source.redirect_of(path)
 
     def _miss(self, path: str, request: Request | None, *, redirects: bool = True) -> Entry | None:
         if len(path) > MAX_PATH_LENGTH:
             return None
-        if redirects and (not self.autorefresh or len(self._forced) < len(self.redirects)):
+        # (A live directory whose redirects are all forced tried them already in find():
+        # none matched, and none matches now either.)
+        if redirects:
             found = self._redirect(path)
             if found is not None:
                 return found
         method = request.method if request is not None else "GET"
         if method not in {"GET", "HEAD"}:
             return None
-        fallback = (
-            self._fs_special(self.spa_fallback_url, 200) if self.autorefresh else self.fallback
-        )
+        source = self.file_source
+        fallback = source.fallback()
         if fallback is not None and not any(glob.match(path) for glob in self.spa_exclude):
             return fallback
-        if self.standalone:
-            if self.autorefresh:
-                return self._fs_special(self.not_found_url, 404)
-            return self.not_found
-        return None
+        return source.not_found() if self.standalone else None
 
     def refresh(self, path: str, stale_file: str) -> None:
         """A file changed after start-up: rebuild what refers to it from the disk."""
         self.memory.forget(stale_file)
-        if self.autorefresh:
-            # Entries remembered per file description: a file replaced by one of the same
-            # size and mtime has the same description, but not the inode its entry learned.
-            self._built.clear()
-            return
-        entry = self._fs_lookup(path)
-        if entry is None:
-            self.files.pop(path, None)
-        else:
-            self.files[path] = entry
-        for special in (self.fallback, self.not_found):
-            if special is not None and any(
-                rep.path == stale_file for rep in special.representations
-            ):
-                self.refresh_special()
-                break
+        self.file_source.refresh(path, stale_file)
+
+    def original_name(self, hashed: str) -> str | None:
+        """The original name a build manifest serves the file at ``hashed`` under, if any
+        (``servestatic explain``)."""
+        return self.file_source.original_name(hashed)
 
     # ------------------------------------------------------------------ filesystem lookups
-
-    def _fs_special(self, url: str | None, status: int) -> FileEntry | None:
-        if url is None:
-            return None
-        scanned = self._scan_url(url)
-        if scanned is None:
-            return None
-        cache_control = self.not_found_cache_control if status == 404 else None
-        return self._build(scanned, status=status, cache_control=cache_control)
 
     def _scan_url(self, url: str) -> ScannedFile | None:
         """Find the file behind a URL on disk, checking the same rules as the index."""
@@ -958,109 +916,6 @@ class Engine:
             )
             if scanned is not None:
                 return scanned
-        return None
-
-    def _build(self, scanned: ScannedFile, **options: Any) -> FileEntry | None:
-        """``builder.build`` for lookups from the disk, remembered per file description
-        (path, size, mtime and variants) and options: an unchanged file is not rebuilt per
-        request."""
-        if not self.autorefresh:
-            return self.builder.build(scanned, **options)
-        key = (scanned, *sorted(options.items()))
-        try:
-            return self._built[key]
-        except KeyError:
-            pass
-        built = self.builder.build(scanned, **options)
-        if len(self._built) >= _BUILT_LIMIT:
-            self._built.clear()
-        self._built[key] = built
-        return built
-
-    def _fs_lookup(self, path: str) -> Entry | None:
-        """Autorefresh (and reload) lookup: the same answers as the index, from the disk,
-        through the same :func:`resolve`."""
-        if not is_safe_url_path(path):
-            return None
-        if not self.url_policy.active and not self._manifests_present():
-            scanned = self._scan_url(path)
-            return None if scanned is None else self._build(scanned)
-        seen: dict[str, ScannedFile | None] = {}
-
-        index = self.index_file
-
-        def scan(url: str) -> ScannedFile | None:
-            if url not in seen:
-                # An index file is only looked for inside a real directory: `a.js.br/`
-                # must not make the lookup resolve whatever link `a.js.br` is.
-                inside = index is None or not url.endswith("/" + index)
-                seen[url] = (
-                    self._scan_url(url)
-                    if inside or self._fs_directory(url[: -len(index or "")])
-                    else None
-                )
-            return seen[url]
-
-        def exists(url: str) -> bool:
-            return scan(url) is not None or self._fs_original(url) is not None
-
-        found = resolve(path, self.url_policy, exists)
-        if found is None:
-            return None
-        kind, target = found
-        if kind == "redirect":
-            return self._canonical_redirect(target)
-        scanned = scan(target)
-        if scanned is not None:
-            return self._build(scanned, **({} if target == path else {"url": path}))
-        return self._serve(target, path, None, self._fs_original(target), fresh=True)
-
-    def _fs_directory(self, url: str) -> bool:
-        """Is ``url`` (ending in ``/``) a directory of some root?"""
-        for root, prefix in self.roots:
-            if url.startswith(prefix):
-                relative = url[len(prefix) :].strip("/")
-                if os.path.isdir(os.path.join(root, *relative.split("/")) if relative else root):
-                    return True
-        return False
-
-    def _manifests_present(self) -> bool:
-        return any(self._manifest_paths(root) for root in self._original_roots)
-
-    def _manifest_paths(self, root: str) -> dict[str, str]:
-        """A root's ``staticfiles.json`` originals, read again when the file changes."""
-        if root not in self._original_roots:
-            return {}
-        try:
-            info = os.stat(os.path.join(root, "staticfiles.json"))
-            stamp = (info.st_mtime_ns, info.st_size)
-        except OSError:
-            return {}
-        cached = self._manifests.get(root)
-        if cached is None or cached[0] != stamp:
-            cached = (stamp, load_originals(root))
-            self._manifests[root] = cached
-        return cached[1]
-
-    def original_name(self, hashed: str) -> str | None:
-        """The original name a build manifest serves the file at ``hashed`` under, if any
-        (``servestatic explain``; the index's table, or the manifests on disk)."""
-        if not self.autorefresh:
-            return next((name for name, url in self._originals.items() if url == hashed), None)
-        for root, prefix in reversed(self.roots):
-            for name, url in self._manifest_paths(root).items():
-                if prefix + url == hashed and self._fs_original(prefix + name) == hashed:
-                    return prefix + name
-        return None
-
-    def _fs_original(self, url: str) -> str | None:
-        """The hashed file's URL a manifest maps ``url`` to, when ``url`` is not a file."""
-        for root, prefix in reversed(self.roots):
-            if not url.startswith(prefix):
-                continue
-            hashed = self._manifest_paths(root).get(url[len(prefix) :])
-            if hashed is not None and self._scan_url(prefix + hashed) is not None:
-                return prefix + hashed
         return None
 
     # ------------------------------------------------------------------ watching

@@ -497,13 +497,15 @@ def test_file_deleted_after_start_up_falls_through_to_the_application(
 def test_remembered_autorefresh_entries_are_bounded(
     site: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from servestatic.serve import engine as engine_module
+    from servestatic.serve import sources
 
-    monkeypatch.setattr(engine_module, "_BUILT_LIMIT", 3)
+    monkeypatch.setattr(sources, "BUILT_LIMIT", 3)
     engine = _engine(site, autorefresh=True)
+    live = engine.file_source
+    assert isinstance(live, sources.LiveDirectory)
     for name in ["app.js", "style.css", "data.bin", "empty.txt", "with space.txt"]:
         assert engine.handle(Request("GET", "/" + name)) is not None
-        assert len(engine._built) <= 3
+        assert len(live._built) <= 3
     assert engine.handle(Request("GET", "/app.js")) is not None
 
 
