@@ -4,9 +4,15 @@
 :class:`~servestatic.serve.deliver.Response` with bytes or a file already opened and checked, or
 a plan whose body is bytes or nothing), or None when the request belongs to the wrapped
 application. It finds the plan (a file of the start-up index: a dictionary lookup and the
-pure core, inlined; anything else through ``Engine.handle``, which in autorefresh mode asks
-the filesystem), delivers it (:mod:`servestatic.serve.deliver`) and, when a file changed since
-it was indexed, rebuilds its entry and answers once more.
+pure core, inlined; anything else through ``Engine.handle``, which resolves the path through
+the engine's :class:`~servestatic.serve.sources.FileSource`: the start-up index, or the disk
+in autorefresh mode), delivers it (:mod:`servestatic.serve.deliver`) and, when a file changed
+since it was indexed, rebuilds its entry and answers once more.
+
+``Engine.autorefresh`` is read only while building and reporting the index (``add_root``
+scans nothing and ``refresh_special`` places no redirect in autorefresh mode; ``_special``
+and ``_report_unused_rules`` report nothing about a table that does not exist; ``summary``
+names the mode): every request-time method asks :attr:`Engine.file_source` instead.
 """
 
 from __future__ import annotations
