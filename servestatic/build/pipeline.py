@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from servestatic.build.cache import CompressCache
-from servestatic.build.codecs import ALL_SUFFIXES, CompressOptions
+from servestatic.build.codecs import CompressOptions
 from servestatic.build.compress import (
     CompressStats,
     compress_paths,
@@ -31,7 +31,7 @@ from servestatic.build.compress import (
     remove_stale_variants,
     walk_files,
 )
-from servestatic.build.gc import VARIANT_SUFFIXES, GcResult, apply_gc, manifest_names
+from servestatic.build.gc import GcResult, apply_gc, manifest_names
 from servestatic.build.hashing import (
     Missing,
     MissingReferencesError,
@@ -66,6 +66,7 @@ from servestatic.build.manifest import (
 from servestatic.build.pages import PARSER_MISSING, analyse_page, parser_available
 from servestatic.errors import ServeStaticError
 from servestatic.formats.names import bundler_hashed, is_entry_point, looks_hashed
+from servestatic.formats.variants import VARIANT_SUFFIXES
 
 _T = TypeVar("_T")
 
@@ -295,9 +296,8 @@ def _build(
                 continue  # served: another file's hashed name in SRC, or an entry point
             path = os.path.join(dest, *name.split("/"))
             remove_if_present(path)
-            for suffixes in ALL_SUFFIXES.values():
-                for suffix in suffixes:
-                    remove_if_present(path + suffix)  # a variant of a file no longer served
+            for suffix in VARIANT_SUFFIXES:
+                remove_if_present(path + suffix)  # a variant of a file no longer served
     if history is not None:
         final = history
         result.gc = _attempt(lambda: apply_gc(dest, final))
@@ -406,10 +406,7 @@ def _empty(directory: str, keep: frozenset[str] = frozenset(), prefix: str = "")
 
 
 def _kept(name: str, keep: frozenset[str]) -> bool:
-    if name in keep:
-        return True
-    base, dot, suffix = name.rpartition(".")
-    return bool(dot) and f".{suffix}" in VARIANT_SUFFIXES and base in keep
+    return name in keep or is_variant_of(name, keep)
 
 
 def _copy(src: str, dest: str, relatives: list[str]) -> int:

@@ -21,7 +21,7 @@ from collections.abc import Sequence
 from typing import Any, TextIO
 from urllib.parse import quote
 
-from servestatic.build.compress import is_internal, walk_files
+from servestatic.build.compress import is_internal, is_variant_of, walk_files
 from servestatic.build.manifest import MANIFEST_NAME
 from servestatic.config import ConfigError, load_settings
 from servestatic.config import Settings as SettingsModel
@@ -31,7 +31,6 @@ from servestatic.serve.rules import BaseHeaders, compile_rules
 __all__ = ["main"]
 
 OK, FAILED, USAGE = 0, 1, 2
-_VARIANT_SUFFIXES = (".zst", ".zstd", ".br", ".gz")
 _CHUNK = 1 << 16
 
 
@@ -74,11 +73,7 @@ def _digest(path: str) -> str:
 
 def _without_variants(files: dict[str, str]) -> dict[str, str]:
     """Precompressed siblings are representations of their file's URL, not URLs."""
-    return {
-        name: digest
-        for name, digest in files.items()
-        if not any(name.endswith(s) and name[: -len(s)] in files for s in _VARIANT_SUFFIXES)
-    }
+    return {name: digest for name, digest in files.items() if not is_variant_of(name, files)}
 
 
 def _from_manifest(path: str) -> dict[str, str] | None:

@@ -15,7 +15,7 @@ from collections.abc import Collection, Mapping
 
 from django.core.exceptions import ImproperlyConfigured
 
-from servestatic.build.gc import VARIANT_SUFFIXES, apply_gc
+from servestatic.build.gc import apply_gc
 from servestatic.build.history import (
     HISTORY_NAME,
     LOCK_NAME,
@@ -31,6 +31,7 @@ from servestatic.build.history import (
     write_history,
 )
 from servestatic.build.manifest import records_for
+from servestatic.formats.variants import VARIANT_SUFFIXES
 
 __all__ = ["protected", "record_build"]
 

@@ -18,6 +18,7 @@ import warnings
 from collections.abc import Callable, Container, Iterator, Mapping
 from dataclasses import dataclass
 
+from servestatic.formats.variants import VARIANT_SUFFIXES
 from servestatic.http.glob import Glob
 from servestatic.http.paths import is_canonical_name, within
 from servestatic.http.records import Confinement
@@ -29,14 +30,12 @@ __all__ = [
     "Known",
     "ScannedFile",
     "Variant",
+    "collect_variants",
     "is_variant_path",
     "scan_root",
     "stat_file",
     "within",
 ]
-
-#: Suffix of a precompressed sibling → content coding.
-VARIANT_SUFFIXES = {".zst": "zstd", ".zstd": "zstd", ".br": "br", ".gz": "gzip"}
 
 
 class IndexWarning(UserWarning):
@@ -328,27 +327,44 @@ def _scan_file(
     if described is None:
         return None
     size, mtime_ns, inode, device = described
-    variants: list[Variant] = []
-    for variant_suffix, coding in VARIANT_SUFFIXES.items():
-        sibling = siblings.get(name + variant_suffix)
-        if (
-            sibling is None
-            or coding not in scan.encodings
-            or any(variant.coding == coding for variant in variants)
-        ):
-            continue
+
+    def describe_sibling(suffix: str) -> tuple[int, int, int, int] | None:
+        sibling = siblings.get(name + suffix)
+        if sibling is None:
+            return None
         try:
             if sibling.is_symlink() and not _link_ok(sibling.path, scan):
-                continue
+                return None
         except OSError:  # pragma: no cover - races with deletion
+            return None
+        return _describe(sibling, relative + suffix, scan)
+
+    variants = collect_variants(entry.path, size, scan.encodings, describe_sibling)
+    return ScannedFile(url, entry.path, size, mtime_ns, variants, inode, device, scan.confinement)
+
+
+def collect_variants(
+    path: str,
+    size: int,
+    encodings: Container[str],
+    describe: Callable[[str], tuple[int, int] | tuple[int, int, int, int] | None],
+) -> tuple[Variant, ...]:
+    """The precompressed variants of the file at ``path`` (``size`` bytes): the one loop
+    over the suffix table for a scan, a lookup by path and a manifest listing, which differ
+    only in how they learn a sibling's ``(size, mtime_ns[, inode, device])``:
+    ``describe(suffix)``, None when there is no usable sibling. A coding's first suffix
+    wins (``.zst`` over ``.zstd``); codings not in ``encodings`` are not looked for."""
+    variants: list[Variant] = []
+    found: set[str] = set()
+    for suffix, coding in VARIANT_SUFFIXES.items():
+        if coding not in encodings or coding in found:
             continue
-        variant = _describe(sibling, relative + variant_suffix, scan)
+        described = describe(suffix)
         # A variant is only worth sending when it is smaller than the file itself.
-        if variant is not None and variant[0] < size:
-            variants.append(Variant(coding, sibling.path, *variant))
-    return ScannedFile(
-        url, entry.path, size, mtime_ns, tuple(variants), inode, device, scan.confinement
-    )
+        if described is not None and described[0] < size:
+            variants.append(Variant(coding, path + suffix, *described))
+            found.add(coding)
+    return tuple(variants)
 
 
 def _names_file(entry: os.DirEntry[str] | None) -> bool:
@@ -417,11 +433,11 @@ def stat_file(
         return None
     if not stat_module.S_ISREG(info.st_mode):
         return None
-    variants: list[Variant] = []
-    for suffix, coding in VARIANT_SUFFIXES.items():
-        if coding not in encodings or any(v.coding == coding for v in variants):
-            continue
-        variant_path = os.path.join(directory, name + suffix)
+    base = os.path.join(directory, name)
+
+    def describe_sibling(suffix: str) -> tuple[int, int] | None:
+        nonlocal resolved_root
+        variant_path = base + suffix
         try:
             # Most files have few variants: a failing stat is the cheapest way to know.
             variant_info = os.lstat(variant_path) if plain else os.stat(variant_path)
@@ -430,20 +446,19 @@ def stat_file(
                 if resolved_root is None:
                     resolved_root = os.path.realpath(root or directory)
                 if not allow_unsafe_symlinks and not within(resolved_root, real_variant):
-                    continue
+                    return None
                 variant_info = os.stat(variant_path)
         except (OSError, ValueError):
-            continue
-        if stat_module.S_ISREG(variant_info.st_mode) and variant_info.st_size < info.st_size:
-            variants.append(
-                Variant(coding, variant_path, variant_info.st_size, variant_info.st_mtime_ns)
-            )
+            return None
+        if not stat_module.S_ISREG(variant_info.st_mode):
+            return None
+        return variant_info.st_size, variant_info.st_mtime_ns
+
+    variants = collect_variants(base, info.st_size, encodings, describe_sibling)
     confinement = None
     if not allow_unsafe_symlinks:
         confinement = Confinement(root if root is not None else resolved_root or directory)
-    return ScannedFile(
-        url, path, info.st_size, info.st_mtime_ns, tuple(variants), confinement=confinement
-    )
+    return ScannedFile(url, path, info.st_size, info.st_mtime_ns, variants, confinement=confinement)
 
 
 def _components(root: str, path: str) -> list[str] | None:
