@@ -32,6 +32,8 @@ from servestatic.config._model import (
     Settings,
     SpaSettings,
     StreamingSettings,
+    ZstdLevel,
+    zstd_level_problem,
 )
 from servestatic.config._sources import (
     ConfigSource,
@@ -67,6 +69,7 @@ __all__ = [
     "SpaSettings",
     "StreamingSettings",
     "TomlFileSource",
+    "ZstdLevel",
     "check_header_name",
     "check_header_value",
     "check_unset_name",
@@ -74,4 +77,5 @@ __all__ = [
     "is_kubernetes_service_variable",
     "load_settings",
     "problems_from_validation",
+    "zstd_level_problem",
 ]

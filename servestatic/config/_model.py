@@ -243,6 +243,33 @@ def _none_words(value: Any, info: ValidationInfo) -> Any:
     return value
 
 
+#: Zstandard's levels (20-22 are what the zstd CLI calls ``--ultra``). The one range: the
+#: settings model, Django's settings, ``servestatic compress`` / ``build`` and the
+#: ``Compressor`` all check a level with :func:`zstd_level_problem`.
+ZSTD_LEVELS = range(1, 23)
+
+
+def zstd_level_problem(level: int) -> str | None:
+    """What is wrong with a zstd level (callers add its name and ``, got LEVEL``, as a
+    configuration problem reads), None for a level zstd has."""
+    if level in ZSTD_LEVELS:
+        return None
+    return f"must be between {ZSTD_LEVELS[0]} and {ZSTD_LEVELS[-1]}"
+
+
+def _zstd_level(value: int) -> int:
+    problem = zstd_level_problem(value)
+    if problem is not None:
+        raise ValueError(problem)
+    return value
+
+
+ZstdLevel = Annotated[
+    int,
+    AfterValidator(_zstd_level),
+    WithJsonSchema({"type": "integer", "minimum": ZSTD_LEVELS[0], "maximum": ZSTD_LEVELS[-1]}),
+]
+
 #: RFC 9111 §1.2.2: caches treat larger delta-seconds as this value.
 MAX_DELTA_SECONDS = 2147483648
 
@@ -425,7 +452,7 @@ class CompressionSettings(_Group):
     """gzip level used by the build."""
     brotli_quality: int = Field(default=11, ge=0, le=11)
     """Brotli quality used by the build."""
-    zstd_level: int = Field(default=19, ge=1, le=22)
+    zstd_level: ZstdLevel = 19
     """Zstandard level used by the build."""
 
 

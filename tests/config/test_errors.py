@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
+import io
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from servestatic.cli import main as cli_main
+from servestatic.compress import Compressor
 from servestatic.config import ConfigError, load_settings
 
 
@@ -363,3 +367,18 @@ def test_a_root_with_a_nul_character_is_a_problem_not_a_crash(tmp_path: Path) ->
     assert "cannot contain a NUL character" in found
     (found,) = problems(tmp_path, roots=[{"path": "a\x00b"}])
     assert "cannot contain a NUL character" in found
+
+
+def test_a_zstd_level_out_of_range_reads_the_same_wherever_it_is_given(tmp_path: Path) -> None:
+    """One range, one text (issue 15): the settings model, the CLI and ``Compressor``."""
+    text = "must be between 1 and 22, got 40"
+    assert problems(tmp_path, compression={"zstd_level": 40}) == [
+        f"code → compression.zstd_level: {text}"
+    ]
+    with pytest.raises(ValueError, match=f"^zstd_level {text}$"):
+        Compressor(zstd_level=40)
+    err = io.StringIO()
+    with contextlib.redirect_stderr(err):
+        status = cli_main(["compress", str(tmp_path), "--zstd-level", "40"])
+    assert status == 2
+    assert f"--zstd-level {text}" in err.getvalue()
