@@ -6,7 +6,13 @@ the settings, the source of every value and every :class:`Problem`.
 """
 
 from servestatic.config._attribution import problems_from_validation
-from servestatic.config._errors import ConfigError, Problem, did_you_mean
+from servestatic.config._errors import (
+    ConfigError,
+    Problem,
+    as_strict,
+    did_you_mean,
+    raise_if_strict,
+)
 from servestatic.config._headers import (
     SERVER_MANAGED,
     check_header_name,
@@ -70,6 +76,7 @@ __all__ = [
     "StreamingSettings",
     "TomlFileSource",
     "ZstdLevel",
+    "as_strict",
     "check_header_name",
     "check_header_value",
     "check_unset_name",
@@ -77,5 +84,6 @@ __all__ = [
     "is_kubernetes_service_variable",
     "load_settings",
     "problems_from_validation",
+    "raise_if_strict",
     "zstd_level_problem",
 ]
