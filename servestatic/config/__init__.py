@@ -26,10 +26,10 @@ from servestatic.config._model import (
     PRESET_NAMES,
     CompressionSettings,
     CorsSettings,
-    ErrorPages,
-    HiddenFiles,
+    ErrorPageSettings,
+    HiddenFileSettings,
     HintSettings,
-    MemoryCache,
+    MemoryCacheSettings,
     RangeSettings,
     Redirect,
     RootSettings,
@@ -49,6 +49,12 @@ from servestatic.config._sources import (
     is_kubernetes_service_variable,
 )
 
+# The groups' names before issue 15 (``MemoryCache`` also named the runtime cache):
+# importable still, as the classes they now are.
+ErrorPages = ErrorPageSettings
+HiddenFiles = HiddenFileSettings
+MemoryCache = MemoryCacheSettings
+
 __all__ = [
     "DEFAULT_IMMUTABLE_FILE_TEST",
     "FOREVER",
@@ -59,12 +65,15 @@ __all__ = [
     "ConfigSource",
     "CorsSettings",
     "EnvironmentSource",
+    "ErrorPageSettings",
     "ErrorPages",
+    "HiddenFileSettings",
     "HiddenFiles",
     "HintSettings",
     "LoadedSettings",
     "MappingSource",
     "MemoryCache",
+    "MemoryCacheSettings",
     "Problem",
     "RangeSettings",
     "Redirect",

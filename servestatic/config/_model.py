@@ -46,10 +46,10 @@ __all__ = [
     "PRESET_NAMES",
     "CompressionSettings",
     "CorsSettings",
-    "ErrorPages",
-    "HiddenFiles",
+    "ErrorPageSettings",
+    "HiddenFileSettings",
     "HintSettings",
-    "MemoryCache",
+    "MemoryCacheSettings",
     "RangeSettings",
     "Redirect",
     "RootSettings",
@@ -467,8 +467,12 @@ class RangeSettings(_Group):
     """Answer several ranges with `multipart/byteranges`; when false they get a 200."""
 
 
-class HiddenFiles(_Group):
+class HiddenFileSettings(_Group):
     """Dotfiles: paths with a segment that starts with `.`."""
+
+    # The schema's name for the group (its title and ``$defs`` key) from before the
+    # class took the ``*Settings`` name of the other groups (issue 15).
+    model_config = ConfigDict(title="HiddenFiles")
 
     serve_dotfiles: bool = False
     """Serve files and directories whose name starts with a dot."""
@@ -565,8 +569,12 @@ class SpaSettings(_Group):
     with HTML."""
 
 
-class ErrorPages(_Group):
+class ErrorPageSettings(_Group):
     """Error pages for standalone serving (no wrapped application)."""
+
+    # The schema's name for the group (its title and ``$defs`` key) from before the
+    # class took the ``*Settings`` name of the other groups (issue 15).
+    model_config = ConfigDict(title="ErrorPages")
 
     not_found: UrlPath = None
     """A file URL (such as `/404.html`) sent with status 404 for misses."""
@@ -574,8 +582,12 @@ class ErrorPages(_Group):
     """`Cache-Control` of 404 responses, so a CDN does not keep a miss during a deploy."""
 
 
-class MemoryCache(_Group):
+class MemoryCacheSettings(_Group):
     """Small files are kept in memory after their first request."""
+
+    # The schema's name for the group (its title and ``$defs`` key) from before the
+    # class took the ``*Settings`` name of the other groups (issue 15).
+    model_config = ConfigDict(title="MemoryCache")
 
     max_file_size: int = Field(default=64 * 1024, ge=0)
     """Files up to this many bytes are cached in memory (0 disables the cache)."""
@@ -977,12 +989,12 @@ class Settings(BaseModel):
     """Redirects, checked before files; the first match wins."""
     compression: CompressionSettings = Field(default_factory=CompressionSettings)
     ranges: RangeSettings = Field(default_factory=RangeSettings)
-    hidden: HiddenFiles = Field(default_factory=HiddenFiles)
+    hidden: HiddenFileSettings = Field(default_factory=HiddenFileSettings)
     cors: CorsSettings = Field(default_factory=CorsSettings)
     security: SecuritySettings = Field(default_factory=SecuritySettings)
     spa: SpaSettings = Field(default_factory=SpaSettings)
-    errors: ErrorPages = Field(default_factory=ErrorPages)
-    memory_cache: MemoryCache = Field(default_factory=MemoryCache)
+    errors: ErrorPageSettings = Field(default_factory=ErrorPageSettings)
+    memory_cache: MemoryCacheSettings = Field(default_factory=MemoryCacheSettings)
     streaming: StreamingSettings = Field(default_factory=StreamingSettings)
     presets: PresetChoice = "auto"
     """Framework presets: `auto` recognises the build output in each root (Vite, webpack,
