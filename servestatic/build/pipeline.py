@@ -50,9 +50,9 @@ from servestatic.build.history import (
     Retention,
     build_id,
     build_lock,
+    extended_history,
     imported_build,
     plan_gc,
-    read_history,
     write_history,
 )
 from servestatic.build.manifest import (
@@ -177,21 +177,20 @@ def _history(dest: str, options: BuildOptions) -> History | None:
     """The history this build extends: DEST's (policy from ``--retain`` if given), a new
     one for a first ``--retain`` build (holding the build already in DEST, if its
     ``staticfiles.json`` lists its files), or None."""
+
+    def in_dest() -> tuple[BuildRecord, ...]:
+        manifest_path = os.path.join(dest, MANIFEST_NAME)
+        with contextlib.suppress(ManifestError, OSError):
+            manifest = read_manifest(manifest_path)
+            record = imported_build(manifest, os.stat(manifest_path).st_mtime)
+            if record is not None:
+                return (record,)
+        return ()
+
     try:
-        history = read_history(dest)
+        return extended_history(dest, options.retain, in_dest)
     except HistoryError as error:
         raise UsageError(str(error)) from None
-    if history is not None:
-        return history if options.retain is None else History(options.retain, history.builds)
-    if options.retain is None:
-        return None
-    previous: tuple[BuildRecord, ...] = ()
-    manifest_path = os.path.join(dest, MANIFEST_NAME)
-    with contextlib.suppress(ManifestError, OSError):
-        record = imported_build(read_manifest(manifest_path), os.stat(manifest_path).st_mtime)
-        if record is not None:
-            previous = (record,)
-    return History(options.retain, previous)
 
 
 def _build(
