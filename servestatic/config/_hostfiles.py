@@ -121,6 +121,8 @@ def _lines(text: str, problems: list[ParseProblem]) -> Iterator[tuple[int, str, 
 
 def parse_headers(text: str) -> tuple[list[HeaderBlock], list[ParseProblem]]:
     """The blocks of a ``_headers`` file, in order, and the lines that could not be read."""
+    # One function: a state machine over lines (the open block is its state); split, each
+    # step would take and return that state.
     blocks: list[HeaderBlock] = []
     problems: list[ParseProblem] = []
     current: tuple[int, str] | None = None

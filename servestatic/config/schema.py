@@ -189,6 +189,7 @@ def _env_name(path: list[str]) -> str:
 
 def markdown_reference() -> str:
     """``docs/configuration.md``: every key, its type, default, variable and description."""
+    # One function: it writes the page top to bottom, in the page's order.
     schema = json_schema()
     definitions = schema.get("$defs", {})
     lines = [

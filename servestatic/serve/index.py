@@ -156,71 +156,109 @@ def scan_root(
 
     scan = _Scan(real_root, encodings, link_allowed, known or {}, warn, confinement)
     # Each directory carries the identities of its ancestors (the root's included).
-    stack: list[tuple[str, str, frozenset[tuple[int, int]]]] = [
-        (root, "", frozenset({(root_stat.st_dev, root_stat.st_ino)}))
-    ]
+    stack: list[_Directory] = [(root, "", frozenset({(root_stat.st_dev, root_stat.st_ino)}))]
     if below:
         start = _walk_start(root, below, stack[0][2], scan, hidden, prefix)
         if start is None:
             return
         stack = [start]
     while stack:
-        directory, relative_dir, ancestors = stack.pop()
-        try:
-            with os.scandir(directory) as iterator:
-                entries = {entry.name: entry for entry in iterator}
-        except OSError as error:
-            warn(f"Skipping unreadable directory {directory}: {error.strerror}")
+        directory = stack.pop()
+        for found in _scan_directory(directory, scan, hidden, prefix, skip_urls):
+            if isinstance(found, ScannedFile):
+                yield found
+            else:
+                stack.append(found)
+
+
+#: A directory to walk: its path, its ``/``-ended path relative to the root, and the
+#: identities ``(st_dev, st_ino)`` of its ancestors.
+_Directory = tuple[str, str, frozenset[tuple[int, int]]]
+
+
+def _scan_directory(
+    directory: _Directory,
+    scan: _Scan,
+    hidden: HiddenPolicy,
+    prefix: str,
+    skip_urls: Container[str],
+) -> Iterator[ScannedFile | _Directory]:
+    """One ``scandir``: the servable files of ``directory`` and the subdirectories to walk
+    next, in name order; everything skipped is reported through ``scan.warn``."""
+    path, relative_dir, ancestors = directory
+    try:
+        with os.scandir(path) as iterator:
+            entries = {entry.name: entry for entry in iterator}
+    except OSError as error:
+        scan.warn(f"Skipping unreadable directory {path}: {error.strerror}")
+        return
+    for name in sorted(entries):
+        entry = entries[name]
+        if not _nameable(path, name, scan):
             continue
-        for name in sorted(entries):
-            entry = entries[name]
-            if not _encodable(name):
-                warn(
-                    f"Skipping {os.path.join(directory, name)!r}: the name is not valid UTF-8 "
-                    "or contains control characters"
-                )
-                continue
-            if not is_canonical_name(name):
-                # Request paths with such a segment are refused (on every OS, as Windows
-                # would alias them), so the file could never be asked for: say why.
-                warn(
-                    f"Skipping {os.path.join(directory, name)!r}: a URL cannot name it "
-                    "(':', '\\', a trailing dot or space, or a Windows device name)"
-                )
-                continue
-            relative = relative_dir + name
-            url = prefix + relative
-            try:
-                is_link = entry.is_symlink()
-                is_dir = entry.is_dir()
-            except OSError:  # pragma: no cover - races with deletion
-                continue
-            if not is_dir and _is_variant(name, entries):
-                # A variant is reached only through its file (``_scan_file``), which checks
-                # and reports its link: checking it here as well printed every warning
-                # about a variant link twice (issue 13).
-                continue
-            if is_link and not _link_ok(entry.path, scan):
-                continue
-            if is_dir:
-                if name.startswith(".") and not hidden.may_descend(url + "/"):
-                    continue
-                try:
-                    info = entry.stat()
-                except OSError as error:  # pragma: no cover - races with deletion
-                    warn(f"Skipping {entry.path}: {error.strerror}")
-                    continue
-                key = (info.st_dev, info.st_ino)
-                if key in ancestors:
-                    warn(f"Skipping {entry.path}: directory loop (symlink back to an ancestor)")
-                    continue
-                stack.append((entry.path, relative + "/", ancestors | {key}))
-                continue
-            if url in skip_urls or not hidden.allows_file(url):
-                continue
-            scanned = _scan_file(entry, entries, url, relative, scan)
-            if scanned is not None:
-                yield scanned
+        relative = relative_dir + name
+        url = prefix + relative
+        try:
+            is_link = entry.is_symlink()
+            is_dir = entry.is_dir()
+        except OSError:  # pragma: no cover - races with deletion
+            continue
+        if not is_dir and _is_variant(name, entries):
+            # A variant is reached only through its file (``_scan_file``), which checks
+            # and reports its link: checking it here as well printed every warning
+            # about a variant link twice (issue 13).
+            continue
+        if is_link and not _link_ok(entry.path, scan):
+            continue
+        if is_dir:
+            if not name.startswith(".") or hidden.may_descend(url + "/"):
+                subdirectory = _subdirectory(entry, relative, ancestors, scan)
+                if subdirectory is not None:
+                    yield subdirectory
+            continue
+        if url in skip_urls or not hidden.allows_file(url):
+            continue
+        scanned = _scan_file(entry, entries, url, relative, scan)
+        if scanned is not None:
+            yield scanned
+
+
+def _nameable(directory: str, name: str, scan: _Scan) -> bool:
+    """Can a URL name this entry? If not, say why (it could never be asked for)."""
+    if not _encodable(name):
+        scan.warn(
+            f"Skipping {os.path.join(directory, name)!r}: the name is not valid UTF-8 "
+            "or contains control characters"
+        )
+        return False
+    if not is_canonical_name(name):
+        # Request paths with such a segment are refused (on every OS, as Windows
+        # would alias them), so the file could never be asked for: say why.
+        scan.warn(
+            f"Skipping {os.path.join(directory, name)!r}: a URL cannot name it "
+            "(':', '\\', a trailing dot or space, or a Windows device name)"
+        )
+        return False
+    return True
+
+
+def _subdirectory(
+    entry: os.DirEntry[str],
+    relative: str,
+    ancestors: frozenset[tuple[int, int]],
+    scan: _Scan,
+) -> _Directory | None:
+    """The directory to walk next, unless it is one of its own ancestors (a loop)."""
+    try:
+        info = entry.stat()
+    except OSError as error:  # pragma: no cover - races with deletion
+        scan.warn(f"Skipping {entry.path}: {error.strerror}")
+        return None
+    key = (info.st_dev, info.st_ino)
+    if key in ancestors:
+        scan.warn(f"Skipping {entry.path}: directory loop (symlink back to an ancestor)")
+        return None
+    return entry.path, relative + "/", ancestors | {key}
 
 
 def _walk_start(
@@ -230,7 +268,7 @@ def _walk_start(
     scan: _Scan,
     hidden: HiddenPolicy,
     prefix: str,
-) -> tuple[str, str, frozenset[tuple[int, int]]] | None:
+) -> _Directory | None:
     """Where a walk of ``root`` limited to ``below`` starts: the directory, its relative
     name and its ancestors' identities, after the checks the whole walk makes on each
     directory on the way (a name a URL can carry, a hidden directory only where allowed,
