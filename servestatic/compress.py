@@ -44,6 +44,7 @@ from servestatic.build.compress import (
 )
 from servestatic.build.files import write_atomic
 from servestatic.build.progress import summary_lines
+from servestatic.config import zstd_level_problem
 
 __all__ = ["MINIFY_REFUSED", "ZSTD_DICT_REFUSED", "Compressor", "main"]
 
@@ -86,8 +87,8 @@ class Compressor:
             raise ValueError(MINIFY_REFUSED)
         if zstd_dict is not None:
             raise ValueError(ZSTD_DICT_REFUSED)
-        if zstd_level is not None and not 1 <= zstd_level <= 22:
-            raise ValueError(f"zstd_level must be between 1 and 22, got {zstd_level!r}")
+        if zstd_level is not None and (problem := zstd_level_problem(zstd_level)):
+            raise ValueError(f"zstd_level {problem}, got {zstd_level!r}")
         if extensions is None:
             extensions = self.SKIP_COMPRESS_EXTENSIONS
         self.extensions = tuple(extensions)

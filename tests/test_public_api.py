@@ -108,7 +108,7 @@ def test_every_servestatic_exception_derives_from_servestatic_error() -> None:
     from servestatic.build.history import BuildLockedError, HistoryError
     from servestatic.build.manifest import ManifestError
     from servestatic.build.pipeline import BuildError, UsageError
-    from servestatic.cli._common import CliError
+    from servestatic.cli._common import CliError, CommandFailedError
     from servestatic.export._model import ExportError
     from servestatic.http.glob import GlobError
     from servestatic.serve.files import FileChangedError, StaleFile
@@ -126,6 +126,7 @@ def test_every_servestatic_exception_derives_from_servestatic_error() -> None:
         UsageError: Exception,
         BuildError: Exception,
         CliError: Exception,
+        CommandFailedError: Exception,
     }
     for error, builtin in kept.items():
         assert issubclass(error, servestatic.ServeStaticError), error
@@ -142,7 +143,7 @@ def test_every_servestatic_exception_derives_from_servestatic_error() -> None:
     }
     # Private control-flow signals never reach a caller; the Django storage's
     # MissingFileError is checked with Django (tests/django/test_public_names.py).
-    signals = {"WouldBlock", "_SideError", "MissingFileError"}
+    signals = {"WouldBlock", "_SideError", "_ParserExitError", "MissingFileError"}
     assert {cls for cls in found if cls.__name__ not in signals} <= {
         *kept,
         servestatic.ServeStaticError,

@@ -14,6 +14,8 @@ from dataclasses import dataclass
 import brotli
 import zstandard
 
+from servestatic.formats.variants import CODING_SUFFIXES, CODINGS, WRITTEN_SUFFIX
+
 __all__ = [
     "CODINGS",
     "DEFAULT_SKIP_EXTENSIONS",
@@ -37,17 +39,11 @@ DEFAULT_SKIP_EXTENSIONS: tuple[str, ...] = (
     "m4a", "aac", "ogg", "oga", "ogv", "opus", "flac", "mkv",
 )  # fmt: skip
 
-#: Coding name → file suffix written. zstd is written as ``.zst`` (the zstd CLI's suffix);
-#: the server also reads ServeStatic's ``.zstd``.
-SUFFIXES: dict[str, str] = {"zstd": ".zst", "br": ".br", "gzip": ".gz"}
-#: Every suffix a variant of a given coding may have on disk (the ones we replace).
-ALL_SUFFIXES: dict[str, tuple[str, ...]] = {
-    "zstd": (".zst", ".zstd"),
-    "br": (".br",),
-    "gzip": (".gz",),
-}
-#: The order codings are tried and reported in.
-CODINGS: tuple[str, ...] = ("zstd", "br", "gzip")
+#: Coding name → file suffix written; every suffix a coding's variant may have on disk (the
+#: ones we replace); the order codings are tried and reported in. One table for the build
+#: and the server: :mod:`servestatic.formats.variants`.
+SUFFIXES = WRITTEN_SUFFIX
+ALL_SUFFIXES = CODING_SUFFIXES
 
 # RFC 9659 §3: a zstd Content-Encoding decoder may refuse windows above 8 MiB, so the window
 # is capped at 2**23 even at levels 20-22 (which would otherwise pick up to 128 MiB).

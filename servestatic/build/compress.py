@@ -14,7 +14,7 @@ import os
 import re
 import stat as stat_module
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Container, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
@@ -28,6 +28,7 @@ from servestatic.build.codecs import (
     is_effective,
 )
 from servestatic.build.files import write_atomic
+from servestatic.formats.variants import VARIANT_SUFFIXES
 from servestatic.http.paths import within
 
 __all__ = [
@@ -224,17 +225,27 @@ def _raise(error: OSError) -> None:
     raise error
 
 
-def walk_files(root: str, *, follow_links: bool = False) -> Iterator[str]:
+def walk_files(
+    root: str, *, follow_links: bool = False, skip_unreadable: bool = False
+) -> Iterator[str]:
     """Root-relative ``/``-separated paths of the regular files below ``root``, sorted.
 
+    The walk of a tree as a list of files, shared by the build, ``diff``, the exporters'
+    coverage check and Django's manifest snapshot. The server's walk
+    (:func:`servestatic.serve.index.scan_root`) stays separate: it decides per entry what a
+    URL can name, which links and dot segments are allowed and which siblings are variants,
+    and warns for each file it skips, in one ``scandir`` per directory.
+
     An unreadable directory raises ``OSError`` (``os.walk`` would skip it silently, and a
-    build that quietly leaves out a folder is worse than one that stops). With
+    build that quietly leaves out a folder is worse than one that stops), unless
+    ``skip_unreadable`` (readers that describe what is there, as the server would). With
     ``follow_links``, symlinked directories are walked too (as ``collectstatic`` and
     ServeStatic's copy do); a link back to one of its own ancestors is not entered, so a
     link loop ends.
     """
     real_of: dict[str, str] = {}
-    for directory, directories, files in os.walk(root, onerror=_raise, followlinks=follow_links):
+    on_error = None if skip_unreadable else _raise
+    for directory, directories, files in os.walk(root, onerror=on_error, followlinks=follow_links):
         if follow_links:
             real = os.path.realpath(directory)
             ancestors = set()
@@ -258,13 +269,12 @@ def walk_files(root: str, *, follow_links: bool = False) -> Iterator[str]:
             yield name if relative_dir == "." else f"{relative_dir}/{name}".replace(os.sep, "/")
 
 
-def is_variant_of(relative: str, present: set[str] | frozenset[str]) -> bool:
+def is_variant_of(relative: str, present: Container[str]) -> bool:
     """``x.css.gz`` when ``x.css`` is also in the tree: a precompressed sibling."""
-    for suffixes in ALL_SUFFIXES.values():
-        for suffix in suffixes:
-            if relative.endswith(suffix) and relative[: -len(suffix)] in present:
-                return True
-    return False
+    return any(
+        relative.endswith(suffix) and relative[: -len(suffix)] in present
+        for suffix in VARIANT_SUFFIXES
+    )
 
 
 def is_internal(relative: str) -> bool:

@@ -21,11 +21,9 @@ from servestatic.build.history import (
     write_history,
 )
 from servestatic.build.manifest import MANIFEST_NAME
+from servestatic.formats.variants import VARIANT_SUFFIXES
 
 __all__ = ["VARIANT_SUFFIXES", "GcResult", "apply_gc", "manifest_names"]
-
-#: Precompressed siblings removed with their file (servestatic's and ServeStatic's).
-VARIANT_SUFFIXES = (".zst", ".zstd", ".br", ".gz")
 
 
 @dataclass

@@ -37,7 +37,7 @@ import hashlib
 import json
 import os
 import time
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import IO, Any
 
@@ -73,6 +73,7 @@ __all__ = [
     "ServedBuilds",
     "build_id",
     "build_lock",
+    "extended_history",
     "imported_build",
     "plan_gc",
     "read_history",
@@ -118,6 +119,26 @@ def imported_build(manifest: Mapping[str, Any], when: float) -> BuildRecord | No
 
 
 # ----------------------------------------------------------------------------- file
+
+
+def extended_history(
+    root: str,
+    retention: Retention | None,
+    earlier: Callable[[], tuple[BuildRecord, ...]] = tuple,
+) -> History | None:
+    """The history a new build of ``root`` extends (the build tool's ``--retain`` and
+    Django's ``SERVESTATIC_RETAIN`` alike): the recorded one, under ``retention`` when
+    given; a new one when ``retention`` is given and none is recorded (holding
+    ``earlier()``: the build already there, if it can tell); else None.
+
+    Raises :class:`HistoryError` for a history that cannot be read.
+    """
+    history = read_history(root)
+    if history is not None:
+        return history if retention is None else History(retention, history.builds)
+    if retention is None:
+        return None
+    return History(retention, earlier())
 
 
 def write_history(root: str, history: History) -> str:

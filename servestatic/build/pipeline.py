@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from servestatic.build.cache import CompressCache
-from servestatic.build.codecs import ALL_SUFFIXES, CompressOptions
+from servestatic.build.codecs import CompressOptions
 from servestatic.build.compress import (
     CompressStats,
     compress_paths,
@@ -31,7 +31,7 @@ from servestatic.build.compress import (
     remove_stale_variants,
     walk_files,
 )
-from servestatic.build.gc import VARIANT_SUFFIXES, GcResult, apply_gc, manifest_names
+from servestatic.build.gc import GcResult, apply_gc, manifest_names
 from servestatic.build.hashing import (
     Missing,
     MissingReferencesError,
@@ -50,9 +50,9 @@ from servestatic.build.history import (
     Retention,
     build_id,
     build_lock,
+    extended_history,
     imported_build,
     plan_gc,
-    read_history,
     write_history,
 )
 from servestatic.build.manifest import (
@@ -66,6 +66,7 @@ from servestatic.build.manifest import (
 from servestatic.build.pages import PARSER_MISSING, analyse_page, parser_available
 from servestatic.errors import ServeStaticError
 from servestatic.formats.names import bundler_hashed, is_entry_point, looks_hashed
+from servestatic.formats.variants import VARIANT_SUFFIXES
 
 _T = TypeVar("_T")
 
@@ -176,21 +177,20 @@ def _history(dest: str, options: BuildOptions) -> History | None:
     """The history this build extends: DEST's (policy from ``--retain`` if given), a new
     one for a first ``--retain`` build (holding the build already in DEST, if its
     ``staticfiles.json`` lists its files), or None."""
+
+    def in_dest() -> tuple[BuildRecord, ...]:
+        manifest_path = os.path.join(dest, MANIFEST_NAME)
+        with contextlib.suppress(ManifestError, OSError):
+            manifest = read_manifest(manifest_path)
+            record = imported_build(manifest, os.stat(manifest_path).st_mtime)
+            if record is not None:
+                return (record,)
+        return ()
+
     try:
-        history = read_history(dest)
+        return extended_history(dest, options.retain, in_dest)
     except HistoryError as error:
         raise UsageError(str(error)) from None
-    if history is not None:
-        return history if options.retain is None else History(options.retain, history.builds)
-    if options.retain is None:
-        return None
-    previous: tuple[BuildRecord, ...] = ()
-    manifest_path = os.path.join(dest, MANIFEST_NAME)
-    with contextlib.suppress(ManifestError, OSError):
-        record = imported_build(read_manifest(manifest_path), os.stat(manifest_path).st_mtime)
-        if record is not None:
-            previous = (record,)
-    return History(options.retain, previous)
 
 
 def _build(
@@ -218,19 +218,7 @@ def _build(
         lambda: [name for name in walk_files(src, follow_links=True) if not is_internal(name)]
     )
     result.copied = _copy(src, dest, relatives)
-    present = frozenset(relatives)
-    names: list[str] = []
-    for name in relatives:
-        if name == MANIFEST_NAME or is_variant_of(name, present):
-            continue  # the manifest is rewritten; precompressed siblings follow their file
-        if not _is_utf8(name):
-            # Not a URL the server can serve (it skips such names too), and not JSON text.
-            result.skipped.append(name)
-            continue
-        if matches_any(name, options.exclude):
-            result.excluded.append(name)
-        else:
-            names.append(name)
+    names = _select(relatives, options, result)
 
     served = {name: name for name in names}
     kept: set[str] = set()
@@ -246,6 +234,58 @@ def _build(
     result.names = served
     outputs = sorted(set(served.values()) | kept | (set(names) if options.copy_original else set()))
 
+    _compress(dest, outputs, options, result, on_progress)
+    if options.manifest or options.merge_manifest or history is not None:
+        records = _attempt(lambda: records_for(dest, [*outputs, *result.excluded]))
+        if history is not None:
+            # Written before the manifest: once staticfiles.json names this build, the
+            # history already lists its files, so no crash leaves them untracked.
+            hashed = frozenset(new for old, new in served.items() if old != new)
+            history = _record(history, records, hashed)
+            result.build_id = history.builds[-1].id
+            _attempt(functools.partial(write_history, dest, history))
+        if options.manifest or options.merge_manifest:
+            paths_map = {**served, **{name: name for name in result.excluded}}
+            pages = _attempt(lambda: _pages(dest, [*outputs, *result.excluded], options, result))
+            document = merge_manifest(paths_map, records, existing, pages)
+            result.manifest = _attempt(lambda: write_manifest(dest, document))
+
+    if options.hash and not options.copy_original:
+        _remove_unserved(dest, names, set(served.values()) | kept)
+    if history is not None:
+        final = history
+        result.gc = _attempt(lambda: apply_gc(dest, final))
+    return result
+
+
+def _select(relatives: list[str], options: BuildOptions, result: BuildResult) -> list[str]:
+    """The names the build serves (hashes, compresses, lists), in walk order; skipped and
+    excluded names go to ``result``."""
+    present = frozenset(relatives)
+    names: list[str] = []
+    for name in relatives:
+        if name == MANIFEST_NAME or is_variant_of(name, present):
+            continue  # the manifest is rewritten; precompressed siblings follow their file
+        if not _is_utf8(name):
+            # Not a URL the server can serve (it skips such names too), and not JSON text.
+            result.skipped.append(name)
+            continue
+        if matches_any(name, options.exclude):
+            result.excluded.append(name)
+        else:
+            names.append(name)
+    return names
+
+
+def _compress(
+    dest: str,
+    outputs: list[str],
+    options: BuildOptions,
+    result: BuildResult,
+    on_progress: Callable[[int, int], None] | None,
+) -> None:
+    """Write the variants of ``outputs`` (with ``--compress``), and remove the stale
+    variants of every file not compressed this time."""
     paths: list[str] = []
     if options.compress:
         cache = CompressCache.open(dest, options.compression.fingerprint)
@@ -273,35 +313,17 @@ def _build(
         if path not in compressed:
             _attempt(functools.partial(remove_stale_variants, path))
 
-    if options.manifest or options.merge_manifest or history is not None:
-        records = _attempt(lambda: records_for(dest, [*outputs, *result.excluded]))
-        if history is not None:
-            # Written before the manifest: once staticfiles.json names this build, the
-            # history already lists its files, so no crash leaves them untracked.
-            hashed = frozenset(new for old, new in served.items() if old != new)
-            history = _record(history, records, hashed)
-            result.build_id = history.builds[-1].id
-            _attempt(functools.partial(write_history, dest, history))
-        if options.manifest or options.merge_manifest:
-            paths_map = {**served, **{name: name for name in result.excluded}}
-            pages = _attempt(lambda: _pages(dest, [*outputs, *result.excluded], options, result))
-            document = merge_manifest(paths_map, records, existing, pages)
-            result.manifest = _attempt(lambda: write_manifest(dest, document))
 
-    if options.hash and not options.copy_original:
-        served_names = set(served.values())
-        for name in names:
-            if name in served_names or name in kept:
-                continue  # served: another file's hashed name in SRC, or an entry point
-            path = os.path.join(dest, *name.split("/"))
-            remove_if_present(path)
-            for suffixes in ALL_SUFFIXES.values():
-                for suffix in suffixes:
-                    remove_if_present(path + suffix)  # a variant of a file no longer served
-    if history is not None:
-        final = history
-        result.gc = _attempt(lambda: apply_gc(dest, final))
-    return result
+def _remove_unserved(dest: str, names: list[str], served: set[str]) -> None:
+    """Without ``--copy-original``: remove the copied originals (and their variants) that
+    are neither another file's hashed name in SRC nor an entry point."""
+    for name in names:
+        if name in served:
+            continue
+        path = os.path.join(dest, *name.split("/"))
+        remove_if_present(path)
+        for suffix in VARIANT_SUFFIXES:
+            remove_if_present(path + suffix)  # a variant of a file no longer served
 
 
 def _record(
@@ -406,10 +428,7 @@ def _empty(directory: str, keep: frozenset[str] = frozenset(), prefix: str = "")
 
 
 def _kept(name: str, keep: frozenset[str]) -> bool:
-    if name in keep:
-        return True
-    base, dot, suffix = name.rpartition(".")
-    return bool(dot) and f".{suffix}" in VARIANT_SUFFIXES and base in keep
+    return name in keep or is_variant_of(name, keep)
 
 
 def _copy(src: str, dest: str, relatives: list[str]) -> int:

@@ -25,7 +25,7 @@ from servestatic.build.history import Retention
 from servestatic.build.pipeline import BuildError, BuildOptions, UsageError, build
 from servestatic.build.progress import Reporter, summary_lines
 from servestatic.compress import MINIFY_REFUSED, ZSTD_DICT_REFUSED
-from servestatic.config import ConfigError, load_settings
+from servestatic.config import ConfigError, load_settings, zstd_level_problem
 
 __all__ = ["main"]
 
@@ -152,8 +152,8 @@ def _options(args: argparse.Namespace, extensions: Sequence[str] = ()) -> Compre
         raise UsageError(MINIFY_REFUSED)
     if args.zstd_dict is not None:
         raise UsageError(ZSTD_DICT_REFUSED)
-    if args.zstd_level is not None and not 1 <= args.zstd_level <= 22:
-        raise UsageError(f"--zstd-level must be between 1 and 22, got {args.zstd_level}")
+    if args.zstd_level is not None and (problem := zstd_level_problem(args.zstd_level)):
+        raise UsageError(f"--zstd-level {problem}, got {args.zstd_level}")
     if args.jobs is not None and args.jobs < 1:
         raise UsageError(f"--jobs must be at least 1, got {args.jobs}")
     if args.config is not None and not os.path.isfile(args.config):

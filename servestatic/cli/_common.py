@@ -23,6 +23,7 @@ from servestatic.wsgi import ServeStatic
 __all__ = [
     "Boot",
     "CliError",
+    "CommandFailedError",
     "add_config_argument",
     "boot",
     "load",
@@ -35,10 +36,32 @@ __all__ = [
 class CliError(ServeStaticError):
     """A user mistake: printed as one line, exit status 2."""
 
+    status = 2
+
+
+class CommandFailedError(CliError):
+    """The command could not do its work (an unreadable input, a lock another process
+    holds): printed the same way, exit status 1."""
+
+    status = 1
+
+
+class _ParserExitError(Exception):
+    """``--help`` was printed: the command ends with this status."""
+
+    def __init__(self, status: int) -> None:
+        self.status = status
+
 
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> Any:  # argparse would call sys.exit itself
         raise CliError(f"{self.prog}: {message}")
+
+    def exit(self, status: int = 0, message: str | None = None) -> Any:
+        # After --help: return from run() rather than raise SystemExit (cli.run never does).
+        if message:
+            print(message, end="", file=sys.stderr)
+        raise _ParserExitError(status)
 
 
 def parser(command: str, description: str) -> argparse.ArgumentParser:
@@ -130,7 +153,7 @@ def _show_warning(message: Warning | str, *args: Any, **kwargs: Any) -> None:
 
 
 def run(main: Any, argv: Sequence[str]) -> int:
-    """Run a subcommand body, mapping user errors to status 2."""
+    """Run a subcommand body, mapping user errors to status 2 (:class:`CommandFailedError`: 1)."""
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("default")
@@ -138,5 +161,10 @@ def run(main: Any, argv: Sequence[str]) -> int:
             warnings.showwarning = _show_warning
             status: int = main(argv)
             return status
-    except (CliError, ConfigError) as error:
+    except _ParserExitError as done:
+        return done.status
+    except CliError as error:
+        report_error(error)
+        return error.status
+    except ConfigError as error:
         return report_error(error)

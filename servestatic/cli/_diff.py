@@ -16,13 +16,13 @@ import argparse
 import hashlib
 import json
 import os
-import sys
 from collections.abc import Sequence
-from typing import Any, TextIO
+from typing import Any
 from urllib.parse import quote
 
-from servestatic.build.compress import is_internal, walk_files
+from servestatic.build.compress import is_internal, is_variant_of, walk_files
 from servestatic.build.manifest import MANIFEST_NAME
+from servestatic.cli._common import CliError, CommandFailedError, parser, run
 from servestatic.config import ConfigError, load_settings
 from servestatic.config import Settings as SettingsModel
 from servestatic.serve.engine import immutable_test_from
@@ -30,8 +30,7 @@ from servestatic.serve.rules import BaseHeaders, compile_rules
 
 __all__ = ["main"]
 
-OK, FAILED, USAGE = 0, 1, 2
-_VARIANT_SUFFIXES = (".zst", ".zstd", ".br", ".gz")
+_ERROR = "servestatic diff: error:"
 _CHUNK = 1 << 16
 
 
@@ -40,28 +39,28 @@ class _SideError(Exception):
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="servestatic diff",
-        description="Print the URLs whose bytes differ between two builds and that are not "
+    arguments = parser(
+        "diff",
+        "Print the URLs whose bytes differ between two builds and that are not "
         "immutable (one per line): the list to purge from a CDN after deploying NEW.",
     )
-    parser.add_argument("old", help="the build being replaced: a staticfiles.json or a folder")
-    parser.add_argument("new", help="the build being deployed: a staticfiles.json or a folder")
-    parser.add_argument("--json", action="store_true", help="print a JSON report")
-    parser.add_argument(
+    arguments.add_argument("old", help="the build being replaced: a staticfiles.json or a folder")
+    arguments.add_argument("new", help="the build being deployed: a staticfiles.json or a folder")
+    arguments.add_argument("--json", action="store_true", help="print a JSON report")
+    arguments.add_argument(
         "--prefix", default=None, help="URL prefix the files are served at (default: the config's)"
     )
-    parser.add_argument(
+    arguments.add_argument(
         "--base-url",
         default="",
         metavar="URL",
         help="put this before each URL (https://www.example.com), for purge APIs that want "
         "absolute URLs",
     )
-    parser.add_argument(
+    arguments.add_argument(
         "--config", default=None, metavar="FILE", help="read prefix, rules and index_file here"
     )
-    return parser
+    return arguments
 
 
 def _digest(path: str) -> str:
@@ -74,11 +73,7 @@ def _digest(path: str) -> str:
 
 def _without_variants(files: dict[str, str]) -> dict[str, str]:
     """Precompressed siblings are representations of their file's URL, not URLs."""
-    return {
-        name: digest
-        for name, digest in files.items()
-        if not any(name.endswith(s) and name[: -len(s)] in files for s in _VARIANT_SUFFIXES)
-    }
+    return {name: digest for name, digest in files.items() if not is_variant_of(name, files)}
 
 
 def _from_manifest(path: str) -> dict[str, str] | None:
@@ -161,44 +156,33 @@ def purge_list(
     return sorted(entries, key=lambda entry: entry["url"])
 
 
-def main(
-    argv: Sequence[str],
-    command: str | None = None,
-    *,
-    stdout: TextIO | None = None,
-    stderr: TextIO | None = None,
-) -> int:
+def main(argv: Sequence[str], command: str | None = None) -> int:
     del command
-    out = sys.stdout if stdout is None else stdout
-    err = sys.stderr if stderr is None else stderr
-    try:
-        args = _parser().parse_args(list(argv))
-    except SystemExit as exit_:
-        return OK if exit_.code in (0, None) else USAGE
+    return run(_main, argv)
+
+
+def _main(argv: Sequence[str]) -> int:
+    args = _parser().parse_args(list(argv))
     if args.config is not None and not os.path.isfile(args.config):
-        print(f"servestatic diff: error: --config {args.config!r}: no such file", file=err)
-        return USAGE
+        raise CliError(f"{_ERROR} --config {args.config!r}: no such file")
     try:
         settings = load_settings(config_file=args.config).settings
     except ConfigError as error:
-        for line in str(error).splitlines():
-            print(f"servestatic diff: error: {line}", file=err)
-        return USAGE
+        raise CliError("\n".join(f"{_ERROR} {line}" for line in str(error).splitlines())) from None
     prefix = args.prefix if args.prefix is not None else settings.prefix or "/"
     prefix = "/" + prefix.strip("/") + "/" if prefix.strip("/") else "/"
     try:
         old, new = _load(args.old), _load(args.new)
     except _SideError as error:
-        print(f"servestatic diff: error: {error}", file=err)
-        return FAILED
+        raise CommandFailedError(f"{_ERROR} {error}") from None
     entries = purge_list(old, new, settings, prefix)
     base_url = args.base_url.rstrip("/")
     for entry in entries:
         # Percent-encoded (RFC 3986): what a purge API, or a PURGE request line, takes.
         entry["url"] = base_url + quote(entry["url"], safe="/:@!$&'()*+,;=-._~")
     if args.json:
-        print(json.dumps({"urls": entries}, indent=2, ensure_ascii=False), file=out)
+        print(json.dumps({"urls": entries}, indent=2, ensure_ascii=False))
     else:
         for entry in entries:
-            print(entry["url"], file=out)
-    return OK
+            print(entry["url"])
+    return 0

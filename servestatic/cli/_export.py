@@ -16,7 +16,7 @@ import warnings
 from collections.abc import Sequence
 
 from servestatic.cli._common import CliError, add_config_argument, load, parser, run
-from servestatic.config import ConfigError
+from servestatic.config import ConfigError, raise_if_strict
 from servestatic.export import (
     ENGINES,
     CaddyOptions,
@@ -101,8 +101,7 @@ def _main(argv: Sequence[str]) -> int:
         )
     for warning in caught:
         print(f"warning: {warning.message}", file=sys.stderr)
-    if engine.problems and settings.strict:
-        raise ConfigError([problem.as_error() for problem in engine.problems])
+    raise_if_strict(engine.problems, settings.strict)
     for problem in engine.problems:
         print(f"warning: {problem}", file=sys.stderr)
     if not engine.roots:

@@ -29,6 +29,28 @@ def main(argv: Sequence[str], command: str = "serve") -> int:
 
 
 def _main(argv: Sequence[str]) -> int:
+    options = _parser().parse_args(argv)
+    if options.workers < 1:
+        raise CliError("servestatic serve: --workers must be at least 1")
+    _check_flags(options)
+    environment = _environment(options)
+    previous = {key: os.environ.get(key) for key in environment}
+    os.environ.update(environment)
+    handler = _log_to_stderr()
+    try:
+        _serve(options)
+        return 0
+    finally:
+        if handler is not None:
+            logging.getLogger("servestatic").removeHandler(handler)
+        for key, value in previous.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
+def _parser() -> argparse.ArgumentParser:
     arguments = parser("serve", "Serve a folder (or the configured roots) over HTTP.")
     arguments.add_argument(
         "directory", nargs="?", help="folder to serve (default: the configured root)"
@@ -46,61 +68,49 @@ def _main(argv: Sequence[str]) -> int:
         "--spa", metavar="FILE", help="answer unknown paths with this file, e.g. /index.html"
     )
     arguments.add_argument("--no-access-log", action="store_true", help="do not log requests")
-    options = arguments.parse_args(argv)
-    if options.workers < 1:
-        raise CliError("servestatic serve: --workers must be at least 1")
-    _check_flags(options)
-    environment = _environment(options)
-    previous = {key: os.environ.get(key) for key in environment}
-    os.environ.update(environment)
-    handler = _log_to_stderr()
-    try:
-        loaded = load(options.config)
-        from servestatic.asgi import ServeStaticASGI  # noqa: PLC0415 - after env is set
+    return arguments
 
-        # Start-up warnings are logged (and ServeStatic's own are Python warnings, shown
-        # once by the CLI's warning filter); strict ones raise ConfigError: exit 2.
-        application = ServeStaticASGI(None, settings=loaded)
-        engine = application.engine
-        if not engine.roots:
-            raise CliError(
-                "servestatic serve: nothing to serve; give a DIR or set `root` in the configuration"
-            )
-        try:
-            import uvicorn  # noqa: PLC0415 - optional dependency (the `serve` extra)
-        except ImportError:
-            raise CliError(
-                "servestatic serve needs uvicorn: pip install 'servestatic[serve]'"
-            ) from None
-        sock = _listen(options.host, options.port)
-        url_host = f"[{options.host}]" if ":" in options.host else options.host
-        base = f"http://{url_host}:{sock.getsockname()[1]}"
-        for root, prefix in engine.roots:
-            print(f"servestatic: serving {root} at {base}{prefix}")
-        print(f"servestatic: listening on {base}{engine.roots[0][1]} (Ctrl-C to stop)")
-        sys.stdout.flush()
-        config: dict[str, Any] = {
-            "workers": options.workers,
-            "access_log": not options.no_access_log,
-            "log_level": "info",
-            "lifespan": "on",
-            "server_header": False,
-        }
-        if options.workers == 1:
-            # One process: serve the application built (and checked) above, so start-up
-            # warnings are printed once and the files are indexed once.
-            serve_on(uvicorn.Config(application, **config), sock)
-        else:
-            serve_on(uvicorn.Config("servestatic.app:create_asgi", factory=True, **config), sock)
-        return 0
-    finally:
-        if handler is not None:
-            logging.getLogger("servestatic").removeHandler(handler)
-        for key, value in previous.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
+
+def _serve(options: argparse.Namespace) -> None:
+    """Build the application from the settings (the environment already holds the flags),
+    then run uvicorn on it until it stops."""
+    loaded = load(options.config)
+    from servestatic.asgi import ServeStaticASGI  # noqa: PLC0415 - after env is set
+
+    # Start-up warnings are logged (and ServeStatic's own are Python warnings, shown
+    # once by the CLI's warning filter); strict ones raise ConfigError: exit 2.
+    application = ServeStaticASGI(None, settings=loaded)
+    engine = application.engine
+    if not engine.roots:
+        raise CliError(
+            "servestatic serve: nothing to serve; give a DIR or set `root` in the configuration"
+        )
+    try:
+        import uvicorn  # noqa: PLC0415 - optional dependency (the `serve` extra)
+    except ImportError:
+        raise CliError(
+            "servestatic serve needs uvicorn: pip install 'servestatic[serve]'"
+        ) from None
+    sock = _listen(options.host, options.port)
+    url_host = f"[{options.host}]" if ":" in options.host else options.host
+    base = f"http://{url_host}:{sock.getsockname()[1]}"
+    for root, prefix in engine.roots:
+        print(f"servestatic: serving {root} at {base}{prefix}")
+    print(f"servestatic: listening on {base}{engine.roots[0][1]} (Ctrl-C to stop)")
+    sys.stdout.flush()
+    config: dict[str, Any] = {
+        "workers": options.workers,
+        "access_log": not options.no_access_log,
+        "log_level": "info",
+        "lifespan": "on",
+        "server_header": False,
+    }
+    if options.workers == 1:
+        # One process: serve the application built (and checked) above, so start-up
+        # warnings are printed once and the files are indexed once.
+        serve_on(uvicorn.Config(application, **config), sock)
+    else:
+        serve_on(uvicorn.Config("servestatic.app:create_asgi", factory=True, **config), sock)
 
 
 def _log_to_stderr() -> logging.Handler | None:

@@ -17,7 +17,15 @@ from typing import Any, Literal
 
 from servestatic.errors import ServeStaticError
 
-__all__ = ["NULL", "ConfigError", "Problem", "Severity", "did_you_mean"]
+__all__ = [
+    "NULL",
+    "ConfigError",
+    "Problem",
+    "Severity",
+    "as_strict",
+    "did_you_mean",
+    "raise_if_strict",
+]
 
 _VALUE_LIMIT = 80
 
@@ -94,6 +102,19 @@ class ConfigError(ServeStaticError, ValueError):
         count = len(self.problems)
         header = f"invalid servestatic configuration ({count} problem{'s' if count != 1 else ''})"
         super().__init__("\n".join([header, *(f"  {problem}" for problem in self.problems)]))
+
+
+def as_strict(problems: Iterable[Problem], strict: bool) -> list[Problem]:
+    """The problems as a start-up reports them: under ``strict = true`` every warning is
+    an error. The one place that rule is written (loader, engine, Django, CLI)."""
+    return [problem.as_error() for problem in problems] if strict else list(problems)
+
+
+def raise_if_strict(problems: Sequence[Problem], strict: bool) -> None:
+    """Under ``strict = true`` a start-up's warnings stop it: one ConfigError with them all.
+    Without ``strict`` the caller reports them (log, Python warning, stderr)."""
+    if strict and problems:
+        raise ConfigError(as_strict(problems, strict))
 
 
 def did_you_mean(word: str, candidates: Iterable[str]) -> str | None:

@@ -24,6 +24,7 @@ is in ``_imports``.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 __all__ = [
@@ -92,29 +93,36 @@ def decode_text(data: bytes) -> tuple[str | None, ParseProblem | None]:
         return None, ParseProblem(line, message)
 
 
-def _lines(text: str) -> list[tuple[int, str, ParseProblem | None]]:
-    """Numbered lines. Only "\\n" ends a line ("\\r\\n" files too); any other control
-    character is refused where it stands: a lone CR inside a value must never reach a
-    header (response splitting)."""
-    found = []
+def _lines(text: str, problems: list[ParseProblem]) -> Iterator[tuple[int, str, str]]:
+    """``(number, line, stripped)`` of the lines that say something (blank lines and
+    ``#`` comments left out), for both files. Only "\\n" ends a line ("\\r\\n" files
+    too); any other control character is refused where it stands (added to ``problems``,
+    the line skipped): a lone CR inside a value must never reach a header (response
+    splitting)."""
     for number, raw in enumerate(text.split("\n"), start=1):
         line = raw.removesuffix("\r")
-        problem = None
         if len(line) > MAX_LINE:
-            problem = ParseProblem(number, f"line longer than {MAX_LINE} characters", None)
-        elif bad := re.search(r"[\x00-\x08\x0a-\x1f\x7f]", line):
-            problem = ParseProblem(
-                number,
-                f"control character {bad.group()!r} in the line (only tabs and spaces "
-                "separate fields)",
-                line,
+            problems.append(ParseProblem(number, f"line longer than {MAX_LINE} characters", None))
+            continue
+        if bad := re.search(r"[\x00-\x08\x0a-\x1f\x7f]", line):
+            problems.append(
+                ParseProblem(
+                    number,
+                    f"control character {bad.group()!r} in the line (only tabs and spaces "
+                    "separate fields)",
+                    line,
+                )
             )
-        found.append((number, line, problem))
-    return found
+            continue
+        stripped = line.strip()
+        if stripped and not stripped.startswith("#"):
+            yield number, line, stripped
 
 
 def parse_headers(text: str) -> tuple[list[HeaderBlock], list[ParseProblem]]:
     """The blocks of a ``_headers`` file, in order, and the lines that could not be read."""
+    # One function: a state machine over lines (the open block is its state); split, each
+    # step would take and return that state.
     blocks: list[HeaderBlock] = []
     problems: list[ParseProblem] = []
     current: tuple[int, str] | None = None
@@ -132,13 +140,7 @@ def parse_headers(text: str) -> tuple[list[HeaderBlock], list[ParseProblem]]:
             return
         blocks.append(HeaderBlock(current[0], current[1], tuple(headers.values()), tuple(detach)))
 
-    for number, line, problem in _lines(text):
-        if problem is not None:
-            problems.append(problem)
-            continue
-        stripped = line.strip()
-        if not stripped or stripped.startswith("#"):
-            continue
+    for number, line, stripped in _lines(text, problems):
         indented = line[0] in " \t"
         if not indented and "://" in stripped.split()[0]:
             close()
@@ -213,13 +215,7 @@ def parse_redirects(text: str) -> tuple[list[RedirectLine], list[ParseProblem]]:
     """The lines of a ``_redirects`` file, in order, and the lines that could not be read."""
     found: list[RedirectLine] = []
     problems: list[ParseProblem] = []
-    for number, line, problem in _lines(text):
-        if problem is not None:
-            problems.append(problem)
-            continue
-        stripped = line.strip()
-        if not stripped or stripped.startswith("#"):
-            continue
+    for number, _line, stripped in _lines(text, problems):
         tokens = stripped.split()
         if len(tokens) < 2:
             problems.append(ParseProblem(number, "expected 'FROM TO [STATUS]'", stripped))

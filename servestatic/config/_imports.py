@@ -401,6 +401,8 @@ def apply_imports(
 ) -> tuple[Settings, dict[str, str], list[Problem], list[str]]:
     """The settings with the imported files merged in, their provenance, the problems and
     the labels of the files read."""
+    # One function (issue 15 allows it with a reason): each setting's merge reads and
+    # writes the same ``provenance`` and ``update``; split, every step would pass all four.
     paths = import_files(settings, cwd)
     if not paths:
         return settings, dict(provenance), [], []

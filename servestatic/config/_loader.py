@@ -32,7 +32,7 @@ from pydantic import ValidationError
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from servestatic.config._attribution import group_model, problems_from_validation
-from servestatic.config._errors import ConfigError, Problem
+from servestatic.config._errors import ConfigError, Problem, as_strict
 from servestatic.config._imports import apply_imports
 from servestatic.config._model import Settings
 from servestatic.config._sources import (
@@ -328,9 +328,8 @@ def load_settings(
     problems = [problem for source in request.built for problem in source.problems]
     problems += late + imported
     blocking = tuple(problem for problem in problems if problem.is_error)
-    if settings is not None and settings.strict:
-        # strict: a warning (an unknown variable) stops the start-up, at its end.
-        problems = [problem.as_error() for problem in problems]
+    # strict: a warning (an unknown variable) stops the start-up, at its end.
+    problems = as_strict(problems, settings is not None and settings.strict)
     return LoadedSettings(
         settings,
         provenance,

@@ -46,10 +46,10 @@ __all__ = [
     "PRESET_NAMES",
     "CompressionSettings",
     "CorsSettings",
-    "ErrorPages",
-    "HiddenFiles",
+    "ErrorPageSettings",
+    "HiddenFileSettings",
     "HintSettings",
-    "MemoryCache",
+    "MemoryCacheSettings",
     "RangeSettings",
     "Redirect",
     "RootSettings",
@@ -243,6 +243,33 @@ def _none_words(value: Any, info: ValidationInfo) -> Any:
     return value
 
 
+#: Zstandard's levels (20-22 are what the zstd CLI calls ``--ultra``). The one range: the
+#: settings model, Django's settings, ``servestatic compress`` / ``build`` and the
+#: ``Compressor`` all check a level with :func:`zstd_level_problem`.
+ZSTD_LEVELS = range(1, 23)
+
+
+def zstd_level_problem(level: int) -> str | None:
+    """What is wrong with a zstd level (callers add its name and ``, got LEVEL``, as a
+    configuration problem reads), None for a level zstd has."""
+    if level in ZSTD_LEVELS:
+        return None
+    return f"must be between {ZSTD_LEVELS[0]} and {ZSTD_LEVELS[-1]}"
+
+
+def _zstd_level(value: int) -> int:
+    problem = zstd_level_problem(value)
+    if problem is not None:
+        raise ValueError(problem)
+    return value
+
+
+ZstdLevel = Annotated[
+    int,
+    AfterValidator(_zstd_level),
+    WithJsonSchema({"type": "integer", "minimum": ZSTD_LEVELS[0], "maximum": ZSTD_LEVELS[-1]}),
+]
+
 #: RFC 9111 §1.2.2: caches treat larger delta-seconds as this value.
 MAX_DELTA_SECONDS = 2147483648
 
@@ -425,7 +452,7 @@ class CompressionSettings(_Group):
     """gzip level used by the build."""
     brotli_quality: int = Field(default=11, ge=0, le=11)
     """Brotli quality used by the build."""
-    zstd_level: int = Field(default=19, ge=1, le=22)
+    zstd_level: ZstdLevel = 19
     """Zstandard level used by the build."""
 
 
@@ -440,8 +467,12 @@ class RangeSettings(_Group):
     """Answer several ranges with `multipart/byteranges`; when false they get a 200."""
 
 
-class HiddenFiles(_Group):
+class HiddenFileSettings(_Group):
     """Dotfiles: paths with a segment that starts with `.`."""
+
+    # The schema's name for the group (its title and ``$defs`` key) from before the
+    # class took the ``*Settings`` name of the other groups (issue 15).
+    model_config = ConfigDict(title="HiddenFiles")
 
     serve_dotfiles: bool = False
     """Serve files and directories whose name starts with a dot."""
@@ -538,8 +569,12 @@ class SpaSettings(_Group):
     with HTML."""
 
 
-class ErrorPages(_Group):
+class ErrorPageSettings(_Group):
     """Error pages for standalone serving (no wrapped application)."""
+
+    # The schema's name for the group (its title and ``$defs`` key) from before the
+    # class took the ``*Settings`` name of the other groups (issue 15).
+    model_config = ConfigDict(title="ErrorPages")
 
     not_found: UrlPath = None
     """A file URL (such as `/404.html`) sent with status 404 for misses."""
@@ -547,8 +582,12 @@ class ErrorPages(_Group):
     """`Cache-Control` of 404 responses, so a CDN does not keep a miss during a deploy."""
 
 
-class MemoryCache(_Group):
+class MemoryCacheSettings(_Group):
     """Small files are kept in memory after their first request."""
+
+    # The schema's name for the group (its title and ``$defs`` key) from before the
+    # class took the ``*Settings`` name of the other groups (issue 15).
+    model_config = ConfigDict(title="MemoryCache")
 
     max_file_size: int = Field(default=64 * 1024, ge=0)
     """Files up to this many bytes are cached in memory (0 disables the cache)."""
@@ -950,12 +989,12 @@ class Settings(BaseModel):
     """Redirects, checked before files; the first match wins."""
     compression: CompressionSettings = Field(default_factory=CompressionSettings)
     ranges: RangeSettings = Field(default_factory=RangeSettings)
-    hidden: HiddenFiles = Field(default_factory=HiddenFiles)
+    hidden: HiddenFileSettings = Field(default_factory=HiddenFileSettings)
     cors: CorsSettings = Field(default_factory=CorsSettings)
     security: SecuritySettings = Field(default_factory=SecuritySettings)
     spa: SpaSettings = Field(default_factory=SpaSettings)
-    errors: ErrorPages = Field(default_factory=ErrorPages)
-    memory_cache: MemoryCache = Field(default_factory=MemoryCache)
+    errors: ErrorPageSettings = Field(default_factory=ErrorPageSettings)
+    memory_cache: MemoryCacheSettings = Field(default_factory=MemoryCacheSettings)
     streaming: StreamingSettings = Field(default_factory=StreamingSettings)
     presets: PresetChoice = "auto"
     """Framework presets: `auto` recognises the build output in each root (Vite, webpack,

@@ -15,6 +15,7 @@ from functools import cache
 from typing import Any
 
 from pydantic import BaseModel
+from pydantic.json_schema import GenerateJsonSchema
 
 from servestatic.config import _model
 from servestatic.config._model import Settings
@@ -25,9 +26,33 @@ SCHEMA_ID = "https://servestatic.dev/schemas/servestatic.schema.json"
 _DIALECT = "https://json-schema.org/draft/2020-12/schema"
 
 
+def _published_names() -> dict[str, str]:
+    """Class name → the name the schema has published for it, where they differ (a model's
+    ``title``): renaming a class must not rename its ``$defs`` key, which editors and
+    documents may point to."""
+    return {
+        model.__name__: title
+        for model in vars(_model).values()
+        if isinstance(model, type)
+        and issubclass(model, BaseModel)
+        and (title := model.model_config.get("title")) is not None
+    }
+
+
+class _SchemaGenerator(GenerateJsonSchema):
+    def normalize_name(self, name: str) -> str:
+        # ``name`` is ``Class``, ``module.Class`` or ``module.Class:id``: map ``Class`` only.
+        head, dot, tail = name.rpartition(".")
+        short, colon, identity = tail.partition(":")
+        short = _published_names().get(short, short)
+        return super().normalize_name(f"{head}{dot}{short}{colon}{identity}")
+
+
 def json_schema() -> dict[str, Any]:
     """The schema of ``servestatic.toml`` (and of ``[tool.servestatic]`` in pyproject.toml)."""
-    schema = Settings.model_json_schema(by_alias=True, mode="validation")
+    schema = Settings.model_json_schema(
+        by_alias=True, mode="validation", schema_generator=_SchemaGenerator
+    )
     _describe_fields(schema)
     # Fields with a default factory (lists, groups) have no "default" in pydantic's output;
     # editors and the reference page want one, so take it from a default instance.
@@ -59,8 +84,9 @@ def _describe_fields(schema: dict[str, Any]) -> None:
     and parse the module source at every import (about 50 ms of start-up, mostly
     ``inspect`` resolving module paths); the schema is the only reader of these texts.
     """
+    published = _published_names()
     models = {
-        name: value
+        published.get(name, name): value
         for name, value in vars(_model).items()
         if isinstance(value, type) and issubclass(value, BaseModel)
     }
@@ -163,6 +189,7 @@ def _env_name(path: list[str]) -> str:
 
 def markdown_reference() -> str:
     """``docs/configuration.md``: every key, its type, default, variable and description."""
+    # One function: it writes the page top to bottom, in the page's order.
     schema = json_schema()
     definitions = schema.get("$defs", {})
     lines = [

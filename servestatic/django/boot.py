@@ -17,7 +17,7 @@ from django.conf import settings as django_settings
 from django.contrib.staticfiles.storage import ManifestFilesMixin, staticfiles_storage
 from django.utils.module_loading import import_string
 
-from servestatic.config import Problem
+from servestatic.config import Problem, as_strict
 from servestatic.django.middleware import ServeStaticMiddleware
 from servestatic.django.settings import (
     CHECK_IDS,
@@ -125,9 +125,7 @@ class StartUp:
 
     def findings(self) -> list[Finding]:
         """The start-up's findings: errors when the middleware would not start."""
-        found = [
-            finding(problem.as_error() if self.strict else problem) for problem in self.problems
-        ]
+        found = [finding(problem) for problem in as_strict(self.problems, self.strict)]
         if self.crash is not None:
             found.append(Finding(CRASH_ID, str(self.crash)))
         return found
@@ -148,9 +146,7 @@ def boot() -> Boot:
     loaded = start.collected.loaded
     problems = [*loaded.problems]
     if start.middleware is not None:
-        problems.extend(
-            problem.as_error() if start.strict else problem for problem in start.problems
-        )
+        problems.extend(as_strict(start.problems, start.strict))
     notes = [
         f"[{item.id}] {item.message}" + (f" ({item.hint})" if item.hint else "")
         for item in start.collected.notes

@@ -23,12 +23,13 @@ from functools import cache
 
 from django.contrib.staticfiles import finders
 
+from servestatic.formats.variants import VARIANT_SUFFIXES
 from servestatic.serve.index import (
-    VARIANT_SUFFIXES,
     HiddenPolicy,
     Known,
     ScannedFile,
     Variant,
+    collect_variants,
     scan_root,
     within,
 )
@@ -83,18 +84,7 @@ def known_variants(
     path: str, relative: str, size: int, known: Known, encodings: frozenset[str]
 ) -> tuple[Variant, ...]:
     """The variants of a file the manifest listing records (no filesystem access)."""
-    variants: list[Variant] = []
-    for suffix, coding in VARIANT_SUFFIXES.items():
-        recorded = known.get(relative + suffix)
-        if (
-            recorded is None
-            or coding not in encodings
-            or recorded[0] >= size
-            or any(variant.coding == coding for variant in variants)
-        ):
-            continue
-        variants.append(Variant(coding, path + suffix, *recorded))
-    return tuple(variants)
+    return collect_variants(path, size, encodings, lambda suffix: known.get(relative + suffix))
 
 
 def _storages(finder: object) -> list[object]:

@@ -26,6 +26,7 @@ import os
 from collections.abc import Container, Mapping
 from typing import Any
 
+from servestatic.build.compress import walk_files
 from servestatic.build.manifest import file_record
 
 __all__ = ["KEY", "add_files", "read_files", "sample", "snapshot", "still_current"]
@@ -37,20 +38,16 @@ _SAMPLE_SIZE = 5
 def snapshot(location: str, exclude: Container[str] = ()) -> dict[str, dict[str, Any]]:
     """``{relative path: record}`` for every file below ``location``."""
     files: dict[str, dict[str, Any]] = {}
-    for directory, _dirs, names in os.walk(location, followlinks=True):
-        relative_dir = os.path.relpath(directory, location)
-        for name in names:
-            relative = name if relative_dir == "." else os.path.join(relative_dir, name)
-            relative = relative.replace(os.sep, "/")
-            if relative in exclude:
-                continue
-            path = os.path.join(directory, name)
-            try:
-                info = os.stat(path)
-                record = file_record(path)
-            except OSError:  # a broken symlink: the server skips it too
-                continue
-            files[relative] = {**record, "mtime_ns": info.st_mtime_ns}
+    for relative in walk_files(location, follow_links=True, skip_unreadable=True):
+        if relative in exclude:
+            continue
+        path = os.path.join(location, *relative.split("/"))
+        try:
+            info = os.stat(path)
+            record = file_record(path)
+        except OSError:  # pragma: no cover - removed since the walk saw it
+            continue
+        files[relative] = {**record, "mtime_ns": info.st_mtime_ns}
     return dict(sorted(files.items()))
 
 

@@ -15,7 +15,7 @@ from collections.abc import Collection, Mapping
 
 from django.core.exceptions import ImproperlyConfigured
 
-from servestatic.build.gc import VARIANT_SUFFIXES, apply_gc
+from servestatic.build.gc import apply_gc
 from servestatic.build.history import (
     HISTORY_NAME,
     LOCK_NAME,
@@ -27,17 +27,18 @@ from servestatic.build.history import (
     Retention,
     build_id,
     build_lock,
-    read_history,
+    extended_history,
     write_history,
 )
 from servestatic.build.manifest import records_for
+from servestatic.formats.variants import VARIANT_SUFFIXES
 
 __all__ = ["protected", "record_build"]
 
 
-def _history(location: str) -> History | None:
+def _history(location: str, retention: Retention | None = None) -> History | None:
     try:
-        return read_history(location)
+        return extended_history(location, retention)
     except HistoryError as error:
         raise ImproperlyConfigured(f"SERVESTATIC_RETAIN: {error}") from None
 
@@ -51,13 +52,9 @@ def record_build(
     """Record this run (``collected``: the names now in ``location``, ``hashed_names``:
     original → hashed) and remove what no retained build needs. Nothing happens without
     ``SERVESTATIC_RETAIN`` unless ``location`` already has a history."""
-    history = _history(location)
+    history = _history(location, retention)
     if history is None:
-        if retention is None:
-            return
-        history = History(retention, ())
-    elif retention is not None:
-        history = History(retention, history.builds)
+        return
     hashed = {new for old, new in hashed_names.items() if old != new}
     names = sorted(name for name in collected if os.path.isfile(os.path.join(location, name)))
     files = {

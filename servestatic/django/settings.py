@@ -29,6 +29,7 @@ from servestatic.config import (
     LoadedSettings,
     Problem,
     Settings,
+    ZstdLevel,
     did_you_mean,
     load_settings,
     problems_from_validation,
@@ -193,7 +194,7 @@ class DjangoOnlySettings(BaseModel):
     use_zstd: bool = True
     zstd_dictionary: Any = None
     zstd_dictionary_is_raw: bool = False
-    zstd_level: int | None = Field(default=None, ge=1, le=22)
+    zstd_level: ZstdLevel | None = None
     minify: bool = False
     retain: int | str | None = None
     """Keep the hashed files of the N previous ``collectstatic`` runs (or of those replaced

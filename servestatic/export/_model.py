@@ -12,9 +12,10 @@ import os
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from servestatic.build.compress import walk_files
 from servestatic.errors import ServeStaticError
+from servestatic.formats.variants import VARIANT_SUFFIXES
 from servestatic.http.records import FileEntry, RedirectEntry
-from servestatic.serve.index import VARIANT_SUFFIXES
 
 if TYPE_CHECKING:
     from servestatic.serve.engine import Engine
@@ -251,18 +252,13 @@ def _unserved(roots: tuple[Root, ...], served: set[str], urls: set[str]) -> tupl
     """URLs of regular files below the roots that servestatic does not answer with a file."""
     found: set[str] = set()
     for root in roots:
-        for directory, _, names in os.walk(root.path):
-            relative_dir = os.path.relpath(directory, root.path)
-            for name in names:
-                if not _printable(name):
-                    continue  # never servable, and not writable into a configuration
-                path = os.path.join(directory, name)
-                if path in served or not os.path.isfile(path):
-                    continue
-                relative = name if relative_dir == "." else f"{relative_dir}/{name}"
-                url = root.prefix + relative.replace(os.sep, "/")
-                if url not in urls:
-                    found.add(url)
+        for relative in walk_files(root.path, skip_unreadable=True):
+            if not _printable(relative.rsplit("/", 1)[-1]):
+                continue  # never servable, and not writable into a configuration
+            path = os.path.join(root.path, *relative.split("/"))
+            url = root.prefix + relative
+            if path not in served and url not in urls:
+                found.add(url)
     return tuple(sorted(found))
 
 

@@ -17,11 +17,10 @@ from servestatic.export._differences import comment_lines
 from servestatic.export._groups import FileGroup, RedirectGroup, file_groups, redirect_groups
 from servestatic.export._model import ExportError, FileAnswer, SiteModel
 from servestatic.export._regex import glob_regex, redirect_regex, redirect_template
+from servestatic.formats.variants import WRITTEN_SUFFIX
 
 __all__ = ["CaddyOptions", "render"]
 
-# Caddy's precompressed file suffixes (servestatic also reads ".zstd").
-_SUFFIXES = {"zstd": ".zst", "br": ".br", "gzip": ".gz"}
 _TAB = "\t"
 _CONDITIONAL = (
     "Range",
@@ -50,13 +49,13 @@ def _token(value: str, *, placeholders: bool = True) -> str:
 
 
 def _codings(answer: FileAnswer) -> tuple[str, ...]:
-    """Variants Caddy can find (``.zst`` only for zstd), in servestatic's order of preference
-    for equal q-values: smallest file first."""
+    """Variants Caddy can find (the suffixes the build writes: ``.zst`` only for zstd), in
+    servestatic's order of preference for equal q-values: smallest file first."""
     suffixes = dict(answer.variants)
     return tuple(
         coding
         for coding in answer.ranking
-        if coding in suffixes and suffixes[coding] == _SUFFIXES[coding]
+        if coding in suffixes and suffixes[coding] == WRITTEN_SUFFIX[coding]
     )
 
 

@@ -274,7 +274,8 @@ class MultipartBody(NamedTuple):
 
 
 class Plan(NamedTuple):
-    """What to send: status, a precomputed header block, per-request extras, and the body."""
+    """What to send: status, a shared header block (built once, at start-up or on first
+    use), per-request extras, and the body."""
 
     status: int
     headers: HeaderBlock

@@ -40,9 +40,9 @@ __all__ = [
 
 _EMPTY = ("Content-Length", "0")
 
-#: RFC 9110 §15.5.6: a 405 lists the allowed methods (ServeStatic's exact value).
-# RFC 9110 §15.5.6: Allow lists every method the resource supports, OPTIONS included (the
-# same value the OPTIONS answer carries).
+#: RFC 9110 §15.5.6: a 405's Allow lists every method the resource supports, OPTIONS
+#: included: the value the OPTIONS answer carries (ServeStatic 4.4 sent ``GET, HEAD``;
+#: docs/conformance.md lists the difference).
 _OPTIONS_ALLOW = ("Allow", "GET, HEAD, OPTIONS")
 METHOD_NOT_ALLOWED = Plan(405, HeaderBlock.of([_OPTIONS_ALLOW, _EMPTY]))
 #: RFC 9110 §9.1: a request names its method (a non-empty token). Only a hand-built WSGI

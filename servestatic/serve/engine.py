@@ -27,7 +27,13 @@ from collections.abc import Callable, Container, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from servestatic.config import DEFAULT_IMMUTABLE_FILE_TEST, ConfigError, Problem, Settings
+from servestatic.config import (
+    DEFAULT_IMMUTABLE_FILE_TEST,
+    ConfigError,
+    Problem,
+    Settings,
+    raise_if_strict,
+)
 from servestatic.formats.history import HISTORY_NAME, served_builds
 from servestatic.formats.manifest import load_digests, load_originals, load_pages
 from servestatic.http.glob import compile_glob
@@ -368,8 +374,7 @@ class Engine:
         found = self.problems if problems is None else problems
         if self.collect:
             return
-        if self.strict and found:
-            raise ConfigError([problem.as_error() for problem in found])
+        raise_if_strict(found, self.strict)
         for problem in found:
             if problem.kind in _PYTHON_WARNINGS:
                 warnings.warn(problem.message, UserWarning, stacklevel=_outside_stacklevel())

@@ -19,6 +19,7 @@ from wsgiref.headers import Headers
 
 from servestatic.config import FOREVER, SERVER_MANAGED, Problem
 from servestatic.formats.manifest import PageMeta
+from servestatic.formats.variants import CODINGS
 from servestatic.http.dates import format_http_date
 from servestatic.http.media_types import MediaTypes
 from servestatic.http.records import (
@@ -30,7 +31,7 @@ from servestatic.http.records import (
     Representation,
 )
 from servestatic.serve.index import ScannedFile
-from servestatic.serve.rules import BaseHeaders, RuleSet
+from servestatic.serve.rules import BaseHeaders, Policy, RuleSet
 
 __all__ = [
     "EntryBuilder",
@@ -49,7 +50,8 @@ _CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
 # (whitenoise #222), so they get a content hash instead.
 _NO_DATE_BEFORE = 2
 log = logging.getLogger("servestatic")
-_CODING_ORDER = {"identity": 0, "zstd": 1, "br": 2, "gzip": 3}
+# Equal sizes rank the file itself first, then the codings in the table's order.
+_CODING_ORDER = {"identity": 0, **{coding: rank for rank, coding in enumerate(CODINGS, 1)}}
 _ALLOW_ORIGIN = "access-control-allow-origin"
 
 
@@ -257,23 +259,8 @@ class EntryBuilder:
         header must never turn a request into a 500.
         """
         request_url = url or scanned.url
-        source = original or scanned.url
-        urls = (request_url,) if request_url == source else (request_url, source)
         media_type = self.media_types.get_type(scanned.path)
-        # The hooks see the URL the entry answers (a directory's URL for its index file),
-        # as ServeStatic's did.
-        immutable = self.immutable_test(scanned.path, request_url)
-        mutable = f"max-age={self.max_age}, public" if self.max_age is not None else None
-        base = BaseHeaders(
-            media_type=media_type,
-            charset=self.charset,
-            cache_control=f"max-age={FOREVER}, public, immutable" if immutable else mutable,
-            mutable_cache_control=mutable,
-            extra=self.presets + self._build_tags(scanned.path),
-        )
-        policy = self.rules.fold(
-            base, urls, os.path.basename(scanned.path), scanned.path in self.retained
-        )
+        policy = self._policy(scanned, request_url, original or scanned.url, media_type)
         if policy.deny:
             self.denied.update(policy.matched)
             return None
@@ -293,8 +280,62 @@ class EntryBuilder:
         if cache_control is not None:
             headers = [pair for pair in headers if pair[0].lower() != "cache-control"]
             headers.append(("Cache-Control", cache_control))
+        headers, cors_origins = self._negotiated(headers, bool(scanned.variants))
+        content_type = next((v for n, v in headers if n.lower() == "content-type"), media_type)
+        head = tuple([self._pairs.setdefault(pair, pair) for pair in headers])
+        head = self._heads.setdefault(head, head)
+        seconds = scanned.mtime_ns // 1_000_000_000
+        dated = seconds >= _NO_DATE_BEFORE
+        last_modified = format_http_date(seconds) if dated and status == 200 else None
+        representations = self._representations(
+            scanned, head, last_modified, status, etag_override, dated
+        )
+        order = sorted(
+            range(len(representations)),
+            key=lambda i: (representations[i].size, _CODING_ORDER[representations[i].coding]),
+        )
+        ranking = tuple(representations[i].coding for i in order)
+        shared = self._shapes
+        return FileEntry(
+            url=request_url,
+            representations=tuple(representations),
+            ranking=shared.setdefault(ranking, ranking),
+            ranked=shared.setdefault(tuple(order), tuple(order)),
+            media_type=content_type,
+            last_modified=last_modified,
+            last_modified_time=seconds if last_modified is not None else None,
+            status=status,
+            cors_origins=cors_origins,
+            source_url=scanned.url,
+        )
+
+    def _policy(
+        self, scanned: ScannedFile, request_url: str, source: str, media_type: str
+    ) -> Policy:
+        """The rules folded over the built-in headers for the URL(s) the file answers."""
+        urls = (request_url,) if request_url == source else (request_url, source)
+        # The hooks see the URL the entry answers (a directory's URL for its index file),
+        # as ServeStatic's did.
+        immutable = self.immutable_test(scanned.path, request_url)
+        mutable = f"max-age={self.max_age}, public" if self.max_age is not None else None
+        base = BaseHeaders(
+            media_type=media_type,
+            charset=self.charset,
+            cache_control=f"max-age={FOREVER}, public, immutable" if immutable else mutable,
+            mutable_cache_control=mutable,
+            extra=self.presets + self._build_tags(scanned.path),
+        )
+        return self.rules.fold(
+            base, urls, os.path.basename(scanned.path), scanned.path in self.retained
+        )
+
+    def _negotiated(
+        self, headers: list[tuple[str, str]], has_variants: bool
+    ) -> tuple[list[tuple[str, str]], frozenset[str]]:
+        """``Vary`` for what the answer depends on (the coding, the CORS origin), and the
+        origins the CORS allow-list echoes for this file."""
         vary_extra = []
-        if scanned.variants:
+        if has_variants:
             vary_extra.append("Accept-Encoding")
         # A rule or hook that sets Access-Control-Allow-Origin itself wins over the
         # [cors] allow-list: echoing the origin as well would send the header twice, which
@@ -304,13 +345,18 @@ class EntryBuilder:
             cors_origins = frozenset()
         if cors_origins:
             vary_extra.append("Origin")
-        headers = _merge_vary(headers, vary_extra)
-        content_type = next((v for n, v in headers if n.lower() == "content-type"), media_type)
-        head = tuple([self._pairs.setdefault(pair, pair) for pair in headers])
-        head = self._heads.setdefault(head, head)
-        seconds = scanned.mtime_ns // 1_000_000_000
-        dated = seconds >= _NO_DATE_BEFORE
-        last_modified = format_http_date(seconds) if dated and status == 200 else None
+        return _merge_vary(headers, vary_extra), cors_origins
+
+    def _representations(
+        self,
+        scanned: ScannedFile,
+        head: tuple[tuple[str, str], ...],
+        last_modified: str | None,
+        status: int,
+        etag_override: str | None,
+        dated: bool,
+    ) -> list[Representation]:
+        """The file itself, then its variants smallest first."""
         representations = [
             self._representation(
                 "identity",
@@ -340,24 +386,7 @@ class EntryBuilder:
             )
             for variant in sorted(scanned.variants, key=lambda v: (v.size, _CODING_ORDER[v.coding]))
         )
-        order = sorted(
-            range(len(representations)),
-            key=lambda i: (representations[i].size, _CODING_ORDER[representations[i].coding]),
-        )
-        ranking = tuple(representations[i].coding for i in order)
-        shared = self._shapes
-        return FileEntry(
-            url=request_url,
-            representations=tuple(representations),
-            ranking=shared.setdefault(ranking, ranking),
-            ranked=shared.setdefault(tuple(order), tuple(order)),
-            media_type=content_type,
-            last_modified=last_modified,
-            last_modified_time=seconds if last_modified is not None else None,
-            status=status,
-            cors_origins=cors_origins,
-            source_url=scanned.url,
-        )
+        return representations
 
     def _revalidated(self, headers: list[tuple[str, str]]) -> list[tuple[str, str]]:
         """An original name's headers: an ``immutable`` Cache-Control (from a rule or

@@ -18,6 +18,7 @@ import warnings
 from collections.abc import Callable, Container, Iterator, Mapping
 from dataclasses import dataclass
 
+from servestatic.formats.variants import VARIANT_SUFFIXES
 from servestatic.http.glob import Glob
 from servestatic.http.paths import is_canonical_name, within
 from servestatic.http.records import Confinement
@@ -29,14 +30,12 @@ __all__ = [
     "Known",
     "ScannedFile",
     "Variant",
+    "collect_variants",
     "is_variant_path",
     "scan_root",
     "stat_file",
     "within",
 ]
-
-#: Suffix of a precompressed sibling → content coding.
-VARIANT_SUFFIXES = {".zst": "zstd", ".zstd": "zstd", ".br": "br", ".gz": "gzip"}
 
 
 class IndexWarning(UserWarning):
@@ -157,71 +156,109 @@ def scan_root(
 
     scan = _Scan(real_root, encodings, link_allowed, known or {}, warn, confinement)
     # Each directory carries the identities of its ancestors (the root's included).
-    stack: list[tuple[str, str, frozenset[tuple[int, int]]]] = [
-        (root, "", frozenset({(root_stat.st_dev, root_stat.st_ino)}))
-    ]
+    stack: list[_Directory] = [(root, "", frozenset({(root_stat.st_dev, root_stat.st_ino)}))]
     if below:
         start = _walk_start(root, below, stack[0][2], scan, hidden, prefix)
         if start is None:
             return
         stack = [start]
     while stack:
-        directory, relative_dir, ancestors = stack.pop()
-        try:
-            with os.scandir(directory) as iterator:
-                entries = {entry.name: entry for entry in iterator}
-        except OSError as error:
-            warn(f"Skipping unreadable directory {directory}: {error.strerror}")
+        directory = stack.pop()
+        for found in _scan_directory(directory, scan, hidden, prefix, skip_urls):
+            if isinstance(found, ScannedFile):
+                yield found
+            else:
+                stack.append(found)
+
+
+#: A directory to walk: its path, its ``/``-ended path relative to the root, and the
+#: identities ``(st_dev, st_ino)`` of its ancestors.
+_Directory = tuple[str, str, frozenset[tuple[int, int]]]
+
+
+def _scan_directory(
+    directory: _Directory,
+    scan: _Scan,
+    hidden: HiddenPolicy,
+    prefix: str,
+    skip_urls: Container[str],
+) -> Iterator[ScannedFile | _Directory]:
+    """One ``scandir``: the servable files of ``directory`` and the subdirectories to walk
+    next, in name order; everything skipped is reported through ``scan.warn``."""
+    path, relative_dir, ancestors = directory
+    try:
+        with os.scandir(path) as iterator:
+            entries = {entry.name: entry for entry in iterator}
+    except OSError as error:
+        scan.warn(f"Skipping unreadable directory {path}: {error.strerror}")
+        return
+    for name in sorted(entries):
+        entry = entries[name]
+        if not _nameable(path, name, scan):
             continue
-        for name in sorted(entries):
-            entry = entries[name]
-            if not _encodable(name):
-                warn(
-                    f"Skipping {os.path.join(directory, name)!r}: the name is not valid UTF-8 "
-                    "or contains control characters"
-                )
-                continue
-            if not is_canonical_name(name):
-                # Request paths with such a segment are refused (on every OS, as Windows
-                # would alias them), so the file could never be asked for: say why.
-                warn(
-                    f"Skipping {os.path.join(directory, name)!r}: a URL cannot name it "
-                    "(':', '\\', a trailing dot or space, or a Windows device name)"
-                )
-                continue
-            relative = relative_dir + name
-            url = prefix + relative
-            try:
-                is_link = entry.is_symlink()
-                is_dir = entry.is_dir()
-            except OSError:  # pragma: no cover - races with deletion
-                continue
-            if not is_dir and _is_variant(name, entries):
-                # A variant is reached only through its file (``_scan_file``), which checks
-                # and reports its link: checking it here as well printed every warning
-                # about a variant link twice (issue 13).
-                continue
-            if is_link and not _link_ok(entry.path, scan):
-                continue
-            if is_dir:
-                if name.startswith(".") and not hidden.may_descend(url + "/"):
-                    continue
-                try:
-                    info = entry.stat()
-                except OSError as error:  # pragma: no cover - races with deletion
-                    warn(f"Skipping {entry.path}: {error.strerror}")
-                    continue
-                key = (info.st_dev, info.st_ino)
-                if key in ancestors:
-                    warn(f"Skipping {entry.path}: directory loop (symlink back to an ancestor)")
-                    continue
-                stack.append((entry.path, relative + "/", ancestors | {key}))
-                continue
-            if url in skip_urls or not hidden.allows_file(url):
-                continue
-            scanned = _scan_file(entry, entries, url, relative, scan)
-            if scanned is not None:
-                yield scanned
+        relative = relative_dir + name
+        url = prefix + relative
+        try:
+            is_link = entry.is_symlink()
+            is_dir = entry.is_dir()
+        except OSError:  # pragma: no cover - races with deletion
+            continue
+        if not is_dir and _is_variant(name, entries):
+            # A variant is reached only through its file (``_scan_file``), which checks
+            # and reports its link: checking it here as well printed every warning
+            # about a variant link twice (issue 13).
+            continue
+        if is_link and not _link_ok(entry.path, scan):
+            continue
+        if is_dir:
+            if not name.startswith(".") or hidden.may_descend(url + "/"):
+                subdirectory = _subdirectory(entry, relative, ancestors, scan)
+                if subdirectory is not None:
+                    yield subdirectory
+            continue
+        if url in skip_urls or not hidden.allows_file(url):
+            continue
+        scanned = _scan_file(entry, entries, url, relative, scan)
+        if scanned is not None:
+            yield scanned
+
+
+def _nameable(directory: str, name: str, scan: _Scan) -> bool:
+    """Can a URL name this entry? If not, say why (it could never be asked for)."""
+    if not _encodable(name):
+        scan.warn(
+            f"Skipping {os.path.join(directory, name)!r}: the name is not valid UTF-8 "
+            "or contains control characters"
+        )
+        return False
+    if not is_canonical_name(name):
+        # Request paths with such a segment are refused (on every OS, as Windows
+        # would alias them), so the file could never be asked for: say why.
+        scan.warn(
+            f"Skipping {os.path.join(directory, name)!r}: a URL cannot name it "
+            "(':', '\\', a trailing dot or space, or a Windows device name)"
+        )
+        return False
+    return True
+
+
+def _subdirectory(
+    entry: os.DirEntry[str],
+    relative: str,
+    ancestors: frozenset[tuple[int, int]],
+    scan: _Scan,
+) -> _Directory | None:
+    """The directory to walk next, unless it is one of its own ancestors (a loop)."""
+    try:
+        info = entry.stat()
+    except OSError as error:  # pragma: no cover - races with deletion
+        scan.warn(f"Skipping {entry.path}: {error.strerror}")
+        return None
+    key = (info.st_dev, info.st_ino)
+    if key in ancestors:
+        scan.warn(f"Skipping {entry.path}: directory loop (symlink back to an ancestor)")
+        return None
+    return entry.path, relative + "/", ancestors | {key}
 
 
 def _walk_start(
@@ -231,7 +268,7 @@ def _walk_start(
     scan: _Scan,
     hidden: HiddenPolicy,
     prefix: str,
-) -> tuple[str, str, frozenset[tuple[int, int]]] | None:
+) -> _Directory | None:
     """Where a walk of ``root`` limited to ``below`` starts: the directory, its relative
     name and its ancestors' identities, after the checks the whole walk makes on each
     directory on the way (a name a URL can carry, a hidden directory only where allowed,
@@ -328,27 +365,44 @@ def _scan_file(
     if described is None:
         return None
     size, mtime_ns, inode, device = described
-    variants: list[Variant] = []
-    for variant_suffix, coding in VARIANT_SUFFIXES.items():
-        sibling = siblings.get(name + variant_suffix)
-        if (
-            sibling is None
-            or coding not in scan.encodings
-            or any(variant.coding == coding for variant in variants)
-        ):
-            continue
+
+    def describe_sibling(suffix: str) -> tuple[int, int, int, int] | None:
+        sibling = siblings.get(name + suffix)
+        if sibling is None:
+            return None
         try:
             if sibling.is_symlink() and not _link_ok(sibling.path, scan):
-                continue
+                return None
         except OSError:  # pragma: no cover - races with deletion
+            return None
+        return _describe(sibling, relative + suffix, scan)
+
+    variants = collect_variants(entry.path, size, scan.encodings, describe_sibling)
+    return ScannedFile(url, entry.path, size, mtime_ns, variants, inode, device, scan.confinement)
+
+
+def collect_variants(
+    path: str,
+    size: int,
+    encodings: Container[str],
+    describe: Callable[[str], tuple[int, int] | tuple[int, int, int, int] | None],
+) -> tuple[Variant, ...]:
+    """The precompressed variants of the file at ``path`` (``size`` bytes): the one loop
+    over the suffix table for a scan, a lookup by path and a manifest listing, which differ
+    only in how they learn a sibling's ``(size, mtime_ns[, inode, device])``:
+    ``describe(suffix)``, None when there is no usable sibling. A coding's first suffix
+    wins (``.zst`` over ``.zstd``); codings not in ``encodings`` are not looked for."""
+    variants: list[Variant] = []
+    found: set[str] = set()
+    for suffix, coding in VARIANT_SUFFIXES.items():
+        if coding not in encodings or coding in found:
             continue
-        variant = _describe(sibling, relative + variant_suffix, scan)
+        described = describe(suffix)
         # A variant is only worth sending when it is smaller than the file itself.
-        if variant is not None and variant[0] < size:
-            variants.append(Variant(coding, sibling.path, *variant))
-    return ScannedFile(
-        url, entry.path, size, mtime_ns, tuple(variants), inode, device, scan.confinement
-    )
+        if described is not None and described[0] < size:
+            variants.append(Variant(coding, path + suffix, *described))
+            found.add(coding)
+    return tuple(variants)
 
 
 def _names_file(entry: os.DirEntry[str] | None) -> bool:
@@ -417,11 +471,11 @@ def stat_file(
         return None
     if not stat_module.S_ISREG(info.st_mode):
         return None
-    variants: list[Variant] = []
-    for suffix, coding in VARIANT_SUFFIXES.items():
-        if coding not in encodings or any(v.coding == coding for v in variants):
-            continue
-        variant_path = os.path.join(directory, name + suffix)
+    base = os.path.join(directory, name)
+
+    def describe_sibling(suffix: str) -> tuple[int, int] | None:
+        nonlocal resolved_root
+        variant_path = base + suffix
         try:
             # Most files have few variants: a failing stat is the cheapest way to know.
             variant_info = os.lstat(variant_path) if plain else os.stat(variant_path)
@@ -430,20 +484,19 @@ def stat_file(
                 if resolved_root is None:
                     resolved_root = os.path.realpath(root or directory)
                 if not allow_unsafe_symlinks and not within(resolved_root, real_variant):
-                    continue
+                    return None
                 variant_info = os.stat(variant_path)
         except (OSError, ValueError):
-            continue
-        if stat_module.S_ISREG(variant_info.st_mode) and variant_info.st_size < info.st_size:
-            variants.append(
-                Variant(coding, variant_path, variant_info.st_size, variant_info.st_mtime_ns)
-            )
+            return None
+        if not stat_module.S_ISREG(variant_info.st_mode):
+            return None
+        return variant_info.st_size, variant_info.st_mtime_ns
+
+    variants = collect_variants(base, info.st_size, encodings, describe_sibling)
     confinement = None
     if not allow_unsafe_symlinks:
         confinement = Confinement(root if root is not None else resolved_root or directory)
-    return ScannedFile(
-        url, path, info.st_size, info.st_mtime_ns, tuple(variants), confinement=confinement
-    )
+    return ScannedFile(url, path, info.st_size, info.st_mtime_ns, variants, confinement=confinement)
 
 
 def _components(root: str, path: str) -> list[str] | None:

@@ -139,3 +139,27 @@ def test_usage_errors(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> Non
     err = capsys.readouterr().err
     assert "bad.toml" in err
     assert "max_age" in err
+
+
+@pytest.mark.parametrize("command", ["diff", "gc", "check", "explain"])
+def test_help_returns_zero_instead_of_exiting(
+    command: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """cli.run never raises SystemExit: ``--help`` of every subcommand built on
+    ``cli._common.run`` prints its usage and returns 0 (issue 15 item 4's shared
+    boilerplate)."""
+    assert run([command, "--help"]) == 0
+    assert f"usage: servestatic {command}" in capsys.readouterr().out
+
+
+def test_gc_usage_errors_keep_their_message_and_status(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert run(["gc", str(tmp_path / "missing")]) == 2
+    assert capsys.readouterr().err == (
+        f"servestatic gc: error: DEST {str(tmp_path / 'missing')!r} is not a directory\n"
+    )
+    assert run(["gc", str(tmp_path), "--retain", "soon"]) == 2
+    assert capsys.readouterr().err.startswith("servestatic gc: error: --retain: ")
+    assert run(["gc", str(tmp_path)]) == 2
+    assert "no build history" in capsys.readouterr().err

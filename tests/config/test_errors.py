@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import contextlib
+import io
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from servestatic.config import ConfigError, load_settings
+from servestatic.cli import main as cli_main
+from servestatic.compress import Compressor
+from servestatic.config import ConfigError, Problem, as_strict, load_settings, raise_if_strict
 
 
 def problems(tmp_path: Path, environ: dict[str, str] | None = None, **code: Any) -> list[str]:
@@ -363,3 +368,30 @@ def test_a_root_with_a_nul_character_is_a_problem_not_a_crash(tmp_path: Path) ->
     assert "cannot contain a NUL character" in found
     (found,) = problems(tmp_path, roots=[{"path": "a\x00b"}])
     assert "cannot contain a NUL character" in found
+
+
+def test_a_zstd_level_out_of_range_reads_the_same_wherever_it_is_given(tmp_path: Path) -> None:
+    """One range, one text (issue 15): the settings model, the CLI and ``Compressor``."""
+    text = "must be between 1 and 22, got 40"
+    assert problems(tmp_path, compression={"zstd_level": 40}) == [
+        f"code → compression.zstd_level: {text}"
+    ]
+    with pytest.raises(ValueError, match=f"^zstd_level {text}$"):
+        Compressor(zstd_level=40)
+    err = io.StringIO()
+    with contextlib.redirect_stderr(err):
+        status = cli_main(["compress", str(tmp_path), "--zstd-level", "40"])
+    assert status == 2
+    assert f"--zstd-level {text}" in err.getvalue()
+
+
+def test_strict_turns_every_warning_into_one_error_and_otherwise_changes_nothing() -> None:
+    warning = Problem("SERVESTATIC_MAXAGE", "", "unknown variable", None, severity="warning")
+    error = Problem("code", "max_age", "bad", -1)
+    assert as_strict([warning, error], strict=False) == [warning, error]
+    assert [p.is_error for p in as_strict([warning, error], strict=True)] == [True, True]
+    raise_if_strict([warning], strict=False)  # reported by the caller, not raised
+    raise_if_strict([], strict=True)
+    with pytest.raises(ConfigError) as caught:
+        raise_if_strict([warning], strict=True)
+    assert caught.value.problems == (replace(warning, severity="error"),)

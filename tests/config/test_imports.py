@@ -3,6 +3,7 @@ problems named ``file:line``, precedence, and what ``check`` / ``explain`` show.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -35,6 +36,22 @@ def _site(tmp: Path, headers: str = "", redirects: str = "", toml: str = "") -> 
         (root / "_redirects").write_text(redirects)
     (tmp / "servestatic.toml").write_text('root = "site"\n' + toml)
     return tmp
+
+
+Cli = Callable[..., tuple[str, str]]
+
+
+@pytest.fixture
+def cli(tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> Cli:
+    """``servestatic ARGV...`` run in ``tmp_path``, its exit status checked: (stdout, stderr)."""
+    monkeypatch.chdir(tmp_path)
+
+    def call(*argv: str, status: int = 0) -> tuple[str, str]:
+        assert run(list(argv)) == status
+        captured = capsys.readouterr()
+        return captured.out, captured.err
+
+    return call
 
 
 def _answer(tmp: Path, url: str) -> tuple[int, dict[str, str]]:
@@ -197,10 +214,7 @@ def test_unforced_redirects_give_way_to_files_in_autorefresh_too(tmp_path: Path)
 
 @pytest.mark.parametrize("autorefresh", [False, True])
 def test_a_file_meets_the_first_forced_redirect_and_a_miss_the_first_of_all(
-    tmp_path: Path,
-    autorefresh: bool,
-    capsys: pytest.CaptureFixture[str],
-    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path, autorefresh: bool, cli: Cli
 ) -> None:
     """An unforced line before a forced one: the file skips the first, a miss takes it; the
     start-up index and autorefresh agree, and explain names the line that answered."""
@@ -209,11 +223,10 @@ def test_a_file_meets_the_first_forced_redirect_and_a_miss_the_first_of_all(
     _site(tmp_path, redirects=redirects, toml=toml)
     assert _answer(tmp_path, "/blog/post.html")[1]["location"] == "/second/post.html"
     assert _answer(tmp_path, "/blog/gone")[1]["location"] == "/first/gone"
-    monkeypatch.chdir(tmp_path)
-    assert run(["explain", "/blog/post.html"]) == 0
-    assert "redirect 302 to /second/post.html (site/_redirects:2)" in capsys.readouterr().out
-    assert run(["explain", "/blog/gone"]) == 0
-    assert "redirect 301 to /first/gone (site/_redirects:1)" in capsys.readouterr().out
+    out, _ = cli("explain", "/blog/post.html")
+    assert "redirect 302 to /second/post.html (site/_redirects:2)" in out
+    out, _ = cli("explain", "/blog/gone")
+    assert "redirect 301 to /first/gone (site/_redirects:1)" in out
 
 
 def test_spa_fallback_and_404_page(tmp_path: Path) -> None:
@@ -244,28 +257,20 @@ def test_cloudflare_limits_are_warnings(tmp_path: Path) -> None:
     assert "100" in warnings[0].message
 
 
-def test_check_and_explain_name_the_lines(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_check_and_explain_name_the_lines(tmp_path: Path, cli: Cli) -> None:
     _site(tmp_path, "# security\n/*\n  X-Frame-Options: DENY\n", "\n/old /blog/post.html 301\n")
-    monkeypatch.chdir(tmp_path)
-    assert run(["check"]) == 0
-    out = capsys.readouterr().out
+    out, _ = cli("check")
     assert "sources read, highest first: servestatic.toml, site/_headers, site/_redirects" in out
     assert 'rule #2 "site/_headers:2" (/**)' in out
-    assert run(["explain", "/app.js"]) == 0
-    assert '#2 "site/_headers:2": /**' in capsys.readouterr().out
-    assert run(["explain", "/old"]) == 0
-    assert "/old: redirect 301 to /blog/post.html (site/_redirects:2)" in capsys.readouterr().out
+    out, _ = cli("explain", "/app.js")
+    assert '#2 "site/_headers:2": /**' in out
+    out, _ = cli("explain", "/old")
+    assert "/old: redirect 301 to /blog/post.html (site/_redirects:2)" in out
 
 
-def test_check_reports_every_line_problem(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_check_reports_every_line_problem(tmp_path: Path, cli: Cli) -> None:
     _site(tmp_path, "/a\n  Bad Name: 1\n", "/api/* https://api.example.com/:splat 200\n")
-    monkeypatch.chdir(tmp_path)
-    assert run(["check"]) == 2
-    err = capsys.readouterr().err
+    _, err = cli("check", status=2)
     assert "site/_headers:1 → headers" in err
     assert "site/_redirects:1 → to: proxying to another origin" in err
 

@@ -105,3 +105,23 @@ def test_the_schema_refuses_watch_with_autorefresh_as_the_loader_does(
     else:
         with pytest.raises(ValidationError, match="set only one of them"):
             Settings.model_validate(document)
+
+
+def test_renamed_groups_keep_their_schema_names_and_old_import_names() -> None:
+    """Issue 15 renamed three config groups ``*Settings`` (``MemoryCache`` also named the
+    runtime cache); the schema's ``$defs`` keys and titles, and the old imports, stay."""
+    from servestatic import config
+    from servestatic.serve.files import MemoryCache as RuntimeCache
+
+    definitions = json_schema()["$defs"]
+    for old, new in [
+        ("ErrorPages", config.ErrorPageSettings),
+        ("HiddenFiles", config.HiddenFileSettings),
+        ("MemoryCache", config.MemoryCacheSettings),
+    ]:
+        assert getattr(config, old) is new
+        assert definitions[old]["title"] == old
+        assert all(field in definitions[old]["properties"] for field in new.model_fields)
+        assert all("description" in spec for spec in definitions[old]["properties"].values())
+    assert config.MemoryCacheSettings.__name__ != RuntimeCache.__name__
+    assert "MemoryCacheSettings" not in definitions

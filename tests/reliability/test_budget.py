@@ -13,7 +13,8 @@ import functools
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -128,7 +129,23 @@ class Client:
 # ----------------------------------------------------------------------------- asyncio
 
 
-async def asyncio_fetch(
+@dataclass(frozen=True)
+class FakeServer:
+    """What differs between the ASGI servers these tests imitate: the event loop's event
+    and sleep, and what ``send`` does once the client has left (uvicorn: returns at once;
+    hypercorn under trio: raises ``gone``)."""
+
+    event: Callable[[], Any]
+    sleep: Callable[[float], Awaitable[Any]]
+    gone: type[Exception] | None = None
+
+
+UVICORN = FakeServer(asyncio.Event, asyncio.sleep)
+HYPERCORN_TRIO = FakeServer(trio.Event, trio.sleep, trio.ClosedResourceError)
+
+
+async def fake_fetch(
+    server: FakeServer,
     app: Any,
     client: Client,
     *,
@@ -136,12 +153,12 @@ async def asyncio_fetch(
     range_: str | None = None,
     delay: float = 0.0,
     stall_after: int | None = None,
-    leave: asyncio.Event | None = None,
+    leave: Any = None,
 ) -> None:
-    """uvicorn's behaviour: ``send`` returns once the (fake) socket took the message; a
-    stalled client blocks it until the client leaves, after which ``send`` returns at once
-    and ``receive`` says ``http.disconnect``."""
-    leave = asyncio.Event() if leave is None else leave
+    """One GET through ``app`` as ``server`` runs it; ``send`` returns once the (fake)
+    socket took the message, a stalled client blocks it until the client leaves, after
+    which ``receive`` says ``http.disconnect``."""
+    leave = server.event() if leave is None else leave
     requested = False
 
     async def receive() -> dict[str, Any]:
@@ -152,21 +169,33 @@ async def asyncio_fetch(
         await leave.wait()
         return {"type": "http.disconnect"}
 
+    def left() -> None:
+        if server.gone is not None:
+            raise server.gone
+
     async def send(message: dict[str, Any]) -> None:
         if leave.is_set():
+            left()
             return
         client.messages.append(message)
         body = message.get("body", b"")
         if stall_after is not None and len(client.body) >= stall_after:
             await leave.wait()
+            left()
             return
         if delay:
-            await asyncio.sleep(delay)
+            await server.sleep(delay)
         client.body += body
         client.ledger.on_taken(len(body))
 
-    await app(scope(path, range_), receive, send)
+    with contextlib.suppress(*([server.gone] if server.gone else [])):
+        await app(scope(path, range_), receive, send)
     client.done = True
+
+
+async def asyncio_fetch(app: Any, client: Client, **options: Any) -> None:
+    """uvicorn's behaviour (see :class:`FakeServer`)."""
+    await fake_fetch(UVICORN, app, client, **options)
 
 
 def asgi_app(tree: Path, budget: int, **options: Any) -> ServeStaticASGI:
@@ -289,43 +318,9 @@ def test_asgi_a_full_budget_is_overdrawn_after_max_wait(
 # ----------------------------------------------------------------------------- trio
 
 
-async def trio_fetch(
-    app: Any,
-    client: Client,
-    *,
-    range_: str | None = None,
-    delay: float = 0.0,
-    stall_after: int | None = None,
-    leave: trio.Event | None = None,
-) -> None:
+async def trio_fetch(app: Any, client: Client, **options: Any) -> None:
     """hypercorn's behaviour under trio: ``send`` raises once the client has left."""
-    leave = trio.Event() if leave is None else leave
-    requested = False
-
-    async def receive() -> dict[str, Any]:
-        nonlocal requested
-        if not requested:
-            requested = True
-            return {"type": "http.request", "body": b"", "more_body": False}
-        await leave.wait()
-        return {"type": "http.disconnect"}
-
-    async def send(message: dict[str, Any]) -> None:
-        if leave.is_set():
-            raise trio.ClosedResourceError
-        client.messages.append(message)
-        body = message.get("body", b"")
-        if stall_after is not None and len(client.body) >= stall_after:
-            await leave.wait()
-            raise trio.ClosedResourceError
-        if delay:
-            await trio.sleep(delay)
-        client.body += body
-        client.ledger.on_taken(len(body))
-
-    with contextlib.suppress(trio.ClosedResourceError):
-        await app(scope(range_=range_), receive, send)
-    client.done = True
+    await fake_fetch(HYPERCORN_TRIO, app, client, **options)
 
 
 def test_trio_budget_is_respected_with_slow_sends(tree: Path, ledger: Ledger) -> None:
@@ -629,25 +624,7 @@ def _check_large_reads(ledger: Ledger, block_size: int) -> None:
 def test_asgi_large_body_grows_its_blocks(large: Path, ledger: Ledger) -> None:
     app = ServeStaticASGI(None, large, settings=settings(64 * 1024 * 1024, block_size=1 << 20))
     client = Client(ledger)
-
-    async def main() -> None:
-        requested = False
-
-        async def receive() -> dict[str, Any]:
-            nonlocal requested
-            if not requested:
-                requested = True
-                return {"type": "http.request", "body": b"", "more_body": False}
-            await asyncio.sleep(3600)  # pragma: no cover - never disconnects
-            return {}  # pragma: no cover
-
-        async def send(message: dict[str, Any]) -> None:
-            client.messages.append(message)
-            client.body += message.get("body", b"")
-
-        await app(scope("/large.bin"), receive, send)
-
-    asyncio.run(main())
+    asyncio.run(asyncio_fetch(app, client, path="/large.bin"))
     assert bytes(client.body) == (large / "large.bin").read_bytes()
     _check_large_reads(ledger, 1 << 20)
     # Past PROOF no empty message separates the blocks: the next one is read while the
@@ -661,23 +638,7 @@ def test_asgi_large_body_grows_its_blocks(large: Path, ledger: Ledger) -> None:
 def test_trio_large_body_grows_its_blocks(large: Path, ledger: Ledger) -> None:
     app = ServeStaticASGI(None, large, settings=settings(64 * 1024 * 1024, block_size=1 << 20))
     client = Client(ledger)
-
-    async def main() -> None:
-        requested = False
-
-        async def receive() -> dict[str, Any]:
-            nonlocal requested
-            if not requested:
-                requested = True
-                return {"type": "http.request", "body": b"", "more_body": False}
-            await trio.sleep_forever()  # pragma: no cover
-
-        async def send(message: dict[str, Any]) -> None:
-            client.body += message.get("body", b"")
-
-        await app(scope("/large.bin"), receive, send)
-
-    trio.run(main)
+    trio.run(functools.partial(trio_fetch, app, client, path="/large.bin"))
     assert bytes(client.body) == (large / "large.bin").read_bytes()
     _check_large_reads(ledger, 1 << 20)
     assert app.engine.streams.used == 0

@@ -303,15 +303,7 @@ def test_opening_without_proc_follows_no_link(tree: Tree, monkeypatch: pytest.Mo
     """The component-wise open refuses a path whose real path has a link in it (a swap
     after the real path was resolved)."""
     monkeypatch.setattr(files_module, "_proc_fd", lambda: False)
-    scanned = stat_file(
-        str(tree.root / "sub" / "deep.bin"),
-        "/sub/deep.bin",
-        encodings=frozenset(),
-        real_root=None,
-        allow_unsafe_symlinks=False,
-        root=str(tree.root),
-    )
-    assert scanned is not None
+    scanned = _described(tree, "/sub/deep.bin")
     representation = _representation(scanned)
     _swap_directory(tree)
     _racy_realpath(monkeypatch, tree)
@@ -330,6 +322,20 @@ def test_inside_links_are_served_without_proc(tree: Tree, monkeypatch: pytest.Mo
 
 
 # ----------------------------------------------------------------------------- first opens
+
+
+def _described(tree: Tree, url: str, *, unsafe: bool = False) -> ScannedFile:
+    """The file at ``url`` below the tree's root, described by path (autorefresh's way)."""
+    scanned = stat_file(
+        str(tree.root.joinpath(*url.strip("/").split("/"))),
+        url,
+        encodings=frozenset(),
+        real_root=None,
+        allow_unsafe_symlinks=unsafe,
+        root=str(tree.root),
+    )
+    assert scanned is not None
+    return scanned
 
 
 def _representation(scanned: ScannedFile) -> Representation:
@@ -376,15 +382,7 @@ def test_a_listed_file_swapped_before_its_first_open_is_refused(
 def test_an_unconfined_file_learns_its_identity(tree: Tree) -> None:
     """``allow_unsafe_symlinks``: no confinement; the first open still records the inode,
     so a later same-size, same-mtime swap is noticed."""
-    scanned = stat_file(
-        str(tree.root / "big.bin"),
-        "/big.bin",
-        encodings=frozenset(),
-        real_root=None,
-        allow_unsafe_symlinks=True,
-        root=str(tree.root),
-    )
-    assert scanned is not None
+    scanned = _described(tree, "/big.bin", unsafe=True)
     assert scanned.confinement is None
     representation = _representation(scanned)
     with open_representation(representation) as handle:
@@ -473,15 +471,7 @@ def test_an_inside_link_broken_after_start_up_is_a_404(
 def test_a_descriptor_that_cannot_be_located_is_refused(
     tree: Tree, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    scanned = stat_file(
-        str(tree.root / "big.bin"),
-        "/big.bin",
-        encodings=frozenset(),
-        real_root=None,
-        allow_unsafe_symlinks=False,
-        root=str(tree.root),
-    )
-    assert scanned is not None
+    scanned = _described(tree, "/big.bin")
     files_module._proc_fd()  # detected before readlink fails
 
     def fails(path: str) -> str:
