@@ -13,9 +13,17 @@ from __future__ import annotations
 from typing import BinaryIO, NamedTuple
 
 from servestatic.http.records import FileBody, HeaderBlock, Plan
-from servestatic.serve.files import HandedFiles, MemoryCache, open_representation, read_bytes
+from servestatic.serve.files import (
+    CACHE_STATUS_HIT,
+    HandedFiles,
+    MemoryCache,
+    open_representation,
+    read_bytes,
+    stable_plan,
+)
 
 __all__ = [
+    "CACHE_STATUS_HIT",
     "PLAIN",
     "Answer",
     "FileSpan",
@@ -26,9 +34,6 @@ __all__ = [
     "WouldBlock",
     "deliver",
 ]
-
-#: RFC 9211: this cache (the process's memory cache) answered the request.
-CACHE_STATUS_HIT = ("Cache-Status", "servestatic; hit")
 
 
 class Transport(NamedTuple):
@@ -121,14 +126,16 @@ def deliver(
     transport: Transport,
     *,
     blocking: bool,
-) -> Response:
+) -> Answer:
     """The response for ``plan``, whose body is a file (a :class:`FileBody` or
     :class:`MultipartBody`: plans with bytes or no body are sent as they are); raises
     StaleFile if its file changed since it was indexed.
 
     The same choice for every adapter, in this order:
 
-    1. small files (``memory_cache.max_file_size``) from the memory cache, whole or a slice;
+    1. small files (``memory_cache.max_file_size``) from the memory cache, whole or a slice
+       (a file's whole-file 200 answered from the memory cache is kept there, built once:
+       :class:`~servestatic.serve.files.CachedFile`);
     2. a small span of a big file (a 1 KiB range) in one ``pread``: cheaper than opening a
        file object, and than a thread hop; except where the server takes descriptors
        (``zerocopysend``), which then sends it without copying it through Python;
@@ -143,12 +150,21 @@ def deliver(
         offset, length = body.offset, body.length
         whole = offset == 0 and length == representation.size
         if representation.size <= memory.max_file_size:  # memory.eligible, inlined
+            # The file's own whole-file 200: its answer is kept with its cached bytes.
+            stable = stable_plan(plan, representation)
+            if stable:
+                answer = memory.answer(plan, representation)
+                if answer is not None:
+                    return answer
             extra = plan.extra
             data = memory.get(representation)
             if data is None:
-                data = memory.load(representation)
-            elif memory.cache_status:
-                extra = (*extra, CACHE_STATUS_HIT)
+                data = memory.load(representation, plan)
+            else:
+                if stable:  # cached by another plan (a range): keep this answer from now on
+                    memory.keep_answer(representation, plan)
+                if memory.cache_status:
+                    extra = (*extra, CACHE_STATUS_HIT)
             if not whole:
                 data = data[offset : offset + length]
             return Response(plan.status, plan.headers, extra, data)

@@ -757,6 +757,12 @@ class Engine:
         body = plan.body
         if body is None or type(body) is bytes:
             return plan  # already ready to send: a plan is its own response (same fields)
+        # A small file's whole-file 200 from the memory cache (most requests): its answer
+        # was built when the bytes were cached, and is kept with them (deliver's step 1,
+        # inlined: no call and no Response per request).
+        cached = self.memory.files.get(body.representation.path)  # type: ignore[union-attr]
+        if cached is not None and cached.plan is plan:
+            return cached.answer
         try:
             return deliver(plan, self.memory, self.handed, transport, blocking=blocking)
         except StaleFile as stale:
