@@ -16,6 +16,7 @@ from servestatic.http.records import FileBody, HeaderBlock, Plan
 from servestatic.serve.files import (
     CACHE_STATUS_HIT,
     HandedFiles,
+    HandedPath,
     MemoryCache,
     open_representation,
     read_bytes,
@@ -48,13 +49,22 @@ class Transport(NamedTuple):
 PLAIN = Transport()
 
 
-class FileSpan(NamedTuple):
-    """``length`` bytes from ``offset`` of an open, checked file; the receiver closes it."""
+class FileSpan:
+    """``length`` bytes from ``offset`` of an open, checked file; the receiver closes it.
 
-    handle: BinaryIO
-    offset: int
-    length: int
-    whole: bool
+    A slotted class rather than a NamedTuple (one call to build, not two): one is made for
+    every streamed response. Never changed after construction."""
+
+    __slots__ = ("handle", "length", "offset", "whole")
+
+    def __init__(self, handle: BinaryIO, offset: int, length: int, whole: bool) -> None:
+        self.handle = handle
+        self.offset = offset
+        self.length = length
+        self.whole = whole
+
+    def __repr__(self) -> str:
+        return f"FileSpan({self.handle!r}, {self.offset}, {self.length}, {self.whole})"
 
     def close(self) -> None:
         self.handle.close()
@@ -70,13 +80,6 @@ class FileSpans(NamedTuple):
 
     def close(self) -> None:
         self.handle.close()
-
-
-class HandedPath(NamedTuple):
-    """A whole file for ``http.response.pathsend``: a path naming a checked descriptor
-    (``/proc/self/fd/N``), held open by :class:`~servestatic.serve.files.HandedFiles`."""
-
-    path: str
 
 
 Body = bytes | FileSpan | FileSpans | HandedPath | None
@@ -124,8 +127,8 @@ def deliver(
     memory: MemoryCache,
     handed: HandedFiles,
     transport: Transport,
-    *,
     blocking: bool,
+    /,
 ) -> Answer:
     """The response for ``plan``, whose body is a file (a :class:`FileBody` or
     :class:`MultipartBody`: plans with bytes or no body are sent as they are); raises
@@ -143,6 +146,8 @@ def deliver(
     4. otherwise the file opened and checked (blocking: :class:`WouldBlock` if not allowed).
 
     Steps 1-3 read a few KiB at most or ``stat`` once: microseconds, done on an event loop.
+    ``blocking`` as for :meth:`~servestatic.serve.engine.Engine.serve`. Positional-only:
+    called on every request that reads a file, where keywords cost a slower call.
     """
     body = plan.body
     representation = body.representation  # type: ignore[union-attr]
@@ -172,9 +177,9 @@ def deliver(
             data = read_bytes(representation, offset, length)
             return Response(plan.status, plan.headers, plan.extra, data)
         if whole and transport.pathsend:
-            path = handed.path(representation)
-            if path is not None:
-                return Response(plan.status, plan.headers, plan.extra, HandedPath(path))
+            handed_path = handed.body(representation)
+            if handed_path is not None:
+                return Response(plan.status, plan.headers, plan.extra, handed_path)
         if not blocking:
             raise WouldBlock
         handle = open_representation(representation)

@@ -38,6 +38,7 @@ __all__ = [
     "CachedFile",
     "FileChangedError",
     "HandedFiles",
+    "HandedPath",
     "MemoryCache",
     "Parts",
     "Spans",
@@ -498,18 +499,38 @@ class MemoryCache:
 HOLD_SECONDS = 60.0
 
 
+class HandedPath:
+    """A whole file for ``http.response.pathsend``: a path naming a checked descriptor
+    (``/proc/self/fd/N``), held open by :class:`HandedFiles`.
+
+    A slotted class: one is made per held descriptor and handed over on every request for
+    its file (no object built per request). Never changed after construction."""
+
+    __slots__ = ("path",)
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+
+    def __repr__(self) -> str:
+        return f"HandedPath({self.path!r})"
+
+
 @dataclass(slots=True)
 class _Held:
     """A checked descriptor kept open for the server, with the identity it was checked for."""
 
     descriptor: int
-    name: str  # /proc/self/fd/N: what the server opens
+    body: HandedPath  # /proc/self/fd/N: what the server opens
     size: int
     mtime_ns: int
     inode: int
     device: int
     handed: float  # time.monotonic() when last named to the server
     closed: bool = False
+
+    @property
+    def name(self) -> str:
+        return self.body.path
 
     def describes(self, representation: Representation) -> bool:
         derived = representation.derived
@@ -579,6 +600,12 @@ class HandedFiles:
     def path(self, representation: Representation) -> str | None:
         """A path naming a checked descriptor on the representation's file, or None (send
         the body another way). StaleFile if the file changed since it was indexed."""
+        body = self.body(representation)
+        return None if body is None else body.path
+
+    def body(self, representation: Representation) -> HandedPath | None:
+        """:meth:`path` as the body to send: the same object for every request while the
+        descriptor is held."""
         held = self._held.get(representation.path)
         if held is None or not held.describes(representation):
             return self._hold(representation)
@@ -602,17 +629,17 @@ class HandedFiles:
         with self._lock:
             if not held.closed:
                 held.handed = time.monotonic()
-                return held.name
+                return held.body
         return self._hold(representation)  # evicted by another thread meanwhile
 
-    def _hold(self, representation: Representation) -> str | None:
+    def _hold(self, representation: Representation) -> HandedPath | None:
         if not _proc_fd():
             return None  # nothing is ever held: every call comes here
         descriptor = _open_checked(representation)
         with self._lock:
             return self._hold_locked(representation, descriptor)
 
-    def _hold_locked(self, representation: Representation, descriptor: int) -> str | None:
+    def _hold_locked(self, representation: Representation, descriptor: int) -> HandedPath | None:
         now = time.monotonic()
         previous = self._held.pop(representation.path, None)
         if previous is not None:
@@ -624,7 +651,7 @@ class HandedFiles:
         info = os.fstat(descriptor)
         held = _Held(
             descriptor,
-            f"{_PROC_FD}{descriptor}",
+            HandedPath(f"{_PROC_FD}{descriptor}"),
             info.st_size,
             info.st_mtime_ns,
             info.st_ino,
@@ -632,7 +659,7 @@ class HandedFiles:
             now,
         )
         self._held[representation.path] = held
-        return held.name
+        return held.body
 
     def _expire(self, now: float) -> None:
         """Close replaced descriptors that have not been handed over for ``hold`` seconds."""
