@@ -94,6 +94,13 @@ def request_from_scope(scope: Scope, path: str | None = None, mount: str = "") -
 _EARLY_HINT = "http.response.early_hint"
 _PATHSEND = "http.response.pathsend"
 _ZEROCOPYSEND = "http.response.zerocopysend"
+#: The four transports, made once: a NamedTuple built per request costs two calls (granian
+#: offers pathsend on every request).
+_TRANSPORTS = {
+    (pathsend, zerocopy): Transport(pathsend=pathsend, zerocopy=zerocopy)
+    for pathsend in (False, True)
+    for zerocopy in (False, True)
+}
 
 
 class ServeStaticASGI(ServeStaticBase):
@@ -130,7 +137,9 @@ class ServeStaticASGI(ServeStaticBase):
         request = request_from_scope(scope, path, mount)
         extensions = scope.get("extensions")
         transport = (
-            Transport(_PATHSEND in extensions, _ZEROCOPYSEND in extensions) if extensions else PLAIN
+            _TRANSPORTS[_PATHSEND in extensions, _ZEROCOPYSEND in extensions]
+            if extensions
+            else PLAIN
         )
         try:
             response = engine.serve(request, transport, blocking=False)

@@ -36,6 +36,7 @@ __all__ = [
     "respond",
     "respond_redirect",
     "revalidate",
+    "revalidate_values",
 ]
 
 _EMPTY = ("Content-Length", "0")
@@ -140,7 +141,30 @@ def revalidate(
     if_unmodified_since: str | None,
     origin: str | None,
 ) -> Plan | None:
+    """The 304 for the revalidation browsers and caches send, or None for :func:`respond`:
+    :func:`revalidate_values` with every value named."""
+    return revalidate_values(
+        entry, method, accept_encoding, if_none_match, if_match, if_unmodified_since, origin
+    )
+
+
+def revalidate_values(
+    entry: FileEntry,
+    method: str,
+    accept_encoding: str | None,
+    if_none_match: str,
+    if_match: str | None,
+    if_unmodified_since: str | None,
+    origin: str | None,
+    /,
+) -> Plan | None:
     """The 304 for the revalidation browsers and caches send, or None for :func:`respond`.
+
+    Positional-only, in the order of the parameters above: it is called once per
+    revalidation by :func:`respond` and by the engine's early check
+    (:meth:`servestatic.serve.engine.Engine.revalidate`), where a keyword call costs about
+    30 ns more than the whole comparison (CPython 3.13 has no specialised keyword call).
+    Every other caller uses :func:`revalidate`, which names each value.
 
     A GET or HEAD whose ``If-None-Match`` is exactly the ETag of the representation the
     ``Accept-Encoding`` selects, with no ``If-Match`` or ``If-Unmodified-Since``, is a 304
@@ -183,14 +207,14 @@ def respond(entry: FileEntry, request: Request, options: HttpOptions) -> Plan:
     if_none_match = request.if_none_match
     if if_none_match is not None:
         # What browsers send back (our own ETag alone) is decided without parsing anything.
-        revalidated = revalidate(
+        revalidated = revalidate_values(
             entry,
-            method=method,
-            accept_encoding=request.accept_encoding,
-            if_none_match=if_none_match,
-            if_match=request.if_match,
-            if_unmodified_since=request.if_unmodified_since,
-            origin=request.origin,
+            method,
+            request.accept_encoding,
+            if_none_match,
+            request.if_match,
+            request.if_unmodified_since,
+            request.origin,
         )
         if revalidated is not None:
             return revalidated

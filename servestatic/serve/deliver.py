@@ -13,9 +13,18 @@ from __future__ import annotations
 from typing import BinaryIO, NamedTuple
 
 from servestatic.http.records import FileBody, HeaderBlock, Plan
-from servestatic.serve.files import HandedFiles, MemoryCache, open_representation, read_bytes
+from servestatic.serve.files import (
+    CACHE_STATUS_HIT,
+    HandedFiles,
+    HandedPath,
+    MemoryCache,
+    open_representation,
+    read_bytes,
+    stable_plan,
+)
 
 __all__ = [
+    "CACHE_STATUS_HIT",
     "PLAIN",
     "Answer",
     "FileSpan",
@@ -26,9 +35,6 @@ __all__ = [
     "WouldBlock",
     "deliver",
 ]
-
-#: RFC 9211: this cache (the process's memory cache) answered the request.
-CACHE_STATUS_HIT = ("Cache-Status", "servestatic; hit")
 
 
 class Transport(NamedTuple):
@@ -43,13 +49,22 @@ class Transport(NamedTuple):
 PLAIN = Transport()
 
 
-class FileSpan(NamedTuple):
-    """``length`` bytes from ``offset`` of an open, checked file; the receiver closes it."""
+class FileSpan:
+    """``length`` bytes from ``offset`` of an open, checked file; the receiver closes it.
 
-    handle: BinaryIO
-    offset: int
-    length: int
-    whole: bool
+    A slotted class rather than a NamedTuple (one call to build, not two): one is made for
+    every streamed response. Never changed after construction."""
+
+    __slots__ = ("handle", "length", "offset", "whole")
+
+    def __init__(self, handle: BinaryIO, offset: int, length: int, whole: bool) -> None:
+        self.handle = handle
+        self.offset = offset
+        self.length = length
+        self.whole = whole
+
+    def __repr__(self) -> str:
+        return f"FileSpan({self.handle!r}, {self.offset}, {self.length}, {self.whole})"
 
     def close(self) -> None:
         self.handle.close()
@@ -65,13 +80,6 @@ class FileSpans(NamedTuple):
 
     def close(self) -> None:
         self.handle.close()
-
-
-class HandedPath(NamedTuple):
-    """A whole file for ``http.response.pathsend``: a path naming a checked descriptor
-    (``/proc/self/fd/N``), held open by :class:`~servestatic.serve.files.HandedFiles`."""
-
-    path: str
 
 
 Body = bytes | FileSpan | FileSpans | HandedPath | None
@@ -119,16 +127,18 @@ def deliver(
     memory: MemoryCache,
     handed: HandedFiles,
     transport: Transport,
-    *,
     blocking: bool,
-) -> Response:
+    /,
+) -> Answer:
     """The response for ``plan``, whose body is a file (a :class:`FileBody` or
     :class:`MultipartBody`: plans with bytes or no body are sent as they are); raises
     StaleFile if its file changed since it was indexed.
 
     The same choice for every adapter, in this order:
 
-    1. small files (``memory_cache.max_file_size``) from the memory cache, whole or a slice;
+    1. small files (``memory_cache.max_file_size``) from the memory cache, whole or a slice
+       (a file's whole-file 200 answered from the memory cache is kept there, built once:
+       :class:`~servestatic.serve.files.CachedFile`);
     2. a small span of a big file (a 1 KiB range) in one ``pread``: cheaper than opening a
        file object, and than a thread hop; except where the server takes descriptors
        (``zerocopysend``), which then sends it without copying it through Python;
@@ -136,6 +146,8 @@ def deliver(
     4. otherwise the file opened and checked (blocking: :class:`WouldBlock` if not allowed).
 
     Steps 1-3 read a few KiB at most or ``stat`` once: microseconds, done on an event loop.
+    ``blocking`` as for :meth:`~servestatic.serve.engine.Engine.serve`. Positional-only:
+    called on every request that reads a file, where keywords cost a slower call.
     """
     body = plan.body
     representation = body.representation  # type: ignore[union-attr]
@@ -143,12 +155,21 @@ def deliver(
         offset, length = body.offset, body.length
         whole = offset == 0 and length == representation.size
         if representation.size <= memory.max_file_size:  # memory.eligible, inlined
+            # The file's own whole-file 200: its answer is kept with its cached bytes.
+            stable = stable_plan(plan, representation)
+            if stable:
+                answer = memory.answer(plan, representation)
+                if answer is not None:
+                    return answer
             extra = plan.extra
             data = memory.get(representation)
             if data is None:
-                data = memory.load(representation)
-            elif memory.cache_status:
-                extra = (*extra, CACHE_STATUS_HIT)
+                data = memory.load(representation, plan)
+            else:
+                if stable:  # cached by another plan (a range): keep this answer from now on
+                    memory.keep_answer(representation, plan)
+                if memory.cache_status:
+                    extra = (*extra, CACHE_STATUS_HIT)
             if not whole:
                 data = data[offset : offset + length]
             return Response(plan.status, plan.headers, extra, data)
@@ -156,9 +177,9 @@ def deliver(
             data = read_bytes(representation, offset, length)
             return Response(plan.status, plan.headers, plan.extra, data)
         if whole and transport.pathsend:
-            path = handed.path(representation)
-            if path is not None:
-                return Response(plan.status, plan.headers, plan.extra, HandedPath(path))
+            handed_path = handed.body(representation)
+            if handed_path is not None:
+                return Response(plan.status, plan.headers, plan.extra, handed_path)
         if not blocking:
             raise WouldBlock
         handle = open_representation(representation)

@@ -28,14 +28,17 @@ from dataclasses import dataclass
 from typing import BinaryIO
 
 from servestatic.errors import ServeStaticError
-from servestatic.http.records import Confinement, Representation
+from servestatic.http.records import Confinement, Plan, Representation
 from servestatic.serve.budget import Lease
 
 __all__ = [
+    "CACHE_STATUS_HIT",
     "HOLD_SECONDS",
     "BoundedFile",
+    "CachedFile",
     "FileChangedError",
     "HandedFiles",
+    "HandedPath",
     "MemoryCache",
     "Parts",
     "Spans",
@@ -44,6 +47,7 @@ __all__ = [
     "read_block",
     "read_bytes",
     "read_span",
+    "stable_plan",
 ]
 
 
@@ -362,11 +366,55 @@ def read_bytes(representation: Representation, offset: int, length: int) -> byte
     return data
 
 
+#: RFC 9211: this cache (the process's memory cache) answered the request.
+CACHE_STATUS_HIT = ("Cache-Status", "servestatic; hit")
+
+
+class CachedFile:
+    """A small file's bytes in the :class:`MemoryCache`, with the identity they were read
+    for and, once its whole-file 200 plan has been served, that answer ready to send.
+
+    The answer is kept *in* the cache entry, on the same bytes object (the byte budget
+    counts them once), so it leaves the cache with the bytes (:meth:`MemoryCache.forget`).
+    Never changed after construction: the cache replaces an entry to add an answer."""
+
+    __slots__ = ("answer", "data", "mtime_ns", "plan", "size")
+
+    def __init__(
+        self,
+        mtime_ns: int,
+        size: int,
+        data: bytes,
+        plan: Plan | None = None,
+        answer: Plan | None = None,
+    ) -> None:
+        self.mtime_ns = mtime_ns
+        self.size = size
+        self.data = data
+        #: The plan ``answer`` answers (compared by identity), or None.
+        self.plan = plan
+        #: ``plan`` with the bytes as its body (and ``Cache-Status`` where configured).
+        self.answer = answer
+
+
+def stable_plan(plan: Plan, representation: Representation) -> bool:
+    """Whether ``plan`` is the representation's own whole-file 200 (``Derived.plans.get``,
+    made once): the only plan whose answer the memory cache keeps, as the same plan object
+    comes back for every plain GET of the file. Per-request plans (CORS extras, ranges, a
+    404 page) are never kept: they would never be asked for again."""
+    plans = representation.derived.plans
+    return plans is not None and plan is plans.get
+
+
 class MemoryCache:
     """Small files, kept in memory after their first request; bounded in total size.
 
     Filled lazily (start-up stays fast and memory stays flat for files nobody asks for).
     Once the budget is used, further files are simply read from disk each time.
+
+    ``files`` (path → :class:`CachedFile`) is read without the lock (one dictionary lookup;
+    entries are replaced whole, never changed): a cached file's whole-file 200 is then one
+    lookup and one identity test away (:meth:`servestatic.serve.engine.Engine.serve`).
     """
 
     def __init__(self, max_file_size: int, max_total_size: int, cache_status: bool = False) -> None:
@@ -375,43 +423,70 @@ class MemoryCache:
         #: Add ``Cache-Status`` (RFC 9211) to the answers this cache gives.
         self.cache_status = cache_status
         self.used = 0
-        # path -> (mtime_ns, size, bytes): a changed file never matches its old bytes.
-        self._data: dict[str, tuple[int, int, bytes]] = {}
+        # By path, with the mtime and size read: a changed file never matches its old bytes.
+        self.files: dict[str, CachedFile] = {}
         self._lock = threading.Lock()
 
     def eligible(self, representation: Representation) -> bool:
         return representation.size <= self.max_file_size
 
     def get(self, representation: Representation) -> bytes | None:
-        item = self._data.get(representation.path)
-        if item is None or item[0] != representation.mtime_ns or item[1] != representation.size:
+        item = self.files.get(representation.path)
+        if (
+            item is None
+            or item.mtime_ns != representation.mtime_ns
+            or item.size != representation.size
+        ):
             return None
-        return item[2]
+        return item.data
 
-    def load(self, representation: Representation) -> bytes:
-        """Read a small file (raising :class:`StaleFile` if it changed) and keep it if room."""
+    def answer(self, plan: Plan, representation: Representation) -> Plan | None:
+        """The kept answer to ``plan`` (see :func:`stable_plan`), or None."""
+        item = self.files.get(representation.path)
+        return item.answer if item is not None and item.plan is plan else None
+
+    def load(self, representation: Representation, plan: Plan | None = None) -> bytes:
+        """Read a small file (raising :class:`StaleFile` if it changed) and keep it if room,
+        with the answer to ``plan`` when it is the file's stable whole-file plan."""
         with open_representation(representation) as handle:
             data = handle.read(representation.size + 1)
         if len(data) != representation.size:
             raise StaleFile(representation.path)
         with self._lock:
-            old = self._data.get(representation.path)
-            room = self.used - (len(old[2]) if old else 0) + len(data) <= self.max_total_size
+            old = self.files.get(representation.path)
+            room = self.used - (len(old.data) if old else 0) + len(data) <= self.max_total_size
             if room:
-                self._data[representation.path] = (
-                    representation.mtime_ns,
-                    representation.size,
-                    data,
-                )
-                self.used += len(data) - (len(old[2]) if old else 0)
+                self.files[representation.path] = self._entry(representation, data, plan)
+                self.used += len(data) - (len(old.data) if old else 0)
         return data
 
-    def forget(self, path: str) -> None:
-        """Drop the cached bytes of a file (after it changed on disk)."""
+    def keep_answer(self, representation: Representation, plan: Plan) -> None:
+        """Add the answer to ``plan`` to the cached bytes of its file (cached before by a
+        request for another plan, such as a range), if they are still the current ones."""
         with self._lock:
-            item = self._data.pop(path, None)
+            item = self.files.get(representation.path)
+            if (
+                item is not None
+                and item.plan is not plan
+                and item.mtime_ns == representation.mtime_ns
+                and item.size == representation.size
+            ):
+                self.files[representation.path] = self._entry(representation, item.data, plan)
+
+    def _entry(self, representation: Representation, data: bytes, plan: Plan | None) -> CachedFile:
+        if plan is None or not stable_plan(plan, representation):
+            return CachedFile(representation.mtime_ns, representation.size, data)
+        # Built for the hits: the request that loads the bytes is not one (no Cache-Status).
+        extra = (*plan.extra, CACHE_STATUS_HIT) if self.cache_status else plan.extra
+        answer = Plan(plan.status, plan.headers, extra, data)
+        return CachedFile(representation.mtime_ns, representation.size, data, plan, answer)
+
+    def forget(self, path: str) -> None:
+        """Drop the cached bytes of a file (after it changed on disk), and its answer."""
+        with self._lock:
+            item = self.files.pop(path, None)
             if item is not None:
-                self.used -= len(item[2])
+                self.used -= len(item.data)
 
 
 #: How long a descriptor named to the server by ``http.response.pathsend`` stays open after
@@ -424,18 +499,38 @@ class MemoryCache:
 HOLD_SECONDS = 60.0
 
 
+class HandedPath:
+    """A whole file for ``http.response.pathsend``: a path naming a checked descriptor
+    (``/proc/self/fd/N``), held open by :class:`HandedFiles`.
+
+    A slotted class: one is made per held descriptor and handed over on every request for
+    its file (no object built per request). Never changed after construction."""
+
+    __slots__ = ("path",)
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+
+    def __repr__(self) -> str:
+        return f"HandedPath({self.path!r})"
+
+
 @dataclass(slots=True)
 class _Held:
     """A checked descriptor kept open for the server, with the identity it was checked for."""
 
     descriptor: int
-    name: str  # /proc/self/fd/N: what the server opens
+    body: HandedPath  # /proc/self/fd/N: what the server opens
     size: int
     mtime_ns: int
     inode: int
     device: int
     handed: float  # time.monotonic() when last named to the server
     closed: bool = False
+
+    @property
+    def name(self) -> str:
+        return self.body.path
 
     def describes(self, representation: Representation) -> bool:
         derived = representation.derived
@@ -505,6 +600,12 @@ class HandedFiles:
     def path(self, representation: Representation) -> str | None:
         """A path naming a checked descriptor on the representation's file, or None (send
         the body another way). StaleFile if the file changed since it was indexed."""
+        body = self.body(representation)
+        return None if body is None else body.path
+
+    def body(self, representation: Representation) -> HandedPath | None:
+        """:meth:`path` as the body to send: the same object for every request while the
+        descriptor is held."""
         held = self._held.get(representation.path)
         if held is None or not held.describes(representation):
             return self._hold(representation)
@@ -528,17 +629,17 @@ class HandedFiles:
         with self._lock:
             if not held.closed:
                 held.handed = time.monotonic()
-                return held.name
+                return held.body
         return self._hold(representation)  # evicted by another thread meanwhile
 
-    def _hold(self, representation: Representation) -> str | None:
+    def _hold(self, representation: Representation) -> HandedPath | None:
         if not _proc_fd():
             return None  # nothing is ever held: every call comes here
         descriptor = _open_checked(representation)
         with self._lock:
             return self._hold_locked(representation, descriptor)
 
-    def _hold_locked(self, representation: Representation, descriptor: int) -> str | None:
+    def _hold_locked(self, representation: Representation, descriptor: int) -> HandedPath | None:
         now = time.monotonic()
         previous = self._held.pop(representation.path, None)
         if previous is not None:
@@ -550,7 +651,7 @@ class HandedFiles:
         info = os.fstat(descriptor)
         held = _Held(
             descriptor,
-            f"{_PROC_FD}{descriptor}",
+            HandedPath(f"{_PROC_FD}{descriptor}"),
             info.st_size,
             info.st_mtime_ns,
             info.st_ino,
@@ -558,7 +659,7 @@ class HandedFiles:
             now,
         )
         self._held[representation.path] = held
-        return held.name
+        return held.body
 
     def _expire(self, now: float) -> None:
         """Close replaced descriptors that have not been handed over for ``hold`` seconds."""

@@ -23,6 +23,9 @@ import servestatic.serve.files as files_module
 from servestatic import ServeStatic, ServeStaticASGI
 from servestatic.config import Settings
 from servestatic.http.records import Confinement, Derived, FileEntry, Representation
+from servestatic.http.records import Request as RecordRequest
+from servestatic.serve.deliver import FileSpan, HandedPath, Transport, WouldBlock
+from servestatic.serve.deliver import Response as DeliveredResponse
 from servestatic.serve.files import HandedFiles, StaleFile, open_representation, read_bytes
 from servestatic.serve.index import ScannedFile, stat_file
 from tests.client import Response, call_asgi, call_wsgi
@@ -204,6 +207,45 @@ def test_a_descriptor_evicted_while_handed_is_replaced(tree: Tree) -> None:
     response = call_asgi(app, "/big.bin", extensions=PATHSEND)
     assert response.body == BIG
     assert response.messages[1]["path"] == next(iter(handed._held.values())).name
+
+
+def test_the_pathsend_body_is_made_once_per_descriptor_and_dropped_with_its_file(
+    tree: Tree,
+) -> None:
+    # The body naming a held descriptor is kept with it (no object per request); a changed
+    # file gets a new descriptor and a new body, so the old path is never handed again.
+    engine = _app("asgi", tree, "static").engine
+    request = RecordRequest("GET", "/big.bin")
+    pathsend = Transport(pathsend=True)
+    first = engine.serve(request, pathsend, blocking=False)
+    second = engine.serve(request, pathsend, blocking=False)
+    assert isinstance(first, DeliveredResponse)
+    assert isinstance(second, DeliveredResponse)
+    assert type(first.body) is HandedPath
+    assert second.body is first.body
+    (tree.root / "big.bin").unlink()
+    (tree.root / "big.bin").write_bytes(BIG[::-1])  # same size, a new file
+    with pytest.raises(WouldBlock):  # changed: rebuilt off the event loop
+        engine.serve(request, pathsend, blocking=False)
+    third = engine.serve(request, pathsend)
+    assert isinstance(third, DeliveredResponse)
+    assert type(third.body) is HandedPath
+    assert third.body is not first.body
+    with open(third.body.path, "rb") as handle:
+        assert handle.read() == BIG[::-1]
+
+
+def test_without_a_held_descriptor_a_whole_file_is_opened_instead(
+    tree: Tree, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(files_module, "_proc_fd", lambda: False)  # not Linux: no /proc
+    engine = _app("asgi", tree, "static").engine
+    with pytest.raises(WouldBlock):
+        engine.serve(RecordRequest("GET", "/big.bin"), Transport(pathsend=True), blocking=False)
+    response = engine.serve(RecordRequest("GET", "/big.bin"), Transport(pathsend=True))
+    assert isinstance(response, DeliveredResponse)
+    assert type(response.body) is FileSpan
+    response.body.close()
 
 
 def test_descriptors_close_with_their_table(tree: Tree) -> None:
