@@ -101,6 +101,7 @@ _TRANSPORTS = {
     for pathsend in (False, True)
     for zerocopy in (False, True)
 }
+_PATHSEND_ONLY = _TRANSPORTS[True, False]
 
 
 class ServeStaticASGI(ServeStaticBase):
@@ -136,13 +137,19 @@ class ServeStaticASGI(ServeStaticBase):
             return
         request = request_from_scope(scope, path, mount)
         extensions = scope.get("extensions")
-        transport = (
-            _TRANSPORTS[_PATHSEND in extensions, _ZEROCOPYSEND in extensions]
-            if extensions
-            else PLAIN
-        )
+        # Branches, not a lookup keyed by a tuple of both tests: this runs on every request
+        # (granian offers pathsend on each), and the tuple cost ~60 ns of a 304's ~5 us.
+        if not extensions:
+            transport = PLAIN
+        elif _ZEROCOPYSEND in extensions:
+            transport = _TRANSPORTS[_PATHSEND in extensions, True]
+        elif _PATHSEND in extensions:
+            transport = _PATHSEND_ONLY
+        else:
+            transport = PLAIN
         try:
-            response = engine.serve(request, transport, blocking=False)
+            # blocking=False, by position (a keyword call costs ~35 ns per request).
+            response = engine.serve(request, transport, False)
         except WouldBlock:
             # A file to open, a lookup on disk or a changed file to rebuild: in a thread.
             response = await run_sync(engine.serve, request, transport)

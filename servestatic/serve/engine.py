@@ -737,7 +737,7 @@ class Engine:
     # ------------------------------------------------------------------ requests
 
     def serve(
-        self, request: Request, transport: Transport = PLAIN, *, blocking: bool = True
+        self, request: Request, transport: Transport = PLAIN, blocking: bool = True
     ) -> Answer | None:
         """The response to send, or None to hand the request to the wrapped application.
 
@@ -750,7 +750,9 @@ class Engine:
         ``blocking=False`` (asynchronous adapters, on the event loop) raises
         :class:`~servestatic.serve.deliver.WouldBlock` instead of doing blocking I/O: a lookup
         on disk (autorefresh), opening a file to stream, rebuilding a changed entry. The
-        adapter then calls again with ``blocking=True`` in a worker thread.
+        adapter then calls again with ``blocking=True`` in a worker thread. ``blocking`` may
+        be passed by position (the ASGI adapter does, on every request: a keyword call costs
+        ~35 ns more).
         """
         if self._blocking_lookups:
             if not blocking:
@@ -776,9 +778,12 @@ class Engine:
         # inlined: no call and no Response per request).
         representation = body.representation  # type: ignore[union-attr]
         memory = self.memory
-        cached = memory.files.get(representation.path)
-        if cached is not None and cached.plan is plan:
-            return cached.answer
+        if representation.size <= memory.max_file_size:
+            # Only a file the memory cache may hold can have its answer there: a big
+            # file's range or pathsend skips the lookup.
+            cached = memory.files.get(representation.path)
+            if cached is not None and cached.plan is plan:
+                return cached.answer
         try:
             if (
                 transport.pathsend
@@ -826,7 +831,6 @@ class Engine:
         self,
         path: str,
         raw_path: str | bytes | None,
-        *,
         method: str,
         accept_encoding: str | None,
         if_none_match: str,
@@ -841,7 +845,8 @@ class Engine:
         For adapters that read single headers cheaply (WSGI's ``environ``): what browsers
         and caches send back most is answered before the other headers are read. None in
         autorefresh mode, for redirects, misses, and a raw path with an encoded separator
-        (see :meth:`lookup`)."""
+        (see :meth:`lookup`). The WSGI adapter passes the values by position, in the order
+        above, on every revalidation (a keyword call costs ~35 ns more)."""
         # The live directory has no table (``_indexed`` is empty): always None there.
         entry = self._indexed.get(path)
         if type(entry) is not FileEntry or has_encoded_separator(raw_path):
