@@ -228,20 +228,7 @@ class Engine:
             max_ranges=settings.ranges.max_ranges,
             multipart=settings.ranges.multipart,
         )
-        self.builder = EntryBuilder(
-            rules=compile_rules(settings.rules),
-            media_types=MediaTypes(extra_types=settings.mimetypes),
-            max_age=settings.max_age,
-            charset=settings.charset or None,
-            immutable_test=immutable_test or immutable_test_from(settings.immutable_file_test),
-            presets=_cors_headers(settings) + security_headers(settings),
-            cors_origins=frozenset(settings.cors.allow_origins),
-            etag_mode=settings.etag,
-            ranges=settings.ranges.enabled,
-            add_headers_function=_chain_hooks(*headers_hooks, settings.add_headers_function),
-            hook_label=_hook_label(headers_hooks, settings.add_headers_function),
-            tag_headers=tuple(settings.build_tags),
-        )
+        self.builder = _entry_builder(settings, immutable_test, headers_hooks)
         self.encodings = frozenset(settings.compression.encodings)
         self.hidden = HiddenPolicy(
             settings.hidden.serve_dotfiles,
@@ -254,23 +241,37 @@ class Engine:
         self._canonical_status = (
             302 if not settings.clean_urls and settings.trailing_slash in {"auto", "add"} else 308
         )
-        #: Files answered at URLs other than their own (index files, ``.html`` pages with
-        #: clean URLs), by their own URL: see :meth:`_place`.
-        self._pages: dict[str, ScannedFile] = {}
-        #: Original name → hashed file, both as URLs, from each root's ``staticfiles.json``
-        #: (issue 18: ``servestatic SRC DEST --hash`` output served under original names).
-        self._originals: dict[str, str] = {}
-        self._hashed_scans: dict[str, ScannedFile] = {}
-        self._manifests: dict[str, tuple[tuple[int, int], dict[str, str]]] = {}
-        #: Roots whose manifest originals are served: those given as roots (the Django
-        #: adapter's STATIC_ROOT is not: Django's templates name the hashed files, and a
-        #: deleted original must stay a miss there, as with ServeStatic).
-        self._original_roots: set[str] = set()
-        #: Framework presets detected (or named) per root, in rule order.
-        self.presets: list[Preset] = []
+        self._init_index_state()
         #: True once a build manifest gave some page Link hints and Early Hints are on:
         #: the ASGI adapter looks for the server's extension only then.
         self.early_hints = False
+        self._init_request_values(settings)
+        #: Where requests are resolved, chosen once: the start-up index (``files``), or
+        #: the disk per request (autorefresh). Request-time methods ask it, never the mode.
+        self.file_source: FileSource = (
+            LiveDirectory(self) if self.autorefresh else StartupIndex(self)
+        )
+        # Read per request by serve() and revalidate(): plain attributes, no call.
+        self._blocking_lookups = self.file_source.blocking
+        self._indexed = self.file_source.indexed
+        #: True when a path missing from ``files`` certainly belongs to the application
+        #: (no autorefresh, redirects or SPA fallback to consult): adapters then hand such a
+        #: request over before reading any header.
+        self.passthrough = False
+        #: The thread keeping the index current from filesystem events (``watch = true``).
+        self.watcher: Watcher | None = None
+        #: What adapters check before reading any header: None when every path may be the
+        #: engine's; else (:attr:`passthrough`) the paths it answers, any other non-empty
+        #: path belonging to the wrapped application. An attribute, not a method: it is
+        #: read on every request, and a miss costs nothing else.
+        self.claimed: Container[str] | None = None
+        if not defer:
+            self.finish()
+
+    def _init_request_values(self, settings: Settings) -> None:
+        """What requests read, as plain values (the settings' redirects, fallback, 404
+        page, memory cache and streaming budget), so request-time code never touches the
+        pydantic settings."""
         # Plain values for what requests (autorefresh lookups, a stale file's rebuild) read:
         # request-time code never touches the pydantic settings.
         self.strict = settings.strict
@@ -296,31 +297,27 @@ class Engine:
         self.streams = shared_budget(
             streaming.budget, streaming.block_size, streaming.max_wait, streaming.min_block_size
         )
+
+    def _init_index_state(self) -> None:
+        """The start-up index's own records, filled by :meth:`add_root` and its helpers."""
         self.roots: list[tuple[str, str]] = []
         self.files: dict[str, Entry] = {}
         self.fallback: FileEntry | None = None
         self.not_found: FileEntry | None = None
-        #: Where requests are resolved, chosen once: the start-up index (``files``), or
-        #: the disk per request (autorefresh). Request-time methods ask it, never the mode.
-        self.file_source: FileSource = (
-            LiveDirectory(self) if self.autorefresh else StartupIndex(self)
-        )
-        # Read per request by serve() and revalidate(): plain attributes, no call.
-        self._blocking_lookups = self.file_source.blocking
-        self._indexed = self.file_source.indexed
-        #: True when a path missing from ``files`` certainly belongs to the application
-        #: (no autorefresh, redirects or SPA fallback to consult): adapters then hand such a
-        #: request over before reading any header.
-        self.passthrough = False
-        #: The thread keeping the index current from filesystem events (``watch = true``).
-        self.watcher: Watcher | None = None
-        #: What adapters check before reading any header: None when every path may be the
-        #: engine's; else (:attr:`passthrough`) the paths it answers, any other non-empty
-        #: path belonging to the wrapped application. An attribute, not a method: it is
-        #: read on every request, and a miss costs nothing else.
-        self.claimed: Container[str] | None = None
-        if not defer:
-            self.finish()
+        #: Files answered at URLs other than their own (index files, ``.html`` pages with
+        #: clean URLs), by their own URL: see :meth:`_place`.
+        self._pages: dict[str, ScannedFile] = {}
+        #: Original name → hashed file, both as URLs, from each root's ``staticfiles.json``
+        #: (issue 18: ``servestatic SRC DEST --hash`` output served under original names).
+        self._originals: dict[str, str] = {}
+        self._hashed_scans: dict[str, ScannedFile] = {}
+        self._manifests: dict[str, tuple[tuple[int, int], dict[str, str]]] = {}
+        #: Roots whose manifest originals are served: those given as roots (the Django
+        #: adapter's STATIC_ROOT is not: Django's templates name the hashed files, and a
+        #: deleted original must stay a miss there, as with ServeStatic).
+        self._original_roots: set[str] = set()
+        #: Framework presets detected (or named) per root, in rule order.
+        self.presets: list[Preset] = []
 
     def finish(self) -> None:
         """Index the configured roots, then resolve redirects, the SPA fallback and 404 page."""
@@ -753,6 +750,10 @@ class Engine:
         adapter then calls again with ``blocking=True`` in a worker thread. ``blocking`` may
         be passed by position (the ASGI adapter does, on every request: a keyword call costs
         ~35 ns more).
+
+        One function on purpose (longer than the usual 60 lines): it is the request path,
+        and the lookup, the memory-cache answer and the pathsend step are inlined to spare
+        a call each (the in-process benchmark in docs/performance.md measures it).
         """
         if self._blocking_lookups:
             if not blocking:
@@ -1127,6 +1128,29 @@ def _log_warning(message: str) -> None:
     """How the watcher reports a file the walk skips (a running server has no start-up
     report to add it to)."""
     log.warning("servestatic watch: %s", message)
+
+
+def _entry_builder(
+    settings: Settings,
+    immutable_test: Callable[[str, str], bool] | None,
+    headers_hooks: Sequence[Callable[..., Any]],
+) -> EntryBuilder:
+    """The settings that shape each file's headers, compiled once (rules, media types,
+    presets, CORS, ETags, hooks)."""
+    return EntryBuilder(
+        rules=compile_rules(settings.rules),
+        media_types=MediaTypes(extra_types=settings.mimetypes),
+        max_age=settings.max_age,
+        charset=settings.charset or None,
+        immutable_test=immutable_test or immutable_test_from(settings.immutable_file_test),
+        presets=_cors_headers(settings) + security_headers(settings),
+        cors_origins=frozenset(settings.cors.allow_origins),
+        etag_mode=settings.etag,
+        ranges=settings.ranges.enabled,
+        add_headers_function=_chain_hooks(*headers_hooks, settings.add_headers_function),
+        hook_label=_hook_label(headers_hooks, settings.add_headers_function),
+        tag_headers=tuple(settings.build_tags),
+    )
 
 
 def _plural(count: int, word: str) -> str:
