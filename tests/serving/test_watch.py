@@ -343,6 +343,9 @@ def test_a_burst_of_10000_files_is_applied_in_batches(watched: Any, tmp_path: Pa
             probe = status(server, "/burst/d7/f7.txt")
             if probe not in {200, 404}:
                 failures.append(probe)
+            # A server's request thread waits on its socket between requests (and so lets
+            # the watcher run); a loop that never waits would time the GIL, not the watcher.
+            time.sleep(0.0002)
 
     thread = threading.Thread(target=hammer)
     thread.start()
@@ -378,9 +381,9 @@ def test_a_burst_of_10000_files_is_applied_in_batches(watched: Any, tmp_path: Pa
     # Applied in steps (of at most BATCH event paths; a directory's walk is one path),
     # each short enough for requests to interleave.
     assert watcher.batches >= 2
-    # Alone this settles in a fraction of a second (benchmarks/watch.py); beside the loop
-    # above, each system call of the walk waits for the GIL, more so on a loaded machine.
-    assert settled < 45
+    # Alone this settles in a fraction of a second (benchmarks/watch.py); the bound leaves
+    # room for a loaded CI machine.
+    assert settled < 30
     # No request waits for a batch: the longest one took a fraction of a second.
     assert slowest[0] < 0.5
     assert server.get("/burst/d99/f99.txt").body == b"x"
