@@ -1,34 +1,6 @@
-"""Retained builds (issue 16, skew protection): ``DEST/.servestatic-history.json``.
-
-During a rolling deploy, and for as long as a browser tab or an edge cache holds a page of
-the previous build, that page asks for the previous build's hashed files. Keeping them in
-DEST (they have distinct names, so they never collide with the new ones) means the page
-still works. The history records which files each build wrote, so that they can be removed
-once no page can refer to them any more::
-
-    {
-      "version": 1,
-      "retain": {"builds": 2},                    # or {"seconds": 604800} for "7d"
-      "builds": [                                  # oldest first; the last is current
-        {"id": "20250102T030405Z-1a2b3c4d", "time": 1735787045.5,
-         "files": {"css/app.1a2b3c4d5e6f.css": {"size": 1234, "hash": "<sha256 hex>",
-                                                  "hashed": true},
-                   "index.html": {"size": 99, "hash": "<sha256 hex>", "hashed": false}}}
-      ]
-    }
-
-Only ``hashed`` files outlive their build: an unhashed name (``index.html``, ``robots.txt``)
-always answers with the current build's bytes, and one the current build no longer has is
-removed with the build that had it. A previous build is *retained* while it is one of the
-``builds`` newest previous builds, or (duration form) while less than ``seconds`` have
-passed since the next build replaced it: a page served just before a deploy lives that
-long from the deploy, not from when its own build ran.
-
-The file is a dotfile, so the server never serves it (dotfiles are hidden by default), and
-it is written through a temporary file and a rename. :func:`plan_gc` is pure: the build
-and ``servestatic gc`` share it, and it never lists a file of the current build or of the
-current ``staticfiles.json``.
-"""
+"""Retained builds (issue 16): the retain history's format lives in
+:mod:`servestatic.formats.history` (the server reads it too); this module re-exports it
+and adds what only the build needs."""
 
 from __future__ import annotations
 

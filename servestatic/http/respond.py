@@ -35,7 +35,6 @@ __all__ = [
     "HttpOptions",
     "respond",
     "respond_redirect",
-    "revalidate",
     "revalidate_values",
 ]
 
@@ -131,23 +130,6 @@ def _cors_extra(entry: FileEntry, origin: str | None) -> tuple[tuple[str, str], 
     return ()
 
 
-def revalidate(
-    entry: FileEntry,
-    *,
-    method: str,
-    accept_encoding: str | None,
-    if_none_match: str,
-    if_match: str | None,
-    if_unmodified_since: str | None,
-    origin: str | None,
-) -> Plan | None:
-    """The 304 for the revalidation browsers and caches send, or None for :func:`respond`:
-    :func:`revalidate_values` with every value named."""
-    return revalidate_values(
-        entry, method, accept_encoding, if_none_match, if_match, if_unmodified_since, origin
-    )
-
-
 def revalidate_values(
     entry: FileEntry,
     method: str,
@@ -164,7 +146,8 @@ def revalidate_values(
     revalidation by :func:`respond` and by the engine's early check
     (:meth:`servestatic.serve.engine.Engine.revalidate`), where a keyword call costs about
     30 ns more than the whole comparison (CPython 3.13 has no specialised keyword call).
-    Every other caller uses :func:`revalidate`, which names each value.
+    The order is the parameters' above; adapters call the named interface,
+    :meth:`servestatic.serve.engine.Engine.revalidate`.
 
     A GET or HEAD whose ``If-None-Match`` is exactly the ETag of the representation the
     ``Accept-Encoding`` selects, with no ``If-Match`` or ``If-Unmodified-Since``, is a 304

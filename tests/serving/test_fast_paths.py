@@ -20,7 +20,7 @@ import servestatic.wsgi
 from servestatic.config import Settings
 from servestatic.http.negotiation import choose_ranked
 from servestatic.http.records import FileBody, FileEntry, Plan, Request
-from servestatic.http.respond import HttpOptions, respond, revalidate
+from servestatic.http.respond import HttpOptions, respond, revalidate_values
 from servestatic.serve.deliver import Response
 from servestatic.serve.engine import Engine
 from servestatic.serve.index import _encodable
@@ -176,14 +176,8 @@ def test_revalidate_agrees_with_the_full_evaluation(site: Path) -> None:
         )
         longhand = if_none_match if if_none_match == "*" else f'"never", {if_none_match}'
         full = respond(entry, request._replace(if_none_match=longhand), options)
-        quick = revalidate(
-            entry,
-            method=method,
-            accept_encoding=accept,
-            if_none_match=if_none_match,
-            if_match=if_match,
-            if_unmodified_since=if_unmodified_since,
-            origin=origin,
+        quick = revalidate_values(
+            entry, method, accept, if_none_match, if_match, if_unmodified_since, origin
         )
         if quick is not None:
             assert quick == full
