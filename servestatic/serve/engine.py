@@ -79,6 +79,7 @@ from servestatic.serve.index import (
 from servestatic.serve.redirects import CompiledRedirect, compile_redirects, first_match
 from servestatic.serve.rules import CompiledRule, compile_rules
 from servestatic.serve.sources import FileSource, LiveDirectory, StartupIndex
+from servestatic.serve.table import FileTable
 from servestatic.serve.watch import Watcher, missing_extra
 
 __all__ = [
@@ -98,6 +99,8 @@ log = logging.getLogger("servestatic")
 #: Problems ServeStatic 4.4 reports with ``warnings.warn`` (same text, ``UserWarning``):
 #: applications filter them by message, so they stay Python warnings.
 _PYTHON_WARNINGS = frozenset({"no_directory"})
+#: What the table holds at a file's own URL: its entry, or the file deferred (not built yet).
+_FILES = (FileEntry, ScannedFile)
 # servestatic/, two levels up from servestatic/serve/engine.py: every frame in the package.
 _PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -253,7 +256,9 @@ class Engine:
         )
         # Read per request by serve() and revalidate(): plain attributes, no call.
         self._blocking_lookups = self.file_source.blocking
-        self._indexed = self.file_source.indexed
+        # The stored value, built or not (revalidate() builds a deferred file through
+        # the general path); the live directory has no table.
+        self._indexed = self.file_source.indexed_get
         #: True when a path missing from ``files`` certainly belongs to the application
         #: (no autorefresh, redirects or SPA fallback to consult): adapters then hand such a
         #: request over before reading any header.
@@ -301,7 +306,13 @@ class Engine:
     def _init_index_state(self) -> None:
         """The start-up index's own records, filled by :meth:`add_root` and its helpers."""
         self.roots: list[tuple[str, str]] = []
-        self.files: dict[str, Entry] = {}
+        #: Plain files are built on first use (see :mod:`servestatic.serve.table`).
+        # (The builder's method, not the engine's: the table must not keep the engine
+        # alive, whose collection ends its watcher. A deferred file has no header problem
+        # to gather: files a hook sees are built at start-up, see _add_file.)
+        self.files = FileTable(self.builder.build)
+        #: ``files``' raw ``get`` for the request path (a deferred file is a ScannedFile).
+        self._stored = self.files.raw
         self.fallback: FileEntry | None = None
         self.not_found: FileEntry | None = None
         #: Files answered at URLs other than their own (index files, ``.html`` pages with
@@ -384,10 +395,13 @@ class Engine:
     def summary(self) -> str:
         """One line: roots, files, variants, rules, redirects, mode (the start-up log)."""
         files = variants = 0
-        for entry in self.files.values():
+        for entry in dict.values(self.files):  # deferred files are not built for a count
             if type(entry) is FileEntry:
                 files += 1
                 variants += len(entry.representations) - 1
+            elif type(entry) is ScannedFile:
+                files += 1
+                variants += len(entry.variants)
         roots = ", ".join(f"{path} at {prefix}" for path, prefix in self.roots) or "no root"
         configured = (
             f"{_plural(len(self.builder.rules), 'rule')}, "
@@ -431,7 +445,7 @@ class Engine:
 
         Not judged over an empty index (a root not built yet, as in a test run before
         ``collectstatic``): every rule would be reported for one missing folder."""
-        used = self.builder.rules.used()
+        used = self.builder.rules.used() | self._deferred_rule_use()
         label = self.source("rules")
         for rule in self.builder.rules.rules:
             if rule.number in used or rule.preset is not None:
@@ -455,6 +469,24 @@ class Engine:
                     severity="warning",
                 )
             )
+
+    def _deferred_rule_use(self) -> frozenset[int]:
+        """The configured rules that match a deferred file, which no fold has seen yet:
+        the files are matched only until every configured rule is found used."""
+        rules = self.builder.rules
+        unused = {rule.number for rule in rules.rules if rule.preset is None} - rules.used()
+        if not unused:
+            return frozenset()
+        found: set[int] = set()
+        retained = self.builder.retained
+        for url, stored in dict.items(self.files):
+            if type(stored) is not ScannedFile:
+                continue
+            for rule in rules.matching((url,), stored.path in retained):
+                found.add(rule.number)
+            if unused <= found:
+                break
+        return frozenset(found)
 
     # ------------------------------------------------------------------ building
 
@@ -596,11 +628,15 @@ class Engine:
                 self._place(candidate)
             return
         self._pages.pop(url, None)
+        if self.builder.deferrable(scanned):
+            # Built when first read (issue 19): nothing about it can fail or be reported.
+            self.files.defer(url, scanned)
+            return
         # Indexing (start-up, add_files()): header problems are gathered and reported
         # with the start-up's (strict refuses them); request-time builds log them.
         entry = self.builder.build(scanned, collect=True)
         if entry is None:
-            self.files.pop(url, None)
+            self.files.discard(url)
         else:
             self.files[url] = entry
 
@@ -614,7 +650,7 @@ class Engine:
         """Original names from a manifest whose hashed file is served and which no file
         of their own answers: each is served with the hashed file's bytes (issue 18)."""
         for original, hashed in originals.items():
-            if self._exists(original) or type(self.files.get(hashed)) is not FileEntry:
+            if self._exists(original) or type(self._stored(hashed)) not in _FILES:
                 continue
             if hashed not in self._hashed_scans:
                 continue
@@ -626,15 +662,16 @@ class Engine:
         """Is there a file (or a manifest original) at ``url`` in the start-up index?"""
         if url in self._pages or url in self._originals:
             return True
-        entry = self.files.get(url)
-        return type(entry) is FileEntry and entry.source_url == url
+        entry = self._stored(url)
+        # A deferred file is always stored at its own URL.
+        return type(entry) is ScannedFile or (type(entry) is FileEntry and entry.source_url == url)
 
     def _place(self, url: str) -> None:
         """(Re)decide what the start-up index answers at ``url`` with :func:`resolve`, the
         function autorefresh lookups use too."""
         found = resolve(url, self.url_policy, self._exists)
         if found is None:
-            self.files.pop(url, None)
+            self.files.discard(url)
             return
         kind, target = found
         if kind == "redirect":
@@ -644,7 +681,7 @@ class Engine:
             return  # a plain file, already indexed at its own URL
         entry = self._serve(target, url, self._pages.get(target), self._originals.get(target))
         if entry is None:
-            self.files.pop(url, None)
+            self.files.discard(url)
         else:
             self.files[url] = entry
 
@@ -764,7 +801,7 @@ class Engine:
             # common case: two calls fewer per request); anything else takes the general
             # path, which checks the same conditions again.
             path = request.path
-            entry = self.files.get(path) if path else None
+            entry = self._stored(path) if path else None
             if type(entry) is FileEntry and not has_encoded_separator(request.raw_path):
                 plan = respond(entry, request, self.options)
             else:
@@ -849,7 +886,7 @@ class Engine:
         (see :meth:`lookup`). The WSGI adapter passes the values by position, in the order
         above, on every revalidation (a keyword call costs ~35 ns more)."""
         # The live directory has no table (``_indexed`` is empty): always None there.
-        entry = self._indexed.get(path)
+        entry = self._indexed(path)
         if type(entry) is not FileEntry or has_encoded_separator(raw_path):
             return None
         # Positionally, in revalidate_values' documented order: this is the hot path of
@@ -868,6 +905,8 @@ class Engine:
         # The one resolution for both sources: what answers the path itself (its file, an
         # index file or clean URL, a canonical or forced redirect), else the miss's rules.
         entry = self.file_source.find(path)
+        if type(entry) is ScannedFile:  # a file of the start-up index, not built yet
+            entry = self.files.build(path, entry)
         return entry if entry is not None else self._miss(path, request)
 
     def _mount_point(self, request: Request | None) -> Entry | None:
@@ -1065,9 +1104,11 @@ class Engine:
         self._add_file(scanned)
 
     def _unchanged(self, url: str, scanned: ScannedFile) -> bool:
-        entry = self.files.get(url) if url not in self._pages else None
+        entry = self._stored(url) if url not in self._pages else None
         if url in self._pages:
             return self._pages[url] == scanned
+        if type(entry) is ScannedFile:
+            return entry == scanned
         if type(entry) is not FileEntry or entry.source_url != url:
             return False
         found = [(rep.path, rep.size, rep.mtime_ns) for rep in entry.representations]
@@ -1082,8 +1123,8 @@ class Engine:
             for candidate in page_urls(url, self.url_policy):
                 self._place(candidate)
             return
-        entry = self.files.get(url)
-        if type(entry) is FileEntry and entry.source_url == url:
+        entry = self._stored(url)
+        if type(entry) is ScannedFile or (type(entry) is FileEntry and entry.source_url == url):
             del self.files[url]
             self._place(url)
 

@@ -49,6 +49,7 @@ _CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
 # Last-Modified would be wrong and an mtime ETag would not change with the content
 # (whitenoise #222), so they get a content hash instead.
 _NO_DATE_BEFORE = 2
+_DATED_NS = _NO_DATE_BEFORE * 1_000_000_000
 log = logging.getLogger("servestatic")
 # Equal sizes rank the file itself first, then the codings in the table's order.
 _CODING_ORDER = {"identity": 0, **{coding: rank for rank, coding in enumerate(CODINGS, 1)}}
@@ -234,6 +235,23 @@ class EntryBuilder:
             (name, (" " if name.lower() in _SPACE_SEPARATED else ",").join(tags))
             for name in self.tag_headers
         )
+
+    def deferrable(self, scanned: ScannedFile) -> bool:
+        """May ``scanned``'s entry be built when first requested instead of at start-up?
+
+        Only when building it can neither fail nor tell anything start-up must know: no
+        header hook (what it sets may be a problem that ``strict`` refuses at start-up, and
+        ServeStatic calls it while indexing), no ``deny`` rule (whether the URL is served
+        at all), and no I/O (a content ETag without a manifest digest reads the file, which
+        an asynchronous request must not do on the event loop).
+        """
+        if self.add_headers_function is not None or self.rules.can_deny:
+            return False
+        mode = self.etag_mode
+        if mode == "off" or (mode == "mtime" and scanned.mtime_ns >= _DATED_NS):
+            return True
+        digests = self.digests
+        return scanned.path in digests and all(v.path in digests for v in scanned.variants)
 
     def build(
         self,

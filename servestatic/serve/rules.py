@@ -188,6 +188,9 @@ class RuleSet:
     def __init__(self, rules: tuple[CompiledRule, ...]) -> None:
         self.rules = rules
         self._interned: dict[tuple[object, ...], Policy] = {}
+        #: Can a file be denied? (Only then must every file be folded at start-up to know
+        #: whether it is served: see ``EntryBuilder.deferrable``.)
+        self.can_deny = any(rule.deny for rule in rules)
 
     def with_presets(self, presets: tuple[CompiledRule, ...]) -> RuleSet:
         """These rules with framework preset rules before them (rules override presets)."""

@@ -34,6 +34,8 @@ if TYPE_CHECKING:
 __all__ = ["Disk", "FileSource", "LiveDirectory", "StartupIndex"]
 
 Entry = FileEntry | RedirectEntry
+#: What a table stores at a URL: an entry, or a file of the start-up index not built yet.
+Slot = Entry | ScannedFile
 #: Entries remembered by autorefresh lookups (cleared, not evicted, when full).
 BUILT_LIMIT = 4096
 
@@ -54,11 +56,15 @@ class FileSource(Protocol):
     #: The table a file's revalidation may be answered from without a whole request
     #: record (``Engine.revalidate``); empty when there is none.
     indexed: Mapping[str, Entry]
+    #: ``indexed``'s stored value at a path, built or not (a ScannedFile: not built yet).
+    indexed_get: Callable[[str], Slot | None]
 
-    def find(self, path: str) -> Entry | None:
+    def find(self, path: str) -> Slot | None:
         """What answers ``path`` itself (a safe, non-empty path): its file, an index file
         or clean URL page, a canonical redirect, or a forced redirect over any of them.
-        None when nothing does (the engine then tries redirects, SPA fallback, 404 page)."""
+        None when nothing does (the engine then tries redirects, SPA fallback, 404 page).
+        A ScannedFile is a file of the start-up index not built yet: the engine builds
+        it (``Engine.lookup``)."""
 
     def fallback(self) -> FileEntry | None:
         """The SPA fallback entry (``spa.fallback``), if its file exists."""
@@ -187,9 +193,12 @@ class StartupIndex:
     def __init__(self, engine: Engine) -> None:
         self.engine = _back_reference(engine)
         self.indexed: Mapping[str, Entry] = engine.files
+        #: The stored value, built or not (a ScannedFile: deferred, built by the engine).
+        self.indexed_get: Callable[[str], Slot | None] = engine.files.raw
         # Forced redirects were placed over files, and the others at their literal paths,
         # at start-up (Engine.refresh_special): the table holds every answer but misses.
-        self.find: Callable[[str], Entry | None] = engine.files.get
+        # The engine builds a deferred file found here (Engine.lookup).
+        self.find: Callable[[str], Slot | None] = engine.files.raw
         # A stale file is rebuilt from the disk without remembering it (the index holds it).
         self.disk = Disk(engine, engine.builder.build)
 
@@ -201,7 +210,7 @@ class StartupIndex:
 
     def redirect_of(self, path: str) -> CompiledRedirect | None:
         engine = self.engine
-        entry = engine.files.get(path)
+        entry = engine.files.raw(path)
         if entry is not None:
             return engine._redirected.get(path) if type(entry) is RedirectEntry else None
         found = first_match(engine.redirects, path)
@@ -211,7 +220,7 @@ class StartupIndex:
         engine = self.engine
         entry = self.disk.lookup(path)
         if entry is None:
-            engine.files.pop(path, None)
+            engine.files.discard(path)
         else:
             engine.files[path] = entry
         for special in (engine.fallback, engine.not_found):
@@ -233,6 +242,7 @@ class LiveDirectory:
     blocking = True
     #: No table: a revalidation takes the whole request's path.
     indexed: Mapping[str, Entry] = {}
+    indexed_get: Callable[[str], Slot | None] = staticmethod({}.get)
 
     def __init__(self, engine: Engine) -> None:
         self.engine = _back_reference(engine)

@@ -394,7 +394,8 @@ def test_content_etags_come_from_the_manifest_when_present(adapter: str, tmp_pat
 def test_no_pattern_is_matched_per_request_in_the_default_mode(
     adapter: str, site: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Rules are folded into each file's headers at start-up; a request is a lookup."""
+    """Rules are folded into each file's headers once (at start-up, or when a deferred
+    file is first requested: issue 19); every later request is a lookup."""
     from servestatic.http import glob as _glob
     from servestatic.serve.rules import CompiledRule
 
@@ -402,6 +403,9 @@ def test_no_pattern_is_matched_per_request_in_the_default_mode(
     server = make_server(
         adapter, None, settings=Settings.model_validate({"root": site, "rules": rules})
     )
+
+    for url in ("/app.js", "/style.css"):
+        assert server.get(url).status == 200  # built now, if deferred
 
     def forbidden(*args: Any, **kwargs: Any) -> bool:
         raise AssertionError("a pattern was matched during a request")
