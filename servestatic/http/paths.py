@@ -30,6 +30,7 @@ MAX_PATH_LENGTH = 8192
 
 # Windows device names (any case, with or without an extension or trailing spaces/dots,
 # including the superscript digits Windows also accepts): opening one reads a device.
+_DEVICE_INITIALS = frozenset("cpanlCPANL")
 _DEVICE = re.compile(
     r"(?i)(con|prn|aux|nul|conin\$|conout\$|clock\$|(com|lpt)[0-9\u00b9\u00b2\u00b3])"
     r"[ .]*(\..*)?\Z"
@@ -76,7 +77,10 @@ def is_canonical_name(name: str) -> bool:
     space, or Windows device name), applied when the index is built, so that the start-up
     index and autorefresh serve the same names on every OS.
     """
-    return not ("\\" in name or ":" in name or name[-1] in " ." or _DEVICE.match(name) is not None)
+    if "\\" in name or ":" in name or name[-1] in " .":
+        return False
+    # Every device name starts with one of these letters: most names skip the pattern.
+    return name[0] not in _DEVICE_INITIALS or _DEVICE.match(name) is None
 
 
 def is_safe_url_path(path: str) -> bool:

@@ -17,7 +17,6 @@ names the mode): every request-time method asks :attr:`Engine.file_source` inste
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 import os
 import re
@@ -239,6 +238,12 @@ class Engine:
         )
         self.index_file = settings.effective_index_file
         self.url_policy = UrlPolicy(self.index_file, settings.clean_urls, settings.trailing_slash)
+        #: How the URL of a file also served at other URLs ends (an index file; a page
+        #: with clean URLs): one ``endswith`` per file at start-up.
+        self._page_ends = (
+            *(("/" + self.index_file,) if self.index_file is not None else ()),
+            *((".html",) if settings.clean_urls else ()),
+        )
         # ServeStatic's directory redirect is a 302; the canonical redirects of clean URLs
         # and an explicit trailing-slash policy are permanent (308 keeps the method).
         self._canonical_status = (
@@ -551,6 +556,7 @@ class Engine:
                 for name, hashed in load_originals(path).items()
             }
             wanted = set(originals.values())
+            add = self._add_file
             for scanned in scan_root(
                 path,
                 url_prefix,
@@ -559,9 +565,9 @@ class Engine:
                 hidden=self.hidden,
                 warn=self.index_warning(source),
             ):
-                if scanned.url in wanted:
+                if wanted and scanned.url in wanted:
                     self._hashed_scans[scanned.url] = scanned
-                self._add_file(scanned)
+                add(scanned)
             self._add_originals(originals)
             # Kept only for the originals served (a later page may be placed on one).
             used = set(self._originals.values())
@@ -587,7 +593,7 @@ class Engine:
             confinement = Confinement(os.path.abspath(root))
         for scanned in files:
             if confinement is not None and scanned.inode == 0 and scanned.confinement is None:
-                self._add_file(dataclasses.replace(scanned, confinement=confinement))
+                self._add_file(scanned._replace(confinement=confinement))
             else:
                 self._add_file(scanned)
         if root is not None:
@@ -620,14 +626,16 @@ class Engine:
 
     def _add_file(self, scanned: ScannedFile) -> None:
         url = scanned.url
-        self._originals.pop(url, None)  # a real file wins over a manifest's original name
+        if self._originals:
+            self._originals.pop(url, None)  # a real file wins over a manifest's original name
         if self._is_page(url):
             # Served (also) at other URLs: every URL that depends on it is resolved again.
             self._pages[url] = scanned
             for candidate in page_urls(url, self.url_policy):
                 self._place(candidate)
             return
-        self._pages.pop(url, None)
+        if self._pages:
+            self._pages.pop(url, None)
         if self.builder.deferrable(scanned):
             # Built when first read (issue 19): nothing about it can fail or be reported.
             self.files.defer(url, scanned)
@@ -641,10 +649,7 @@ class Engine:
             self.files[url] = entry
 
     def _is_page(self, url: str) -> bool:
-        index = self.index_file
-        return (index is not None and url.endswith("/" + index)) or (
-            self.url_policy.clean_urls and url.endswith(".html")
-        )
+        return bool(self._page_ends) and url.endswith(self._page_ends)
 
     def _add_originals(self, originals: dict[str, str]) -> None:
         """Original names from a manifest whose hashed file is served and which no file

@@ -39,7 +39,7 @@ _MISSING: Any = object()
 class FileTable(dict[str, Entry]):
     """URL → entry; values recorded with :meth:`defer` are built when first read."""
 
-    __slots__ = ("_builder", "raw")
+    __slots__ = ("_builder", "defer", "raw")
 
     def __init__(self, builder: Callable[[ScannedFile], Entry | None]) -> None:
         super().__init__()
@@ -48,10 +48,9 @@ class FileTable(dict[str, Entry]):
         #: The stored value, built or not: ``dict.get`` bound to this table (a C call, the
         #: same cost as ``get`` on a plain dict), for the request path and the engine.
         self.raw = cast(Callable[[str], Slot | None], dict.get.__get__(self))
-
-    def defer(self, url: str, scanned: ScannedFile) -> None:
-        """Record ``scanned`` at ``url`` (its own URL), to be built when first read."""
-        dict.__setitem__(self, url, scanned)  # type: ignore[assignment]
+        #: ``defer(url, scanned)``: record ``scanned`` at its own URL, to be built when first
+        #: read (``dict.__setitem__`` bound to this table: one C call per file at start-up).
+        self.defer = cast(Callable[[str, ScannedFile], None], dict.__setitem__.__get__(self))
 
     def discard(self, url: str) -> None:
         """Remove ``url`` if present, without building what it held."""

@@ -1,0 +1,312 @@
+"""The start-up index builds plain files' entries on first use (issue 19 item 2).
+
+Laziness must be invisible: every URL answers as an index built eagerly would, the public
+``files`` table only ever shows built entries, racing first requests are harmless, and
+everything start-up must know (strict header problems, denials, unused rules) is still
+known at start-up.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from servestatic import ServeStatic
+from servestatic.config import ConfigError, Settings
+from servestatic.http.records import FileEntry, RedirectEntry, Request
+from servestatic.serve.engine import Engine
+from servestatic.serve.entries import EntryBuilder
+from servestatic.serve.index import ScannedFile
+from servestatic.serve.table import FileTable
+from tests.client import Response, make_server
+from tests.conftest import JS, write
+
+RULES: list[dict[str, Any]] = [
+    {"match": "/**/*.js", "headers": {"X-Js": "yes"}},
+    {"regex": r"\.css$", "max_age": 5},
+    {"match": "/data.bin", "content_disposition": "attachment"},
+    {"match": "/**", "retained": True, "headers": {"X-Retained": "1"}},
+]
+
+
+@pytest.fixture
+def eager(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Engines built while this is active build every entry at start-up (the old way)."""
+    with monkeypatch.context() as patch:
+        patch.setattr(EntryBuilder, "deferrable", lambda self, scanned: False)
+        yield
+
+
+def _settings(root: Path, **extra: Any) -> Settings:
+    return Settings.model_validate(
+        {"root": root, "rules": RULES, "cors": {"allow_origins": ["https://a.example"]}, **extra}
+    )
+
+
+def _retained_site(site: Path) -> Path:
+    """``site`` with a ``--retain`` history: ``app.db8f2edc0c8a.js`` is kept from an older
+    build (the ``retained`` rule condition), ``app.js`` is the current build's."""
+    history = {
+        "version": 1,
+        "retain": {"builds": 2},
+        "builds": [
+            {
+                "id": "b1",
+                "time": 1.0,
+                "files": {"app.db8f2edc0c8a.js": {"size": 12, "hash": "a" * 64, "hashed": True}},
+            },
+            {
+                "id": "b2",
+                "time": 2.0,
+                "files": {"app.js": {"size": len(JS), "hash": "b" * 64, "hashed": False}},
+            },
+        ],
+    }
+    write(site / ".servestatic-history.json", json.dumps(history))
+    return site
+
+
+def _requests(url: str, etag: str | None) -> list[tuple[str, dict[str, str]]]:
+    asks: list[tuple[str, dict[str, str]]] = [
+        ("GET", {}),
+        ("HEAD", {}),
+        ("GET", {"Accept-Encoding": "gzip, br, zstd"}),
+        ("GET", {"Accept-Encoding": "gzip"}),
+        ("GET", {"Range": "bytes=1-5"}),
+        ("GET", {"Origin": "https://a.example"}),
+        ("GET", {"If-Modified-Since": "Thu, 01 Jan 2099 00:00:00 GMT"}),
+    ]
+    if etag is not None:
+        asks.append(("GET", {"If-None-Match": etag}))
+        asks.append(("GET", {"If-None-Match": etag, "Accept-Encoding": "br"}))
+    return asks
+
+
+def _answer(response: Response) -> tuple[int, list[tuple[str, str]], bytes]:
+    # Date is the only header that may differ between two servers answering alike.
+    headers = sorted((n.lower(), v) for n, v in response.header_list if n.lower() != "date")
+    return response.status, headers, response.body
+
+
+@pytest.mark.parametrize("adapter", ["wsgi", "asgi"])
+@pytest.mark.parametrize("extra", [{}, {"clean_urls": True}, {"etag": "off"}])
+def test_a_lazy_index_answers_every_url_like_an_eager_one(
+    adapter: str,
+    extra: dict[str, Any],
+    site: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    root = _retained_site(site)
+    with monkeypatch.context() as patch:
+        patch.setattr(EntryBuilder, "deferrable", lambda self, scanned: False)
+        reference = make_server(adapter, None, settings=_settings(root, **extra))
+    lazy = make_server(adapter, None, settings=_settings(root, **extra))
+    lazy_table: FileTable = lazy.app.engine.files
+    assert lazy_table.pending() > 0  # the comparison is with deferred entries
+    assert reference.app.engine.files.pending() == 0
+    retained = reference.get("/app.db8f2edc0c8a.js")
+    assert retained.header("x-retained") == "1"  # the rule condition is exercised
+    assert reference.get("/app.js").header("x-retained") is None
+    urls = sorted(dict.keys(reference.app.engine.files))
+    assert urls == sorted(dict.keys(lazy_table))
+    urls += ["/missing.js", "/docs", "/orphan.txt", "/app.js.gz", "/.hidden"]
+    for url in urls:
+        stored = reference.app.engine.files.get(url)
+        etag = stored.identity.etag if type(stored) is FileEntry else None
+        for method, headers in _requests(url, etag):
+            expected = _answer(reference.request(method, url, headers))
+            assert _answer(lazy.request(method, url, headers)) == expected, (method, url, headers)
+    # Every entry built on demand equals the one built at start-up.
+    assert lazy_table.pending() == 0
+    assert dict(lazy_table) == dict(reference.app.engine.files)
+
+
+def test_start_up_builds_only_what_it_must(site: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    built: list[str] = []
+    original = EntryBuilder.build
+
+    def counting(self: EntryBuilder, scanned: ScannedFile, **kwargs: Any) -> FileEntry | None:
+        built.append(kwargs.get("url") or scanned.url)
+        return original(self, scanned, **kwargs)
+
+    monkeypatch.setattr(EntryBuilder, "build", counting)
+    app = ServeStatic(None, root=site, index_file=True)
+    engine = app.engine
+    # Only the pages served at other URLs (a directory's index file) were built.
+    assert sorted(built) == ["/", "/docs/"]
+    plain = [url for url, stored in dict.items(engine.files) if type(stored) is ScannedFile]
+    assert "/app.js" in plain
+    assert engine.files.pending() == len(plain) >= 8
+    built.clear()
+    engine.serve(Request("GET", "/app.js"))
+    engine.serve(Request("GET", "/app.js"))
+    assert built == ["/app.js"]  # once, on the first request
+    assert type(dict.get(engine.files, "/app.js")) is FileEntry
+
+
+def test_the_public_table_only_shows_built_entries(site: Path) -> None:
+    app = ServeStatic(None, root=site)
+    files = app.files
+    assert files is app.engine.files
+    assert type(files["/app.js"]) is FileEntry
+    assert type(files.get("/style.css")) is FileEntry
+    assert files.get("/nothing") is None
+    assert files.get("/nothing", 1) == 1
+    assert all(type(entry) in {FileEntry, RedirectEntry} for entry in files.values())
+    assert all(type(entry) in {FileEntry, RedirectEntry} for _, entry in files.items())
+    snapshot = dict(files)
+    assert all(type(entry) in {FileEntry, RedirectEntry} for entry in snapshot.values())
+    assert files == snapshot
+    assert files.copy() == snapshot
+    assert {**files} == snapshot
+    assert "ScannedFile" not in repr(files)
+    assert files.setdefault("/app.js") == snapshot["/app.js"]
+    assert files.pop("/app.js") == snapshot["/app.js"]
+    assert "/app.js" not in files
+
+
+def test_pop_builds_a_deferred_file_for_the_caller_only(site: Path) -> None:
+    app = ServeStatic(None, root=site)
+    files: FileTable = app.engine.files
+    assert type(dict.get(files, "/style.css")) is ScannedFile
+    entry = files.pop("/style.css")
+    assert type(entry) is FileEntry
+    assert entry.url == "/style.css"
+    assert "/style.css" not in files
+    assert files.pop("/style.css", None) is None
+    with pytest.raises(KeyError):
+        files.pop("/style.css")
+    with pytest.raises(KeyError):
+        files["/style.css"]
+
+
+def test_racing_first_requests_build_equal_entries_and_all_answer(site: Path) -> None:
+    engine = ServeStatic(None, root=site).engine
+    assert type(dict.get(engine.files, "/data.bin")) is ScannedFile
+    threads = 32
+    barrier = threading.Barrier(threads)
+    answers: list[Any] = []
+    errors: list[BaseException] = []
+
+    def hit() -> None:
+        try:
+            barrier.wait()
+            answers.append(engine.serve(Request("GET", "/data.bin")))
+        except BaseException as error:  # pragma: no cover - reported below
+            errors.append(error)
+
+    workers = [threading.Thread(target=hit) for _ in range(threads)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+    assert errors == []
+    assert len(answers) == threads
+    assert {answer.status for answer in answers} == {200}
+    stored = dict.get(engine.files, "/data.bin")
+    assert type(stored) is FileEntry
+    assert stored == engine.builder.build(engine._scan_url("/data.bin"))  # type: ignore[arg-type]
+
+
+def test_a_record_replaced_while_its_entry_is_built_is_kept(site: Path) -> None:
+    """The watcher may replace a deferred file while a request builds it: the newer record
+    wins over the entry built from the older one."""
+    newer = ScannedFile("/a", str(site / "app.js"), 1, 2, ())
+    older = ScannedFile("/a", str(site / "style.css"), 3, 4, ())
+    table: FileTable
+
+    def builder(scanned: ScannedFile) -> FileEntry | None:
+        table.defer("/a", newer)  # the watcher, meanwhile
+        return None
+
+    table = FileTable(builder)
+    table.defer("/a", older)
+    assert table.get("/a") is None  # nothing built from the older record...
+    assert dict.get(table, "/a") is newer  # ...and the newer one stays
+
+
+def test_a_file_changed_before_its_first_request_is_served_as_it_is_now(site: Path) -> None:
+    app = make_server("wsgi", None, site)
+    assert type(dict.get(app.app.engine.files, "/data.bin")) is ScannedFile
+    write(site / "data.bin", b"new bytes")
+    os.utime(site / "data.bin", ns=(2_000_000_000_000_000_000, 2_000_000_000_000_000_000))
+    response = app.get("/data.bin")
+    assert response.status == 200
+    assert response.body == b"new bytes"
+    assert response.header("content-length") == "9"
+    assert response.header("etag") == f'"{2_000_000_000:x}-9"'
+
+
+@pytest.mark.parametrize(
+    ("options", "deferred"),
+    [
+        ({}, True),
+        ({"etag": "off"}, True),
+        ({"etag": "content"}, False),  # reading the file for a digest is start-up's I/O
+        ({"rules": [{"match": "/secret/**", "deny": True}]}, False),  # served at all?
+    ],
+)
+def test_which_files_are_deferred(site: Path, options: dict[str, Any], deferred: bool) -> None:
+    engine = Engine(Settings.model_validate({"root": site, **options}), standalone=True)
+    assert (engine.files.pending() > 0) is deferred
+
+
+def test_a_manifest_digest_lets_a_content_etag_file_be_deferred(site: Path) -> None:
+    digest = "ab" * 32
+    manifest = {"paths": {}, "version": "1.0", "files": {"empty.txt": {"size": 0, "hash": digest}}}
+    write(site / "staticfiles.json", json.dumps(manifest))
+    engine = Engine(Settings.model_validate({"root": site, "etag": "content"}), standalone=True)
+    assert type(dict.get(engine.files, "/empty.txt")) is ScannedFile
+    assert type(dict.get(engine.files, "/data.bin")) is FileEntry
+    assert engine.files["/empty.txt"].identity.etag == f'"{digest[:32]}"'
+
+
+def test_a_files_old_mtime_needs_its_digest_at_start_up(site: Path) -> None:
+    os.utime(site / "data.bin", ns=(0, 0))
+    engine = Engine(Settings.model_validate({"root": site}), standalone=True)
+    assert type(dict.get(engine.files, "/data.bin")) is FileEntry  # hashed at start-up
+    assert type(dict.get(engine.files, "/style.css")) is ScannedFile
+
+
+def test_with_a_header_hook_every_file_is_built_and_strict_refuses_at_start_up(
+    site: Path,
+) -> None:
+    calls: list[str] = []
+
+    def hook(headers: Any, path: str, url: str) -> None:
+        calls.append(url)
+        if url == "/style.css":
+            headers["X-Bad"] = "line\nbreak"
+
+    app = ServeStatic(None, root=site, add_headers_function=hook)
+    assert app.engine.files.pending() == 0
+    assert "/style.css" in calls  # called while indexing, as ServeStatic does
+    with pytest.raises(ConfigError, match="X-Bad"):
+        ServeStatic(
+            None, settings=Settings(root=site, strict=True), add_headers_function=hook
+        )
+
+
+def test_unused_rules_are_still_reported_with_deferred_files(site: Path) -> None:
+    rules = [{"match": "/app.js", "max_age": 1}, {"match": "/nothing/**", "max_age": 1}]
+    engine = Engine(
+        Settings.model_validate({"root": site, "rules": rules}), standalone=True, collect=True
+    )
+    assert engine.files.pending() > 0
+    unused = [p for p in engine.problems if p.kind == "unused_rule"]
+    assert [p.value for p in unused] == ["/nothing/**"]
+
+
+def test_the_summary_counts_deferred_files_and_their_variants(site: Path) -> None:
+    engine = Engine(Settings.model_validate({"root": site}), standalone=True)
+    before = engine.summary()
+    engine.files.materialise()
+    assert engine.files.pending() == 0
+    assert engine.summary() == before
+    assert "(4 precompressed variants)" in before
