@@ -400,7 +400,7 @@ class Engine:
     def summary(self) -> str:
         """One line: roots, files, variants, rules, redirects, mode (the start-up log)."""
         files = variants = 0
-        for entry in dict.values(self.files):  # deferred files are not built for a count
+        for _, entry in self.files.slots():  # deferred files are not built for a count
             if type(entry) is FileEntry:
                 files += 1
                 variants += len(entry.representations) - 1
@@ -484,7 +484,7 @@ class Engine:
             return frozenset()
         found: set[int] = set()
         retained = self.builder.retained
-        for url, stored in dict.items(self.files):
+        for url, stored in self.files.slots():
             if type(stored) is not ScannedFile:
                 continue
             for rule in rules.matching((url,), stored.path in retained):
@@ -910,7 +910,7 @@ class Engine:
         # The one resolution for both sources: what answers the path itself (its file, an
         # index file or clean URL, a canonical or forced redirect), else the miss's rules.
         entry = self.file_source.find(path)
-        if type(entry) is ScannedFile:  # a file of the start-up index, not built yet
+        if isinstance(entry, ScannedFile):  # a file of the start-up index, not built yet
             entry = self.files.build(path, entry)
         return entry if entry is not None else self._miss(path, request)
 

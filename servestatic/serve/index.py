@@ -253,8 +253,14 @@ def _scan_directory(
                 continue
             if info.st_mode & _FORMAT == _REGULAR:
                 yield ScannedFile(
-                    url, entry.path, info.st_size, info.st_mtime_ns, (), info.st_ino,
-                    info.st_dev, confinement,
+                    url,
+                    entry.path,
+                    info.st_size,
+                    info.st_mtime_ns,
+                    (),
+                    info.st_ino,
+                    info.st_dev,
+                    confinement,
                 )
             continue
         scanned = _scan_file(entry, entries, url, relative_dir + name, scan, name in coded)

@@ -56,8 +56,10 @@ class FileSource(Protocol):
     #: The table a file's revalidation may be answered from without a whole request
     #: record (``Engine.revalidate``); empty when there is none.
     indexed: Mapping[str, Entry]
-    #: ``indexed``'s stored value at a path, built or not (a ScannedFile: not built yet).
-    indexed_get: Callable[[str], Slot | None]
+
+    def indexed_get(self, path: str) -> Slot | None:
+        """``indexed``'s stored value at ``path``, built or not (a ScannedFile: a file not
+        built yet), without building it; None when there is none."""
 
     def find(self, path: str) -> Slot | None:
         """What answers ``path`` itself (a safe, non-empty path): its file, an index file
@@ -242,13 +244,15 @@ class LiveDirectory:
     blocking = True
     #: No table: a revalidation takes the whole request's path.
     indexed: Mapping[str, Entry] = {}
-    indexed_get: Callable[[str], Slot | None] = staticmethod({}.get)
 
     def __init__(self, engine: Engine) -> None:
         self.engine = _back_reference(engine)
         #: Entries built per file description and options (see :func:`_remembered`).
         self._built: dict[tuple[Any, ...], FileEntry | None] = {}
         self.disk = Disk(engine, _remembered(self._built, engine.builder.build))
+
+    def indexed_get(self, path: str) -> Slot | None:
+        return None
 
     def find(self, path: str) -> Entry | None:
         # The start-up index's answers: a path that serves something gets the first forced

@@ -56,13 +56,17 @@ class FileTable(dict[str, Entry]):
         """Remove ``url`` if present, without building what it held."""
         dict.pop(self, url, None)
 
+    def slots(self) -> ItemsView[str, Slot]:
+        """What the table stores, built or not (nothing is built by reading this)."""
+        return cast(ItemsView[str, Slot], dict.items(self))
+
     def pending(self) -> int:
         """How many URLs hold a file not built yet."""
-        return sum(type(value) is ScannedFile for value in dict.values(self))
+        return sum(type(value) is ScannedFile for _, value in self.slots())
 
     def materialise(self) -> None:
         """Build every deferred file now (``servestatic check``, exports, comparisons)."""
-        for url, value in list(dict.items(self)):
+        for url, value in list(self.slots()):
             if type(value) is ScannedFile:
                 self.build(url, value)
 
@@ -74,7 +78,7 @@ class FileTable(dict[str, Entry]):
         each build an equal entry; whichever assignment comes last stays.
         """
         entry = self._builder(scanned)
-        if dict.get(self, url) is scanned:
+        if self.raw(url) is scanned:
             if entry is None:
                 dict.pop(self, url, None)
             else:
@@ -145,7 +149,7 @@ class FileTable(dict[str, Entry]):
     def __ne__(self, other: object) -> bool:
         return not self == other
 
-    __hash__ = None  # type: ignore[assignment]
+    __hash__ = None
 
     def __repr__(self) -> str:
         self.materialise()

@@ -113,8 +113,8 @@ def test_a_lazy_index_answers_every_url_like_an_eager_one(
     retained = reference.get("/app.db8f2edc0c8a.js")
     assert retained.header("x-retained") == "1"  # the rule condition is exercised
     assert reference.get("/app.js").header("x-retained") is None
-    urls = sorted(dict.keys(reference.app.engine.files))
-    assert urls == sorted(dict.keys(lazy_table))
+    urls = sorted(reference.app.engine.files.keys())
+    assert urls == sorted(lazy_table.keys())
     urls += ["/missing.js", "/docs", "/orphan.txt", "/app.js.gz", "/.hidden"]
     for url in urls:
         stored = reference.app.engine.files.get(url)
@@ -140,14 +140,14 @@ def test_start_up_builds_only_what_it_must(site: Path, monkeypatch: pytest.Monke
     engine = app.engine
     # Only the pages served at other URLs (a directory's index file) were built.
     assert sorted(built) == ["/", "/docs/"]
-    plain = [url for url, stored in dict.items(engine.files) if type(stored) is ScannedFile]
+    plain = [url for url, stored in engine.files.slots() if type(stored) is ScannedFile]
     assert "/app.js" in plain
     assert engine.files.pending() == len(plain) >= 8
     built.clear()
     engine.serve(Request("GET", "/app.js"))
     engine.serve(Request("GET", "/app.js"))
     assert built == ["/app.js"]  # once, on the first request
-    assert type(dict.get(engine.files, "/app.js")) is FileEntry
+    assert type(engine.files.raw("/app.js")) is FileEntry
 
 
 def test_the_public_table_only_shows_built_entries(site: Path) -> None:
@@ -174,7 +174,7 @@ def test_the_public_table_only_shows_built_entries(site: Path) -> None:
 def test_pop_builds_a_deferred_file_for_the_caller_only(site: Path) -> None:
     app = ServeStatic(None, root=site)
     files: FileTable = app.engine.files
-    assert type(dict.get(files, "/style.css")) is ScannedFile
+    assert type(files.raw("/style.css")) is ScannedFile
     entry = files.pop("/style.css")
     assert type(entry) is FileEntry
     assert entry.url == "/style.css"
@@ -188,7 +188,7 @@ def test_pop_builds_a_deferred_file_for_the_caller_only(site: Path) -> None:
 
 def test_racing_first_requests_build_equal_entries_and_all_answer(site: Path) -> None:
     engine = ServeStatic(None, root=site).engine
-    assert type(dict.get(engine.files, "/data.bin")) is ScannedFile
+    assert type(engine.files.raw("/data.bin")) is ScannedFile
     threads = 32
     barrier = threading.Barrier(threads)
     answers: list[Any] = []
@@ -209,7 +209,7 @@ def test_racing_first_requests_build_equal_entries_and_all_answer(site: Path) ->
     assert errors == []
     assert len(answers) == threads
     assert {answer.status for answer in answers} == {200}
-    stored = dict.get(engine.files, "/data.bin")
+    stored = engine.files.raw("/data.bin")
     assert type(stored) is FileEntry
     assert stored == engine.builder.build(engine._scan_url("/data.bin"))  # type: ignore[arg-type]
 
@@ -228,12 +228,12 @@ def test_a_record_replaced_while_its_entry_is_built_is_kept(site: Path) -> None:
     table = FileTable(builder)
     table.defer("/a", older)
     assert table.get("/a") is None  # nothing built from the older record...
-    assert dict.get(table, "/a") is newer  # ...and the newer one stays
+    assert table.raw("/a") is newer  # ...and the newer one stays
 
 
 def test_a_file_changed_before_its_first_request_is_served_as_it_is_now(site: Path) -> None:
     app = make_server("wsgi", None, site)
-    assert type(dict.get(app.app.engine.files, "/data.bin")) is ScannedFile
+    assert type(app.app.engine.files.raw("/data.bin")) is ScannedFile
     write(site / "data.bin", b"new bytes")
     os.utime(site / "data.bin", ns=(2_000_000_000_000_000_000, 2_000_000_000_000_000_000))
     response = app.get("/data.bin")
@@ -262,16 +262,18 @@ def test_a_manifest_digest_lets_a_content_etag_file_be_deferred(site: Path) -> N
     manifest = {"paths": {}, "version": "1.0", "files": {"empty.txt": {"size": 0, "hash": digest}}}
     write(site / "staticfiles.json", json.dumps(manifest))
     engine = Engine(Settings.model_validate({"root": site, "etag": "content"}), standalone=True)
-    assert type(dict.get(engine.files, "/empty.txt")) is ScannedFile
-    assert type(dict.get(engine.files, "/data.bin")) is FileEntry
-    assert engine.files["/empty.txt"].identity.etag == f'"{digest[:32]}"'
+    assert type(engine.files.raw("/empty.txt")) is ScannedFile
+    assert type(engine.files.raw("/data.bin")) is FileEntry
+    entry = engine.files["/empty.txt"]
+    assert type(entry) is FileEntry
+    assert entry.identity.etag == f'"{digest[:32]}"'
 
 
 def test_a_files_old_mtime_needs_its_digest_at_start_up(site: Path) -> None:
     os.utime(site / "data.bin", ns=(0, 0))
     engine = Engine(Settings.model_validate({"root": site}), standalone=True)
-    assert type(dict.get(engine.files, "/data.bin")) is FileEntry  # hashed at start-up
-    assert type(dict.get(engine.files, "/style.css")) is ScannedFile
+    assert type(engine.files.raw("/data.bin")) is FileEntry  # hashed at start-up
+    assert type(engine.files.raw("/style.css")) is ScannedFile
 
 
 def test_with_a_header_hook_every_file_is_built_and_strict_refuses_at_start_up(
@@ -288,9 +290,7 @@ def test_with_a_header_hook_every_file_is_built_and_strict_refuses_at_start_up(
     assert app.engine.files.pending() == 0
     assert "/style.css" in calls  # called while indexing, as ServeStatic does
     with pytest.raises(ConfigError, match="X-Bad"):
-        ServeStatic(
-            None, settings=Settings(root=site, strict=True), add_headers_function=hook
-        )
+        ServeStatic(None, settings=Settings(root=site, strict=True), add_headers_function=hook)
 
 
 def test_unused_rules_are_still_reported_with_deferred_files(site: Path) -> None:
