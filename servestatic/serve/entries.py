@@ -241,11 +241,15 @@ class EntryBuilder:
 
         Only when building it can neither fail nor tell anything start-up must know: no
         header hook (what it sets may be a problem that ``strict`` refuses at start-up, and
-        ServeStatic calls it while indexing), no ``deny`` rule (whether the URL is served
-        at all), and no I/O (a content ETag without a manifest digest reads the file, which
-        an asynchronous request must not do on the event loop).
+        ServeStatic calls it while indexing), no ``deny`` rule that matches it (whether the
+        URL is served at all; the imported ``_headers``/``_redirects`` are denied so), and
+        no I/O (a content ETag without a manifest digest reads the file, which an
+        asynchronous request must not do on the event loop).
         """
-        if self.add_headers_function is not None or self.rules.can_deny:
+        if self.add_headers_function is not None:
+            return False
+        rules = self.rules
+        if rules.deny_rules and rules.may_deny(scanned.url, scanned.path in self.retained):
             return False
         mode = self.etag_mode
         if mode == "off" or (mode == "mtime" and scanned.mtime_ns >= _DATED_NS):

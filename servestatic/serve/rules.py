@@ -188,9 +188,9 @@ class RuleSet:
     def __init__(self, rules: tuple[CompiledRule, ...]) -> None:
         self.rules = rules
         self._interned: dict[tuple[object, ...], Policy] = {}
-        #: Can a file be denied? (Only then must every file be folded at start-up to know
-        #: whether it is served: see ``EntryBuilder.deferrable``.)
-        self.can_deny = any(rule.deny for rule in rules)
+        #: The ``deny`` rules: a file one of them matches is folded at start-up, to know
+        #: whether it is served at all (see ``EntryBuilder.deferrable``).
+        self.deny_rules = tuple(rule for rule in rules if rule.deny)
 
     def with_presets(self, presets: tuple[CompiledRule, ...]) -> RuleSet:
         """These rules with framework preset rules before them (rules override presets)."""
@@ -210,6 +210,11 @@ class RuleSet:
                 if rule.final:
                     break
         return found
+
+    def may_deny(self, url: str, retained: bool = False) -> bool:
+        """Could a ``deny`` rule hide the file at ``url``? False means certainly not; True
+        only that one matches it (a ``final`` rule before it may still stop the fold)."""
+        return any(rule.matches((url,), retained) for rule in self.deny_rules)
 
     def used(self) -> frozenset[int]:
         """The numbers of the rules that matched at least one file folded so far."""

@@ -249,12 +249,25 @@ def test_a_file_changed_before_its_first_request_is_served_as_it_is_now(site: Pa
         ({}, True),
         ({"etag": "off"}, True),
         ({"etag": "content"}, False),  # reading the file for a digest is start-up's I/O
-        ({"rules": [{"match": "/secret/**", "deny": True}]}, False),  # served at all?
     ],
 )
 def test_which_files_are_deferred(site: Path, options: dict[str, Any], deferred: bool) -> None:
     engine = Engine(Settings.model_validate({"root": site, **options}), standalone=True)
     assert (engine.files.pending() > 0) is deferred
+
+
+def test_a_file_a_deny_rule_matches_is_decided_at_start_up(site: Path) -> None:
+    rules = [{"match": "/data.bin", "deny": True}, {"match": "/style.css", "deny": True}]
+    settings = Settings.model_validate(
+        {"root": site, "rules": [*rules, {"match": "/style.css", "final": True}]}
+    )
+    engine = Engine(settings, standalone=True)
+    assert "/data.bin" not in engine.files  # denied: never in the table
+    assert "/style.css" not in engine.files
+    assert (engine.builder.denied[1], engine.builder.denied[2]) == (1, 1)  # counted (check)
+    assert type(engine.files.raw("/app.js")) is ScannedFile  # no deny rule matches it
+    assert engine.files["/app.js"].identity.path.endswith("app.js")
+    assert engine.serve(Request("GET", "/data.bin")).status == 404  # type: ignore[union-attr]
 
 
 def test_a_manifest_digest_lets_a_content_etag_file_be_deferred(site: Path) -> None:
