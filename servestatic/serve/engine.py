@@ -556,7 +556,11 @@ class Engine:
                 for name, hashed in load_originals(path).items()
             }
             wanted = set(originals.values())
-            add = self._add_file
+            add, defer, page_ends = self._add_file, self.files.defer, self._page_ends
+            pages, known = self._pages, self._originals
+            # Files from this mtime on are deferred without asking (most files): the
+            # checks of _add_file's deferred branch, inlined (one call fewer per file).
+            since = self.builder.deferred_from()
             for scanned in scan_root(
                 path,
                 url_prefix,
@@ -565,9 +569,19 @@ class Engine:
                 hidden=self.hidden,
                 warn=self.index_warning(source),
             ):
-                if wanted and scanned.url in wanted:
-                    self._hashed_scans[scanned.url] = scanned
-                add(scanned)
+                url = scanned.url
+                if wanted and url in wanted:
+                    self._hashed_scans[url] = scanned
+                if (
+                    since is None
+                    or scanned.mtime_ns < since
+                    or url in pages
+                    or url in known
+                    or (page_ends and url.endswith(page_ends))
+                ):
+                    add(scanned)
+                else:
+                    defer(url, scanned)
             self._add_originals(originals)
             # Kept only for the originals served (a later page may be placed on one).
             used = set(self._originals.values())

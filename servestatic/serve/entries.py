@@ -236,6 +236,13 @@ class EntryBuilder:
             for name in self.tag_headers
         )
 
+    def deferred_from(self) -> int | None:
+        """The modification time (ns) from which every file is :meth:`deferrable` without
+        looking further (the start-up walk's fast path), or None: ask per file."""
+        if self.add_headers_function is not None or self.rules.deny_rules:
+            return None
+        return {"off": 0, "mtime": _DATED_NS}.get(self.etag_mode)
+
     def deferrable(self, scanned: ScannedFile) -> bool:
         """May ``scanned``'s entry be built when first requested instead of at start-up?
 

@@ -252,15 +252,19 @@ def _scan_directory(
                 scan.warn(f"Skipping {entry.path}: {error.strerror}")
                 continue
             if info.st_mode & _FORMAT == _REGULAR:
-                yield ScannedFile(
-                    url,
-                    entry.path,
-                    info.st_size,
-                    info.st_mtime_ns,
-                    (),
-                    info.st_ino,
-                    info.st_dev,
-                    confinement,
+                # ScannedFile(...) without the named tuple's Python-level __new__.
+                yield _new_tuple(
+                    ScannedFile,
+                    (
+                        url,
+                        entry.path,
+                        info.st_size,
+                        info.st_mtime_ns,
+                        (),
+                        info.st_ino,
+                        info.st_dev,
+                        confinement,
+                    ),
                 )
             continue
         scanned = _scan_file(entry, entries, url, relative_dir + name, scan, name in coded)
@@ -344,6 +348,7 @@ def _walk_start(
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 _SUFFIXES = tuple(VARIANT_SUFFIXES)
+_new_tuple = tuple.__new__
 _DEVICE_INITIALS = frozenset("cpanlCPANL")  # (servestatic.http.paths: device names)
 _FORMAT, _REGULAR = stat_module.S_IFMT(0o170000), stat_module.S_IFREG
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import os
 import threading
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -35,12 +34,10 @@ RULES: list[dict[str, Any]] = [
 ]
 
 
-@pytest.fixture
-def eager(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """Engines built while this is active build every entry at start-up (the old way)."""
-    with monkeypatch.context() as patch:
-        patch.setattr(EntryBuilder, "deferrable", lambda self, scanned: False)
-        yield
+def _eager(patch: pytest.MonkeyPatch) -> None:
+    """Engines built while this is patched build every entry at start-up (the old way)."""
+    patch.setattr(EntryBuilder, "deferrable", lambda self, scanned: False)
+    patch.setattr(EntryBuilder, "deferred_from", lambda self: None)
 
 
 def _settings(root: Path, **extra: Any) -> Settings:
@@ -104,7 +101,7 @@ def test_a_lazy_index_answers_every_url_like_an_eager_one(
 ) -> None:
     root = _retained_site(site)
     with monkeypatch.context() as patch:
-        patch.setattr(EntryBuilder, "deferrable", lambda self, scanned: False)
+        _eager(patch)
         reference = make_server(adapter, None, settings=_settings(root, **extra))
     lazy = make_server(adapter, None, settings=_settings(root, **extra))
     lazy_table: FileTable = lazy.app.engine.files
@@ -266,7 +263,9 @@ def test_a_file_a_deny_rule_matches_is_decided_at_start_up(site: Path) -> None:
     assert "/style.css" not in engine.files
     assert (engine.builder.denied[1], engine.builder.denied[2]) == (1, 1)  # counted (check)
     assert type(engine.files.raw("/app.js")) is ScannedFile  # no deny rule matches it
-    assert engine.files["/app.js"].identity.path.endswith("app.js")
+    built = engine.files["/app.js"]
+    assert type(built) is FileEntry
+    assert built.identity.path.endswith("app.js")
     assert engine.serve(Request("GET", "/data.bin")).status == 404  # type: ignore[union-attr]
 
 
@@ -323,3 +322,18 @@ def test_the_summary_counts_deferred_files_and_their_variants(site: Path) -> Non
     assert engine.files.pending() == 0
     assert engine.summary() == before
     assert "(4 precompressed variants)" in before
+
+
+@pytest.mark.parametrize(
+    "options",
+    [{}, {"etag": "off"}, {"etag": "content"}, {"rules": [{"match": "/a", "deny": True}]}],
+)
+def test_the_walks_fast_path_defers_only_what_deferrable_would(
+    site: Path, options: dict[str, Any]
+) -> None:
+    os.utime(site / "data.bin", ns=(0, 0))
+    engine = Engine(Settings.model_validate({"root": site, **options}), standalone=True)
+    since = engine.builder.deferred_from()
+    for scanned in [engine._scan_url(url) for url in engine.files]:
+        if scanned is not None and since is not None and scanned.mtime_ns >= since:
+            assert engine.builder.deferrable(scanned)
