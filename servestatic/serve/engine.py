@@ -1126,11 +1126,13 @@ class Engine:
         entry = self._stored(url) if url not in self._pages else None
         if url in self._pages:
             return self._pages[url] == scanned
-        if type(entry) is ScannedFile:
-            return entry == scanned
-        if type(entry) is not FileEntry or entry.source_url != url:
+        if type(entry) is ScannedFile:  # deferred: compared as its entry would be
+            found = [(entry.path, entry.size, entry.mtime_ns)]
+            found += [(v.path, v.size, v.mtime_ns) for v in entry.variants]
+        elif type(entry) is not FileEntry or entry.source_url != url:
             return False
-        found = [(rep.path, rep.size, rep.mtime_ns) for rep in entry.representations]
+        else:
+            found = [(rep.path, rep.size, rep.mtime_ns) for rep in entry.representations]
         wanted = [(scanned.path, scanned.size, scanned.mtime_ns)]
         wanted += [(v.path, v.size, v.mtime_ns) for v in scanned.variants]
         return found == wanted
