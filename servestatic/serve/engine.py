@@ -924,9 +924,11 @@ class Engine:
         # The one resolution for both sources: what answers the path itself (its file, an
         # index file or clean URL, a canonical or forced redirect), else the miss's rules.
         entry = self.file_source.find(path)
+        if entry is None:
+            return self._miss(path, request)
         if isinstance(entry, ScannedFile):  # a file of the start-up index, not built yet
-            entry = self.files.build(path, entry)
-        return entry if entry is not None else self._miss(path, request)
+            return self.files.build(path, entry) or self._miss(path, request)
+        return entry
 
     def _mount_point(self, request: Request | None) -> Entry | None:
         """The mount point itself (``/mount`` under root_path or SCRIPT_NAME ``/mount``, an

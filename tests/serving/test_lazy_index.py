@@ -8,6 +8,7 @@ known at start-up.
 
 from __future__ import annotations
 
+import copy
 import json
 import os
 import threading
@@ -163,7 +164,13 @@ def test_the_public_table_only_shows_built_entries(site: Path) -> None:
     assert files.copy() == snapshot
     assert {**files} == snapshot
     assert "ScannedFile" not in repr(files)
+    assert files != {}
+    copied = copy.copy(files)
+    assert type(copied) is dict
+    assert copied == snapshot
     assert files.setdefault("/app.js") == snapshot["/app.js"]
+    assert files.setdefault("/new", snapshot["/app.js"]) is snapshot["/app.js"]
+    assert files["/new"] is snapshot["/app.js"]
     assert files.pop("/app.js") == snapshot["/app.js"]
     assert "/app.js" not in files
 
@@ -337,3 +344,17 @@ def test_the_walks_fast_path_defers_only_what_deferrable_would(
     for scanned in [engine._scan_url(url) for url in engine.files]:
         if scanned is not None and since is not None and scanned.mtime_ns >= since:
             assert engine.builder.deferrable(scanned)
+
+
+def test_a_file_with_nothing_to_serve_any_more_reads_as_missing() -> None:
+    gone = ScannedFile("/gone", "/nowhere", 1, 2, ())
+    table = FileTable(lambda scanned: None)
+    for read in (table.__getitem__, table.pop):
+        table.defer("/gone", gone)
+        with pytest.raises(KeyError):
+            read("/gone")
+    table.defer("/gone", gone)
+    assert table.pop("/gone", "default") == "default"
+    table.defer("/gone", gone)
+    assert table.get("/gone", "default") == "default"
+    assert "/gone" not in table  # the build found nothing: the URL is gone
