@@ -55,10 +55,12 @@ def _start(
     root = tmp_path / "static"
     root.mkdir(exist_ok=True)
     (root / "app.js").write_text("1")
+    # No SERVESTATIC_* variable of the caller's, and no coverage in the child: coverage
+    # reads its configuration with tomllib, which would hide what servestatic imports.
     environ = {
         name: value
         for name, value in os.environ.items()
-        if not name.upper().startswith("SERVESTATIC")
+        if not name.upper().startswith(("SERVESTATIC", "COVERAGE_", "COV_CORE_"))
     }
     environ.update(env or {})
     module, cls = (
