@@ -10,7 +10,6 @@ Nothing here imports pydantic or another module of this package.
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from typing import Any, Literal
@@ -119,5 +118,7 @@ def raise_if_strict(problems: Sequence[Problem], strict: bool) -> None:
 
 def did_you_mean(word: str, candidates: Iterable[str]) -> str | None:
     """The closest candidate to a mistyped name, if any is close enough."""
+    import difflib  # noqa: PLC0415 - only for a mistake; not part of every start-up
+
     matches = difflib.get_close_matches(word.lower(), list(candidates), n=1, cutoff=0.6)
     return matches[0] if matches else None

@@ -41,9 +41,7 @@ from servestatic.config._hostfiles import (
 )
 from servestatic.config._model import Redirect, Rule, Settings
 
-__all__ = ["HOST_FILES", "ImportResult", "apply_imports", "import_files"]
-
-HOST_FILES = ("_headers", "_redirects")
+__all__ = ["ImportResult", "apply_imports"]
 
 #: Cloudflare Pages refuses more than these (Netlify has no documented count limit).
 CLOUDFLARE_HEADER_RULES = 100
@@ -68,23 +66,6 @@ class ImportResult:
     hide: list[str] = field(default_factory=list)  # URLs of the files themselves
     problems: list[Problem] = field(default_factory=list)
     labels: list[str] = field(default_factory=list)
-
-
-def import_files(settings: Settings, cwd: Path) -> list[Path]:
-    """The files to read: ``import`` when set, else those at the top of each root at ``/``."""
-    if settings.import_ is not None:
-        return [Path(item) if Path(item).is_absolute() else cwd / item for item in settings.import_]
-    roots: list[Path] = []
-    if settings.root is not None and (settings.prefix or "/") == "/":
-        roots.append(Path(settings.root))
-    roots.extend(Path(root.path) for root in settings.roots if root.prefix == "/")
-    found = []
-    for root in roots:
-        for name in HOST_FILES:
-            candidate = root / name
-            if candidate.is_file():
-                found.append(candidate)
-    return found
 
 
 def _label(path: Path, cwd: Path) -> str:
@@ -397,13 +378,12 @@ def _not_found(line: RedirectLine, where: str, result: ImportResult) -> None:
 
 
 def apply_imports(
-    settings: Settings, provenance: Mapping[str, str], cwd: Path
+    settings: Settings, provenance: Mapping[str, str], cwd: Path, paths: Sequence[Path]
 ) -> tuple[Settings, dict[str, str], list[Problem], list[str]]:
-    """The settings with the imported files merged in, their provenance, the problems and
-    the labels of the files read."""
+    """The settings with the files at ``paths`` (the loader's ``import_files``) merged in,
+    their provenance, the problems and the labels of the files read."""
     # One function (issue 15 allows it with a reason): each setting's merge reads and
     # writes the same ``provenance`` and ``update``; split, every step would pass all four.
-    paths = import_files(settings, cwd)
     if not paths:
         return settings, dict(provenance), [], []
     roots: list[tuple[Path, str]] = []

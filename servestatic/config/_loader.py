@@ -1,6 +1,6 @@
 """``load_settings``: every source, their precedence, provenance and problems.
 
-Precedence, highest first (one place, :meth:`_SourcedSettings.settings_customise_sources`,
+Precedence, highest first (one place, :meth:`_Request.sources`,
 tested pair by pair):
 
 1. keyword arguments given in code (the CLI's flags);
@@ -11,29 +11,29 @@ tested pair by pair):
 6. ``[tool.servestatic]`` in ``./pyproject.toml``;
 7. the model's defaults.
 
-pydantic-settings calls the sources and merges them: groups (and ``mimetypes``) key by key,
-lists (``rules``, ``roots``, ...) replaced whole by a higher source. The result is turned into
-the pure :class:`~servestatic.config.Settings`; every leaf remembers its source, so that
-``servestatic check`` can say where a value came from and errors name the file or variable.
+Every source reads and validates its own values. When two or more gave values,
+pydantic-settings merges them (``_merge``): groups (and ``mimetypes``) key by key, lists
+(``rules``, ``roots``, ...) replaced whole by a higher source. With one (the common case: a
+``ServeStatic(app, root)`` with no ``SERVESTATIC_*`` variable and no file), there is nothing
+to merge and its values are validated by the pure model, so pydantic-settings is not even
+imported. Either way the result is the pure :class:`~servestatic.config.Settings`; every leaf
+remembers its source, so that ``servestatic check`` can say where a value came from and
+errors name the file or variable.
 """
 
 from __future__ import annotations
 
 import os
 import re
-from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
-from contextvars import ContextVar
-from dataclasses import dataclass, field
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
-from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from servestatic.config._attribution import group_model, problems_from_validation
 from servestatic.config._errors import ConfigError, Problem, as_strict
-from servestatic.config._imports import apply_imports
 from servestatic.config._model import Settings
 from servestatic.config._sources import (
     CONFIG_ENV,
@@ -43,7 +43,10 @@ from servestatic.config._sources import (
     TomlFileSource,
 )
 
-__all__ = ["LoadedSettings", "load_settings"]
+__all__ = ["HOST_FILES", "LoadedSettings", "import_files", "load_settings"]
+
+#: Netlify's and Cloudflare Pages' configuration files, read as a source (``_imports``).
+HOST_FILES = ("_headers", "_redirects")
 
 
 @dataclass(frozen=True)
@@ -128,7 +131,7 @@ class LoadedSettings:
         without reading any source."""
         settings = self.settings
         data = {name: getattr(settings, name) for name in type(settings).model_fields}
-        source = MappingSource(_SourcedSettings, values, label)
+        source = MappingSource(None, values, label)
         extra = source()
         problems = list(source.problems)
         data.update(extra)
@@ -155,8 +158,7 @@ class LoadedSettings:
 
 @dataclass
 class _Request:
-    """What one ``load_settings`` call reads (pydantic-settings' hook receives no arguments
-    of ours, so the request travels in a context variable)."""
+    """What one ``load_settings`` call reads."""
 
     code: Mapping[str, Any]
     code_source: str
@@ -165,14 +167,13 @@ class _Request:
     cwd: Path
     config_file: Path | str | None
     extra: Sequence[ConfigSource]
-    built: list[ConfigSource] = field(default_factory=list)
 
-    def sources(self, settings_cls: type[BaseSettings]) -> tuple[ConfigSource, ...]:
+    def sources(self) -> list[ConfigSource]:
         """Every source, highest precedence first."""
         sources: list[ConfigSource] = [
-            MappingSource(settings_cls, self.code, self.code_source, self.code_labels),
+            MappingSource(None, self.code, self.code_source, self.code_labels),
             *self.extra,
-            EnvironmentSource(settings_cls, self.environ),
+            EnvironmentSource(None, self.environ),
         ]
         base = self.cwd
         explicit = self.config_file
@@ -188,24 +189,23 @@ class _Request:
             table = ("tool", "servestatic") if explicit_path.name == "pyproject.toml" else ()
             missing = None if explicit_path.is_file() else asked_by
             sources.append(
-                TomlFileSource(settings_cls, explicit_path, cwd=base, table=table, missing=missing)
+                TomlFileSource(None, explicit_path, cwd=base, table=table, missing=missing)
             )
         local = base / "servestatic.toml"
         if local.is_file() and not _same_file(local, explicit_path):
-            sources.append(TomlFileSource(settings_cls, local, cwd=base))
+            sources.append(TomlFileSource(None, local, cwd=base))
         pyproject = base / "pyproject.toml"
         if pyproject.is_file() and not _same_file(pyproject, explicit_path):
             sources.append(
                 TomlFileSource(
-                    settings_cls,
+                    None,
                     pyproject,
                     cwd=base,
                     table=("tool", "servestatic"),
                     missing_table_ok=True,
                 )
             )
-        self.built = sources
-        return tuple(sources)
+        return sources
 
 
 def _env_get(environ: Mapping[str, str], name: str) -> str | None:
@@ -222,52 +222,6 @@ def _same_file(first: Path, second: Path | None) -> bool:
         return first.resolve() == second.resolve()
     except OSError:  # pragma: no cover - resolve() only fails on exotic filesystems
         return False
-
-
-_REQUEST: ContextVar[_Request | None] = ContextVar("servestatic_load_request", default=None)
-
-
-class _SourcedSettings(BaseSettings, Settings):
-    """The settings model on pydantic-settings: its sources and their precedence.
-
-    Private: :func:`load_settings` instantiates it and returns a pure ``Settings``.
-    """
-
-    model_config = SettingsConfigDict(
-        extra="forbid",
-        frozen=True,
-        populate_by_name=True,
-        validate_default=False,
-        json_schema_extra={"additionalProperties": False},
-    )
-
-    @classmethod
-    def settings_customise_sources(
-        cls,
-        settings_cls: type[BaseSettings],
-        init_settings: PydanticBaseSettingsSource,
-        env_settings: PydanticBaseSettingsSource,
-        dotenv_settings: PydanticBaseSettingsSource,
-        file_secret_settings: PydanticBaseSettingsSource,
-    ) -> tuple[PydanticBaseSettingsSource, ...]:
-        """The precedence, highest first: code, adapters' sources, environment, files."""
-        request = _REQUEST.get()
-        if request is None:  # instantiated directly: this process's environment and files
-            request = _default_request(getattr(init_settings, "init_kwargs", {}))
-        return request.sources(settings_cls)
-
-
-def _default_request(code: Mapping[str, Any]) -> _Request:
-    return _Request(code, "code", {}, os.environ, Path.cwd(), None, ())
-
-
-@contextmanager
-def _serving(request: _Request) -> Iterator[None]:
-    token = _REQUEST.set(request)
-    try:
-        yield
-    finally:
-        _REQUEST.reset(token)
 
 
 def load_settings(
@@ -302,30 +256,30 @@ def load_settings(
         config_file,
         tuple(sources),
     )
+    built = request.sources()
     settings: Settings | None = None
     late: list[Problem] = []
-    with _serving(request):
-        try:
-            sourced = _SourcedSettings()
-        except ValidationError as error:
-            # Every source validated its own values; what is left comes from combining them
-            # (a group with keys from two sources).
-            provenance = _provenance(request.built)
-            late = problems_from_validation(
-                error, Settings, {}, lambda key: provenance.get(key, _owner(provenance, key))
-            )
-        else:
-            settings = Settings.model_construct(
-                _fields_set=set(sourced.model_fields_set),
-                **{name: getattr(sourced, name) for name in Settings.model_fields},
-            )
-    provenance = _provenance(request.built)
+    try:
+        settings = _combine(built)
+    except ValidationError as error:
+        # Every source validated its own values; what is left comes from combining them
+        # (a group with keys from two sources).
+        provenance = _provenance(built)
+        late = problems_from_validation(
+            error, Settings, {}, lambda key: provenance.get(key, _owner(provenance, key))
+        )
+    provenance = _provenance(built)
     labels: list[str] = []
     imported: list[Problem] = []
-    if settings is not None:
-        # _headers / _redirects: read once the roots and ``import`` are known.
-        settings, provenance, imported, labels = apply_imports(settings, provenance, request.cwd)
-    problems = [problem for source in request.built for problem in source.problems]
+    paths = [] if settings is None else import_files(settings, request.cwd)
+    if settings is not None and paths:
+        # _headers / _redirects: read once the roots and ``import`` are known (their parser
+        # is imported only when there is a file to read).
+        from servestatic.config._imports import apply_imports  # noqa: PLC0415
+
+        merged = apply_imports(settings, provenance, request.cwd, paths)
+        settings, provenance, imported, labels = merged
+    problems = [problem for source in built for problem in source.problems]
     problems += late + imported
     blocking = tuple(problem for problem in problems if problem.is_error)
     # strict: a warning (an unknown variable) stops the start-up, at its end.
@@ -337,13 +291,42 @@ def load_settings(
         (
             *(
                 source.label
-                for source in request.built
+                for source in built
                 if source.data or source.problems or source in request.extra
             ),
             *labels,
         ),
         blocking,
     )
+
+
+def import_files(settings: Settings, cwd: Path) -> list[Path]:
+    """The files to read: ``import`` when set, else those at the top of each root at ``/``."""
+    if settings.import_ is not None:
+        return [Path(item) if Path(item).is_absolute() else cwd / item for item in settings.import_]
+    roots: list[Path] = []
+    if settings.root is not None and (settings.prefix or "/") == "/":
+        roots.append(Path(settings.root))
+    roots.extend(Path(root.path) for root in settings.roots if root.prefix == "/")
+    found = []
+    for root in roots:
+        for name in HOST_FILES:
+            candidate = root / name
+            if candidate.is_file():
+                found.append(candidate)
+    return found
+
+
+def _combine(sources: Sequence[ConfigSource]) -> Settings:
+    """The settings from the sources' valid values (highest precedence first)."""
+    given = [values for values in (source() for source in sources) if values]
+    if len(given) > 1:
+        # Only merging needs pydantic-settings (and its import is a quarter of a cold start).
+        from servestatic.config._merge import merge  # noqa: PLC0415
+
+        return merge(sources)
+    # One source or none: pydantic-settings would validate exactly these values.
+    return Settings.model_validate(given[0] if given else {})
 
 
 def _owner(provenance: Mapping[str, str], key: str) -> str:

@@ -1,10 +1,14 @@
-"""The configuration sources, one class each, as pydantic-settings sources.
+"""The configuration sources, one class each.
 
 Every source reads its values once, validates what it contributed on its own (typed mode for
 files: see ``_model``) and keeps the problems it found, each labelled with the exact variable,
 file or setting. What a source returns to pydantic-settings is its raw mapping minus the keys
 that failed, so one bad value does not hide the problems of the other sources; the loader
 reports every problem at once.
+
+The sources are plain classes, not pydantic-settings sources, so that reading them costs no
+pydantic-settings import: the loader hands them to pydantic-settings (``_merge``) only when
+more than one gave values and there is something to merge.
 
 * :class:`MappingSource`: values given in code (keywords, the CLI's flags) or by an adapter
   (Django settings subclass it);
@@ -18,14 +22,12 @@ from __future__ import annotations
 
 import json
 import re
-import tomllib
 import typing
 from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from pydantic import BaseModel, ValidationError
-from pydantic_settings import PydanticBaseSettingsSource
 
 from servestatic.config._attribution import (
     field_names,
@@ -38,7 +40,6 @@ from servestatic.config._model import Settings, accepts_empty
 
 if TYPE_CHECKING:
     from pydantic.fields import FieldInfo
-    from pydantic_settings import BaseSettings
 
 __all__ = [
     "CONFIG_ENV",
@@ -56,16 +57,20 @@ _PATH_KEYS = ("root",)
 _TYPED = {"typed": True}
 
 
-class ConfigSource(PydanticBaseSettingsSource):
-    """A source that knows where each of its values came from and what was wrong with them."""
+class ConfigSource:
+    """A source that knows where each of its values came from and what was wrong with them.
+
+    Calling it returns its valid values (read and validated once), as a pydantic-settings
+    source does.
+    """
 
     #: Values from files are typed (TOML): validated in strict mode.
     typed: ClassVar[bool] = False
 
-    def __init__(self, settings_cls: type[BaseSettings] | None, label: str) -> None:
-        # Adapters build their sources before pydantic-settings hands out its class; only
-        # ``model_config`` is read from it, and the pure model has the same.
-        super().__init__(settings_cls or Settings)  # type: ignore[arg-type]
+    def __init__(self, settings_cls: type[BaseModel] | None, label: str) -> None:
+        #: The model the values are for (the first argument of a pydantic-settings source,
+        #: kept in the signature); values are always validated against :class:`Settings`.
+        self.settings_cls = settings_cls or Settings
         #: How problems and ``servestatic check`` name this source.
         self.label = label
         #: Raw values, as the model reads them (groups as dictionaries).
@@ -84,9 +89,6 @@ class ConfigSource(PydanticBaseSettingsSource):
             return self.key_labels[key_path]
         top = key_path.split(".", 1)[0]
         return self.key_labels.get(top, self.label)
-
-    def get_field_value(self, field: FieldInfo, field_name: str) -> tuple[Any, str, bool]:
-        return self().get(field_name), field_name, False
 
     def __call__(self) -> dict[str, Any]:
         if self._valid is None:
@@ -130,7 +132,7 @@ class MappingSource(ConfigSource):
 
     def __init__(
         self,
-        settings_cls: type[BaseSettings] | None,
+        settings_cls: type[BaseModel] | None,
         values: Mapping[str, Any],
         label: str = "code",
         key_labels: Mapping[str, str] | None = None,
@@ -171,7 +173,7 @@ class EnvironmentSource(ConfigSource):
     value (``charset``): an unset variable in a compose file must not switch anything off.
     """
 
-    def __init__(self, settings_cls: type[BaseSettings], environ: Mapping[str, str]) -> None:
+    def __init__(self, settings_cls: type[BaseModel] | None, environ: Mapping[str, str]) -> None:
         super().__init__(settings_cls, "environment")
         self._environ = environ
 
@@ -215,15 +217,15 @@ class EnvironmentSource(ConfigSource):
             else:
                 self._store(raw_name, raw_value, (top,), fields[top])
 
-    def _decode(self, raw: str, name: str, info: FieldInfo) -> Any:
-        """JSON for lists, tables and groups (decoded by pydantic-settings, which honours
-        ``NoDecode``), the string itself otherwise (the model coerces it). ``null`` (any
-        case) is None where None is allowed."""
+    def _decode(self, raw: str, info: FieldInfo) -> Any:
+        """JSON for lists, tables and groups (as pydantic-settings decodes them: no field
+        of the model opts out with ``NoDecode``), the string itself otherwise (the model
+        coerces it). ``null`` (any case) is None where None is allowed."""
         members = flatten_annotation(info.annotation)
         complex_ = any(_is_complex(member) for member in members)
         if raw.strip().lower() == "null" and (complex_ or type(None) in members):
             return None
-        return self.decode_complex_value(name, info, raw.strip()) if complex_ else raw
+        return json.loads(raw.strip()) if complex_ else raw
 
     def _warn_unknown(self, name: str, message: str, value: str) -> None:
         self.problems.append(
@@ -283,7 +285,7 @@ class EnvironmentSource(ConfigSource):
             )
             return
         try:
-            value = self._decode(raw_value, path[-1], info)
+            value = self._decode(raw_value, info)
         except json.JSONDecodeError as error:
             message = f"{error.msg} at line {error.lineno} column {error.colno}"
             self.problems.append(
@@ -331,7 +333,7 @@ class TomlFileSource(ConfigSource):
 
     def __init__(
         self,
-        settings_cls: type[BaseSettings],
+        settings_cls: type[BaseModel] | None,
         path: Path,
         *,
         cwd: Path,
@@ -363,6 +365,8 @@ class TomlFileSource(ConfigSource):
                 )
             )
             return
+        import tomllib  # noqa: PLC0415 - only when a file is there to read
+
         file_label = display_path(self.path, self.cwd)
         try:
             with self.path.open("rb") as handle:

@@ -33,13 +33,17 @@ Blocks are new ``bytes`` each time rather than reused buffers: ASGI and WSGI bod
 
 from __future__ import annotations
 
-import asyncio
 import collections
 import logging
 import threading
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    # Imported where a coroutine waits: a WSGI server never does, and asyncio is a tenth
+    # of the cold start of ``import servestatic.wsgi`` (issue 19).
+    import asyncio
 
 __all__ = ["MIN_BLOCK", "PROOF", "Lease", "StreamBudget", "shared_budget"]
 
@@ -265,6 +269,8 @@ async def _queue_for(
 ) -> tuple[int, bool]:
     """Wait in the queue: (size, overdrawn), or (0, False) if ``stop`` finished first.
     Wake-ups may come from any thread."""
+    import asyncio  # noqa: PLC0415 - see the import at the top; loaded by now under asyncio
+
     try:
         loop = asyncio.get_running_loop()
     except RuntimeError:

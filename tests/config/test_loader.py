@@ -9,18 +9,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from pydantic_settings import PydanticBaseSettingsSource
 
 import servestatic
 from servestatic.config import (
     ConfigError,
-    ConfigSource,
-    EnvironmentSource,
     LoadedSettings,
     MappingSource,
     Problem,
     Settings,
-    TomlFileSource,
+    _merge,
     load_settings,
 )
 from servestatic.config.schema import json_schema
@@ -35,9 +32,55 @@ def errors(loaded: LoadedSettings) -> list[str]:
 # --------------------------------------------------------------------------- the machinery
 
 
-def test_every_source_is_a_pydantic_settings_source() -> None:
-    for source in (ConfigSource, MappingSource, EnvironmentSource, TomlFileSource):
-        assert issubclass(source, PydanticBaseSettingsSource)
+def _count_merges(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """How many sources each pydantic-settings merge was given (the loader imports
+    ``_merge.merge`` when it needs it, so the patched one is what it calls)."""
+    merged: list[int] = []
+    real = _merge.merge
+
+    def counting(sources: Any) -> Settings:
+        merged.append(len(sources))
+        return real(sources)
+
+    monkeypatch.setattr(_merge, "merge", counting)
+    return merged
+
+
+def test_pydantic_settings_merges_only_when_two_sources_give_values(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    merged = _count_merges(monkeypatch)
+    # Code only; an unknown variable and a pyproject.toml without [tool.servestatic] give
+    # problems or nothing, but no values: nothing to merge.
+    (tmp_path / "pyproject.toml").write_text('[project]\nname = "site"\n')
+    alone = load_settings({"max_age": 5}, environ={"SERVESTATIC_X": "1"}, cwd=tmp_path)
+    assert (alone.settings.max_age, merged) == (5, [])
+    assert [problem.source for problem in alone.problems] == ["SERVESTATIC_X"]
+    both = load_settings({"max_age": 5}, environ={"SERVESTATIC_CHARSET": "ascii"}, cwd=tmp_path)
+    assert (both.settings.max_age, both.settings.charset) == (5, "ascii")
+    assert merged == [3]  # code, environment and pyproject.toml, highest first
+
+
+def test_one_source_gives_the_settings_a_merge_of_the_same_values_gives(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    merged = _count_merges(monkeypatch)
+    values: dict[str, Any] = {
+        "root": str(tmp_path),
+        "max_age": None,
+        "mimetypes": {".x": "text/x"},
+        "cors": {"allow_origins": ["https://a.example"]},
+        "rules": [{"match": "/a/**", "headers": {"X-A": "1"}}],
+        "redirects": [{"from": "/old", "to": "/new"}],
+    }
+    alone = load_settings(values, environ={}, cwd=tmp_path)
+    # The same values through pydantic-settings: an adapter source repeats one of them.
+    adapter = MappingSource(None, {"max_age": None}, "adapter")
+    both = load_settings(values, environ={}, cwd=tmp_path, sources=[adapter])
+    assert merged == [3]
+    assert alone.settings == both.settings
+    assert alone.settings.model_fields_set == both.settings.model_fields_set == set(values)
+    assert alone.provenance == both.provenance
 
 
 def test_the_result_is_the_pure_model_with_provenance_and_problems(tmp_path: Path) -> None:
@@ -317,6 +360,21 @@ def test_the_configuration_package_has_no_import_cycle() -> None:
     for name in sorted(graph):
         visit(name, ())
     assert graph["_errors"] == set()  # the records import nothing of the package
+
+
+def test_the_package_exports_each_name_from_its_module_on_first_use() -> None:
+    import servestatic.config as package
+    from servestatic.config import _model, _sources
+
+    assert set(package.__all__) <= set(dir(package))
+    for name in package.__all__:
+        assert getattr(package, name) is getattr(package, name), name
+    # The groups' names before issue 15 are the classes they now are.
+    assert package.ErrorPages is _model.ErrorPageSettings
+    assert package.MemoryCache is _model.MemoryCacheSettings
+    assert package.EnvironmentSource is _sources.EnvironmentSource
+    with pytest.raises(AttributeError, match=r"'servestatic\.config' has no attribute 'Nope'"):
+        _ = package.Nope
 
 
 def test_nothing_outside_config_touches_its_private_names() -> None:
