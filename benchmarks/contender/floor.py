@@ -213,7 +213,6 @@ def _range_header(first: int, last: int, size: int) -> list[tuple[str, str]]:
 def make_wsgi(application: Any, root: str) -> Any:
     entries = build(root)
     lookup = entries.get
-    shared = {url: SharedFile(entry.descriptor) for url, entry in entries.items()}
 
     def trivial(environ: dict[str, Any], start_response: Any) -> Any:
         path = environ.get("PATH_INFO")
@@ -251,7 +250,8 @@ def make_wsgi(application: Any, root: str) -> Any:
         start_response("200 OK", entry.headers)
         wrapper = get("wsgi.file_wrapper")
         if wrapper is not None and entry.size > HANDED_MIN:
-            return wrapper(shared[path], HANDED_MIN)  # type: ignore[index]
+            # A new reader per response (its own read offset), on the shared descriptor.
+            return wrapper(SharedFile(entry.descriptor), HANDED_MIN)
         return [entry.plain]
 
     return trivial
