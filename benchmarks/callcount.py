@@ -7,7 +7,9 @@ checkout with another one (``git archive REV | tar -x -C /tmp/rev``)::
     .venv/bin/python -m benchmarks.callcount
     .venv/bin/python -m benchmarks.callcount /tmp/rev
 
-Uses the in-process benchmark's site (``benchmarks/fixtures.py``) and apps.
+Uses the in-process benchmark's site (``benchmarks/fixtures.py``) and apps. Each count is
+shown beside the trivial app's (``contender/floor.py``, each server's floor): the ASGI
+counts include the event loop's own calls, which the floor makes too.
 """
 
 from __future__ import annotations
@@ -36,6 +38,8 @@ def main(argv: list[str]) -> int:
     import servestatic
 
     wsgi, asgi = serve_apps.make_wsgi(), serve_apps.make_asgi()
+    os.environ["BENCH_LIBRARY"] = "trivial"
+    floor_wsgi, floor_asgi = serve_apps.make_wsgi(), serve_apps.make_asgi()
     seen: dict[str, str] = {}
 
     def start_response(status: str, headers: list[tuple[str, str]], exc: Any = None) -> None:
@@ -89,19 +93,23 @@ def main(argv: list[str]) -> int:
     for name, (path, headers) in cases.items():
         counts = []
         request, connection = environ(path, headers), scope(path, headers)
-        for run in (
-            lambda request=request: list(wsgi(dict(request), start_response)),
-            lambda connection=connection: loop.run_until_complete(
-                asgi(dict(connection), receiver(), send)
-            ),
-        ):
-            run()  # warm: memory cache, lazily built header blocks
-            calls = 0
-            sys.setprofile(profile)
-            run()
-            sys.setprofile(None)
-            counts.append(calls)
-        print(f"{name:13} wsgi {counts[0]:4} calls   asgi {counts[1]:4} calls")
+        for wsgi_app, asgi_app in ((wsgi, asgi), (floor_wsgi, floor_asgi)):
+            for run in (
+                lambda app=wsgi_app, request=request: list(app(dict(request), start_response)),
+                lambda app=asgi_app, connection=connection: loop.run_until_complete(
+                    app(dict(connection), receiver(), send)
+                ),
+            ):
+                run()  # warm: memory cache, lazily built header blocks
+                calls = 0
+                sys.setprofile(profile)
+                run()
+                sys.setprofile(None)
+                counts.append(calls)
+        print(
+            f"{name:13} wsgi {counts[0]:4} calls (floor {counts[2]:4})   "
+            f"asgi {counts[1]:4} calls (floor {counts[3]:4})"
+        )
     return 0
 
 

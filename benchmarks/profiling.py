@@ -202,7 +202,7 @@ def record_server(
     output = raw_dir / f"{server}-{library}-{scenario_name}.txt"
     fixtures = build_site()
     with serve(library, server) as running:
-        headers = verify(scenario, running.port, fixtures, trivial=library == "trivial")
+        headers = verify(scenario, running.port, fixtures)
         url = running.base + scenario.path
         run_wrk(url, headers, 1)
         script = WORK / "summary.lua"

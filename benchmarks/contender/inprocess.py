@@ -157,9 +157,8 @@ def run_wsgi(app: Any, root: str, reps: int, scenarios: list[str]) -> list[dict[
         path, headers = SCENARIOS[scenario]
         if scenario == "not-modified":
             call(wsgi_environ(path, []))
-            # The bare application's 200 has no ETag; it answers its own with a 304.
-            found = (v for n, v in captured[1] if n.lower() == "etag")
-            headers = [("If-None-Match", next(found, serve_apps.TRIVIAL_ETAG))]
+            etag = next(v for n, v in captured[1] if n.lower() == "etag")
+            headers = [("If-None-Match", etag)]
         environ = wsgi_environ(path, headers)
         status, body = expected(root, scenario)
         got = call(environ)
@@ -259,8 +258,7 @@ def run_asgi(
         path, headers = SCENARIOS[scenario]
         if scenario == "not-modified":
             loop.run_until_complete(call(asgi_scope(path, [], pathsend)))
-            found = (v for n, v in messages[0]["headers"] if n.lower() == b"etag")
-            etag = next(found, serve_apps.TRIVIAL_ETAG.encode())
+            etag = next(v for n, v in messages[0]["headers"] if n.lower() == b"etag")
             headers = [("If-None-Match", etag.decode("latin-1"))]
         scope = asgi_scope(path, headers, pathsend)
         status, body = expected(root, scenario)
@@ -299,9 +297,6 @@ def main(argv: list[str] | None = None) -> int:
     os.environ["BENCH_ROOT"] = args.root
     os.environ["BENCH_AUTOREFRESH"] = "0"
     scenarios = args.scenarios.split(",")
-    if args.library == "trivial":
-        # The bare application answers the small file and a 304: the harness's own floor.
-        scenarios = [name for name in scenarios if name in {"small", "not-modified"}]
     identity = serve_apps.identity()
     if args.interface == "wsgi":
         app = serve_apps.make_wsgi()

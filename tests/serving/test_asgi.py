@@ -11,6 +11,7 @@ import pytest
 import trio
 
 from servestatic import ServeStaticASGI
+from servestatic.asgi import request_from_scope
 from tests.client import call_asgi
 from tests.conftest import write
 
@@ -198,3 +199,23 @@ def test_client_disconnect_stops_streaming(tree: Path) -> None:
     asyncio.run(app(scope, receive, send))
     body_messages = [m for m in sent if m["type"] == "http.response.body"]
     assert 1 <= len(body_messages) < 8  # stopped well before the 8 blocks of 1 MiB
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [(None, ""), (b"", ""), (b"a=1&b=%20", "a=1&b=%20"), (b"caf\xe9", "caf\xe9")],
+)
+def test_query_string_in_the_request_record(query: bytes | None, expected: str) -> None:
+    scope: dict[str, Any] = {"method": "GET", "path": "/x", "headers": []}
+    if query is not None:
+        scope["query_string"] = query
+    assert request_from_scope(scope).query == expected
+
+
+def test_a_304_is_a_start_and_one_empty_body(tree: Path) -> None:
+    app = ServeStaticASGI(None, tree)
+    etag = call_asgi(app, "/small.txt").header("etag")
+    assert etag is not None
+    response = call_asgi(app, "/small.txt", headers={"If-None-Match": etag})
+    assert response.status == 304
+    assert response.messages[1:] == [{"type": "http.response.body", "body": b""}]
