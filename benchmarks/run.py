@@ -420,62 +420,80 @@ def run_inprocess(plan: Plan) -> list[dict[str, Any]]:
 def run_startup(plan: Plan) -> list[dict[str, Any]]:
     root = build_many(plan.startup_files)
     records = []
-    script = str(CONTENDER / "startup.py")
     for name in [lib for lib in plan.libraries if lib in STARTUP_LIBRARIES]:
-        library = LIBRARIES[name]
-        if name == "ours":
-            # pip wrote bytecode for the installed contenders; our editable checkout has
-            # none when PYTHONDONTWRITEBYTECODE is set, and compiling 30 modules from
-            # source at each start would be counted as import time (~50 ms here).
-            subprocess.run(
-                [str(library.python), "-m", "compileall", "-q", str(REPO / "servestatic")],
-                check=True,
-            )
-        samples: list[dict[str, Any]] = []
-        disturbed: list[dict[str, Any]] = []
-        command = [
-            "taskset", "-c", SERVER_CORE,
-            str(library.python), "-P", script, "--library", name, "--root", str(root),
-        ]  # fmt: skip
-        for _ in range(plan.startup_reps + plan.retries):
-            if len(samples) >= plan.startup_reps:
-                break
-            wait_quiet(set(), plan.max_wait)
-            before = other_cpu_seconds(set())
-            started = time.monotonic()
-            try:
-                found = _run_json(command, contender_env(name, root=root))
-            except RuntimeError as error:
-                log(f"  {error}")
-                break
-            others = (other_cpu_seconds(set()) - before) / (time.monotonic() - started)
-            for sample in found:
-                sample["other_cpu_share"] = others
-            (samples if others <= DISTURBED else disturbed).extend(found)
-        samples += disturbed[: max(0, plan.startup_reps - len(samples))]
-        if not samples:
-            records.append({"library": name, "error": "start-up failed"})
-            continue
-        record = dict(samples[0])
-        for key in (
-            "import_s",
-            "construct_s",
-            "rss_before_mib",
-            "rss_after_mib",
-            "rss_delta_mib",
-            "rss_peak_mib",
-        ):
-            record[key] = statistics.median(sample[key] for sample in samples)
-        record["files"] = plan.startup_files
-        record["reps"] = len(samples)
-        log(
-            f"start-up {name}: construct {record['construct_s']:.3f} s, "
-            f"import {record['import_s']:.3f} s, "
-            f"RSS {record['rss_after_mib']:.1f} MiB (+{record['rss_delta_mib']:.1f}), "
-            f"{record['urls']} URLs"
+        record = measure_startup(
+            name, root, reps=plan.startup_reps, retries=plan.retries, max_wait=plan.max_wait
         )
+        if "error" not in record:
+            record["files"] = plan.startup_files
         records.append(record)
     return records
+
+
+def measure_startup(
+    name: str, root: Path, *, reps: int, retries: int, max_wait: float
+) -> dict[str, Any]:
+    """Median of ``reps`` fresh processes constructing ``name``'s application over ``root``
+    (``contender/startup.py``, pinned to the server core); ``floor`` is the bare walk.
+
+    Also used by :mod:`benchmarks.scale` for every tree size.
+    """
+    library = LIBRARIES["ours" if name == "floor" else name]
+    if name == "ours":
+        # pip wrote bytecode for the installed contenders; our editable checkout has
+        # none when PYTHONDONTWRITEBYTECODE is set, and compiling 30 modules from
+        # source at each start would be counted as import time (~50 ms here).
+        subprocess.run(
+            [str(library.python), "-m", "compileall", "-q", str(REPO / "servestatic")],
+            check=True,
+        )
+    samples: list[dict[str, Any]] = []
+    disturbed: list[dict[str, Any]] = []
+    command = [
+        "taskset", "-c", SERVER_CORE,
+        str(library.python), "-P", str(CONTENDER / "startup.py"),
+        "--library", name, "--root", str(root),
+    ]  # fmt: skip
+    for _ in range(reps + retries):
+        if len(samples) >= reps:
+            break
+        wait_quiet(set(), max_wait)
+        before = other_cpu_seconds(set())
+        started = time.monotonic()
+        try:
+            found = _run_json(command, contender_env(name, root=root))
+        except RuntimeError as error:
+            log(f"  {error}")
+            break
+        others = (other_cpu_seconds(set()) - before) / (time.monotonic() - started)
+        for sample in found:
+            sample["other_cpu_share"] = others
+            # Per sample: the median of sums is not the sum of medians.
+            sample["cold_s"] = sample["import_s"] + sample["construct_s"]
+        (samples if others <= DISTURBED else disturbed).extend(found)
+    samples += disturbed[: max(0, reps - len(samples))]
+    if not samples:
+        return {"library": name, "error": "start-up failed"}
+    record = dict(samples[0])
+    for key in (
+        "import_s",
+        "construct_s",
+        "cold_s",
+        "rss_before_mib",
+        "rss_after_mib",
+        "rss_delta_mib",
+        "rss_peak_mib",
+    ):
+        record[key] = statistics.median(sample[key] for sample in samples)
+    record["other_cpu_share"] = max(sample["other_cpu_share"] for sample in samples)
+    record["reps"] = len(samples)
+    log(
+        f"start-up {name}: construct {record['construct_s']:.3f} s, "
+        f"import {record['import_s']:.3f} s, "
+        f"RSS {record['rss_after_mib']:.1f} MiB (+{record['rss_delta_mib']:.1f}), "
+        f"{record['urls']} URLs"
+    )
+    return record
 
 
 # ---------------------------------------------------------------------- main
