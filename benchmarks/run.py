@@ -74,6 +74,7 @@ class Plan:
     startup: bool
     slow: bool
     slow_plan: SlowPlan
+    scale: bool
 
 
 def log(message: str) -> None:
@@ -524,7 +525,9 @@ def parse(argv: list[str] | None) -> tuple[Plan, argparse.Namespace]:
         help="extra runs allowed per measurement to replace disturbed ones (3; quick 0)",
     )
     parser.add_argument("--startup-files", type=int, default=MANY_FILES)
-    parser.add_argument("--skip", default="", help="comma list of: load, inprocess, startup, slow")
+    parser.add_argument(
+        "--skip", default="", help="comma list of: load, inprocess, startup, slow, scale"
+    )
     parser.add_argument(
         "--slow-servers",
         help="servers of the slow-reader part, benchmarks/slowreaders.py (all five; "
@@ -555,6 +558,7 @@ def parse(argv: list[str] | None) -> tuple[Plan, argparse.Namespace]:
         inprocess="inprocess" not in skip,
         startup="startup" not in skip,
         slow="slow" not in skip,
+        scale="scale" not in skip,
         slow_plan=SlowPlan(
             servers=[
                 s
@@ -620,6 +624,8 @@ def main(argv: list[str] | None = None) -> int:
     if plan.slow:
         log("slow readers")
         data["slow"] = run_slow(plan.slow_plan)
+    if plan.scale:
+        data["scale"] = run_scale_part(args, output)
     data["loadavg_end"] = loadavg()
     data["source_end"] = source_state()
     data["finished"] = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
@@ -633,7 +639,26 @@ def main(argv: list[str] | None = None) -> int:
     ]
     if failures:
         log(f"{len(failures)} measurement(s) failed; see results.md")
-    return 1 if failures else 0
+    return 1 if failures or data.get("scale", {}).get("failed") else 0
+
+
+def run_scale_part(args: argparse.Namespace, output: Path) -> dict[str, Any]:
+    """The scale benchmark (:mod:`benchmarks.scale`) with this run's settings, written
+    beside this run's results (``<output>-scale``)."""
+    from benchmarks.scale import parse as parse_scale
+    from benchmarks.scale import run_scale
+
+    argv = ["--quick"] if args.quick else []
+    if args.max_wait is not None:
+        argv += ["--max-wait", str(args.max_wait)]
+    if args.retries is not None:
+        argv += ["--retries", str(args.retries)]
+    scale_plan, _ = parse_scale(argv)
+    target = output.with_name(output.name + "-scale")
+    log(f"scale with the number of files → {target}")
+    command = " ".join(["python -m benchmarks.scale", *argv])
+    failed = run_scale(scale_plan, target, quick=args.quick, note=args.note, command=command)
+    return {"results": str(target), "failed": failed}
 
 
 if __name__ == "__main__":

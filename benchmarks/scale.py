@@ -109,6 +109,7 @@ class ScalePlan:
     repeats: int
     retain_sizes: list[int]
     requests: int
+    load_libraries: list[str]
 
 
 # ---------------------------------------------------------------------- start-up
@@ -182,7 +183,7 @@ def _measure_size(plan: ScalePlan, size: int) -> list[dict[str, Any]]:
     records: list[dict[str, Any]] = []
     with contextlib.ExitStack() as stack:
         runnings = []
-        for name in LOAD_NAMES:
+        for name in plan.load_libraries:
             identity = {"library": name, "server": SERVER, "files": size}
             try:
                 # ServeStatic 4.4 needs tens of seconds to index 100,000 files.
@@ -377,6 +378,11 @@ def parse(argv: list[str] | None) -> tuple[ScalePlan, argparse.Namespace]:
     parser.add_argument(
         "--retain-sizes", help="tree sizes of the retained-build part (1000,10000; quick 1000)"
     )
+    parser.add_argument(
+        "--load-libraries",
+        help="libraries of the throughput part (ours,servestatic44; quick: ours, since "
+        "ServeStatic 4.4 takes minutes to index 100,000 files on a busy machine)",
+    )
     parser.add_argument("--requests", type=int, default=20_000, help="per in-process round")
     parser.add_argument("--output", type=Path, help="default: results/<UTC stamp>-scale")
     parser.add_argument("--note", default="", help="a remark printed in the report")
@@ -407,7 +413,17 @@ def parse(argv: list[str] | None) -> tuple[ScalePlan, argparse.Namespace]:
         repeats=args.repeats or (1 if quick else 3),
         retain_sizes=sizes(args.retain_sizes or ("1000" if quick else "1000,10000")),
         requests=args.requests,
+        load_libraries=[
+            name
+            for name in (args.load_libraries or ("ours" if quick else ",".join(LOAD_NAMES))).split(
+                ","
+            )
+            if name
+        ],
     )
+    for name in plan.load_libraries:
+        if name not in LOAD_NAMES:
+            parser.error(f"unknown library {name!r}; of {', '.join(LOAD_NAMES)}")
     return plan, args
 
 

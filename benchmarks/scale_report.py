@@ -182,12 +182,12 @@ def startup_table(data: dict[str, Any]) -> list[str]:
         "RSS after MiB", "added MiB", "peak MiB", "KiB per file", "URLs",
     )  # fmt: skip
     for files in sorted({f for _, f in startup}):
-        for name in LABELS:
+        for name, label in LABELS.items():
             r = startup.get((name, files))
             if r is None:
                 continue
             lines.append(
-                f"| {files:,} | {r['entries']:,} | {LABELS[name]} | {r['import_s']:.3f} | "
+                f"| {files:,} | {r['entries']:,} | {label} | {r['import_s']:.3f} | "
                 f"{r['construct_s']:.3f} | {r['cold_s']:.3f} | {r['rss_before_mib']:.1f} | "
                 f"{r['rss_after_mib']:.1f} | {r['rss_delta_mib']:.1f} | "
                 f"{r['rss_peak_mib']:.1f} | {r['kib_per_file']:.2f} | {r['urls']:,} |"
@@ -208,7 +208,7 @@ def startup_table(data: dict[str, Any]) -> list[str]:
         else:
             cells += ["–", "–"]
         lines.append("| " + " | ".join(cells) + " |")
-    return lines + ["", *_failures(data["startup"])]
+    return [*lines, "", *_failures(data["startup"])]
 
 
 def load_table(data: dict[str, Any]) -> list[str]:
@@ -221,15 +221,18 @@ def load_table(data: dict[str, Any]) -> list[str]:
     base = load.get(("ours", sizes[0])) if sizes else None
     for files in sizes:
         ours, theirs = load.get(("ours", files)), load.get(("servestatic44", files))
-        lines.append(
-            f"| {files:,} | {f'{ours["rps"]:,.0f}' if ours else '–'} | "
-            f"{f'{theirs["rps"]:,.0f}' if theirs else '–'} | "
-            f"{f'{ours["rps"] / theirs["rps"]:.2f}×' if ours and theirs else '–'} | "
-            f"{f'{ours["rps"] / base["rps"]:.2f}×' if ours and base else '–'} | "
-            f"{f'{ours["server_cpu_share"]:.0%}' if ours else '–'} | "
-            f"{max(r['other_cpu_share'] for (_, f), r in load.items() if f == files):.0%} |"
-        )
-    return lines + ["", *_failures(data["load"])]
+        others = max(r["other_cpu_share"] for (_, f), r in load.items() if f == files)
+        cells = [
+            f"{files:,}",
+            f"{ours['rps']:,.0f}" if ours else "–",
+            f"{theirs['rps']:,.0f}" if theirs else "–",
+            f"{ours['rps'] / theirs['rps']:.2f}×" if ours and theirs else "–",
+            f"{ours['rps'] / base['rps']:.2f}×" if ours and base else "–",
+            f"{ours['server_cpu_share']:.0%}" if ours else "–",
+            f"{others:.0%}",
+        ]
+        lines.append("| " + " | ".join(cells) + " |")
+    return [*lines, "", *_failures(data["load"])]
 
 
 def retain_tables(data: dict[str, Any]) -> list[str]:
@@ -292,7 +295,7 @@ def write_report(data: dict[str, Any], output: Path) -> None:
         "## Targets",
         "",
         f"{met} of {len(found)} met"
-        + (" (a `--quick` run: one sample each, no waiting for a quiet machine)." if data.get("quick") else "."),
+        + (" (a `--quick` run: one sample each, no waiting)." if data.get("quick") else "."),
         "",
         *(f"- {check.text()}" for check in found),
         "",
