@@ -7,7 +7,8 @@ For every server × library pair: start it pinned to core 0, verify every scenar
 response (status, essential headers, exact bytes), warm up, load it with wrk pinned to core
 1, record req/s and the server's CPU time, stop it. Then the in-process microbenchmark and
 start-up time/RSS over 10,000 files, each in fresh subprocesses of each library's own
-environment. Ratios in the report only ever compare numbers from the same run.
+environment, the slow readers, and the scale part (:mod:`benchmarks.scale`, with its own
+report in ``<results>-scale/``). Ratios in the report only ever compare numbers from the same run.
 """
 
 from __future__ import annotations
