@@ -13,10 +13,11 @@ precompressed siblings):
    servestatic and ServeStatic 4.4: import and construction time, cold start (their sum),
    RSS before and after construction, peak, index memory per file (RSS added / files);
 2. **load**: servestatic and ServeStatic 4.4 under granian's WSGI server (one worker,
-   pinned), verified on a few URLs, then wrk cycling through the same 1,000-file sample of
-   the tree (one file per profile: the same kinds and sizes at every size) with
-   ``Accept-Encoding: br, gzip``; timed runs taken in turns; req/s, and the ratio of the
-   largest tree's rate to the smallest's;
+   pinned), one server per library and size, all up at once, each verified on a few URLs,
+   then wrk cycling through the same 1,000-file sample of the tree (one file per profile:
+   the same kinds and sizes at every size) with ``Accept-Encoding: br, gzip``; timed runs
+   taken in turns over every server; req/s, and the ratio of the largest tree's rate to
+   the smallest's;
 3. **retain**: the real CLI (``servestatic SRC DEST --all --no-brotli --no-zstd --retain
    5``: gzip only, so six builds of 10,000 files take a minute, not an hour) over six
    builds of :func:`benchmarks.retain.write_tree`'s tree with 10% of the files changed
@@ -25,7 +26,7 @@ precompressed siblings):
    (``python -m benchmarks.retain --per-request``, the best of 3 fresh pinned processes
    taken in turns) over the current build's URLs of a DEST with 5 retained builds and of
    one with none. 1,000 and 10,000 files (quick: 1,000); 100,000 is left out by default
-   (``--retain-sizes``): six builds of it take most of an hour.
+   (``--retain-sizes``): six builds of it take about half an hour here.
 
 ``--quick``: one sample each, no waiting for a quiet machine, our throughput only.
 
@@ -51,7 +52,7 @@ from typing import Any
 
 from benchmarks.contenders import LIBRARIES, REPO, SERVER_CORE
 from benchmarks.fixtures import WORK
-from benchmarks.load import LoadError, run_wrk
+from benchmarks.load import LoadError, LoadResult, run_wrk
 from benchmarks.retain import write_tree
 from benchmarks.run import (
     DISTURBED,
@@ -168,9 +169,7 @@ def _timed(running: Any, urls: Path, plan: ScalePlan) -> dict[str, Any]:
     waited = wait_quiet(pids, plan.max_wait)
     other_before = other_cpu_seconds(pids)
     cpu_before = running.cpu_seconds()
-    result = run_wrk(
-        running.base + "/", ACCEPT, plan.duration, lua=CYCLE_LUA, script_args=(str(urls),)
-    )
+    result = _wrk(running, urls, plan.duration)
     cpu = running.cpu_seconds() - cpu_before
     other = other_cpu_seconds(pids) - other_before
     seconds = result.seconds or 1.0
@@ -181,56 +180,62 @@ def _timed(running: Any, urls: Path, plan: ScalePlan) -> dict[str, Any]:
     }
 
 
-def _measure_size(plan: ScalePlan, size: int) -> list[dict[str, Any]]:
-    tree = build_tree(size)
-    urls, indices = url_list(size)
+def _wrk(running: Any, urls: Path, seconds: float) -> LoadResult:
+    return run_wrk(running.base + "/", ACCEPT, seconds, lua=CYCLE_LUA, script_args=(str(urls),))
+
+
+@dataclass
+class _Contender:
+    identity: dict[str, Any]
+    running: Any
+    urls: Path
+    runs: list[dict[str, Any]]
+    attempts: int = 0
+    failed: bool = False
+
+
+def run_load(plan: ScalePlan) -> list[dict[str, Any]]:
+    """Every (library, size) server up at once (idle ones cost nothing on the pinned core),
+    then the timed runs in turns, as run.py does: a slow minute of the shared machine
+    lands on every size alike, and the ratio between sizes compares like with like."""
     records: list[dict[str, Any]] = []
     with contextlib.ExitStack() as stack:
-        runnings = []
-        for name in plan.load_libraries:
-            identity = {"library": name, "server": SERVER, "files": size}
-            try:
-                # ServeStatic 4.4 needs tens of seconds to index 100,000 files.
-                running = stack.enter_context(serve(name, SERVER, root=tree.root, timeout=600))
-                verify_sample(running.port, indices)
-                if plan.warmup > 0:
-                    run_wrk(
-                        running.base + "/",
-                        ACCEPT,
-                        plan.warmup,
-                        lua=CYCLE_LUA,
-                        script_args=(str(urls),),
-                    )
-            except (ServerError, LoadError, OSError) as error:
-                log(f"  {name} at {size:,} files: {error}")
-                records.append(identity | {"error": str(error)[:2000]})
-                continue
-            runnings.append((identity, running, []))
-        # In turns, as run.py does: a slow minute of the shared machine lands on both.
-        attempts = [0] * len(runnings)
-        failed: set[int] = set()
-        while any(
-            len(runs) < plan.repeats for i, (_, _, runs) in enumerate(runnings) if i not in failed
-        ):
-            for i, (identity, running, runs) in enumerate(runnings):
-                if i in failed or len(runs) >= plan.repeats:
+        contenders: list[_Contender] = []
+        for size in plan.sizes:
+            tree = build_tree(size)
+            urls, indices = url_list(size)
+            for name in plan.load_libraries:
+                identity = {"library": name, "server": SERVER, "files": size}
+                log(f"starting {name} under {SERVER} over {size:,} files")
+                try:
+                    # ServeStatic 4.4 needs minutes to index 100,000 files on a busy machine.
+                    running = stack.enter_context(serve(name, SERVER, root=tree.root, timeout=600))
+                    verify_sample(running.port, indices)
+                    if plan.warmup > 0:
+                        _wrk(running, urls, plan.warmup)
+                except (ServerError, LoadError, OSError) as error:
+                    log(f"  {name} at {size:,} files: {error}")
+                    records.append(identity | {"error": str(error)[:2000]})
+                    continue
+                contenders.append(_Contender(identity, running, urls, []))
+        while any(not c.failed and len(c.runs) < plan.repeats for c in contenders):
+            for contender in contenders:
+                if contender.failed or len(contender.runs) >= plan.repeats:
                     continue
                 try:
-                    run = _timed(running, urls, plan)
+                    run = _timed(contender.running, contender.urls, plan)
                 except LoadError as error:
-                    log(f"  {running.library}: {error}")
-                    records.append(identity | {"error": str(error)[:2000]})
-                    failed.add(i)
+                    log(f"  {contender.running.library}: {error}")
+                    records.append(contender.identity | {"error": str(error)[:2000]})
+                    contender.failed = True
                     continue
-                attempts[i] += 1
+                contender.attempts += 1
                 share = run["other_cpu_share"]
-                if share > DISTURBED and attempts[i] < plan.repeats + plan.retries:
-                    log(f"    {running.library}: disturbed run ({share:.0%} of a core): again")
+                if share > DISTURBED and contender.attempts < plan.repeats + plan.retries:
+                    log(f"    {contender.identity}: disturbed run ({share:.0%} of a core): again")
                     continue
-                runs.append(run)
-        runnings = [item for i, item in enumerate(runnings) if i not in failed]
-        for identity, running, runs in runnings:
-            records.append(_load_record(identity, running, runs))
+                contender.runs.append(run)
+        records += [_load_record(c.identity, c.running, c.runs) for c in contenders if not c.failed]
     return records
 
 
@@ -256,14 +261,6 @@ def _load_record(
         f"others {record['other_cpu_share']:.0%}"
     )
     return record
-
-
-def run_load(plan: ScalePlan) -> list[dict[str, Any]]:
-    records = []
-    for size in plan.sizes:
-        log(f"throughput at {size:,} files ({SERVER})")
-        records += _measure_size(plan, size)
-    return records
 
 
 # ---------------------------------------------------------------------- retained builds

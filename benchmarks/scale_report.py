@@ -329,7 +329,8 @@ def write_report(data: dict[str, Any], output: Path) -> None:
             "size profile, spread over the whole tree: the same kinds and sizes at every "
             "size), `Accept-Encoding: br, gzip`; "
             f"{plan['warmup']:g} s warm-up, median of {plan['repeats']} run(s) of "
-            f"{plan['duration']:g} s taken in turns.",
+            f"{plan['duration']:g} s; every server up at once, the timed runs taken in turns "
+            "over all of them.",
             "",
             *load_table(data),
             "![throughput](rps.png)",
@@ -378,6 +379,8 @@ def charts(data: dict[str, Any], output: Path) -> None:
         ),
     }
     for name, (ylabel, keys, log_y) in series.items():
+        if not startup:
+            break
         fig, axis = plt.subplots(figsize=(8, 4.8), dpi=110)
         for library, label in LABELS.items():
             points = sorted((f, r) for (lib, f), r in startup.items() if lib == library)
