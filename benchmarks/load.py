@@ -1,11 +1,14 @@
 """Drive wrk (pinned to the load core) and read its results.
 
 A Lua ``done()`` hook prints the summary as JSON (no per-request Lua, which would slow wrk
-down); request headers go on the command line with ``-H``.
+down); request headers go on the command line with ``-H``. ``lua`` adds code before the
+hook (the scale benchmark's ``request()`` cycling through many URLs), ``script_args`` reach
+its ``init(args)``.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import shutil
 import subprocess
@@ -58,12 +61,20 @@ def wrk_binary() -> str:
 
 
 def run_wrk(
-    url: str, headers: dict[str, str], seconds: float, *, connections: int = CONNECTIONS
+    url: str,
+    headers: dict[str, str],
+    seconds: float,
+    *,
+    connections: int = CONNECTIONS,
+    lua: str = "",
+    script_args: tuple[str, ...] = (),
 ) -> LoadResult:
-    script = WORK / "summary.lua"
+    code = lua + _LUA
+    name = f"summary-{hashlib.sha256(lua.encode()).hexdigest()[:12]}.lua" if lua else "summary.lua"
+    script = WORK / name
     script.parent.mkdir(parents=True, exist_ok=True)
-    if not script.exists() or script.read_text() != _LUA:
-        script.write_text(_LUA)
+    if not script.exists() or script.read_text() != code:
+        script.write_text(code)
     command = [
         "taskset", "-c", LOAD_CORE,
         wrk_binary(),
@@ -76,6 +87,8 @@ def run_wrk(
     for name, value in headers.items():
         command += ["-H", f"{name}: {value}"]
     command.append(url)
+    if script_args:
+        command += ["--", *script_args]
     finished = subprocess.run(
         command, capture_output=True, text=True, timeout=seconds + 90, check=False
     )

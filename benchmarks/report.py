@@ -440,6 +440,19 @@ def write_report(data: dict[str, Any], output: Path) -> None:
         lines += ["## Slow readers", ""]
         lines += slow_table(data["slow"])
         lines.append("")
+    if data.get("scale"):
+        scale = Path(data["scale"]["results"])
+        lines += [
+            "## Scale with the number of files",
+            "",
+            f"A separate report: `{scale.name}/results.md` beside this one"
+            + (
+                f" ({data['scale']['failed']} measurement(s) failed)."
+                if data["scale"]["failed"]
+                else "."
+            ),
+            "",
+        ]
     if data["load"]:
         lines += ["## Every measurement", ""]
         lines += detail_table(data)

@@ -10,7 +10,10 @@
    current-build URLs served from a DEST holding only the current build, and from a DEST
    holding the current build and 3 retained ones.
 
-Stdlib and servestatic only; prints a table.
+Stdlib and servestatic only; prints a table. ``--per-request DEST`` prints only the
+per-request cost over DEST's current build, as JSON: :mod:`benchmarks.scale` runs it in a
+fresh pinned process per measurement, and imports :func:`write_tree` (stdlib only: the
+bench venv has no servestatic, so servestatic is imported where it is used).
 """
 
 from __future__ import annotations
@@ -27,9 +30,6 @@ from collections.abc import Callable
 from functools import partial
 from pathlib import Path
 from typing import Any
-
-from servestatic import ServeStatic, Settings
-from servestatic.cli import run
 
 
 def _text(seed: int, size: int) -> str:
@@ -59,6 +59,8 @@ def timed(action: Callable[[], Any]) -> float:
 
 
 def build(src: Path, dest: Path, *flags: str) -> None:
+    from servestatic.cli import run
+
     assert run([str(src), str(dest), "--all", "-q", "-e", "*.html", *flags]) == 0
 
 
@@ -82,6 +84,8 @@ def dest_with_builds(tmp: Path, files: int, builds: int, name: str) -> Path:
 
 
 def measure_gc(tmp: Path, files: int) -> dict[str, float]:
+    from servestatic.cli import run
+
     dest = dest_with_builds(tmp, files, 4, "gc")
     copy = tmp / "gc-dry"
     shutil.copytree(dest, copy)
@@ -93,7 +97,15 @@ def measure_gc(tmp: Path, files: int) -> dict[str, float]:
     return {"gc --dry-run (4 builds → 1)": dry, f"gc (4 builds → 1, {removed} files)": seconds}
 
 
+def current_urls(dest: Path) -> list[str]:
+    """The URLs of DEST's current build (its manifest's hashed names)."""
+    paths = json.loads((dest / "staticfiles.json").read_text())["paths"]
+    return sorted("/" + name for name in paths.values())
+
+
 def _per_request(root: Path, urls: list[str], requests: int) -> float:
+    from servestatic import ServeStatic, Settings
+
     app = ServeStatic(None, settings=Settings(root=root, etag="content"))
 
     def start_response(status: str, headers: Any, *args: Any) -> None:
@@ -125,11 +137,6 @@ def _per_request(root: Path, urls: list[str], requests: int) -> float:
 def measure_requests(tmp: Path, files: int, requests: int) -> dict[str, float]:
     single = dest_with_builds(tmp, files, 1, "one")
     several = dest_with_builds(tmp, files, 4, "four")  # current + 3 retained
-
-    def current_urls(dest: Path) -> list[str]:
-        paths = json.loads((dest / "staticfiles.json").read_text())["paths"]
-        return sorted("/" + name for name in paths.values())
-
     urls, urls_several = current_urls(single), current_urls(several)
     return {
         "per request, current build only (µs)": _per_request(single, urls, requests) * 1e6,
@@ -144,7 +151,18 @@ def main() -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.retain")
     parser.add_argument("--files", type=int, default=1000)
     parser.add_argument("--requests", type=int, default=20000)
+    parser.add_argument(
+        "--per-request",
+        type=Path,
+        metavar="DEST",
+        help="only time requests for DEST's current build; print JSON",
+    )
     args = parser.parse_args()
+    if args.per_request is not None:
+        urls = current_urls(args.per_request)
+        seconds = _per_request(args.per_request, urls, args.requests)
+        print(json.dumps({"us_per_request": seconds * 1e6, "urls": len(urls)}))
+        return 0
     with tempfile.TemporaryDirectory() as temporary:
         tmp = Path(temporary)
         results = {

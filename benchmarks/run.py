@@ -7,7 +7,8 @@ For every server × library pair: start it pinned to core 0, verify every scenar
 response (status, essential headers, exact bytes), warm up, load it with wrk pinned to core
 1, record req/s and the server's CPU time, stop it. Then the in-process microbenchmark and
 start-up time/RSS over 10,000 files, each in fresh subprocesses of each library's own
-environment. Ratios in the report only ever compare numbers from the same run.
+environment, the slow readers, and the scale part (:mod:`benchmarks.scale`, with its own
+report in ``<results>-scale/``). Ratios in the report only ever compare numbers from the same run.
 """
 
 from __future__ import annotations
@@ -73,6 +74,7 @@ class Plan:
     startup: bool
     slow: bool
     slow_plan: SlowPlan
+    scale: bool
 
 
 def log(message: str) -> None:
@@ -412,62 +414,80 @@ def run_inprocess(plan: Plan) -> list[dict[str, Any]]:
 def run_startup(plan: Plan) -> list[dict[str, Any]]:
     root = build_many(plan.startup_files)
     records = []
-    script = str(CONTENDER / "startup.py")
     for name in [lib for lib in plan.libraries if lib in STARTUP_LIBRARIES]:
-        library = LIBRARIES[name]
-        if name == "ours":
-            # pip wrote bytecode for the installed contenders; our editable checkout has
-            # none when PYTHONDONTWRITEBYTECODE is set, and compiling 30 modules from
-            # source at each start would be counted as import time (~50 ms here).
-            subprocess.run(
-                [str(library.python), "-m", "compileall", "-q", str(REPO / "servestatic")],
-                check=True,
-            )
-        samples: list[dict[str, Any]] = []
-        disturbed: list[dict[str, Any]] = []
-        command = [
-            "taskset", "-c", SERVER_CORE,
-            str(library.python), "-P", script, "--library", name, "--root", str(root),
-        ]  # fmt: skip
-        for _ in range(plan.startup_reps + plan.retries):
-            if len(samples) >= plan.startup_reps:
-                break
-            wait_quiet(set(), plan.max_wait)
-            before = other_cpu_seconds(set())
-            started = time.monotonic()
-            try:
-                found = _run_json(command, contender_env(name, root=root))
-            except RuntimeError as error:
-                log(f"  {error}")
-                break
-            others = (other_cpu_seconds(set()) - before) / (time.monotonic() - started)
-            for sample in found:
-                sample["other_cpu_share"] = others
-            (samples if others <= DISTURBED else disturbed).extend(found)
-        samples += disturbed[: max(0, plan.startup_reps - len(samples))]
-        if not samples:
-            records.append({"library": name, "error": "start-up failed"})
-            continue
-        record = dict(samples[0])
-        for key in (
-            "import_s",
-            "construct_s",
-            "rss_before_mib",
-            "rss_after_mib",
-            "rss_delta_mib",
-            "rss_peak_mib",
-        ):
-            record[key] = statistics.median(sample[key] for sample in samples)
-        record["files"] = plan.startup_files
-        record["reps"] = len(samples)
-        log(
-            f"start-up {name}: construct {record['construct_s']:.3f} s, "
-            f"import {record['import_s']:.3f} s, "
-            f"RSS {record['rss_after_mib']:.1f} MiB (+{record['rss_delta_mib']:.1f}), "
-            f"{record['urls']} URLs"
+        record = measure_startup(
+            name, root, reps=plan.startup_reps, retries=plan.retries, max_wait=plan.max_wait
         )
+        if "error" not in record:
+            record["files"] = plan.startup_files
         records.append(record)
     return records
+
+
+def measure_startup(
+    name: str, root: Path, *, reps: int, retries: int, max_wait: float
+) -> dict[str, Any]:
+    """Median of ``reps`` fresh processes constructing ``name``'s application over ``root``
+    (``contender/startup.py``, pinned to the server core); ``floor`` is the bare walk.
+
+    Also used by :mod:`benchmarks.scale` for every tree size.
+    """
+    library = LIBRARIES["ours" if name == "floor" else name]
+    if name == "ours":
+        # pip wrote bytecode for the installed contenders; our editable checkout has
+        # none when PYTHONDONTWRITEBYTECODE is set, and compiling 30 modules from
+        # source at each start would be counted as import time (~50 ms here).
+        subprocess.run(
+            [str(library.python), "-m", "compileall", "-q", str(REPO / "servestatic")],
+            check=True,
+        )
+    samples: list[dict[str, Any]] = []
+    disturbed: list[dict[str, Any]] = []
+    command = [
+        "taskset", "-c", SERVER_CORE,
+        str(library.python), "-P", str(CONTENDER / "startup.py"),
+        "--library", name, "--root", str(root),
+    ]  # fmt: skip
+    for _ in range(reps + retries):
+        if len(samples) >= reps:
+            break
+        wait_quiet(set(), max_wait)
+        before = other_cpu_seconds(set())
+        started = time.monotonic()
+        try:
+            found = _run_json(command, contender_env(name, root=root))
+        except RuntimeError as error:
+            log(f"  {error}")
+            break
+        others = (other_cpu_seconds(set()) - before) / (time.monotonic() - started)
+        for sample in found:
+            sample["other_cpu_share"] = others
+            # Per sample: the median of sums is not the sum of medians.
+            sample["cold_s"] = sample["import_s"] + sample["construct_s"]
+        (samples if others <= DISTURBED else disturbed).extend(found)
+    samples += disturbed[: max(0, reps - len(samples))]
+    if not samples:
+        return {"library": name, "error": "start-up failed"}
+    record = dict(samples[0])
+    for key in (
+        "import_s",
+        "construct_s",
+        "cold_s",
+        "rss_before_mib",
+        "rss_after_mib",
+        "rss_delta_mib",
+        "rss_peak_mib",
+    ):
+        record[key] = statistics.median(sample[key] for sample in samples)
+    record["other_cpu_share"] = max(sample["other_cpu_share"] for sample in samples)
+    record["reps"] = len(samples)
+    log(
+        f"start-up {name}: construct {record['construct_s']:.3f} s, "
+        f"import {record['import_s']:.3f} s, "
+        f"RSS {record['rss_after_mib']:.1f} MiB (+{record['rss_delta_mib']:.1f}), "
+        f"{record['urls']} URLs"
+    )
+    return record
 
 
 # ---------------------------------------------------------------------- main
@@ -498,7 +518,9 @@ def parse(argv: list[str] | None) -> tuple[Plan, argparse.Namespace]:
         help="extra runs allowed per measurement to replace disturbed ones (3; quick 0)",
     )
     parser.add_argument("--startup-files", type=int, default=MANY_FILES)
-    parser.add_argument("--skip", default="", help="comma list of: load, inprocess, startup, slow")
+    parser.add_argument(
+        "--skip", default="", help="comma list of: load, inprocess, startup, slow, scale"
+    )
     parser.add_argument(
         "--slow-servers",
         help="servers of the slow-reader part, benchmarks/slowreaders.py (all five; "
@@ -529,6 +551,7 @@ def parse(argv: list[str] | None) -> tuple[Plan, argparse.Namespace]:
         inprocess="inprocess" not in skip,
         startup="startup" not in skip,
         slow="slow" not in skip,
+        scale="scale" not in skip,
         slow_plan=SlowPlan(
             servers=[
                 s
@@ -594,6 +617,8 @@ def main(argv: list[str] | None = None) -> int:
     if plan.slow:
         log("slow readers")
         data["slow"] = run_slow(plan.slow_plan)
+    if plan.scale:
+        data["scale"] = run_scale_part(args, output)
     data["loadavg_end"] = loadavg()
     data["source_end"] = source_state()
     data["finished"] = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
@@ -607,7 +632,26 @@ def main(argv: list[str] | None = None) -> int:
     ]
     if failures:
         log(f"{len(failures)} measurement(s) failed; see results.md")
-    return 1 if failures else 0
+    return 1 if failures or data.get("scale", {}).get("failed") else 0
+
+
+def run_scale_part(args: argparse.Namespace, output: Path) -> dict[str, Any]:
+    """The scale benchmark (:mod:`benchmarks.scale`) with this run's settings, written
+    beside this run's results (``<output>-scale``)."""
+    from benchmarks.scale import parse as parse_scale
+    from benchmarks.scale import run_scale
+
+    argv = ["--quick"] if args.quick else []
+    if args.max_wait is not None:
+        argv += ["--max-wait", str(args.max_wait)]
+    if args.retries is not None:
+        argv += ["--retries", str(args.retries)]
+    scale_plan, _ = parse_scale(argv)
+    target = output.with_name(output.name + "-scale")
+    log(f"scale with the number of files → {target}")
+    command = " ".join(["python -m benchmarks.scale", *argv])
+    failed = run_scale(scale_plan, target, quick=args.quick, note=args.note, command=command)
+    return {"results": str(target), "failed": failed}
 
 
 if __name__ == "__main__":

@@ -55,3 +55,24 @@ def trivial_target(server: str, scenario: str) -> float | None:
     if server == "nginx" or scenario not in TRIVIAL_SCENARIOS:
         return None
     return TRIVIAL_MIN
+
+
+# Scale with the number of files (issue 19 item 2, benchmarks/scale.py).
+#: Construction over the largest tree (100,000 files): ours / the bare walk, at most.
+SCALE_STARTUP_FLOOR_MAX = 2.0
+#: Cold start (import + construction) over the smallest tree (1,000 files): ours /
+#: ServeStatic 4.4, at most (serverless and CLI users pay it on every start).
+SCALE_COLD_MAX = 1.0
+#: Index memory per file (RSS added by construction / files) over the largest tree: ours /
+#: ServeStatic 4.4, at most.
+SCALE_MEMORY_PER_FILE_MAX = 0.3
+#: Throughput over the largest tree / over the smallest, at least.
+SCALE_THROUGHPUT_MIN = 0.95
+
+# Retained builds (issue 19 item 3).
+#: Linear growth: what each file added by the retained builds costs (start-up seconds, RSS)
+#: over what each file of the first build cost, at most. Above 1, growth is superlinear.
+RETAIN_MARGINAL_MAX = 1.2
+#: Per-request cost with 5 retained builds / with none, at most ("unchanged": the 0.95×
+#: throughput bar of issue 19 item 3, as a cost).
+RETAIN_REQUEST_MAX = 1 / 0.95

@@ -4,6 +4,10 @@ Runs inside a contender's virtual environment (stdlib only, plus ``serve_apps``)
 
     .venvs/whitenoise/bin/python benchmarks/startup.py --library whitenoise --root DIR
 
+``--library floor`` imports nothing and "constructs" a bare ``os.scandir`` walk with one
+``stat`` per entry over the same tree: the file system's floor for any start-up index
+(issue 19 item 2).
+
 Prints JSON: seconds to import the library and to construct the application, the resident
 set size before and after construction (``VmRSS``) and the peak (``VmHWM``), in MiB, and
 how many URLs the application serves (a sanity check that it indexed the tree).
@@ -35,6 +39,44 @@ def _count(app: Any) -> int:
     return len(files) if files is not None else -1
 
 
+def _walk(root: str) -> int:
+    """Every entry under ``root`` stat-ed once (no index kept); the number of files."""
+    files = 0
+    pending = [root]
+    while pending:
+        with os.scandir(pending.pop()) as entries:
+            for entry in entries:
+                entry.stat()
+                if entry.is_dir():
+                    pending.append(entry.path)
+                else:
+                    files += 1
+    return files
+
+
+def _floor(root: str, rss_start: float) -> dict[str, Any]:
+    gc.collect()
+    rss_before = _status_mib("VmRSS")
+    started = time.perf_counter()
+    files = _walk(root)
+    walked = time.perf_counter()
+    gc.collect()
+    rss_after = _status_mib("VmRSS")
+    return {
+        "library": "floor",
+        "version": "-",
+        "file": "",
+        "import_s": 0.0,
+        "construct_s": walked - started,
+        "rss_start_mib": rss_start,
+        "rss_before_mib": rss_before,
+        "rss_after_mib": rss_after,
+        "rss_delta_mib": rss_after - rss_before,
+        "rss_peak_mib": _status_mib("VmHWM"),
+        "urls": files,
+    }
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--library", required=True)
@@ -45,6 +87,9 @@ def main(argv: list[str] | None = None) -> int:
     os.environ["BENCH_ROOT"] = args.root
     os.environ["BENCH_AUTOREFRESH"] = "0"
     rss_start = _status_mib("VmRSS")
+    if args.library == "floor":
+        print(json.dumps(_floor(args.root, rss_start)))
+        return 0
     started = time.perf_counter()
     import serve_apps
 
