@@ -45,3 +45,8 @@ def load_target(server: str, scenario: str) -> float | None:
     if server in WSGI_SERVERS:
         return WSGI_MIN
     return LOAD.get((server, scenario))
+
+#: Issue 19 item 5, the build on real npm packages (benchmarks/npmbuild.py): wall time of
+#: ours ÷ ServeStatic 4.4's CLI writing the same encodings, at most these.
+NPM_COLD_MAX = 1.0
+NPM_REBUILD_MAX = 0.1
