@@ -112,7 +112,9 @@ def verify(package: Package, data: bytes) -> None:
         raise FetchError(f"{package.name}@{package.version}: integrity {algorithm}-{digest}")
     sha1 = hashlib.sha1(data, usedforsecurity=False).hexdigest()
     if sha1 != package.shasum:
-        raise FetchError(f"{package.name}@{package.version}: shasum {sha1}, pinned {package.shasum}")
+        raise FetchError(
+            f"{package.name}@{package.version}: shasum {sha1}, pinned {package.shasum}"
+        )
 
 
 def stamp(package: Package) -> dict[str, object] | None:
@@ -129,7 +131,7 @@ def stamp(package: Package) -> dict[str, object] | None:
 def _download(url: str, attempts: int = 3) -> bytes:
     for attempt in range(attempts):
         try:
-            with urllib.request.urlopen(url, timeout=60) as response:  # noqa: S310 - https only
+            with urllib.request.urlopen(url, timeout=60) as response:
                 data: bytes = response.read()
                 return data
         except OSError as error:

@@ -193,9 +193,7 @@ def measure(package: Package, repeats: int, cores: str, theirs_zstd: bool) -> di
         "checks": package.checks,
         "builders": {},
     }
-    builders: dict[str, dict[str, Any]] = {
-        name: {"cold": [], "rebuild": []} for name in BUILDERS
-    }
+    builders: dict[str, dict[str, Any]] = {name: {"cold": [], "rebuild": []} for name in BUILDERS}
     log(f"{package.name}@{package.version}: cold builds ×{repeats}")
     for _ in range(repeats):
         for name in BUILDERS:
@@ -379,6 +377,26 @@ def table(records: list[dict[str, Any]]) -> list[str]:
     return lines
 
 
+def npm_checks(records: list[dict[str, Any]]) -> tuple[list[str], list[str]]:
+    """(met, missed): the targets of issue 19 item 5, one line each, for the summaries."""
+    met: list[str] = []
+    missed: list[str] = []
+    for record in records:
+        package = record["package"]
+        ratio = record["ratios"].get("ours-same")
+        if ratio is not None:
+            for phase, limit in (("cold", NPM_COLD_MAX), ("rebuild", NPM_REBUILD_MAX)):
+                line = f"npm {package} {phase} build {ratio[phase]:.2f}× (≤{limit:g}×)"
+                (met if ratio[phase] <= limit else missed).append(line)
+        for name in ("ours", "ours-same"):
+            check = record["builders"][name].get("references")
+            if check is None or "error" in check:
+                continue
+            line = f"npm {package} {LABELS[name]}: {check['broken']} broken reference(s)"
+            (met if check["broken"] == 0 else missed).append(line)
+    return met, missed
+
+
 def write(records: list[dict[str, Any]], output: Path, command_line: str, quick: bool) -> None:
     output.mkdir(parents=True, exist_ok=True)
     data = {"command": command_line, "quick": quick, "npm": records}
@@ -393,7 +411,12 @@ def write(records: list[dict[str, Any]], output: Path, command_line: str, quick:
         f"{NPM_COLD_MAX:g}× ServeStatic, rebuild ≤ {NPM_REBUILD_MAX:g}×, no broken reference.",
         "",
     ]
-    (output / "results.md").write_text("\n".join(header + table(records)) + "\n")
+    met, missed = npm_checks(records)
+    summary = [f"{len(met)} of {len(met) + len(missed)} targets met."]
+    if missed:
+        summary.append("Missed: " + "; ".join(missed) + ".")
+    lines = [*header, " ".join(summary), "", *table(records)]
+    (output / "results.md").write_text("\n".join(lines) + "\n")
 
 
 def main(argv: list[str] | None = None) -> int:

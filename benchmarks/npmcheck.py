@@ -75,7 +75,7 @@ def check(src: Path, dest: Path) -> dict[str, Any]:
         "broken_examples": [],
     }
     fetched: dict[str, bool] = {}
-    for name, served in sorted(paths.items()):
+    for _name, served in sorted(paths.items()):
         kind = kind_of(served)
         if kind is None:
             continue

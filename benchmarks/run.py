@@ -40,6 +40,7 @@ from benchmarks.contenders import (
 )
 from benchmarks.fixtures import MANY_FILES, STATIC, WORK, build_many, build_site
 from benchmarks.load import CONNECTIONS, THREADS, LoadError, run_wrk, wrk_binary
+from benchmarks.npmbuild import run_npm
 from benchmarks.scenarios import (
     SCENARIO_ORDER,
     SCENARIOS,
@@ -74,6 +75,8 @@ class Plan:
     startup: bool
     slow: bool
     slow_plan: SlowPlan
+    #: The build on real npm packages (benchmarks/npmbuild.py).
+    npm: bool = True
 
 
 def log(message: str) -> None:
@@ -506,7 +509,9 @@ def parse(argv: list[str] | None) -> tuple[Plan, argparse.Namespace]:
         help="extra runs allowed per measurement to replace disturbed ones (3; quick 0)",
     )
     parser.add_argument("--startup-files", type=int, default=MANY_FILES)
-    parser.add_argument("--skip", default="", help="comma list of: load, inprocess, startup, slow")
+    parser.add_argument(
+        "--skip", default="", help="comma list of: load, inprocess, startup, slow, npm"
+    )
     parser.add_argument(
         "--slow-servers",
         help="servers of the slow-reader part, benchmarks/slowreaders.py (all five; "
@@ -537,6 +542,7 @@ def parse(argv: list[str] | None) -> tuple[Plan, argparse.Namespace]:
         inprocess="inprocess" not in skip,
         startup="startup" not in skip,
         slow="slow" not in skip,
+        npm="npm" not in skip,
         slow_plan=SlowPlan(
             servers=[
                 s
@@ -592,6 +598,7 @@ def main(argv: list[str] | None = None) -> int:
         "inprocess": [],
         "startup": [],
         "slow": [],
+        "npm": [],
     }
     if plan.startup:
         data["startup"] = run_startup(plan)
@@ -602,6 +609,9 @@ def main(argv: list[str] | None = None) -> int:
     if plan.slow:
         log("slow readers")
         data["slow"] = run_slow(plan.slow_plan)
+    if plan.npm:
+        log("the build on real npm packages")
+        data["npm"] = run_npm(args.quick)
     data["loadavg_end"] = loadavg()
     data["source_end"] = source_state()
     data["finished"] = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
@@ -612,6 +622,11 @@ def main(argv: list[str] | None = None) -> int:
     log(f"wrote {output / 'results.md'}")
     failures = [
         r for r in data["load"] + data["inprocess"] + data["startup"] + data["slow"] if "error" in r
+    ] + [
+        builder
+        for record in data["npm"]
+        for builder in record["builders"].values()
+        if "error" in builder
     ]
     if failures:
         log(f"{len(failures)} measurement(s) failed; see results.md")

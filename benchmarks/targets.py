@@ -46,6 +46,7 @@ def load_target(server: str, scenario: str) -> float | None:
         return WSGI_MIN
     return LOAD.get((server, scenario))
 
+
 #: Issue 19 item 5, the build on real npm packages (benchmarks/npmbuild.py): wall time of
 #: ours ÷ ServeStatic 4.4's CLI writing the same encodings, at most these.
 NPM_COLD_MAX = 1.0
