@@ -383,7 +383,8 @@ def npm_checks(records: list[dict[str, Any]]) -> tuple[list[str], list[str]]:
         ratio = record["ratios"].get("ours-same")
         if ratio is not None:
             for phase, limit in (("cold", NPM_COLD_MAX), ("rebuild", NPM_REBUILD_MAX)):
-                line = f"npm {package} {phase} build {ratio[phase]:.2f}× (≤{limit:g}×)"
+                what = "cold build" if phase == "cold" else "rebuild"
+                line = f"npm {package} {what} {ratio[phase]:.2f}× (≤{limit:g}×)"
                 (met if ratio[phase] <= limit else missed).append(line)
         for name in ("ours", "ours-same"):
             check = record["builders"][name].get("references")
