@@ -13,6 +13,8 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks.contenders import LABELS, PYTHON_SERVERS
+from benchmarks.npmbuild import npm_checks
+from benchmarks.npmbuild import table as npm_table
 from benchmarks.scenarios import SCENARIO_ORDER, SCENARIOS
 from benchmarks.slowreaders import (
     FAST_RATIO_MIN,
@@ -360,6 +362,9 @@ def summary(data: dict[str, Any]) -> str:
             (met if ratio >= FAST_RATIO_MIN else missed).append(
                 f"{label}: fast clients {ratio:.2f}× (≥{FAST_RATIO_MIN:g}×)"
             )
+    npm_met, npm_missed = npm_checks(data.get("npm", []))
+    met += npm_met
+    missed += npm_missed
     failed = [
         r
         for r in data["load"] + data["inprocess"] + data["startup"] + data.get("slow", [])
@@ -453,6 +458,10 @@ def write_report(data: dict[str, Any], output: Path) -> None:
             ),
             "",
         ]
+    if data.get("npm"):
+        lines += ["## The build on real npm packages", ""]
+        lines += npm_table(data["npm"])
+        lines.append("")
     if data["load"]:
         lines += ["## Every measurement", ""]
         lines += detail_table(data)

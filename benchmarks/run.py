@@ -41,6 +41,7 @@ from benchmarks.contenders import (
 )
 from benchmarks.fixtures import MANY_FILES, STATIC, WORK, build_many, build_site
 from benchmarks.load import CONNECTIONS, THREADS, LoadError, run_wrk, wrk_binary
+from benchmarks.npmbuild import run_npm
 from benchmarks.scenarios import (
     SCENARIO_ORDER,
     SCENARIOS,
@@ -75,6 +76,8 @@ class Plan:
     slow: bool
     slow_plan: SlowPlan
     scale: bool
+    #: The build on real npm packages (benchmarks/npmbuild.py).
+    npm: bool = True
 
 
 def log(message: str) -> None:
@@ -519,7 +522,7 @@ def parse(argv: list[str] | None) -> tuple[Plan, argparse.Namespace]:
     )
     parser.add_argument("--startup-files", type=int, default=MANY_FILES)
     parser.add_argument(
-        "--skip", default="", help="comma list of: load, inprocess, startup, slow, scale"
+        "--skip", default="", help="comma list of: load, inprocess, startup, slow, scale, npm"
     )
     parser.add_argument(
         "--slow-servers",
@@ -552,6 +555,7 @@ def parse(argv: list[str] | None) -> tuple[Plan, argparse.Namespace]:
         startup="startup" not in skip,
         slow="slow" not in skip,
         scale="scale" not in skip,
+        npm="npm" not in skip,
         slow_plan=SlowPlan(
             servers=[
                 s
@@ -607,6 +611,7 @@ def main(argv: list[str] | None = None) -> int:
         "inprocess": [],
         "startup": [],
         "slow": [],
+        "npm": [],
     }
     if plan.startup:
         data["startup"] = run_startup(plan)
@@ -619,6 +624,9 @@ def main(argv: list[str] | None = None) -> int:
         data["slow"] = run_slow(plan.slow_plan)
     if plan.scale:
         data["scale"] = run_scale_part(args, output)
+    if plan.npm:
+        log("the build on real npm packages")
+        data["npm"] = run_npm(args.quick)
     data["loadavg_end"] = loadavg()
     data["source_end"] = source_state()
     data["finished"] = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
@@ -629,6 +637,11 @@ def main(argv: list[str] | None = None) -> int:
     log(f"wrote {output / 'results.md'}")
     failures = [
         r for r in data["load"] + data["inprocess"] + data["startup"] + data["slow"] if "error" in r
+    ] + [
+        builder
+        for record in data["npm"]
+        for builder in record["builders"].values()
+        if "error" in builder
     ]
     if failures:
         log(f"{len(failures)} measurement(s) failed; see results.md")

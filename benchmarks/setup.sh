@@ -7,6 +7,8 @@
 # - benchmarks/.venvs/servestatic44: ServeStatic 4.4.0 (it shares our import name, so it
 #   needs its own environment) with the same server versions as the main .venv.
 # - benchmarks/.venvs/whitenoise: WhiteNoise 6.12.0, same servers.
+# - benchmarks/.work/npm: pinned real npm packages for the build benchmark (benchmarks/npm.py),
+#   checked against the registry's integrity; skipped when already unpacked.
 # - benchmarks/.venvs/bench: the driver's tools (matplotlib, py-spy, pyinstrument); never a
 #   dependency of servestatic itself.
 # Our own contender runs from the main .venv (servestatic is installed there, editable).
@@ -61,6 +63,9 @@ mkdir -p "$VENVS"
 make_venv "$VENVS/servestatic44" "$pins" "servestatic==4.4.0"
 make_venv "$VENVS/whitenoise" "$pins" "whitenoise==6.12.0"
 make_venv "$VENVS/bench" "" "matplotlib>=3.8" "brotli" "py-spy>=0.3" "pyinstrument>=4.6"
+
+# Stdlib only: the base interpreter fetches and verifies the pinned tarballs.
+PYTHONPATH="$PWD" "$PYTHON" -m benchmarks.npm
 
 echo "benchmark environments ready:"
 for dir in "$VENVS"/*/; do

@@ -317,13 +317,24 @@ def _compress(
 def _remove_unserved(dest: str, names: list[str], served: set[str]) -> None:
     """Without ``--copy-original``: remove the copied originals (and their variants) that
     are neither another file's hashed name in SRC nor an entry point."""
+    listings: dict[str, frozenset[str]] = {}
     for name in names:
         if name in served:
             continue
-        path = os.path.join(dest, *name.split("/"))
-        remove_if_present(path)
-        for suffix in VARIANT_SUFFIXES:
-            remove_if_present(path + suffix)  # a variant of a file no longer served
+        directory, base = os.path.split(os.path.join(dest, *name.split("/")))
+        present = listings.get(directory)
+        if present is None:
+            # One listing per folder rather than an unlink per possible variant that
+            # mostly fails: in an icon set of 5,800 files, those failed calls took 4 s.
+            try:
+                present = frozenset(os.listdir(directory))
+            except FileNotFoundError:
+                present = frozenset()
+            listings[directory] = present
+        # The file, and any variant of it (left by an earlier build) now that it is not served.
+        for candidate in (base, *(base + suffix for suffix in VARIANT_SUFFIXES)):
+            if candidate in present:
+                remove_if_present(os.path.join(directory, candidate))
 
 
 def _record(

@@ -56,12 +56,20 @@ def kind_of(name: str) -> str | None:
 # whitespace; quoted ones are ordinary strings. Alternatives are tried left to right at
 # each position, and a match consumes its text, so a url() inside a comment or a string
 # is never seen.
+#
+# The lookahead in front names what every alternative starts with. It matches nothing on its
+# own; it rejects at once the many positions where no alternative can start, which the
+# regex engine would otherwise try one alternative at a time (the JS scan of real npm
+# bundles ran ~4x faster with it, the CSS scan ~2x; benchmarks/npmbuild.py, issue 19).
 _CSS = re.compile(
     r"""
+    (?=/\*|["'@uU])
+    (?:
     (?P<comment>/\*[\s\S]*?(?:\*/|\Z))
   | (?i:@import)\s*(?P<iq>["'])(?P<import>[^"'\n]*)(?P=iq)
   | (?i:url)\(\s*(?:"(?P<dq>[^"\n]*)"|'(?P<sq>[^'\n]*)'|(?P<bare>(?:\\.|[^)\s"'\\])*))\s*\)
   | "(?:\\.|[^"\\\n])*"|'(?:\\.|[^'\\\n])*'
+    )
     """,
     re.VERBOSE,
 )
@@ -76,6 +84,8 @@ _CSS_MAP = re.compile(r"/\*[#@]\s*sourceMappingURL=(?P<url>[^\s*]+)\s*\*/")
 # then hide the rest of a minified line.
 _JS = re.compile(
     r"""
+    (?=/|import|export|new|^[ \t])
+    (?:
     (?P<comment>^[ \t]*//(?![#@][ \t]*sourceMappingURL=)[^\n]*|(?:^|(?<=[\s;{}(,]))/\*[\s\S]*?\*/)
   | (?<![\w$."'`])(?:import|export)(?:\s*[\w$*{}\s,"']*?\bfrom)?\s*
         (?P<q>["'])(?P<static>\.{1,2}/[^"'\n]*)(?P=q)
@@ -83,6 +93,7 @@ _JS = re.compile(
   | (?<![\w$.])new\s+URL\(\s*(?P<uq>["'])(?P<asset>\.{1,2}/[^"'\n]*)(?P=uq)\s*,
         \s*import\.meta\.url\s*\)
   | ^[ \t]*//[#@][ \t]*sourceMappingURL=(?P<map>\S+)[ \t]*$
+    )
     """,
     re.VERBOSE | re.MULTILINE,
 )

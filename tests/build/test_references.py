@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from servestatic.build.references import (
+    _CSS,
+    _JS,
     find_references,
     insert_hash,
     kind_of,
@@ -159,3 +163,50 @@ def test_insert_hash_then_resolve_names_the_hashed_file(
     resolved = resolve(insert_hash(url, "0123456789ab"), "app.css")
     stem, _, last = url.rpartition(".")
     assert resolved == f"{stem}.0123456789ab.{last}"
+
+
+# The pieces the scanners look for, and what stands around them, so that random texts hit
+# comments, strings, line starts and every kind of reference.
+_PIECES = st.sampled_from(
+    [
+        "import", "export", "from", " from ", "new URL(", ", import.meta.url)", "import(",
+        "/*", "*/", "//", "//# sourceMappingURL=a.map", "/*# sourceMappingURL=b.map */",
+        '"', "'", "./a.js", "../b.css", "url(", "URL(", "@import ", "@IMPORT", ")", ";",
+        "{", "}", ",", " ", "\t", "\n", "x", "$", ".", "`", "\\", "e", "i", "n", "u", "@",
+    ]
+)  # fmt: skip
+
+
+def _unguarded(pattern: re.Pattern[str]) -> re.Pattern[str]:
+    """The scanner without its leading lookahead: the alternatives alone."""
+    source = pattern.pattern
+    start = source.index("(?:")
+    end = source.rindex(")")
+    return re.compile(source[start + 3 : end], pattern.flags)
+
+
+def _matches(
+    pattern: re.Pattern[str], text: str
+) -> list[tuple[tuple[int, int], dict[str, str | None]]]:
+    return [(match.span(), match.groupdict()) for match in pattern.finditer(text)]
+
+
+@pytest.mark.parametrize("pattern", [_JS, _CSS], ids=["js", "css"])
+@given(pieces=st.lists(_PIECES, max_size=40))
+def test_the_leading_lookahead_never_changes_what_is_found(
+    pattern: re.Pattern[str], pieces: list[str]
+) -> None:
+    # The lookahead only skips positions where no alternative can start (issue 19: the
+    # scan of real bundles was the build's slowest single-threaded step).
+    text = "".join(pieces)
+    assert _matches(pattern, text) == _matches(_unguarded(pattern), text)
+
+
+def test_the_unguarded_scanner_is_the_alternatives() -> None:
+    # The helper above must really strip the guard, or the property compares a regex to
+    # itself.
+    assert _JS.pattern.lstrip().startswith("(?=")
+    assert _CSS.pattern.lstrip().startswith("(?=")
+    assert not _unguarded(_JS).pattern.lstrip().startswith("(?=")
+    assert _unguarded(_JS).search("import x from './a.js'") is not None
+    assert _unguarded(_CSS).search("a{b:url(x.png)}") is not None
