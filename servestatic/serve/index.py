@@ -43,8 +43,11 @@ class IndexWarning(UserWarning):
     """Something in a root was skipped (a broken symlink, a loop, an unsafe link)."""
 
 
-@dataclass(frozen=True, slots=True)
-class Variant:
+class Variant(NamedTuple):
+    """A precompressed sibling of a file. A named tuple, as :class:`ScannedFile`: a big
+    tree has one per compressible file and coding, and a frozen dataclass's ``__init__``
+    cost ~10% of the walk of 100,000 files (issue 19)."""
+
     coding: str
     path: str
     size: int
@@ -386,7 +389,7 @@ def _describe(
     one ``stat``. A listed file's inode is left unknown (0) and learned when it is first
     opened: the directory entry's ``d_ino`` is not ``st_ino`` on every filesystem
     (overlayfs)."""
-    recorded = scan.known.get(relative)
+    recorded = scan.known.get(relative) if scan.known else None
     # is_file(follow_symlinks=False) reads the directory entry's type: no system call.
     if recorded is not None and entry.is_file(follow_symlinks=False):
         return recorded[0], recorded[1], 0, 0
@@ -403,8 +406,9 @@ def _describe(
 def _is_variant(name: str, siblings: Mapping[str, os.DirEntry[str]]) -> bool:
     """``app.js.gz`` next to the file ``app.js``: served only by negotiation for ``app.js``
     (next to a directory or a broken link of that name it is a file of its own)."""
-    base, suffix = os.path.splitext(name)
-    return suffix in VARIANT_SUFFIXES and _names_file(siblings.get(base))
+    # rpartition, not os.path.splitext: called once per variant of a big tree (issue 19).
+    base, dot, extension = name.rpartition(".")
+    return bool(base) and dot + extension in VARIANT_SUFFIXES and _names_file(siblings.get(base))
 
 
 def _scan_file(
