@@ -17,9 +17,9 @@ from servestatic.serve.files import (
     CACHE_STATUS_HIT,
     HandedFiles,
     HandedPath,
+    HeldDescriptors,
     MemoryCache,
     open_representation,
-    read_bytes,
     stable_plan,
 )
 
@@ -126,6 +126,7 @@ def deliver(
     plan: Plan,
     memory: MemoryCache,
     handed: HandedFiles,
+    held: HeldDescriptors,
     transport: Transport,
     blocking: bool,
     /,
@@ -139,8 +140,9 @@ def deliver(
     1. small files (``memory_cache.max_file_size``) from the memory cache, whole or a slice
        (a file's whole-file 200 answered from the memory cache is kept there, built once:
        :class:`~servestatic.serve.files.CachedFile`);
-    2. a small span of a big file (a 1 KiB range) in one ``pread``: cheaper than opening a
-       file object, and than a thread hop; except where the server takes descriptors
+    2. a small span of a big file (a 1 KiB range) in one ``pread`` from a descriptor held
+       per file (:class:`~servestatic.serve.files.HeldDescriptors`: one ``stat`` checks it
+       is still the indexed file): cheaper than opening a file, and than a thread hop; except where the server takes descriptors
        (``zerocopysend``), which then sends it without copying it through Python;
     3. a whole file by path where the server offers ``pathsend``;
     4. otherwise the file opened and checked (blocking: :class:`WouldBlock` if not allowed).
@@ -174,7 +176,7 @@ def deliver(
                 data = data[offset : offset + length]
             return Response(plan.status, plan.headers, extra, data)
         if length <= memory.max_file_size and not transport.zerocopy:
-            data = read_bytes(representation, offset, length)
+            data = held.read(representation, offset, length)
             return Response(plan.status, plan.headers, plan.extra, data)
         if whole and transport.pathsend:
             handed_path = handed.body(representation)

@@ -65,7 +65,7 @@ from servestatic.http.respond import (
 from servestatic.serve.budget import shared_budget
 from servestatic.serve.deliver import PLAIN, Answer, Response, Transport, WouldBlock, deliver
 from servestatic.serve.entries import EntryBuilder, HeaderProblem
-from servestatic.serve.files import HandedFiles, MemoryCache, StaleFile
+from servestatic.serve.files import HandedFiles, HeldDescriptors, MemoryCache, StaleFile
 from servestatic.serve.frameworks import Preset, detect, forced, is_entry_point, looks_hashed
 from servestatic.serve.index import (
     VARIANT_SUFFIXES,
@@ -302,6 +302,8 @@ class Engine:
         )
         #: Checked descriptors named to servers by ``http.response.pathsend``.
         self.handed = HandedFiles()
+        #: Descriptors ranges of big files are read from (one per file, bounded).
+        self.held = HeldDescriptors()
         streaming = settings.streaming
         #: The process's budget for streamed bodies (shared by applications configured alike).
         self.streams = shared_budget(
@@ -856,7 +858,7 @@ class Engine:
                 if handed_path is not None:
                     return Response(plan.status, plan.headers, plan.extra, handed_path)
                 transport = transport._replace(pathsend=False)
-            return deliver(plan, memory, self.handed, transport, blocking)
+            return deliver(plan, memory, self.handed, self.held, transport, blocking)
         except StaleFile as stale:
             if not blocking:
                 raise WouldBlock from None
@@ -868,7 +870,7 @@ class Engine:
         if body is None or type(body) is bytes:
             return plan  # the file is gone: a 404 (its text) or a redirect now answers
         try:
-            return deliver(plan, self.memory, self.handed, transport, True)
+            return deliver(plan, self.memory, self.handed, self.held, transport, True)
         except StaleFile:
             # (Only a GET reads a body, so a HEAD never gets here.)
             return None if not self.standalone else _GONE
