@@ -289,3 +289,7 @@ class Plans(NamedTuple):
     get: Plan  # 200, the whole file
     head: Plan  # 200, no body
     not_modified: Plan  # 304
+    #: Single-range 206 and 416 plans without per-request extras, by Range header value
+    #: (bounded by ``servestatic.http.respond``): a player or a download manager asks for
+    #: the same few ranges again and again, and building the plan cost ~1 µs per request.
+    ranges: dict[str, Plan]

@@ -109,6 +109,9 @@ def _without(block: HeaderBlock, names: frozenset[str]) -> list[tuple[str, str]]
     return [pair for pair in block.pairs if pair[0].lower() not in names]
 
 
+#: Single-range plans kept per representation (``Plans.ranges``).
+_KEPT_RANGES = 16
+
 # 206 and 416 header blocks are derived from a file's 200 block the first time a range is
 # asked for, and remembered (bounded): most files never see a Range header.
 @lru_cache(maxsize=4096)
@@ -252,6 +255,7 @@ def _plans(representation: Representation) -> Plans:
             get=Plan(200, ok, (), FileBody(representation, 0, representation.size)),
             head=Plan(200, ok),
             not_modified=Plan(304, not_modified_block(ok)),
+            ranges={},
         )
     return plans
 
@@ -269,13 +273,18 @@ def _ranged(
         request.if_range, etag=representation.etag, last_modified=entry.last_modified
     ):
         return None
+    kept = None if extra else _plans(representation).ranges
+    if kept is not None:
+        plan = kept.get(range_header)
+        if plan is not None:
+            return plan
     size = representation.size
     result = parse_range(range_header, size, options.max_ranges)
     if result == IGNORE:
         return None
     if isinstance(result, str):  # UNSATISFIABLE
-        return Plan(416, _unsatisfiable_block(representation.ok, size), extra)
-    if len(result) == 1:
+        plan = Plan(416, _unsatisfiable_block(representation.ok, size), extra)
+    elif len(result) == 1:
         first, last = result[0]
         length = last - first + 1
         block = _partial_block(representation.ok)
@@ -284,12 +293,21 @@ def _ranged(
             ("Content-Range", f"bytes {first}-{last}/{size}"),
             ("Content-Length", str(length)),
         )
-        return Plan(206, block, headers, FileBody(representation, first, length))
-    # Several ranges of an encoded representation would need Content-Encoding on a multipart
-    # body, which would claim the multipart framing itself is encoded: send it whole.
-    if not options.multipart or representation.coding != IDENTITY:
-        return None
-    return _multipart(entry, representation, result, extra)
+        plan = Plan(206, block, headers, FileBody(representation, first, length))
+    else:
+        # Several ranges of an encoded representation would need Content-Encoding on a
+        # multipart body, which would claim the multipart framing itself is encoded: send
+        # it whole. (Never kept: each multipart answer has a boundary of its own.)
+        if not options.multipart or representation.coding != IDENTITY:
+            return None
+        return _multipart(entry, representation, result, extra)
+    if kept is not None:
+        # The same plan for every request with this header (a plan is immutable); bounded
+        # per representation, as a client may send a different range every time.
+        if len(kept) >= _KEPT_RANGES:
+            kept.clear()
+        kept[range_header] = plan
+    return plan
 
 
 def _multipart(
