@@ -289,11 +289,15 @@ def _ranged(
         length = last - first + 1
         block = _partial_block(representation.ok)
         headers = (
-            *extra,
             ("Content-Range", f"bytes {first}-{last}/{size}"),
             ("Content-Length", str(length)),
         )
-        plan = Plan(206, block, headers, FileBody(representation, first, length))
+        body = FileBody(representation, first, length)
+        if kept is None:
+            return Plan(206, block, (*extra, *headers), body)
+        # Kept: the range's own headers go into a block of their own, so that adapters send
+        # it as prepared (ASGI encodes a block once; extras are encoded per request).
+        plan = Plan(206, HeaderBlock((*block.pairs, *headers)), (), body)
     else:
         # Several ranges of an encoded representation would need Content-Encoding on a
         # multipart body, which would claim the multipart framing itself is encoded: send
