@@ -112,6 +112,7 @@ def _without(block: HeaderBlock, names: frozenset[str]) -> list[tuple[str, str]]
 #: Single-range plans kept per representation (``Plans.ranges``).
 _KEPT_RANGES = 16
 
+
 # 206 and 416 header blocks are derived from a file's 200 block the first time a range is
 # asked for, and remembered (bounded): most files never see a Range header.
 @lru_cache(maxsize=4096)

@@ -142,8 +142,9 @@ def deliver(
        :class:`~servestatic.serve.files.CachedFile`);
     2. a small span of a big file (a 1 KiB range) in one ``pread`` from a descriptor held
        per file (:class:`~servestatic.serve.files.HeldDescriptors`: one ``stat`` checks it
-       is still the indexed file): cheaper than opening a file, and than a thread hop; except where the server takes descriptors
-       (``zerocopysend``), which then sends it without copying it through Python;
+       is still the indexed file): cheaper than opening a file, and than a thread hop;
+       except where the server takes descriptors (``zerocopysend``), which then sends it
+       without copying it through Python;
     3. a whole file by path where the server offers ``pathsend``;
     4. otherwise the file opened and checked (blocking: :class:`WouldBlock` if not allowed).
 
