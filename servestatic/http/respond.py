@@ -176,7 +176,7 @@ def revalidate_values(
     representation = entry.representations[entry.ranked[position]]
     if if_none_match != representation.etag:
         return None
-    plan = _plans(representation).not_modified
+    plan = (representation.derived.plans or _plans(representation)).not_modified
     if entry.cors_origins:
         extra = _cors_extra(entry, origin)
         if extra:
@@ -242,7 +242,8 @@ def respond(entry: FileEntry, request: Request, options: HttpOptions) -> Plan:
     if extra:
         body = None if method == "HEAD" else FileBody(representation, 0, representation.size)
         return Plan(200, representation.ok, extra, body)
-    plans = _plans(representation)
+    # _plans inlined for a representation already asked for (the common case).
+    plans = representation.derived.plans or _plans(representation)
     return plans.head if method == "HEAD" else plans.get
 
 
@@ -274,7 +275,7 @@ def _ranged(
         request.if_range, etag=representation.etag, last_modified=entry.last_modified
     ):
         return None
-    kept = None if extra else _plans(representation).ranges
+    kept = None if extra else (representation.derived.plans or _plans(representation)).ranges
     if kept is not None:
         plan = kept.get(range_header)
         if plan is not None:

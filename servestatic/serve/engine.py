@@ -823,7 +823,13 @@ class Engine:
             # path, which checks the same conditions again.
             path = request.path
             entry = self._stored(path) if path else None
-            if type(entry) is FileEntry and not has_encoded_separator(request.raw_path):
+            raw_path = request.raw_path
+            if type(entry) is FileEntry and (
+                # has_encoded_separator's first answer, inlined: ASGI gives bytes, and a
+                # path without "%" (nearly all) cannot hide a separator.
+                (type(raw_path) is bytes and b"%" not in raw_path)
+                or not has_encoded_separator(raw_path)
+            ):
                 plan = respond(entry, request, self.options)
             else:
                 plan = self.handle(request)
