@@ -825,9 +825,10 @@ class Engine:
             entry = self._stored(path) if path else None
             raw_path = request.raw_path
             if type(entry) is FileEntry and (
-                # has_encoded_separator's first answer, inlined: ASGI gives bytes, and a
-                # path without "%" (nearly all) cannot hide a separator.
-                (type(raw_path) is bytes and b"%" not in raw_path)
+                # has_encoded_separator's first answers, inlined: no raw path (most WSGI
+                # servers), or one without "%" (nearly all), cannot hide a separator.
+                not raw_path
+                or (b"%" if type(raw_path) is bytes else "%") not in raw_path
                 or not has_encoded_separator(raw_path)
             ):
                 plan = respond(entry, request, self.options)
