@@ -39,6 +39,7 @@ from servestatic.http.glob import compile_glob
 from servestatic.http.media_types import MediaTypes
 from servestatic.http.paths import (
     MAX_PATH_LENGTH,
+    PERCENT_BYTE,
     has_encoded_separator,
     is_safe_url_path,
     normalize_prefix,
@@ -828,7 +829,7 @@ class Engine:
                 # has_encoded_separator's first answers, inlined: no raw path (most WSGI
                 # servers), or one without "%" (nearly all), cannot hide a separator.
                 not raw_path
-                or (b"%" if type(raw_path) is bytes else "%") not in raw_path
+                or (PERCENT_BYTE if type(raw_path) is bytes else "%") not in raw_path
                 or not has_encoded_separator(raw_path)
             ):
                 plan = respond(entry, request, self.options)
