@@ -394,7 +394,8 @@ class _Descriptor:
 
 
 def _span_limit() -> int:
-    """Half :func:`_default_limit` (32-128): :class:`HandedFiles` may hold as many again."""
+    """Half :func:`_default_limit`, 8 to 128 (a sixteenth of ``ulimit -n``): the other half
+    is :class:`HandedFiles`'s."""
     return max(8, _default_limit() // 2)
 
 
