@@ -202,24 +202,27 @@ def test_a_file_changed_again_is_a_404_without_an_application(
 
 @dataclass
 class Reads:
-    spans: int = 0  # one pread of a span (read_bytes)
+    spans: int = 0  # one pread of a span (HeldDescriptors.read)
     opened: int = 0  # a file opened for streaming (open_representation)
 
 
 @pytest.fixture
 def reads(monkeypatch: pytest.MonkeyPatch) -> Reads:
     counted = Reads()
-    read_bytes, open_representation = files_module.read_bytes, files_module.open_representation
+    held_read, open_representation = (
+        files_module.HeldDescriptors.read,
+        files_module.open_representation,
+    )
 
-    def counting_read(*args: Any) -> bytes:
+    def counting_read(self: files_module.HeldDescriptors, *args: Any) -> bytes:
         counted.spans += 1
-        return read_bytes(*args)
+        return held_read(self, *args)
 
     def counting_open(*args: Any) -> Any:
         counted.opened += 1
         return open_representation(*args)
 
-    monkeypatch.setattr(deliver_module, "read_bytes", counting_read)
+    monkeypatch.setattr(files_module.HeldDescriptors, "read", counting_read)
     monkeypatch.setattr(deliver_module, "open_representation", counting_open)
     return counted
 

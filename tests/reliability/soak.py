@@ -44,6 +44,9 @@ SERVERS: dict[str, tuple[str, str, tuple[str, ...], int]] = {
     "granian-asgi": ("granian-asgi", "asgi", (), 1),
     "granian-wsgi": ("granian-wsgi", "wsgi", (), 1),
 }
+#: ``[memory_cache] max_file_size``'s default: smaller files are answered from memory, and
+#: smaller spans of bigger files read from a held descriptor.
+_MEMORY_CACHE_MAX = 64 * 1024
 APPS = {"asgi": "servestatic.app:create_asgi()", "wsgi": "servestatic.app:create_wsgi()"}
 KINDS = {
     "plain": 28,
@@ -275,6 +278,10 @@ class Report:
     samples: list[Sample] = field(default_factory=list)
     fds_before: int = 0
     fds_after: int = 0
+    #: Descriptors the library keeps open on purpose after the run: one per big file read
+    #: by a small range, per worker (``HeldDescriptors``, bounded). A leak grows with the
+    #: requests (2,000 here), far past this.
+    held_allowance: int = 0
     rss_after_warmup: int = 0
     workers_stable: bool = True
     failures: list[str] = field(default_factory=list)
@@ -316,7 +323,11 @@ class Report:
 
     @property
     def ok(self) -> bool:
-        return self.errors == 0 and self.fds_after <= self.fds_before and self.workers_stable
+        return (
+            self.errors == 0
+            and self.fds_after <= self.fds_before + self.held_allowance
+            and self.workers_stable
+        )
 
 
 async def _worker(
@@ -414,6 +425,14 @@ def run_one(
         report.rss_after_warmup = live.rss()
         queue = list(plan_requests(site, requests, seed, validators))
         queue.reverse()
+        held = {
+            planned.url
+            for planned in queue
+            if planned.kind == "range"
+            and len(site.files[planned.url].data) > _MEMORY_CACHE_MAX
+            and planned.extra[0][1] - planned.extra[0][0] < _MEMORY_CACHE_MAX
+        }
+        report.held_allowance = len(held) * worker_count
         latencies: list[float] = []
         done = [0]
 
@@ -433,7 +452,7 @@ def run_one(
             report.samples.append(Sample(report.seconds, done[0], live.rss(), live.fds()))
 
         asyncio.run(drive())
-        report.fds_after = _settled_fds(live, report.fds_before)
+        report.fds_after = _settled_fds(live, report.fds_before + report.held_allowance)
         report.workers_stable = live.workers == workers
     if latencies:
         ordered = sorted(latencies)

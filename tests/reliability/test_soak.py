@@ -26,6 +26,6 @@ def test_bounded_soak() -> None:
         assert set(report.kinds) == set(KINDS), report.kinds
         assert {"200", "206", "302", "304", "404"} <= set(report.statuses), report.statuses
         assert report.workers_stable, table
-        assert report.fds_after <= report.fds_before, table
+        assert report.fds_after <= report.fds_before + report.held_allowance, table
         assert report.rss_growth < 32 * 1024 * 1024, table
     assert "wrong responses" in table
