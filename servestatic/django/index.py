@@ -84,7 +84,7 @@ def known_variants(
     path: str, relative: str, size: int, known: Known, encodings: frozenset[str]
 ) -> tuple[Variant, ...]:
     """The variants of a file the manifest listing records (no filesystem access)."""
-    return collect_variants(path, size, encodings, lambda suffix: known.get(relative + suffix))
+    return collect_variants(path, size, encodings, known.get, relative)
 
 
 def _storages(finder: object) -> list[object]:

@@ -186,12 +186,27 @@ def _parse(document: Any) -> History:
     else:
         retention = Retention(builds=_count(builds_value, "retain.builds"))
     records = []
+    # Most files are in every kept build, unchanged: each name is checked once and equal
+    # records share one FileInfo (issue 19 item 3: start-up with retained builds grows with
+    # the distinct files, not with builds x files, as far as reading the document allows).
+    names: set[str] = set()
+    infos: dict[tuple[Any, ...], FileInfo] = {}
     for number, build in enumerate(document["builds"]):
         files = {}
         for name, info in build["files"].items():
-            if not safe_name(name) or not SHA256_HEX.match(info["hash"]):
-                raise ValueError(f"builds[{number}]: bad file entry {name!r}")
-            files[name] = FileInfo(_count(info["size"], "size"), info["hash"], bool(info["hashed"]))
+            size = info["size"]
+            # The size's type too: True == 1, but only an int is a size (_count).
+            key = (type(size), size, info["hash"], bool(info["hashed"]))
+            shared = infos.get(key)
+            if shared is None or name not in names:
+                if not safe_name(name) or not SHA256_HEX.match(info["hash"]):
+                    raise ValueError(f"builds[{number}]: bad file entry {name!r}")
+                names.add(name)
+                if shared is None:
+                    shared = infos[key] = FileInfo(
+                        _count(size, "size"), info["hash"], bool(info["hashed"])
+                    )
+            files[name] = shared
         when = build["time"]
         if not isinstance(when, int | float) or isinstance(when, bool):
             raise TypeError(f"builds[{number}].time must be a number")
@@ -252,9 +267,12 @@ def served_builds(root: str) -> ServedBuilds:
     builds: dict[str, list[str]] = {}
     digests: dict[str, str] = {}
     sizes: dict[str, int] = {}
+    joined: dict[str, str] = {}  # name -> path: a name is in most builds, joined once
     for record in reversed(history.builds):
         for name, info in record.files.items():
-            path = os.path.join(base, *name.split("/"))
+            path = joined.get(name)
+            if path is None:
+                path = joined[name] = os.path.join(base, *name.split("/"))
             if path not in sizes:
                 sizes[path] = info.size
                 digests[path] = info.hash

@@ -207,13 +207,17 @@ def _scan_directory(
         scan.warn(f"Skipping unreadable directory {path}: {error.strerror}")
         return
     names = sorted(entries)
-    # The names a precompressed sibling would extend (``app.js`` for ``app.js.gz``): a
-    # file with none skips the suffix table.
-    coded = {name.rpartition(".")[0] for name in names if name.endswith(_SUFFIXES)}
+    # Names of precompressed siblings (``app.js.gz``), found once per directory: those of
+    # a file (``_is_variant``) are served only through it; the names they extend (``coded``)
+    # are the only files that look for variants at all.
+    suffixed = [name for name in names if name.endswith(_SUFFIXES)]
+    coded = {name.rpartition(".")[0] for name in suffixed}
+    variant_names = {name for name in suffixed if _is_variant(name, entries)}
     url_dir = prefix + relative_dir
     found: list[_Directory] = []
+    describe_sibling: Callable[[str], tuple[int, int, int, int] | None] | None = None
     plain = not scan.known  # no manifest listing to consult: one stat per file
-    confinement = scan.confinement
+    confinement, encodings = scan.confinement, scan.encodings
     for name in names:
         # is_canonical_name's checks inlined (a call per file is a few % of the walk).
         if not (
@@ -231,7 +235,7 @@ def _scan_directory(
             is_dir = entry.is_dir()
         except OSError:  # pragma: no cover - races with deletion
             continue
-        if not is_dir and name.endswith(_SUFFIXES) and _is_variant(name, entries):
+        if not is_dir and name in variant_names:
             # A variant is reached only through its file (``_scan_file``), which checks
             # and reports its link: checking it here as well printed every warning
             # about a variant link twice (issue 13).
@@ -247,33 +251,76 @@ def _scan_directory(
             continue
         if url in skip_urls or ("/." in url and not hidden.allows_file(url)):
             continue
-        if plain and name not in coded:
-            # Most files: no sibling named like a variant (_scan_file's first case, inlined).
-            try:
-                info = entry.stat()
-            except OSError as error:  # pragma: no cover - races with deletion
-                scan.warn(f"Skipping {entry.path}: {error.strerror}")
-                continue
-            if info.st_mode & _FORMAT == _REGULAR:
-                # ScannedFile(...) without the named tuple's Python-level __new__.
-                yield _new_tuple(
-                    ScannedFile,
-                    (
-                        url,
-                        entry.path,
-                        info.st_size,
-                        info.st_mtime_ns,
-                        (),
-                        info.st_ino,
-                        info.st_dev,
-                        confinement,
-                    ),
-                )
+        # Only a file some sibling is named after looks for variants (the describer made
+        # once per directory, by the first such file).
+        describe = None
+        if name in coded:
+            if describe_sibling is None:
+                describe_sibling = _sibling_describer(entries, relative_dir, scan)
+            describe = describe_sibling
+        if not plain:
+            scanned = _scan_file(entry, url, relative_dir + name, scan, describe)
+            if scanned is not None:
+                yield scanned
             continue
-        scanned = _scan_file(entry, entries, url, relative_dir + name, scan, name in coded)
-        if scanned is not None:
-            yield scanned
+        # No manifest listing to consult: one stat per file (_scan_file's work, inlined:
+        # a call per file is a few % of the walk).
+        try:
+            info = entry.stat()
+        except OSError as error:  # pragma: no cover - races with deletion
+            scan.warn(f"Skipping {entry.path}: {error.strerror}")
+            continue
+        if info.st_mode & _FORMAT == _REGULAR:
+            size = info.st_size
+            # ScannedFile(...) without the named tuple's Python-level __new__.
+            yield _new_tuple(
+                ScannedFile,
+                (
+                    url,
+                    entry.path,
+                    size,
+                    info.st_mtime_ns,
+                    ()
+                    if describe is None
+                    else collect_variants(entry.path, size, encodings, describe, name),
+                    info.st_ino,
+                    info.st_dev,
+                    confinement,
+                ),
+            )
     subdirectories.extend(found)
+
+
+def _sibling_describer(
+    siblings: Mapping[str, os.DirEntry[str]], relative_dir: str, scan: _Scan
+) -> Callable[[str], tuple[int, int, int, int] | None]:
+    """``describe(name)`` for :func:`collect_variants`: the sibling ``name`` of a directory's
+    file, if it is a usable variant (a regular file, its link allowed). One per directory,
+    not one closure per file (issue 19)."""
+    plain = not scan.known
+
+    def describe(name: str) -> tuple[int, int, int, int] | None:
+        sibling = siblings.get(name)
+        if sibling is None:
+            return None
+        try:
+            if sibling.is_symlink() and not _link_ok(sibling.path, scan):
+                return None
+        except OSError:  # pragma: no cover - races with deletion
+            return None
+        if not plain:
+            return _describe(sibling, relative_dir + name, scan)
+        # _describe without a listing, inlined (one call fewer per variant).
+        try:
+            info = sibling.stat()
+        except OSError as error:  # pragma: no cover - races with deletion
+            scan.warn(f"Skipping {sibling.path}: {error.strerror}")
+            return None
+        if info.st_mode & _FORMAT != _REGULAR:
+            return None
+        return info.st_size, info.st_mtime_ns, info.st_ino, info.st_dev
+
+    return describe
 
 
 def _nameable(directory: str, name: str, scan: _Scan) -> bool:
@@ -413,33 +460,23 @@ def _is_variant(name: str, siblings: Mapping[str, os.DirEntry[str]]) -> bool:
 
 def _scan_file(
     entry: os.DirEntry[str],
-    siblings: dict[str, os.DirEntry[str]],
     url: str,
     relative: str,
     scan: _Scan,
-    coded: bool,
+    describe_sibling: Callable[[str], tuple[int, int, int, int] | None] | None,
 ) -> ScannedFile | None:
-    """The file ``entry`` with its variants (``coded``: some sibling is named like one)."""
+    """The file ``entry`` with its variants, its description from the manifest listing
+    where it has one (``describe_sibling(name)``: a sibling by name, see
+    :func:`_sibling_describer`; None when no sibling is named like a variant)."""
     described = _describe(entry, relative, scan)
     if described is None:
         return None
     size, mtime_ns, inode, device = described
-    if not coded:
-        return ScannedFile(url, entry.path, size, mtime_ns, (), inode, device, scan.confinement)
-    name = entry.name
-
-    def describe_sibling(suffix: str) -> tuple[int, int, int, int] | None:
-        sibling = siblings.get(name + suffix)
-        if sibling is None:
-            return None
-        try:
-            if sibling.is_symlink() and not _link_ok(sibling.path, scan):
-                return None
-        except OSError:  # pragma: no cover - races with deletion
-            return None
-        return _describe(sibling, relative + suffix, scan)
-
-    variants = collect_variants(entry.path, size, scan.encodings, describe_sibling)
+    variants = (
+        ()
+        if describe_sibling is None
+        else collect_variants(entry.path, size, scan.encodings, describe_sibling, entry.name)
+    )
     return ScannedFile(url, entry.path, size, mtime_ns, variants, inode, device, scan.confinement)
 
 
@@ -448,21 +485,27 @@ def collect_variants(
     size: int,
     encodings: Container[str],
     describe: Callable[[str], tuple[int, int] | tuple[int, int, int, int] | None],
+    base: str = "",
 ) -> tuple[Variant, ...]:
     """The precompressed variants of the file at ``path`` (``size`` bytes): the one loop
     over the suffix table for a scan, a lookup by path and a manifest listing, which differ
     only in how they learn a sibling's ``(size, mtime_ns[, inode, device])``:
-    ``describe(suffix)``, None when there is no usable sibling. A coding's first suffix
+    ``describe(base + suffix)``, None when there is no usable sibling (``base``: the file's
+    name, path or key, whichever ``describe`` looks siblings up by, so that a caller's
+    lookup can be a bound method rather than a closure per file). A coding's first suffix
     wins (``.zst`` over ``.zstd``); codings not in ``encodings`` are not looked for."""
     variants: list[Variant] = []
     found: set[str] = set()
     for suffix, coding in VARIANT_SUFFIXES.items():
         if coding not in encodings or coding in found:
             continue
-        described = describe(suffix)
+        described = describe(base + suffix)
         # A variant is only worth sending when it is smaller than the file itself.
         if described is not None and described[0] < size:
-            variants.append(Variant(coding, path + suffix, *described))
+            if len(described) == 2:
+                described = (*described, 0, 0)
+            # Variant(...) without the named tuple's Python-level __new__.
+            variants.append(_new_tuple(Variant, (coding, path + suffix, *described)))
             found.add(coding)
     return tuple(variants)
 
