@@ -17,7 +17,7 @@ import hashlib
 import os
 import shutil
 import tempfile
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from servestatic.build.files import write_atomic
@@ -98,6 +98,7 @@ class _Document:
     text: str
     references: list[Reference]
     targets: list[str | None]  # per reference: a name in this build, or None (kept)
+    resolved: tuple[str, ...]  # every reference that resolved to a path, in order
 
 
 @dataclass
@@ -105,11 +106,17 @@ class HashPlan:
     """What ``write_hashed`` will write: hashed names, and new bytes for rewritten files."""
 
     names: dict[str, str] = field(default_factory=dict)  # name → hashed name
+    hashes: dict[str, str] = field(default_factory=dict)  # name → the hash in its name
     contents: dict[str, bytes] = field(default_factory=dict)  # name → rewritten bytes
     missing: list[Missing] = field(default_factory=list)
     # Files that keep their name (excluded from hashing) but whose references to hashed
     # files are rewritten in place: name → new bytes.
     in_place: dict[str, bytes] = field(default_factory=dict)
+    #: Names whose hash came from the last build (``reuse``): not read, not written.
+    reused: frozenset[str] = frozenset()
+    #: Each CSS/JS file read: every relative reference it resolved, in order (the
+    #: incremental build's record of what its hash depends on).
+    references: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
 
 def _document(
@@ -122,15 +129,18 @@ def _document(
     references = find_references(text, kind)
     targets: list[str | None] = []
     missing: list[Missing] = []
+    resolved: list[str] = []
     for reference in references:
         target = resolve(reference.url, name)
+        if target is not None:
+            resolved.append(target)
         if target is not None and target not in names:
             outside = target.startswith("../") or target == ".."
             if outside or not os.path.isfile(os.path.join(root, *target.split("/"))):
                 missing.append(Missing(name, reference.url, target))
             target = None  # a file we do not hash (excluded) keeps its name
         targets.append(target)
-    return _Document(data, text, references, targets), missing
+    return _Document(data, text, references, targets, tuple(resolved)), missing
 
 
 def _render(document: _Document, hashes: dict[str, str]) -> bytes:
@@ -149,7 +159,12 @@ def _render(document: _Document, hashes: dict[str, str]) -> bytes:
 
 
 def plan_hashes(
-    root: str, names: Iterable[str], *, strict: bool = True, keep_names: Iterable[str] = ()
+    root: str,
+    names: Iterable[str],
+    *,
+    strict: bool = True,
+    keep_names: Iterable[str] = (),
+    reuse: Mapping[str, str] | None = None,
 ) -> HashPlan:
     """Hash ``names`` (``/``-separated, relative to ``root``); nothing is written.
 
@@ -158,23 +173,32 @@ def plan_hashes(
     ``missing`` and the reference is left as written. ``keep_names`` (files excluded from
     hashing) keep their names, but their references to hashed files are rewritten too:
     otherwise they would point at originals the build removes.
+
+    ``reuse`` maps names to the hash the last build gave them (``state.reusable``): those
+    are neither read nor written. It must hold every file that refers to one of its names
+    and no file that refers to a name outside it (``reusable`` drops referrers of rebuilt
+    names), so no hash computed here depends on a file that was not read.
     """
     ordered = sorted(dict.fromkeys(names))
     name_set = frozenset(ordered)
+    reuse = {name: reuse[name] for name in ordered if name in reuse} if reuse else {}
     documents: dict[str, _Document] = {}
-    plan = HashPlan()
+    plan = HashPlan(reused=frozenset(reuse))
     for name in ordered:
         kind = kind_of(name)
-        if kind is not None:
+        if kind is not None and name not in reuse:
             documents[name], missing = _document(root, name, kind, name_set)
             plan.missing.extend(missing)
+            plan.references[name] = documents[name].resolved
     if plan.missing and strict:
         raise MissingReferencesError(plan.missing)
     edges = {
         name: sorted({t for t in doc.targets if t is not None}) for name, doc in documents.items()
     }
-    hashes: dict[str, str] = {}
+    hashes: dict[str, str] = dict(reuse)
     for component in strongly_connected(ordered, edges):
+        if all(member in reuse for member in component):
+            continue  # a reused cycle is reused whole: its members refer to each other
         if len(component) == 1 and component[0] not in edges.get(component[0], ()):
             (name,) = component
             if name in documents:
@@ -199,6 +223,7 @@ def plan_hashes(
             hashes[member] = shared
         for member in component:
             plan.contents[member] = _render(documents[member], hashes)
+    plan.hashes = {name: hashes[name] for name in ordered}
     plan.names = {name: hashed_name(name, hashes[name]) for name in ordered}
     for name in sorted(set(keep_names) - name_set):
         kind = kind_of(name)
@@ -261,6 +286,8 @@ def write_hashed(root: str, plan: HashPlan) -> list[str]:
     """
     written: list[str] = []
     for name, target in plan.names.items():
+        if name in plan.reused:
+            continue  # the last build's output, still in place (``state.reusable``)
         source_path = os.path.join(root, *name.split("/"))
         target_path = os.path.join(root, *target.split("/"))
         info = os.stat(source_path)

@@ -33,9 +33,11 @@ from servestatic.build.compress import (
 )
 from servestatic.build.gc import GcResult, apply_gc, manifest_names
 from servestatic.build.hashing import (
+    HashPlan,
     Missing,
     MissingReferencesError,
     copy_atomic,
+    hashed_name,
     plan_hashes,
     write_hashed,
 )
@@ -64,6 +66,7 @@ from servestatic.build.manifest import (
     write_manifest,
 )
 from servestatic.build.pages import PARSER_MISSING, analyse_page, parser_available
+from servestatic.build.state import BuildState, Entry, reusable, state_key
 from servestatic.errors import ServeStaticError
 from servestatic.formats.names import bundler_hashed, is_entry_point, looks_hashed
 from servestatic.formats.variants import VARIANT_SUFFIXES
@@ -214,21 +217,42 @@ def _build(
             keep = plan_gc(history, time.time(), manifest_names(dest)).live
         _attempt(lambda: _empty(dest, keep))
     _attempt(lambda: os.makedirs(dest, exist_ok=True))
+    key = _state_key(src, options)
+    previous = BuildState.read(dest, key) if options.hash else None
     relatives = _attempt(
         lambda: [name for name in walk_files(src, follow_links=True) if not is_internal(name)]
     )
-    result.copied = _copy(src, dest, relatives)
     names = _select(relatives, options, result)
-
-    served = {name: name for name in names}
-    kept: set[str] = set()
+    to_hash: list[str] = []
+    reuse: dict[str, str] = {}
     if options.hash:
         # Issue 18: a bundler's hashed names are final (hashing them again would only
         # break its own references to them); they and every reference to them stay.
-        bundled = bundler_hashed(dest)
+        # Read from SRC: DEST's copies of these manifests are SRC's bytes.
+        bundled = bundler_hashed(src)
         result.bundled = [name for name in names if name in bundled or looks_hashed(name)]
         skip = frozenset(result.bundled)
-        served.update(_hash(dest, [name for name in names if name not in skip], options, result))
+        to_hash = [name for name in names if name not in skip]
+        if previous is not None:
+            # Entry points are compared with their hashed copy below, so they are read anyway.
+            reuse = {
+                name: digest
+                for name, digest in reusable(
+                    previous, src, dest, to_hash, frozenset(relatives)
+                ).items()
+                if not is_entry_point(name)
+            }
+    sources = _stat_sources(src, to_hash)
+    # A reused name's original is neither read nor served: copying it would be wasted.
+    copying = relatives if options.copy_original else [n for n in relatives if n not in reuse]
+    result.copied = _copy(src, dest, copying)
+
+    served = {name: name for name in names}
+    kept: set[str] = set()
+    plan: HashPlan | None = None
+    if options.hash:
+        plan = _hash(dest, to_hash, options, result, reuse)
+        served.update(plan.names)
         kept = _keep_entry_points(dest, served)
         result.entry_points = sorted(kept)
     result.names = served
@@ -255,7 +279,85 @@ def _build(
     if history is not None:
         final = history
         result.gc = _attempt(lambda: apply_gc(dest, final))
+    if plan is not None:
+        current = _entries(dest, plan, sources, previous, frozenset(to_hash), result.missing)
+        if previous is not None and history is None:
+            # Without a history nothing else removes them: the outputs of sources deleted
+            # since the last build (a retained history's gc decides for itself).
+            keep = frozenset(relatives) | set(served.values()) | kept
+            _attempt(lambda: _remove_deleted(dest, previous, current, keep))
+        _attempt(lambda: BuildState(key, current).write(dest))
     return result
+
+
+def _state_key(src: str, options: BuildOptions) -> str:
+    """The options that shape what a build writes (a record for others is not used)."""
+    return state_key(
+        src,
+        {
+            "copy_original": options.copy_original,
+            "exclude": list(options.exclude),
+            "strict": options.strict,
+        },
+    )
+
+
+def _stat_sources(src: str, names: list[str]) -> dict[str, os.stat_result]:
+    """Each source's size and mtime, taken before it is copied: a file that changes while
+    the build runs is then recorded with its older time, and rebuilt next time."""
+    found = {}
+    for name in names:
+        # One that cannot be read is not recorded; the copy reports it with the others.
+        with contextlib.suppress(OSError):
+            found[name] = os.stat(os.path.join(src, *name.split("/")))
+    return found
+
+
+def _entries(
+    dest: str,
+    plan: HashPlan,
+    sources: dict[str, os.stat_result],
+    previous: BuildState | None,
+    names: frozenset[str],
+    missing: list[Missing],
+) -> dict[str, Entry]:
+    """This build's record: every hashed name but those with a missing reference (kept as
+    written, they are checked again each time)."""
+    incomplete = {item.source for item in missing}
+    entries: dict[str, Entry] = {}
+    for name, hashed in plan.names.items():
+        if name in plan.reused and previous is not None:
+            entries[name] = previous.entries[name]
+            continue
+        source = sources.get(name)
+        if name in incomplete or source is None:
+            continue
+        references = plan.references.get(name)
+        dependencies = tuple(t for t in references if t in names) if references else ()
+        output = os.stat(os.path.join(dest, *hashed.split("/")))
+        entries[name] = Entry(
+            source.st_size,
+            source.st_mtime_ns,
+            plan.hashes[name],
+            output.st_size,
+            references,
+            dependencies,
+        )
+    return entries
+
+
+def _remove_deleted(
+    dest: str, previous: BuildState, current: dict[str, Entry], keep: frozenset[str]
+) -> None:
+    for name, entry in previous.entries.items():
+        if name in current or name in keep:
+            continue
+        output = hashed_name(name, entry.hash)
+        if output in keep:
+            continue
+        path = os.path.join(dest, *output.split("/"))
+        for candidate in (path, *(path + suffix for suffix in VARIANT_SUFFIXES)):
+            remove_if_present(candidate)
 
 
 def _select(relatives: list[str], options: BuildOptions, result: BuildResult) -> list[str]:
@@ -349,11 +451,17 @@ def _record(
 
 
 def _hash(
-    dest: str, names: list[str], options: BuildOptions, result: BuildResult
-) -> dict[str, str]:
+    dest: str,
+    names: list[str],
+    options: BuildOptions,
+    result: BuildResult,
+    reuse: dict[str, str],
+) -> HashPlan:
     try:
         plan = _attempt(
-            lambda: plan_hashes(dest, names, strict=options.strict, keep_names=result.excluded)
+            lambda: plan_hashes(
+                dest, names, strict=options.strict, keep_names=result.excluded, reuse=reuse
+            )
         )
     except MissingReferencesError as error:
         raise BuildError(
@@ -361,7 +469,7 @@ def _hash(
         ) from None
     result.missing = plan.missing
     _attempt(lambda: write_hashed(dest, plan))
-    return plan.names
+    return plan
 
 
 def _keep_entry_points(dest: str, served: dict[str, str]) -> set[str]:
