@@ -146,9 +146,8 @@ def reusable(
             referrers.setdefault(target, []).append(name)
     pending = [name for name in name_set if name not in clean]
     while pending:
-        for referrer in referrers.get(pending.pop(), ()):
-            if clean.pop(referrer, None) is not None:
-                pending.append(referrer)
+        found = referrers.get(pending.pop(), ())
+        pending.extend(name for name in found if clean.pop(name, None) is not None)
     return {name: entry.hash for name, entry in clean.items()}
 
 
