@@ -114,6 +114,7 @@ class BuildOptions:
 @dataclass
 class BuildResult:
     copied: int = 0
+    reused: int = 0  # hashed names kept from the last build, not read again (``state``)
     names: dict[str, str] = field(default_factory=dict)  # processed name → name served
     excluded: list[str] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)  # names that are not valid UTF-8
@@ -243,15 +244,21 @@ def _build(
                 if not is_entry_point(name)
             }
     sources = _stat_sources(src, to_hash)
-    # A reused name's original is neither read nor served: copying it would be wasted.
-    copying = relatives if options.copy_original else [n for n in relatives if n not in reuse]
-    result.copied = _copy(src, dest, copying)
+    # The files to hash are read from SRC and written to DEST under their hashed name only:
+    # a copy under their own name would be deleted at the end. Entry points keep theirs.
+    hashed_only = (
+        frozenset()
+        if options.copy_original
+        else frozenset(name for name in to_hash if not is_entry_point(name))
+    )
+    result.copied = _copy(src, dest, [name for name in relatives if name not in hashed_only])
 
     served = {name: name for name in names}
     kept: set[str] = set()
     plan: HashPlan | None = None
     if options.hash:
-        plan = _hash(dest, to_hash, options, result, reuse)
+        plan = _hash(src, dest, to_hash, options, result, reuse)
+        result.reused = len(plan.reused)
         served.update(plan.names)
         kept = _keep_entry_points(dest, served)
         result.entry_points = sorted(kept)
@@ -451,6 +458,7 @@ def _record(
 
 
 def _hash(
+    src: str,
     dest: str,
     names: list[str],
     options: BuildOptions,
@@ -460,7 +468,12 @@ def _hash(
     try:
         plan = _attempt(
             lambda: plan_hashes(
-                dest, names, strict=options.strict, keep_names=result.excluded, reuse=reuse
+                dest,
+                names,
+                strict=options.strict,
+                keep_names=result.excluded,
+                reuse=reuse,
+                source=src,
             )
         )
     except MissingReferencesError as error:
@@ -468,7 +481,7 @@ def _hash(
             [f"{missing} (use --allow-missing to keep it as written)" for missing in error.missing]
         ) from None
     result.missing = plan.missing
-    _attempt(lambda: write_hashed(dest, plan))
+    _attempt(lambda: write_hashed(dest, plan, src))
     return plan
 
 

@@ -12,6 +12,7 @@ import pytest
 from servestatic.build import hashing, pipeline
 from servestatic.build.pipeline import BuildError, BuildOptions, BuildResult, build
 from servestatic.build.state import STATE_NAME, BuildState, reusable, state_key
+from servestatic.cli import run as main
 from tests.build.helpers import text_blob, write
 
 ALL = BuildOptions(hash=True, manifest=True, compress=True)
@@ -62,10 +63,10 @@ def rebuild(src: Path, dest: Path) -> BuildResult:
 def test_an_unchanged_rebuild_copies_reads_and_writes_nothing(site: Path, tmp_path: Path) -> None:
     dest = tmp_path / "dest"
     first = rebuild(site, dest)
-    assert first.copied == 8
+    assert first.reused == 0
     before = {path: path.stat().st_mtime_ns for path in dest.rglob("*")}
     again = rebuild(site, dest)
-    assert again.copied == 0
+    assert again.reused == 8
     assert again.names == first.names
     assert {path: path.stat().st_mtime_ns for path in dest.rglob("*")} == before
 
@@ -79,13 +80,13 @@ def test_only_the_changed_leaf_is_copied_and_hashed(
     read: list[str] = []
     real = hashing._document
 
-    def spy(root: str, name: str, kind: str, names: frozenset[str]):  # type: ignore[no-untyped-def]
+    def spy(root: str, name: str, kind: str, names: frozenset[str], tree: str | None = None):  # type: ignore[no-untyped-def]
         read.append(name)
-        return real(root, name, kind, names)
+        return real(root, name, kind, names, tree)
 
     monkeypatch.setattr(hashing, "_document", spy)
     second = rebuild(site, dest)
-    assert second.copied == 1
+    assert second.reused == 7
     assert read == ["js/other.js"]
     assert second.names["js/other.js"] != first.names["js/other.js"]
     assert {k: v for k, v in second.names.items() if k != "js/other.js"} == {
@@ -169,10 +170,11 @@ def test_a_build_after_an_interrupted_one_is_right(
     edit(site / "img/bg.png", "\x89PNG three")
     edit(site / "js/lib/c.js", "export const c = 300;\n")
 
-    def crash(root: str, plan: hashing.HashPlan) -> list[str]:
+    def crash(root: str, plan: hashing.HashPlan, source: str | None = None) -> list[str]:
         # Half the hashed files are written, then the machine goes down.
         for name, target in list(plan.names.items())[: len(plan.names) // 2]:
             if name not in plan.reused:
+                (Path(root) / target).parent.mkdir(parents=True, exist_ok=True)
                 (Path(root) / target).write_bytes(plan.contents.get(name, b"partial"))
         raise KeyboardInterrupt
 
@@ -191,7 +193,7 @@ def test_an_output_removed_from_dest_is_written_again(site: Path, tmp_path: Path
     (dest / first.names["js/other.js"]).write_text("tampered, another size")
     second = rebuild(site, dest)
     # Both, and the CSS that refers to the image (read again to take its name).
-    assert second.copied == 3
+    assert second.reused == 5
     assert_same_as_full_build(site, dest, tmp_path)
 
 
@@ -211,18 +213,18 @@ def test_a_record_that_cannot_be_trusted_means_a_full_build(
     rebuild(site, dest)
     record = dest / STATE_NAME
     record.write_text(spoil(record.read_text()))  # type: ignore[operator]
-    assert rebuild(site, dest).copied == 8
+    assert rebuild(site, dest).reused == 0
     assert_same_as_full_build(site, dest, tmp_path)
 
 
 def test_a_record_for_other_options_or_another_src_is_not_used(site: Path, tmp_path: Path) -> None:
     dest = tmp_path / "dest"
     rebuild(site, dest)
-    assert build(str(site), str(dest), BuildOptions(hash=True, exclude=("*.txt",))).copied == 8
+    assert build(str(site), str(dest), BuildOptions(hash=True, exclude=("*.txt",))).reused == 0
     other = tmp_path / "other"
     other.mkdir()
     (other / "x.js").write_text("1")
-    assert build(str(other), str(dest), ALL).copied == 1
+    assert build(str(other), str(dest), ALL).reused == 0
     assert BuildState.read(str(dest), state_key(str(site), {})) is None
 
 
@@ -242,3 +244,43 @@ def test_reusable_needs_the_source_and_the_output_unchanged(tmp_path: Path) -> N
     assert reusable(state, str(src), str(dest), ["a.css"], frozenset({"a.css"})) == {}
     edit(src / "b.png", "changed")
     assert reusable(state, str(src), str(dest), names, present) == {}
+
+
+def test_a_file_changed_after_hashing_fails_instead_of_a_wrong_name(tmp_path: Path) -> None:
+    src, dest = tmp_path / "src", tmp_path / "dest"
+    write(src / "img/logo.png", b"first")
+    plan = hashing.plan_hashes(str(dest), ["img/logo.png"], source=str(src))
+    write(src / "img/logo.png", b"other")  # between the hash and the copy
+    with pytest.raises(OSError, match="changed while the build read it"):
+        hashing.write_hashed(str(dest), plan, str(src))
+    assert list((dest / "img").iterdir()) == []  # no hashed file, no temporary
+
+
+def test_a_cold_build_writes_no_copy_it_deletes(
+    site: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    removed: list[str] = []
+    real = os.unlink
+
+    def unlink(path: str, *args: object, **kwargs: object) -> None:
+        if os.path.exists(path):  # not the variants it makes sure are absent
+            removed.append(os.fspath(path))
+        real(path)
+
+    monkeypatch.setattr(os, "unlink", unlink)
+    result = rebuild(site, tmp_path / "dest")
+    assert result.copied == 0
+    assert [path for path in removed if not path.endswith(".tmp")] == []
+
+
+def test_the_summary_counts_what_was_unchanged(
+    site: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    arguments = [str(site), str(tmp_path / "dest"), "--all"]
+    assert main(arguments) == 0
+    assert "unchanged since the last build" not in capsys.readouterr().out
+    edit(site / "js/other.js", "export const other = 6;\n")
+    assert main(arguments) == 0
+    assert "(0 copied, 8 hashed, 0 excluded, 7 unchanged since the last build)" in (
+        capsys.readouterr().out
+    )
