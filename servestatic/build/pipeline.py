@@ -1,8 +1,10 @@
 """``servestatic SRC DEST``: copy, hash, compress, write the manifest, in that order.
 
-SRC is only ever read. Every write into DEST goes through a temporary file and a rename,
-and the unhashed originals are removed from DEST only after everything else succeeded, so a
-failure (an unreadable file, a full disk) leaves SRC intact and DEST usable for a re-run.
+SRC is only ever read. Every write into DEST goes through a temporary file and a rename.
+With ``--hash``, the files to hash are read from SRC and written under their hashed name
+only; unhashed originals left in DEST are removed only after everything else succeeded, so
+a failure (an unreadable file, a full disk) leaves SRC intact and DEST usable for a re-run.
+A record of the build (``state``) lets the next one skip the sources that did not change.
 
 Errors come in two kinds: :class:`UsageError` (the command line or the trees are wrong;
 exit 2) and :class:`BuildError` (the work failed; exit 1). Both carry one line per problem.
@@ -310,7 +312,7 @@ def _state_key(src: str, options: BuildOptions) -> str:
 
 
 def _stat_sources(src: str, names: list[str]) -> dict[str, os.stat_result]:
-    """Each source's size and mtime, taken before it is copied: a file that changes while
+    """Each source's size and mtime, taken before it is read: a file that changes while
     the build runs is then recorded with its older time, and rebuilt next time."""
     found = {}
     for name in names:
