@@ -57,7 +57,14 @@ LABELS = {
 #: File suffix → encoding, for "bytes written per encoding".
 _SUFFIXES = {".gz": "gzip", ".br": "br", ".zst": "zstd", ".zstd": "zstd"}
 #: What the builds write for themselves, counted apart from the served files.
-_OWN = frozenset({"staticfiles.json", ".servestatic-cache.json", ".servestatic-history.json"})
+_OWN = frozenset(
+    {
+        "staticfiles.json",
+        ".servestatic-cache.json",
+        ".servestatic-history.json",
+        ".servestatic-build.json",
+    }
+)
 
 
 def log(message: str) -> None:

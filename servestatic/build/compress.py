@@ -45,7 +45,12 @@ __all__ = [
 
 #: Names the build itself writes into a tree; never compressed or hashed.
 INTERNAL_NAMES = frozenset(
-    {".servestatic-cache.json", ".servestatic-history.json", ".servestatic-build.lock"}
+    {
+        ".servestatic-cache.json",
+        ".servestatic-history.json",
+        ".servestatic-build.lock",
+        ".servestatic-build.json",
+    }
 )
 #: ``write_atomic``'s temporaries: ``tempfile.mkstemp(prefix=".NAME.", suffix=".tmp")``.
 _TEMPORARY = re.compile(r"^\..+\.[a-z0-9_]{8}\.tmp$")

@@ -13,12 +13,14 @@ Names are Django's: ``name.<first 12 hex digits of md5>.ext``, before the last e
 from __future__ import annotations
 
 import contextlib
+import errno
 import hashlib
 import os
 import shutil
 import tempfile
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import BinaryIO
 
 from servestatic.build.files import write_atomic
 from servestatic.build.references import (
@@ -37,6 +39,7 @@ __all__ = [
     "Missing",
     "MissingReferencesError",
     "copy_atomic",
+    "copy_verified",
     "file_hash",
     "hashed_name",
     "plan_hashes",
@@ -98,6 +101,7 @@ class _Document:
     text: str
     references: list[Reference]
     targets: list[str | None]  # per reference: a name in this build, or None (kept)
+    resolved: tuple[str, ...]  # every reference that resolved to a path, in order
 
 
 @dataclass
@@ -105,16 +109,25 @@ class HashPlan:
     """What ``write_hashed`` will write: hashed names, and new bytes for rewritten files."""
 
     names: dict[str, str] = field(default_factory=dict)  # name → hashed name
+    hashes: dict[str, str] = field(default_factory=dict)  # name → the hash in its name
     contents: dict[str, bytes] = field(default_factory=dict)  # name → rewritten bytes
     missing: list[Missing] = field(default_factory=list)
     # Files that keep their name (excluded from hashing) but whose references to hashed
     # files are rewritten in place: name → new bytes.
     in_place: dict[str, bytes] = field(default_factory=dict)
+    #: Names whose hash came from the last build (``reuse``): not read, not written.
+    reused: frozenset[str] = frozenset()
+    #: Each CSS/JS file read: every relative reference it resolved, in order (the
+    #: incremental build's record of what its hash depends on).
+    references: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
 
 def _document(
-    root: str, name: str, kind: str, names: frozenset[str]
+    root: str, name: str, kind: str, names: frozenset[str], tree: str | None = None
 ) -> tuple[_Document, list[Missing]]:
+    """``name`` read from ``root``; a target outside ``names`` is missing unless it is a
+    file of ``tree`` (default ``root``: where the excluded files are)."""
+    tree = root if tree is None else tree
     with open(os.path.join(root, *name.split("/")), "rb") as handle:
         data = handle.read()
     # surrogateescape: bytes that are not UTF-8 survive the round trip unchanged.
@@ -122,15 +135,18 @@ def _document(
     references = find_references(text, kind)
     targets: list[str | None] = []
     missing: list[Missing] = []
+    resolved: list[str] = []
     for reference in references:
         target = resolve(reference.url, name)
+        if target is not None:
+            resolved.append(target)
         if target is not None and target not in names:
             outside = target.startswith("../") or target == ".."
-            if outside or not os.path.isfile(os.path.join(root, *target.split("/"))):
+            if outside or not os.path.isfile(os.path.join(tree, *target.split("/"))):
                 missing.append(Missing(name, reference.url, target))
             target = None  # a file we do not hash (excluded) keeps its name
         targets.append(target)
-    return _Document(data, text, references, targets), missing
+    return _Document(data, text, references, targets, tuple(resolved)), missing
 
 
 def _render(document: _Document, hashes: dict[str, str]) -> bytes:
@@ -149,7 +165,13 @@ def _render(document: _Document, hashes: dict[str, str]) -> bytes:
 
 
 def plan_hashes(
-    root: str, names: Iterable[str], *, strict: bool = True, keep_names: Iterable[str] = ()
+    root: str,
+    names: Iterable[str],
+    *,
+    strict: bool = True,
+    keep_names: Iterable[str] = (),
+    reuse: Mapping[str, str] | None = None,
+    source: str | None = None,
 ) -> HashPlan:
     """Hash ``names`` (``/``-separated, relative to ``root``); nothing is written.
 
@@ -158,23 +180,36 @@ def plan_hashes(
     ``missing`` and the reference is left as written. ``keep_names`` (files excluded from
     hashing) keep their names, but their references to hashed files are rewritten too:
     otherwise they would point at originals the build removes.
+
+    ``reuse`` maps names to the hash the last build gave them (``state.reusable``): those
+    are neither read nor written. It must hold every file that refers to one of its names
+    and no file that refers to a name outside it (``reusable`` drops referrers of rebuilt
+    names), so no hash computed here depends on a file that was not read.
+
+    ``source`` is where ``names`` are read from (default ``root``): the build reads them
+    from SRC rather than copying each into DEST first only to delete the copy.
     """
+    source = root if source is None else source
     ordered = sorted(dict.fromkeys(names))
     name_set = frozenset(ordered)
+    reuse = {name: reuse[name] for name in ordered if name in reuse} if reuse else {}
     documents: dict[str, _Document] = {}
-    plan = HashPlan()
+    plan = HashPlan(reused=frozenset(reuse))
     for name in ordered:
         kind = kind_of(name)
-        if kind is not None:
-            documents[name], missing = _document(root, name, kind, name_set)
+        if kind is not None and name not in reuse:
+            documents[name], missing = _document(source, name, kind, name_set, root)
             plan.missing.extend(missing)
+            plan.references[name] = documents[name].resolved
     if plan.missing and strict:
         raise MissingReferencesError(plan.missing)
     edges = {
         name: sorted({t for t in doc.targets if t is not None}) for name, doc in documents.items()
     }
-    hashes: dict[str, str] = {}
+    hashes: dict[str, str] = dict(reuse)
     for component in strongly_connected(ordered, edges):
+        if all(member in reuse for member in component):
+            continue  # a reused cycle is reused whole: its members refer to each other
         if len(component) == 1 and component[0] not in edges.get(component[0], ()):
             (name,) = component
             if name in documents:
@@ -183,7 +218,7 @@ def plan_hashes(
                 if content != documents[name].data:
                     plan.contents[name] = content
             else:
-                hashes[name] = file_hash(os.path.join(root, *name.split("/")))
+                hashes[name] = file_hash(os.path.join(source, *name.split("/")))
             continue
         # A cycle: no member's hash can cover the others' final bytes, so one hash covers
         # every member's original bytes and the hashes of what they refer to outside.
@@ -199,6 +234,7 @@ def plan_hashes(
             hashes[member] = shared
         for member in component:
             plan.contents[member] = _render(documents[member], hashes)
+    plan.hashes = {name: hashes[name] for name in ordered}
     plan.names = {name: hashed_name(name, hashes[name]) for name in ordered}
     for name in sorted(set(keep_names) - name_set):
         kind = kind_of(name)
@@ -252,17 +288,28 @@ def strongly_connected(nodes: Sequence[str], edges: dict[str, list[str]]) -> lis
     return components
 
 
-def write_hashed(root: str, plan: HashPlan) -> list[str]:
+def write_hashed(root: str, plan: HashPlan, source: str | None = None) -> list[str]:
     """Write every hashed file of ``plan``; return the names actually written.
 
     A hashed file that already exists with the expected size is left alone (its name is
     its content), which keeps re-runs cheap and the file's mtime stable. Each write goes
-    through a temporary file, so a failure never leaves a truncated hashed file.
+    through a temporary file, so a failure never leaves a truncated hashed file. Files are
+    read from ``source`` (default ``root``, as ``plan_hashes``); a copied file is checked
+    against its hash as it is copied, so one that changed since it was hashed fails the
+    build rather than be served under a name that is not its content.
     """
+    source = root if source is None else source
     written: list[str] = []
+    folders: set[str] = set()
     for name, target in plan.names.items():
-        source_path = os.path.join(root, *name.split("/"))
+        if name in plan.reused:
+            continue  # the last build's output, still in place (``state.reusable``)
+        source_path = os.path.join(source, *name.split("/"))
         target_path = os.path.join(root, *target.split("/"))
+        folder = os.path.dirname(target_path)
+        if folder not in folders:
+            os.makedirs(folder, exist_ok=True)
+            folders.add(folder)
         info = os.stat(source_path)
         content = plan.contents.get(name)
         expected = len(content) if content is not None else info.st_size
@@ -272,7 +319,7 @@ def write_hashed(root: str, plan: HashPlan) -> list[str]:
         if content is not None:
             write_atomic(target_path, content, mtime_ns=info.st_mtime_ns, mode=info.st_mode)
         else:
-            copy_atomic(source_path, target_path)
+            copy_verified(source_path, target_path, plan.hashes[name])
         written.append(target)
     for name, content in plan.in_place.items():
         path = os.path.join(root, *name.split("/"))
@@ -280,6 +327,39 @@ def write_hashed(root: str, plan: HashPlan) -> list[str]:
         write_atomic(path, content, mtime_ns=info.st_mtime_ns, mode=info.st_mode)
         written.append(name)
     return written
+
+
+def copy_verified(source: str, target: str, expected: str) -> None:
+    """Copy ``source`` to ``target`` atomically (mode and mtime too) if its content still
+    has the :func:`short_hash` ``expected``; else raise ``OSError`` and write nothing."""
+    directory, name = os.path.split(target)
+    with open(source, "rb") as reader:
+        info = os.fstat(reader.fileno())
+        descriptor, temporary = tempfile.mkstemp(prefix=f".{name}.", suffix=".tmp", dir=directory)
+        try:
+            _check(_copy_into(reader, descriptor), expected, source)
+            os.chmod(temporary, info.st_mode & 0o7777)
+            os.utime(temporary, ns=(info.st_atime_ns, info.st_mtime_ns))
+            os.replace(temporary, target)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.unlink(temporary)
+            raise
+
+
+def _copy_into(reader: BinaryIO, descriptor: int) -> str:
+    """Copy ``reader`` to the open ``descriptor`` (closed after); the :func:`short_hash`."""
+    digest = hashlib.md5(usedforsecurity=False)
+    with os.fdopen(descriptor, "wb") as writer:
+        while chunk := reader.read(_CHUNK):
+            digest.update(chunk)
+            writer.write(chunk)
+    return digest.hexdigest()[:HASH_LENGTH]
+
+
+def _check(found: str, expected: str, source: str) -> None:
+    if found != expected:
+        raise OSError(errno.ESTALE, "changed while the build read it (run it again)", source)
 
 
 def copy_atomic(source: str, target: str) -> None:

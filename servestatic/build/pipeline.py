@@ -1,8 +1,10 @@
 """``servestatic SRC DEST``: copy, hash, compress, write the manifest, in that order.
 
-SRC is only ever read. Every write into DEST goes through a temporary file and a rename,
-and the unhashed originals are removed from DEST only after everything else succeeded, so a
-failure (an unreadable file, a full disk) leaves SRC intact and DEST usable for a re-run.
+SRC is only ever read. Every write into DEST goes through a temporary file and a rename.
+With ``--hash``, the files to hash are read from SRC and written under their hashed name
+only; unhashed originals left in DEST are removed only after everything else succeeded, so
+a failure (an unreadable file, a full disk) leaves SRC intact and DEST usable for a re-run.
+A record of the build (``state``) lets the next one skip the sources that did not change.
 
 Errors come in two kinds: :class:`UsageError` (the command line or the trees are wrong;
 exit 2) and :class:`BuildError` (the work failed; exit 1). Both carry one line per problem.
@@ -33,9 +35,11 @@ from servestatic.build.compress import (
 )
 from servestatic.build.gc import GcResult, apply_gc, manifest_names
 from servestatic.build.hashing import (
+    HashPlan,
     Missing,
     MissingReferencesError,
     copy_atomic,
+    hashed_name,
     plan_hashes,
     write_hashed,
 )
@@ -64,6 +68,7 @@ from servestatic.build.manifest import (
     write_manifest,
 )
 from servestatic.build.pages import PARSER_MISSING, analyse_page, parser_available
+from servestatic.build.state import BuildState, Entry, reusable, state_key
 from servestatic.errors import ServeStaticError
 from servestatic.formats.names import bundler_hashed, is_entry_point, looks_hashed
 from servestatic.formats.variants import VARIANT_SUFFIXES
@@ -111,6 +116,7 @@ class BuildOptions:
 @dataclass
 class BuildResult:
     copied: int = 0
+    reused: int = 0  # hashed names kept from the last build, not read again (``state``)
     names: dict[str, str] = field(default_factory=dict)  # processed name → name served
     excluded: list[str] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)  # names that are not valid UTF-8
@@ -214,21 +220,48 @@ def _build(
             keep = plan_gc(history, time.time(), manifest_names(dest)).live
         _attempt(lambda: _empty(dest, keep))
     _attempt(lambda: os.makedirs(dest, exist_ok=True))
+    key = _state_key(src, options)
+    previous = BuildState.read(dest, key) if options.hash else None
     relatives = _attempt(
         lambda: [name for name in walk_files(src, follow_links=True) if not is_internal(name)]
     )
-    result.copied = _copy(src, dest, relatives)
     names = _select(relatives, options, result)
-
-    served = {name: name for name in names}
-    kept: set[str] = set()
+    to_hash: list[str] = []
+    reuse: dict[str, str] = {}
     if options.hash:
         # Issue 18: a bundler's hashed names are final (hashing them again would only
         # break its own references to them); they and every reference to them stay.
-        bundled = bundler_hashed(dest)
+        # Read from SRC: DEST's copies of these manifests are SRC's bytes.
+        bundled = bundler_hashed(src)
         result.bundled = [name for name in names if name in bundled or looks_hashed(name)]
         skip = frozenset(result.bundled)
-        served.update(_hash(dest, [name for name in names if name not in skip], options, result))
+        to_hash = [name for name in names if name not in skip]
+        if previous is not None:
+            # Entry points are compared with their hashed copy below, so they are read anyway.
+            reuse = {
+                name: digest
+                for name, digest in reusable(
+                    previous, src, dest, to_hash, frozenset(relatives)
+                ).items()
+                if not is_entry_point(name)
+            }
+    sources = _stat_sources(src, to_hash)
+    # The files to hash are read from SRC and written to DEST under their hashed name only:
+    # a copy under their own name would be deleted at the end. Entry points keep theirs.
+    hashed_only = (
+        frozenset()
+        if options.copy_original
+        else frozenset(name for name in to_hash if not is_entry_point(name))
+    )
+    result.copied = _copy(src, dest, [name for name in relatives if name not in hashed_only])
+
+    served = {name: name for name in names}
+    kept: set[str] = set()
+    plan: HashPlan | None = None
+    if options.hash:
+        plan = _hash(src, dest, to_hash, options, result, reuse)
+        result.reused = len(plan.reused)
+        served.update(plan.names)
         kept = _keep_entry_points(dest, served)
         result.entry_points = sorted(kept)
     result.names = served
@@ -255,7 +288,85 @@ def _build(
     if history is not None:
         final = history
         result.gc = _attempt(lambda: apply_gc(dest, final))
+    if plan is not None:
+        current = _entries(dest, plan, sources, previous, frozenset(to_hash), result.missing)
+        if previous is not None and history is None:
+            # Without a history nothing else removes them: the outputs of sources deleted
+            # since the last build (a retained history's gc decides for itself).
+            keep = frozenset(relatives) | set(served.values()) | kept
+            _attempt(lambda: _remove_deleted(dest, previous, current, keep))
+        _attempt(lambda: BuildState(key, current).write(dest))
     return result
+
+
+def _state_key(src: str, options: BuildOptions) -> str:
+    """The options that shape what a build writes (a record for others is not used)."""
+    return state_key(
+        src,
+        {
+            "copy_original": options.copy_original,
+            "exclude": list(options.exclude),
+            "strict": options.strict,
+        },
+    )
+
+
+def _stat_sources(src: str, names: list[str]) -> dict[str, os.stat_result]:
+    """Each source's size and mtime, taken before it is read: a file that changes while
+    the build runs is then recorded with its older time, and rebuilt next time."""
+    found = {}
+    for name in names:
+        # One that cannot be read is not recorded; the copy reports it with the others.
+        with contextlib.suppress(OSError):
+            found[name] = os.stat(os.path.join(src, *name.split("/")))
+    return found
+
+
+def _entries(
+    dest: str,
+    plan: HashPlan,
+    sources: dict[str, os.stat_result],
+    previous: BuildState | None,
+    names: frozenset[str],
+    missing: list[Missing],
+) -> dict[str, Entry]:
+    """This build's record: every hashed name but those with a missing reference (kept as
+    written, they are checked again each time)."""
+    incomplete = {item.source for item in missing}
+    entries: dict[str, Entry] = {}
+    for name, hashed in plan.names.items():
+        if name in plan.reused and previous is not None:
+            entries[name] = previous.entries[name]
+            continue
+        source = sources.get(name)
+        if name in incomplete or source is None:
+            continue
+        references = plan.references.get(name)
+        dependencies = tuple(t for t in references if t in names) if references else ()
+        output = os.stat(os.path.join(dest, *hashed.split("/")))
+        entries[name] = Entry(
+            source.st_size,
+            source.st_mtime_ns,
+            plan.hashes[name],
+            output.st_size,
+            references,
+            dependencies,
+        )
+    return entries
+
+
+def _remove_deleted(
+    dest: str, previous: BuildState, current: dict[str, Entry], keep: frozenset[str]
+) -> None:
+    for name, entry in previous.entries.items():
+        if name in current or name in keep:
+            continue
+        output = hashed_name(name, entry.hash)
+        if output in keep:
+            continue
+        path = os.path.join(dest, *output.split("/"))
+        for candidate in (path, *(path + suffix for suffix in VARIANT_SUFFIXES)):
+            remove_if_present(candidate)
 
 
 def _select(relatives: list[str], options: BuildOptions, result: BuildResult) -> list[str]:
@@ -349,19 +460,31 @@ def _record(
 
 
 def _hash(
-    dest: str, names: list[str], options: BuildOptions, result: BuildResult
-) -> dict[str, str]:
+    src: str,
+    dest: str,
+    names: list[str],
+    options: BuildOptions,
+    result: BuildResult,
+    reuse: dict[str, str],
+) -> HashPlan:
     try:
         plan = _attempt(
-            lambda: plan_hashes(dest, names, strict=options.strict, keep_names=result.excluded)
+            lambda: plan_hashes(
+                dest,
+                names,
+                strict=options.strict,
+                keep_names=result.excluded,
+                reuse=reuse,
+                source=src,
+            )
         )
     except MissingReferencesError as error:
         raise BuildError(
             [f"{missing} (use --allow-missing to keep it as written)" for missing in error.missing]
         ) from None
     result.missing = plan.missing
-    _attempt(lambda: write_hashed(dest, plan))
-    return plan.names
+    _attempt(lambda: write_hashed(dest, plan, src))
+    return plan
 
 
 def _keep_entry_points(dest: str, served: dict[str, str]) -> set[str]:

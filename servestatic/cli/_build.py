@@ -215,7 +215,9 @@ def _run_build(args: argparse.Namespace, reporter: Reporter) -> int:
     reporter.info(
         f"{len(result.names)} file{'s' if len(result.names) != 1 else ''} from {args.src} "
         f"({result.copied} copied, {hashed} hashed, "
-        f"{len(result.excluded)} excluded) in {result.seconds:.1f}s"
+        f"{len(result.excluded)} excluded"
+        f"{f', {result.reused} unchanged since the last build' if result.reused else ''}"
+        f") in {result.seconds:.1f}s"
     )
     if result.stats is not None:
         for line in summary_lines(result.stats, args.jobs or default_workers()):

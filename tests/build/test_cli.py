@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import builtins
 import errno
 import json
 import os
 import re
 import shutil
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -207,7 +209,16 @@ def test_unreadable_file_is_reported_and_src_is_untouched(
             raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), source)
         return real_copy(source, target)
 
+    real_open = builtins.open
+
+    def guarded_open(file: Any, *args: Any, **kwargs: Any) -> Any:
+        # The build reads the files it hashes straight from SRC (no copy first).
+        if file == secret:
+            raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), file)
+        return real_open(file, *args, **kwargs)
+
     monkeypatch.setattr(shutil, "copy2", copy2)
+    monkeypatch.setattr(builtins, "open", guarded_open)
     assert run([str(site), str(tmp_path / "out"), "--all"]) == 1
     err = capsys.readouterr().err
     assert err == f"error: {secret}: Permission denied\n"
