@@ -67,19 +67,22 @@ _SCOPE_SOURCES = {
 }
 
 
-def _compile_builder() -> Callable[..., Request]:
-    """``request_from_scope``, written once at import with its values in
-    ``Request._fields`` order, by name (as ``http.environ.request_from_environ`` is): a
-    list literal in that order costs ~110 ns less per request than filling a copied list
-    by position, and nothing here depends on the field order (the test that reverses the
-    fields checks it)."""
+def _compile_scanner() -> Callable[..., list[Any]]:
+    """``scan_scope``, written once at import with its values in ``Request._fields``
+    order, by name (as ``http.environ.request_from_environ`` is): a list literal in that
+    order costs ~110 ns less per request than filling a copied list by position, and
+    nothing here depends on the field order (the test that reverses the fields checks it).
+
+    The values stay a list until a record is needed: the adapter answers a revalidation
+    and a plain GET from them (by the positions below), and making the record costs
+    ~0.25 us (a tuple subclass from a list)."""
     headers = set(_HEADER_AT.values())
     values = ", ".join(
         "None" if position in headers else _SCOPE_SOURCES[name]
         for position, name in enumerate(Request._fields)
     )
     source = f"""
-def request_from_scope(scope, path=None, mount=""):
+def scan_scope(scope, path=None, mount=""):
     values = [{values}]
     for name, value in scope["headers"]:
         position = fields_get(name)
@@ -89,30 +92,44 @@ def request_from_scope(scope, path=None, mount=""):
                 values[position] = value.decode("latin-1")
             elif len(current) <= MAX_FIELD_LENGTH:
                 values[position] = f"{{current}}, {{value.decode('latin-1')}}"
-    return new_record(Request, values)
+    return values
 """
-    namespace: dict[str, Any] = {
-        "fields_get": _HEADER_AT.get,
-        "MAX_FIELD_LENGTH": MAX_FIELD_LENGTH,
-        "Request": Request,
-        # Every field is in the list, once: tuple.__new__ skips _make's Python-level call
-        # and length check, a third of the cost of building the record.
-        "new_record": tuple.__new__,
-    }
+    namespace: dict[str, Any] = {"fields_get": _HEADER_AT.get, "MAX_FIELD_LENGTH": MAX_FIELD_LENGTH}
     exec(source, namespace)  # noqa: S102 - our own text, built from the constants above
-    builder: Callable[..., Request] = namespace["request_from_scope"]
-    builder.__module__ = __name__
-    builder.__doc__ = """Build the request record from an HTTP scope (``path`` is already
-    decoded text, the path below ``mount``, the scope's ``root_path``, when it has one).
+    scanner: Callable[..., list[Any]] = namespace["scan_scope"]
+    scanner.__module__ = __name__
+    scanner.__doc__ = """The request record's values from an HTTP scope, in
+    ``Request._fields`` order (``path`` is already decoded text, the path below
+    ``mount``, the scope's ``root_path``, when it has one).
 
     Repeated list-valued headers combine with ", " (RFC 9110 section 5.3). Past the length
     the core parses, the value is malformed whatever follows: further lines are dropped,
     so 100,000 repeats cost no more than one long line (combining them all was
     quadratic)."""
-    return builder
+    return scanner
 
 
-request_from_scope = _compile_builder()
+scan_scope = _compile_scanner()
+#: Every field is in the list, once: tuple.__new__ skips _make's Python-level call and
+#: length check.
+_new_record = tuple.__new__
+
+
+def request_from_scope(scope: Scope, path: str | None = None, mount: str = "") -> Request:
+    """The request record of an HTTP scope (see :func:`scan_scope`)."""
+    return _new_record(Request, scan_scope(scope, path, mount))
+
+
+# The positions the adapter reads before a record is made.
+_METHOD = _AT["method"]
+_ACCEPT_ENCODING = _AT["accept_encoding"]
+_IF_NONE_MATCH = _AT["if_none_match"]
+_IF_MODIFIED_SINCE = _AT["if_modified_since"]
+_IF_MATCH = _AT["if_match"]
+_IF_UNMODIFIED_SINCE = _AT["if_unmodified_since"]
+_RANGE = _AT["range"]
+_ORIGIN = _AT["origin"]
+_RAW_PATH = _AT["raw_path"]
 
 
 _EARLY_HINT = "http.response.early_hint"
@@ -159,27 +176,52 @@ class ServeStaticASGI(ServeStaticBase):
         if claimed is not None and path and path not in claimed:
             await self.application(scope, receive, send)
             return
-        request = request_from_scope(scope, path, mount)
-        extensions = scope.get("extensions")
-        # Branches, not a lookup keyed by a tuple of both tests: this runs on every request
-        # (granian offers pathsend on each), and the tuple cost ~60 ns of a 304's ~5 us.
-        if not extensions:
-            transport = PLAIN
-        elif _ZEROCOPYSEND in extensions:
-            transport = _TRANSPORTS[_PATHSEND in extensions, True]
-        elif _PATHSEND in extensions:
-            transport = _PATHSEND_ONLY
-        else:
-            transport = PLAIN
-        try:
-            # blocking=False, by position (a keyword call costs ~35 ns per request).
-            response = engine.serve(request, transport, False)
-        except WouldBlock:
-            # A file to open, a lookup on disk or a changed file to rebuild: in a thread.
-            response = await run_sync(engine.serve, request, transport)
+        values = scan_scope(scope, path, mount)
+        response: Answer | None = None
+        if values[_IF_NONE_MATCH] is not None:
+            # What browsers and caches send back, decided from the values it depends on
+            # (the WSGI adapter's early check; positionally, in Engine.revalidate's order).
+            response = engine.revalidate(
+                path,
+                values[_RAW_PATH],
+                values[_METHOD],
+                values[_ACCEPT_ENCODING],
+                values[_IF_NONE_MATCH],
+                values[_IF_MATCH],
+                values[_IF_UNMODIFIED_SINCE],
+                values[_ORIGIN],
+            )
+        elif (
+            # A plain GET (servestatic.http.respond.is_plain): the engine's kept answer.
+            values[_METHOD] == "GET"
+            and values[_RANGE] is None
+            and values[_IF_MODIFIED_SINCE] is None
+            and values[_IF_MATCH] is None
+            and values[_IF_UNMODIFIED_SINCE] is None
+        ):
+            response = engine.plain(path, values[_RAW_PATH], values[_ACCEPT_ENCODING])
         if response is None:
-            await self.application(scope, receive, send)
-            return
+            request: Request = _new_record(Request, values)
+            extensions = scope.get("extensions")
+            # Branches, not a lookup keyed by a tuple of both tests: this runs on most
+            # requests (granian offers pathsend on each), and the tuple cost ~60 ns.
+            if not extensions:
+                transport = PLAIN
+            elif _ZEROCOPYSEND in extensions:
+                transport = _TRANSPORTS[_PATHSEND in extensions, True]
+            elif _PATHSEND in extensions:
+                transport = _PATHSEND_ONLY
+            else:
+                transport = PLAIN
+            try:
+                # blocking=False, by position (a keyword call costs ~35 ns per request).
+                response = engine.serve(request, transport, False)
+            except WouldBlock:
+                # A file to open, a lookup on disk or a changed file to rebuild: in a thread.
+                response = await run_sync(engine.serve, request, transport)
+            if response is None:
+                await self.application(scope, receive, send)
+                return
         body = response.body
         if (body is None or type(body) is bytes) and not response.extra and not engine.early_hints:
             # The common answers (a small file from the memory cache, a 304) sent here

@@ -49,6 +49,18 @@ class ServeStatic(ServeStaticBase):
             )
             if not_modified is not None:
                 return self._send(not_modified, environ, start_response)
+        elif (
+            # A plain GET (servestatic.http.respond.is_plain: no precondition, no Range) is
+            # answered from the engine's table before the other headers are read.
+            method == "GET"
+            and get("HTTP_RANGE") is None
+            and get("HTTP_IF_MODIFIED_SINCE") is None
+            and get("HTTP_IF_MATCH") is None
+            and get("HTTP_IF_UNMODIFIED_SINCE") is None
+        ):
+            kept = engine.plain(path, raw_path, get("HTTP_ACCEPT_ENCODING"))
+            if kept is not None:
+                return self._send(kept, environ, start_response)
         # PATH_INFO is already below SCRIPT_NAME (the mount point); redirects need both.
         mount = get("SCRIPT_NAME") or ""
         request = request_from_environ(

@@ -33,6 +33,7 @@ __all__ = [
     "NOT_FOUND",
     "NOT_FOUND_HEAD",
     "HttpOptions",
+    "is_plain",
     "respond",
     "respond_redirect",
     "revalidate_values",
@@ -182,6 +183,25 @@ def revalidate_values(
         if extra:
             return Plan(304, plan.headers, extra)
     return plan
+
+
+def is_plain(request: Request) -> bool:
+    """Whether ``request`` is a plain GET: no precondition and no ``Range``.
+
+    :func:`respond` answers a plain GET of a file from the file's entry, the
+    ``Accept-Encoding`` value and (for per-origin CORS only) ``Origin``: nothing else in the
+    request changes the answer (``If-Range`` means nothing without ``Range``; the query
+    string only matters to redirects). The engine remembers those answers by URL and
+    ``Accept-Encoding`` (:meth:`servestatic.serve.engine.Engine.serve`); a test compares
+    them with :func:`respond`'s for every combination of these fields."""
+    return (
+        request.method == "GET"
+        and request.if_none_match is None
+        and request.if_modified_since is None
+        and request.if_match is None
+        and request.if_unmodified_since is None
+        and request.range is None
+    )
 
 
 def respond(entry: FileEntry, request: Request, options: HttpOptions) -> Plan:

@@ -59,6 +59,7 @@ from servestatic.http.respond import (
     NOT_FOUND,
     NOT_FOUND_HEAD,
     HttpOptions,
+    is_plain,
     respond,
     respond_redirect,
     revalidate_values,
@@ -301,6 +302,8 @@ class Engine:
             settings.memory_cache.max_total_size,
             settings.memory_cache.cache_status,
         )
+        #: The memory cache's plain-GET table (emptied in place, never replaced).
+        self._plain_answers = self.memory.answers
         #: Checked descriptors named to servers by ``http.response.pathsend``.
         self.handed = HandedFiles()
         #: Descriptors ranges of big files are read from (one per file, bounded).
@@ -814,6 +817,27 @@ class Engine:
         and the lookup, the memory-cache answer and the pathsend step are inlined to spare
         a call each (the in-process benchmark in docs/performance.md measures it).
         """
+        if (
+            request.if_none_match is None  # the most common reason not to look (a 304)
+            and request.method == "GET"
+            and request.range is None
+            and request.if_modified_since is None
+            and request.if_match is None
+            and request.if_unmodified_since is None
+        ):
+            # A plain GET (is_plain, inlined: every request asks) of a file whose answer is
+            # kept: one lookup by URL and Accept-Encoding. The raw path is checked as below.
+            kept = self._plain_answers.get((request.path, request.accept_encoding))
+            if kept is not None and self._stored(request.path) is kept[0]:
+                raw_path = request.raw_path
+                if (
+                    not raw_path
+                    or (PERCENT_BYTE if type(raw_path) is bytes else "%") not in raw_path
+                    or not has_encoded_separator(raw_path)
+                ):
+                    return kept[1]
+        #: The file of the start-up index at the request's own URL, when that answers.
+        direct: FileEntry | None = None
         if self._blocking_lookups:
             if not blocking:
                 raise WouldBlock
@@ -832,6 +856,7 @@ class Engine:
                 or (PERCENT_BYTE if type(raw_path) is bytes else "%") not in raw_path
                 or not has_encoded_separator(raw_path)
             ):
+                direct = entry
                 plan = respond(entry, request, self.options)
             else:
                 plan = self.handle(request)
@@ -850,6 +875,12 @@ class Engine:
             # file's range or pathsend skips the lookup.
             cached = memory.files.get(representation.path)
             if cached is not None and cached.plan is plan:
+                if direct is not None and not direct.cors_origins and is_plain(request):
+                    # Only a file of the start-up index at its own URL, and no per-origin
+                    # CORS: the answer then depends on nothing else.
+                    memory.remember(
+                        request.path, request.accept_encoding, direct, representation, cached
+                    )
                 return cached.answer
         try:
             if (
@@ -882,6 +913,23 @@ class Engine:
         except StaleFile:
             # (Only a GET reads a body, so a HEAD never gets here.)
             return None if not self.standalone else _GONE
+
+    def plain(
+        self, path: str, raw_path: str | bytes | None, accept_encoding: str | None
+    ) -> Answer | None:
+        """The kept answer to a plain GET (:func:`~servestatic.http.respond.is_plain`) of
+        ``path`` with this ``Accept-Encoding`` value, or None: then build the request record
+        and call :meth:`serve` (which keeps the answer for the next time).
+
+        For adapters that read single headers cheaply (WSGI's ``environ``): the most common
+        request is answered before the record is built. The adapter must have checked that
+        the request is a plain GET; :meth:`serve` does the same lookup for a record."""
+        kept = self._plain_answers.get((path, accept_encoding))
+        if kept is None or self._stored(path) is not kept[0]:
+            return None
+        if raw_path and has_encoded_separator(raw_path):
+            return None
+        return kept[1]
 
     def handle(self, request: Request) -> Plan | None:
         """The response plan, or None to hand the request to the wrapped application."""

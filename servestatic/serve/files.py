@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from typing import BinaryIO
 
 from servestatic.errors import ServeStaticError
-from servestatic.http.records import Confinement, Plan, Representation
+from servestatic.http.records import Confinement, FileEntry, Plan, Representation
 from servestatic.serve.budget import Lease
 
 __all__ = [
@@ -492,6 +492,13 @@ class HeldDescriptors:
 CACHE_STATUS_HIT = ("Cache-Status", "servestatic; hit")
 
 
+#: At most this many (URL, Accept-Encoding) answers in the plain-GET table
+#: (:attr:`MemoryCache.answers`): a site's hot files times the few values browsers send.
+MAX_PLAIN_ANSWERS = 16384
+#: Longer Accept-Encoding values are answered, not remembered (browsers send < 60 bytes).
+MAX_KEPT_ACCEPT_ENCODING = 256
+
+
 class CachedFile:
     """A small file's bytes in the :class:`MemoryCache`, with the identity they were read
     for and, once its whole-file 200 plan has been served, that answer ready to send.
@@ -547,6 +554,11 @@ class MemoryCache:
         self.used = 0
         # By path, with the mtime and size read: a changed file never matches its old bytes.
         self.files: dict[str, CachedFile] = {}
+        #: The plain-GET table: (URL, Accept-Encoding value) → the file entry the answer was
+        #: made for and the kept answer (see :meth:`remember`). Emptied whenever an item of
+        #: ``files`` is replaced or dropped, so it only holds answers of items still there;
+        #: read without the lock, like ``files``.
+        self.answers: dict[tuple[str, str | None], tuple[FileEntry, Plan]] = {}
         self._lock = threading.Lock()
 
     def eligible(self, representation: Representation) -> bool:
@@ -580,6 +592,8 @@ class MemoryCache:
             if room:
                 self.files[representation.path] = self._entry(representation, data, plan)
                 self.used += len(data) - (len(old.data) if old else 0)
+                if old is not None:
+                    self.answers.clear()  # some may be the replaced item's
         return data
 
     def keep_answer(self, representation: Representation, plan: Plan) -> None:
@@ -594,6 +608,7 @@ class MemoryCache:
                 and item.size == representation.size
             ):
                 self.files[representation.path] = self._entry(representation, item.data, plan)
+                self.answers.clear()
 
     def _entry(self, representation: Representation, data: bytes, plan: Plan | None) -> CachedFile:
         if plan is None or not stable_plan(plan, representation):
@@ -609,6 +624,35 @@ class MemoryCache:
             item = self.files.pop(path, None)
             if item is not None:
                 self.used -= len(item.data)
+                self.answers.clear()
+
+    def remember(
+        self,
+        url: str,
+        accept_encoding: str | None,
+        entry: FileEntry,
+        representation: Representation,
+        item: CachedFile,
+    ) -> None:
+        """Keep ``item``'s answer for every plain GET of ``url`` with this
+        ``Accept-Encoding`` value, while ``entry`` is the URL's entry and ``item`` is still
+        the representation's cached bytes.
+
+        A plain GET (:func:`servestatic.http.respond.is_plain`) of a file without per-origin
+        CORS is answered from the file entry and the ``Accept-Encoding`` value alone, so
+        the engine looks it up here before anything else. The header is the client's: the
+        table is bounded (emptied when full), and long values are not kept."""
+        answer = item.answer
+        if answer is None or (
+            accept_encoding is not None and len(accept_encoding) > MAX_KEPT_ACCEPT_ENCODING
+        ):
+            return
+        with self._lock:
+            if self.files.get(representation.path) is not item:
+                return  # replaced meanwhile: a later request remembers the new one
+            if len(self.answers) >= MAX_PLAIN_ANSWERS:
+                self.answers.clear()
+            self.answers[url, accept_encoding] = (entry, answer)
 
 
 #: How long a descriptor named to the server by ``http.response.pathsend`` stays open after
