@@ -197,6 +197,13 @@ def test_custom_404_page(serve: Serve, tmp_path: Path) -> None:
     assert response.header("etag") is None
     assert server.head("/nothing").body == b""
     assert server.get("/ok.txt").status == 200
+    # A missing resource is a 404 whatever the method (never a 405, which would say it
+    # exists); only GET and HEAD get the page.
+    for method in ("POST", "PUT", "DELETE", "OPTIONS"):
+        other = server.request(method, "/nothing/here")
+        assert other.status == 404, method
+        assert other.header("allow") is None
+    assert server.request("POST", "/ok.txt").status == 405
 
 
 def test_404_page_is_for_standalone_only(adapter: str, tmp_path: Path) -> None:
