@@ -27,11 +27,14 @@ from typing import Any
 
 from servestatic.build.references import resolve, split_suffix
 
-__all__ = ["PARSER_MISSING", "analyse_page", "parser_available"]
+__all__ = ["CSP_PARSER_MISSING", "PARSER_MISSING", "analyse_page", "parser_available"]
 
 PARSER_MISSING = (
     "per-page Link hints and CSP hashes need an HTML parser: pip install 'servestatic[build]' "
     "(pages are recorded without them)"
+)
+CSP_PARSER_MISSING = (
+    "CSP hashes need an HTML parser: pip install 'servestatic[build]' (nothing was written)"
 )
 #: ``<script type>`` values that are data blocks, never run (HTML §4.12.1.1), so they need
 #: no hash; the empty type and JavaScript MIME types run, and so do ``module``/``importmap``.

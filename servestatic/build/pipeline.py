@@ -67,7 +67,12 @@ from servestatic.build.manifest import (
     records_for,
     write_manifest,
 )
-from servestatic.build.pages import PARSER_MISSING, analyse_page, parser_available
+from servestatic.build.pages import (
+    CSP_PARSER_MISSING,
+    PARSER_MISSING,
+    analyse_page,
+    parser_available,
+)
 from servestatic.build.state import BuildState, Entry, reusable, state_key
 from servestatic.errors import ServeStaticError
 from servestatic.formats.names import bundler_hashed, is_entry_point, looks_hashed
@@ -167,6 +172,10 @@ def build(
     check_trees(src, dest)
     if options.retain is not None and not options.hash:
         raise UsageError("--retain keeps earlier builds' hashed files: use it with --hash or --all")
+    if options.csp_hashes and not parser_available():
+        # Asked for by name: a page served under a CSP without its hashes would break, so
+        # this is refused, where the default Link hints only warn (_pages).
+        raise UsageError(f"--csp-hashes: {CSP_PARSER_MISSING}")
     tracked = options.retain is not None or os.path.exists(os.path.join(dest, HISTORY_NAME))
     if tracked:
         _attempt(lambda: os.makedirs(dest, exist_ok=True))  # the lock file lives in DEST

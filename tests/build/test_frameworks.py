@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from servestatic.build.pages import analyse_page
-from servestatic.cli import main
+from servestatic.cli import main, run
 from servestatic.hints import ManifestHints, send_early_hints, with_early_hints
 from tests.build.helpers import write
 from tests.client import make_server
@@ -204,6 +204,14 @@ def test_without_the_parser_the_build_says_so(
     assert main([str(readme_site), str(tmp_path / "dist"), "--manifest"]) == 0
     assert "pip install 'servestatic[build]'" in capsys.readouterr().err
     assert "pages" not in json.loads((tmp_path / "dist" / "staticfiles.json").read_text())
+    # Asked for by name, CSP hashes are refused before anything is written (a page served
+    # under a CSP without them would break).
+    other = tmp_path / "other"
+    assert run([str(readme_site), str(other), "--all", "--csp-hashes"]) == 2
+    error = capsys.readouterr().err
+    assert "--csp-hashes" in error
+    assert "pip install 'servestatic[build]'" in error
+    assert not other.exists()
 
 
 # ---------------------------------------------------------------------- the helper
