@@ -9,8 +9,25 @@ from __future__ import annotations
 import contextlib
 import os
 import tempfile
+from collections.abc import Iterator
 
-__all__ = ["write_atomic", "write_if_changed"]
+__all__ = ["replacing", "write_atomic", "write_if_changed"]
+
+
+@contextlib.contextmanager
+def replacing(path: str) -> Iterator[tuple[int, str]]:
+    """A temporary file beside ``path`` (its open descriptor and its name, the caller
+    closes the descriptor) that replaces ``path`` by a rename when the block ends, or is
+    removed if the block raises: ``path`` is never seen half written."""
+    directory, name = os.path.split(path)
+    descriptor, temporary = tempfile.mkstemp(prefix=f".{name}.", suffix=".tmp", dir=directory)
+    try:
+        yield descriptor, temporary
+        os.replace(temporary, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(temporary)
+        raise
 
 
 def write_atomic(path: str, data: bytes, *, mtime_ns: int | None = None, mode: int = 0o644) -> None:
@@ -21,19 +38,12 @@ def write_atomic(path: str, data: bytes, *, mtime_ns: int | None = None, mode: i
     ServeStatic does, so the variant's Last-Modified matches the file's; ``mode`` is the
     permission bits (callers pass the original's).
     """
-    directory, name = os.path.split(path)
-    descriptor, temporary = tempfile.mkstemp(prefix=f".{name}.", suffix=".tmp", dir=directory)
-    try:
+    with replacing(path) as (descriptor, temporary):
         with os.fdopen(descriptor, "wb") as handle:
             handle.write(data)
         os.chmod(temporary, mode & 0o7777)
         if mtime_ns is not None:
             os.utime(temporary, ns=(mtime_ns, mtime_ns))
-        os.replace(temporary, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(temporary)
-        raise
 
 
 def write_if_changed(path: str, data: bytes) -> bool:

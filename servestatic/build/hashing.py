@@ -17,12 +17,11 @@ import errno
 import hashlib
 import os
 import shutil
-import tempfile
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import BinaryIO
 
-from servestatic.build.files import write_atomic
+from servestatic.build.files import replacing, write_atomic
 from servestatic.build.references import (
     Reference,
     find_references,
@@ -332,19 +331,11 @@ def write_hashed(root: str, plan: HashPlan, source: str | None = None) -> list[s
 def copy_verified(source: str, target: str, expected: str) -> None:
     """Copy ``source`` to ``target`` atomically (mode and mtime too) if its content still
     has the :func:`short_hash` ``expected``; else raise ``OSError`` and write nothing."""
-    directory, name = os.path.split(target)
-    with open(source, "rb") as reader:
+    with open(source, "rb") as reader, replacing(target) as (descriptor, temporary):
         info = os.fstat(reader.fileno())
-        descriptor, temporary = tempfile.mkstemp(prefix=f".{name}.", suffix=".tmp", dir=directory)
-        try:
-            _check(_copy_into(reader, descriptor), expected, source)
-            os.chmod(temporary, info.st_mode & 0o7777)
-            os.utime(temporary, ns=(info.st_atime_ns, info.st_mtime_ns))
-            os.replace(temporary, target)
-        except BaseException:
-            with contextlib.suppress(OSError):
-                os.unlink(temporary)
-            raise
+        _check(_copy_into(reader, descriptor), expected, source)
+        os.chmod(temporary, info.st_mode & 0o7777)
+        os.utime(temporary, ns=(info.st_atime_ns, info.st_mtime_ns))
 
 
 def _copy_into(reader: BinaryIO, descriptor: int) -> str:
@@ -364,13 +355,6 @@ def _check(found: str, expected: str, source: str) -> None:
 
 def copy_atomic(source: str, target: str) -> None:
     """``shutil.copy2`` through a temporary file and a rename (no partial target)."""
-    directory, name = os.path.split(target)
-    descriptor, temporary = tempfile.mkstemp(prefix=f".{name}.", suffix=".tmp", dir=directory)
-    os.close(descriptor)
-    try:
+    with replacing(target) as (descriptor, temporary):
+        os.close(descriptor)
         shutil.copy2(source, temporary)
-        os.replace(temporary, target)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(temporary)
-        raise
