@@ -181,7 +181,7 @@ def _configured(config_file: str | None) -> CompressOptions:
     """``[compression]`` of the configuration, as the build's options (before the flags)."""
     if not has_sources(os.environ, Path.cwd(), config_file):
         # Nothing to read: the model's defaults, which are CompressOptions' defaults
-        # (tests/build/test_cli.py pins that). Importing the settings model (pydantic)
+        # (tests/build/test_cli_config.py pins that). Importing the settings model (pydantic)
         # would cost every build ~0.15 s, half of a small one (issue 19 item 5).
         return CompressOptions()
     from servestatic.config import load_settings  # noqa: PLC0415 - see above
