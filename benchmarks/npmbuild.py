@@ -4,9 +4,9 @@ ServeStatic 4.4's own CLI.
 ``PYTHONPATH=. benchmarks/.venvs/bench/bin/python -m benchmarks.npmbuild [--quick]``
 (``benchmarks/setup.sh`` first: it fetches the pinned packages of :mod:`benchmarks.npm`).
 
-Per package, three builders, each a fresh process started through ``taskset`` on the same
-cores, run in turns (ours, ours on ServeStatic's encodings, ServeStatic, then again), so a
-slow minute of this shared machine lands on one repeat of each rather than on one builder:
+Per package, three builders, each a fresh process pinned to the same cores, run in turns
+(ours, ours on ServeStatic's encodings, ServeStatic, then again), so a slow minute of this
+shared machine lands on one repeat of each rather than on one builder:
 
 * ``ours``: ``servestatic SRC DEST --all`` (zstd, Brotli and gzip);
 * ``ours-same``: the same, restricted to the encodings ServeStatic writes (``--no-zstd`` on
@@ -15,9 +15,11 @@ slow minute of this shared machine lands on one repeat of each rather than on on
 
 Measured: wall time of a cold build (DEST removed first; median of 3, quick 1), wall time
 of a rebuild after one CSS/JS file of SRC changed (each builder rebuilds its own cold DEST
-from its own copy of SRC; median of 3, quick 1), peak RSS (``ru_maxrss`` of the process
-from ``wait4``: the largest of the process and the children it waited for; both builders
-are one process with threads), CPU time, and what DEST holds: files and bytes per encoding.
+from its own copy of SRC; median of 3, quick 1), peak RSS (the builder's own ``ru_maxrss``:
+each runs under the small launcher of :mod:`benchmarks.peakrss`, since a child of this
+driver would inherit the driver's high-water mark; both builders are one process with
+threads, so one process's peak is the builder's), CPU time, and what DEST holds: files
+and bytes per encoding.
 Then :mod:`benchmarks.npmcheck` (in the main ``.venv``) checks that every reference in each
 built CSS/JS file resolves, for our output and for ServeStatic's.
 
@@ -40,6 +42,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from benchmarks import peakrss
 from benchmarks.contenders import LIBRARIES, REPO
 from benchmarks.npm import BY_NAME, PACKAGES, Package, fetch
 from benchmarks.targets import NPM_COLD_MAX, NPM_REBUILD_MAX
@@ -90,28 +93,20 @@ def _environment() -> dict[str, str]:
 
 
 def execute(command: list[str], cores: str) -> Run:
-    """Run ``command`` pinned to ``cores``; wall time, CPU time and peak RSS from ``wait4``."""
+    """Run ``command`` pinned to ``cores``: wall time, CPU time and its own peak RSS
+    (:mod:`benchmarks.peakrss`: a small launcher forks it, so the driver's size does not
+    leak into ``ru_maxrss``)."""
     WORK.mkdir(parents=True, exist_ok=True)
     stderr_path = WORK / "stderr.txt"
     with open(stderr_path, "wb") as stderr:
-        started = time.perf_counter()
         # The working directory holds no servestatic.toml or pyproject.toml, and no
         # servestatic/ folder that would shadow ServeStatic 4.4's package.
-        process = subprocess.Popen(
-            ["taskset", "-c", cores, *command],
-            cwd=WORK,
-            env=_environment(),
-            stdout=subprocess.DEVNULL,
-            stderr=stderr,
-        )
-        _, status, usage = os.wait4(process.pid, 0)
-        wall = time.perf_counter() - started
-        process.returncode = os.waitstatus_to_exitcode(status)
+        usage = peakrss.run(command, cores=cores, cwd=WORK, env=_environment(), stderr=stderr)
     return Run(
-        wall=wall,
-        cpu=usage.ru_utime + usage.ru_stime,
-        max_rss_kib=usage.ru_maxrss,
-        status=process.returncode,
+        wall=usage.wall,
+        cpu=usage.cpu,
+        max_rss_kib=usage.max_rss_kib,
+        status=usage.status,
         stderr=stderr_path.read_text(errors="replace")[-2000:],
     )
 
@@ -432,7 +427,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--packages", help=f"comma list (default all: {', '.join(BY_NAME)})", default=""
     )
-    parser.add_argument("--cores", help="taskset core list for every build (default: all)")
+    parser.add_argument("--cores", help="core list (0,1) every build is pinned to (default: all)")
     parser.add_argument("--output", type=Path, help="default results/<UTC stamp>-npm")
     args = parser.parse_args(argv)
     packages = [name for name in args.packages.split(",") if name]

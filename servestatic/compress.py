@@ -29,6 +29,8 @@ from typing import Any
 from servestatic.build.cache import CompressCache
 from servestatic.build.codecs import (
     DEFAULT_SKIP_EXTENSIONS,
+    MINIFY_REFUSED,
+    ZSTD_DICT_REFUSED,
     CompressOptions,
     brotli_bytes,
     extension_regex,
@@ -47,19 +49,6 @@ from servestatic.build.progress import summary_lines
 from servestatic.config import zstd_level_problem
 
 __all__ = ["MINIFY_REFUSED", "ZSTD_DICT_REFUSED", "Compressor", "main"]
-
-#: Why ``minify`` is refused (ServeStatic bug, reference §6 #16).
-MINIFY_REFUSED = (
-    "minify is not supported: ServeStatic minified only the bytes fed to the compressors, so "
-    "the .gz/.br/.zstd variants decoded to different content than the file itself; minify "
-    "in your bundler (esbuild, Vite, webpack) before collecting static files"
-)
-#: Why ``zstd_dict`` is refused (ServeStatic bug, reference §6 #17).
-ZSTD_DICT_REFUSED = (
-    "zstd dictionaries are not supported: a dictionary-compressed .zst is not decodable as "
-    "plain 'Content-Encoding: zstd' (browsers need RFC 9842 'dcz' negotiation); drop the "
-    "dictionary option to write standard zstd"
-)
 
 _DEFAULTS = CompressOptions()
 

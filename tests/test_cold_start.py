@@ -4,8 +4,9 @@ Serverless functions and the CLI pay every import on every start, so the serving
 imports only what the configuration it finds needs: pydantic-settings only when two sources
 give values (a ``SERVESTATIC_*`` variable or a file besides the code), the ``_headers`` /
 ``_redirects`` parser only when such a file is there, asyncio and asgiref only for ASGI, and
-never the build tool, the CLI, the exporters or Django. Each case runs in a new interpreter
-and asserts on ``sys.modules``, not on time.
+never the build tool, the CLI, the exporters or Django; a build (``servestatic SRC DEST``)
+imports pydantic only when a configuration source is there. Each case runs in a new
+interpreter and asserts on ``sys.modules``, not on time.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -142,3 +144,79 @@ def test_a_headers_file_imports_its_parser(tmp_path: Path) -> None:
     loaded, report = _start(tmp_path)
     assert loaded == {"servestatic.config._hostfiles", "servestatic.config._imports"}
     assert report["files"] == ["/app.js"]
+
+
+# ------------------------------------------------------------------ the build command
+
+_BUILD_PROBE = """
+import json, sys
+from servestatic.cli import run
+status = run([sys.argv[1], sys.argv[2], "--all", "-q"])
+print(json.dumps({"status": status, "pydantic": sorted(
+    name for name in sys.modules if name.split(".")[0] in ("pydantic", "pydantic_core")
+), "loaded": [name for name in json.loads(sys.argv[3]) if name in sys.modules]}))
+"""
+
+
+def _build(tmp_path: Path, env: dict[str, str] | None = None) -> dict[str, Any]:
+    """``servestatic SRC DEST --all`` in a fresh interpreter whose working directory is
+    ``tmp_path``: the pydantic modules and the watched modules it imported."""
+    src = tmp_path / "src"
+    src.mkdir(exist_ok=True)
+    (src / "app.css").write_text("body { color: red }\n" * 50)
+    environ = {
+        name: value
+        for name, value in os.environ.items()
+        if not name.upper().startswith(("SERVESTATIC", "COVERAGE_", "COV_CORE_"))
+    }
+    environ.update(env or {})
+    completed = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            _BUILD_PROBE,
+            str(src),
+            str(tmp_path / "out"),
+            json.dumps(["difflib", "servestatic.compress", "servestatic.config._model"]),
+        ],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        env=environ,
+        timeout=120,
+        check=False,
+    )
+    assert completed.returncode == 0, completed.stderr
+    report: dict[str, Any] = json.loads(completed.stdout)
+    assert report["status"] == 0
+    return report
+
+
+def test_a_build_with_no_configuration_imports_no_pydantic(tmp_path: Path) -> None:
+    # Issue 19 item 5: pydantic was ~0.15 s of every build; with nothing to read, the
+    # defaults need no model. Nor does the build import the Compressor module or difflib.
+    report = _build(tmp_path)
+    assert report["pydantic"] == []
+    assert report["loaded"] == []
+    assert {".br", ".gz", ".zst"} <= {path.suffix for path in (tmp_path / "out").iterdir()}
+
+
+@pytest.mark.parametrize(
+    ("env", "files"),
+    [
+        ({"SERVESTATIC_COMPRESSION__ENCODINGS": '["gzip"]'}, {}),
+        ({}, {"servestatic.toml": '[compression]\nencodings = ["gzip"]\n'}),
+        ({}, {"pyproject.toml": '[tool.servestatic.compression]\nencodings = ["gzip"]\n'}),
+    ],
+    ids=["environment", "servestatic.toml", "pyproject.toml"],
+)
+def test_a_build_with_a_configuration_source_loads_it(
+    tmp_path: Path, env: dict[str, str], files: dict[str, str]
+) -> None:
+    for name, text in files.items():
+        (tmp_path / name).write_text(text)
+    report = _build(tmp_path, env)
+    assert "pydantic" in report["pydantic"]
+    written = {path.suffix for path in (tmp_path / "out").iterdir()}
+    assert ".gz" in written
+    assert not {".br", ".zst"} & written

@@ -19,12 +19,29 @@ from servestatic.formats.variants import CODING_SUFFIXES, CODINGS, WRITTEN_SUFFI
 __all__ = [
     "CODINGS",
     "DEFAULT_SKIP_EXTENSIONS",
+    "MINIFY_REFUSED",
     "SUFFIXES",
+    "ZSTD_DICT_REFUSED",
     "CompressOptions",
     "encode",
     "extension_regex",
     "is_effective",
 ]
+
+#: Why ``minify`` is refused (ServeStatic bug, reference §6 #16). These two are the words
+#: of the ``Compressor`` and of the CLI; here rather than in ``servestatic.compress`` so
+#: that a build does not import that module for two strings.
+MINIFY_REFUSED = (
+    "minify is not supported: ServeStatic minified only the bytes fed to the compressors, so "
+    "the .gz/.br/.zstd variants decoded to different content than the file itself; minify "
+    "in your bundler (esbuild, Vite, webpack) before collecting static files"
+)
+#: Why ``zstd_dict`` is refused (ServeStatic bug, reference §6 #17).
+ZSTD_DICT_REFUSED = (
+    "zstd dictionaries are not supported: a dictionary-compressed .zst is not decodable as "
+    "plain 'Content-Encoding: zstd' (browsers need RFC 9842 'dcz' negotiation); drop the "
+    "dictionary option to write standard zstd"
+)
 
 #: ServeStatic 4.4's skip list (reference §1.3), then formats it missed: more archives,
 #: audio, modern images and office files (all zip or already entropy-coded).

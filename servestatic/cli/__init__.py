@@ -15,7 +15,6 @@ subcommands are servestatic's own and return their status from both.
 from __future__ import annotations
 
 import argparse
-import difflib
 import importlib
 import os
 import sys
@@ -125,6 +124,8 @@ def _mistyped(args: list[str]) -> bool:
     word = args[0]
     if word.startswith("-") or os.path.exists(word):
         return False
+    import difflib  # noqa: PLC0415 - only for a mistake, not on every command's start
+
     close = difflib.get_close_matches(word, list(SUBCOMMANDS), n=1, cutoff=0.6)
     if not close:
         return False

@@ -8,13 +8,20 @@ configuration error; user mistakes get one line each, never a traceback.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import os
 import sys
 from collections.abc import Sequence
-from typing import TextIO
+from pathlib import Path
+from typing import TYPE_CHECKING, TextIO
 
 from servestatic.build.cache import CompressCache
-from servestatic.build.codecs import DEFAULT_SKIP_EXTENSIONS, CompressOptions
+from servestatic.build.codecs import (
+    DEFAULT_SKIP_EXTENSIONS,
+    MINIFY_REFUSED,
+    ZSTD_DICT_REFUSED,
+    CompressOptions,
+)
 from servestatic.build.compress import (
     compress_paths,
     default_workers,
@@ -24,8 +31,10 @@ from servestatic.build.compress import (
 from servestatic.build.history import Retention
 from servestatic.build.pipeline import BuildError, BuildOptions, UsageError, build
 from servestatic.build.progress import Reporter, summary_lines
-from servestatic.compress import MINIFY_REFUSED, ZSTD_DICT_REFUSED
-from servestatic.config import ConfigError, load_settings, zstd_level_problem
+from servestatic.config import ConfigError, has_sources, zstd_level_problem
+
+if TYPE_CHECKING:
+    from servestatic.config import CompressionSettings
 
 __all__ = ["main"]
 
@@ -158,17 +167,38 @@ def _options(args: argparse.Namespace, extensions: Sequence[str] = ()) -> Compre
         raise UsageError(f"--jobs must be at least 1, got {args.jobs}")
     if args.config is not None and not os.path.isfile(args.config):
         raise UsageError(f"--config {args.config!r}: no such file")
-    settings = load_settings(config_file=args.config).settings
-    configured = settings.compression
+    configured = _configured(args.config)
     wanted = {"gzip": args.gzip, "br": args.brotli, "zstd": args.zstd}
+    return dataclasses.replace(
+        configured,
+        codings=tuple(coding for coding in configured.codings if wanted[coding]),
+        skip_extensions=tuple(extensions or configured.skip_extensions),
+        zstd_level=configured.zstd_level if args.zstd_level is None else args.zstd_level,
+    )
+
+
+def _configured(config_file: str | None) -> CompressOptions:
+    """``[compression]`` of the configuration, as the build's options (before the flags)."""
+    if not has_sources(os.environ, Path.cwd(), config_file):
+        # Nothing to read: the model's defaults, which are CompressOptions' defaults
+        # (tests/build/test_cli_config.py pins that). Importing the settings model (pydantic)
+        # would cost every build ~0.15 s, half of a small one (issue 19 item 5).
+        return CompressOptions()
+    from servestatic.config import load_settings  # noqa: PLC0415 - see above
+
+    return _from_settings(load_settings(config_file=config_file).settings.compression)
+
+
+def _from_settings(configured: CompressionSettings) -> CompressOptions:
+    """The build's options from the settings' ``[compression]`` group."""
     skip = configured.skip_extensions
     return CompressOptions(
-        codings=tuple(coding for coding in configured.encodings if wanted[coding]),
+        codings=tuple(configured.encodings),
         min_saving=configured.min_saving,
-        skip_extensions=tuple(extensions or (DEFAULT_SKIP_EXTENSIONS if skip is None else skip)),
+        skip_extensions=tuple(DEFAULT_SKIP_EXTENSIONS if skip is None else skip),
         gzip_level=configured.gzip_level,
         brotli_quality=configured.brotli_quality,
-        zstd_level=configured.zstd_level if args.zstd_level is None else args.zstd_level,
+        zstd_level=configured.zstd_level,
     )
 
 

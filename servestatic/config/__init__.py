@@ -29,6 +29,7 @@ if TYPE_CHECKING:
         check_header_value,
         check_unset_name,
     )
+    from servestatic.config._levels import zstd_level_problem
     from servestatic.config._loader import LoadedSettings, load_settings
     from servestatic.config._model import (
         DEFAULT_IMMUTABLE_FILE_TEST,
@@ -49,8 +50,8 @@ if TYPE_CHECKING:
         SpaSettings,
         StreamingSettings,
         ZstdLevel,
-        zstd_level_problem,
     )
+    from servestatic.config._presence import has_sources
     from servestatic.config._sources import (
         ConfigSource,
         EnvironmentSource,
@@ -100,6 +101,7 @@ __all__ = [
     "check_header_value",
     "check_unset_name",
     "did_you_mean",
+    "has_sources",
     "is_kubernetes_service_variable",
     "load_settings",
     "problems_from_validation",
@@ -122,6 +124,7 @@ _MODULES = {
         "check_header_value",
         "check_unset_name",
     ),
+    "servestatic.config._levels": ("zstd_level_problem",),
     "servestatic.config._loader": ("LoadedSettings", "load_settings"),
     "servestatic.config._model": (
         "DEFAULT_IMMUTABLE_FILE_TEST",
@@ -142,8 +145,8 @@ _MODULES = {
         "SpaSettings",
         "StreamingSettings",
         "ZstdLevel",
-        "zstd_level_problem",
     ),
+    "servestatic.config._presence": ("has_sources",),
     "servestatic.config._sources": (
         "ConfigSource",
         "EnvironmentSource",

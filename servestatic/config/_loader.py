@@ -35,8 +35,8 @@ from pydantic import ValidationError
 from servestatic.config._attribution import group_model, problems_from_validation
 from servestatic.config._errors import ConfigError, Problem, as_strict
 from servestatic.config._model import Settings
+from servestatic.config._presence import CONFIG_ENV, LOCAL_FILE, PYPROJECT_FILE, PYPROJECT_TABLE
 from servestatic.config._sources import (
-    CONFIG_ENV,
     ConfigSource,
     EnvironmentSource,
     MappingSource,
@@ -186,22 +186,23 @@ class _Request:
             explicit_path = Path(explicit)
             if not explicit_path.is_absolute():
                 explicit_path = base / explicit_path
-            table = ("tool", "servestatic") if explicit_path.name == "pyproject.toml" else ()
+            table = PYPROJECT_TABLE if explicit_path.name == PYPROJECT_FILE else ()
             missing = None if explicit_path.is_file() else asked_by
             sources.append(
                 TomlFileSource(None, explicit_path, cwd=base, table=table, missing=missing)
             )
-        local = base / "servestatic.toml"
+        # What is looked at here, has_sources (servestatic.config._presence) looks at too.
+        local = base / LOCAL_FILE
         if local.is_file() and not _same_file(local, explicit_path):
             sources.append(TomlFileSource(None, local, cwd=base))
-        pyproject = base / "pyproject.toml"
+        pyproject = base / PYPROJECT_FILE
         if pyproject.is_file() and not _same_file(pyproject, explicit_path):
             sources.append(
                 TomlFileSource(
                     None,
                     pyproject,
                     cwd=base,
-                    table=("tool", "servestatic"),
+                    table=PYPROJECT_TABLE,
                     missing_table_ok=True,
                 )
             )

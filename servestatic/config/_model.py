@@ -38,6 +38,7 @@ from pydantic_core import PydanticCustomError
 
 from servestatic.config import _jsonschema as js
 from servestatic.config._headers import check_header_name, check_header_value, check_unset_name
+from servestatic.config._levels import ZSTD_LEVELS, zstd_level_problem
 from servestatic.http.glob import GlobError, compile_glob
 
 __all__ = [
@@ -241,20 +242,6 @@ def _none_words(value: Any, info: ValidationInfo) -> Any:
     if value is True:
         raise _problem("max_age", "expected a number of seconds, or false to disable")
     return value
-
-
-#: Zstandard's levels (20-22 are what the zstd CLI calls ``--ultra``). The one range: the
-#: settings model, Django's settings, ``servestatic compress`` / ``build`` and the
-#: ``Compressor`` all check a level with :func:`zstd_level_problem`.
-ZSTD_LEVELS = range(1, 23)
-
-
-def zstd_level_problem(level: int) -> str | None:
-    """What is wrong with a zstd level (callers add its name and ``, got LEVEL``, as a
-    configuration problem reads), None for a level zstd has."""
-    if level in ZSTD_LEVELS:
-        return None
-    return f"must be between {ZSTD_LEVELS[0]} and {ZSTD_LEVELS[-1]}"
 
 
 def _zstd_level(value: int) -> int:

@@ -37,6 +37,7 @@ from servestatic.config._attribution import (
 )
 from servestatic.config._errors import Problem, did_you_mean
 from servestatic.config._model import Settings, accepts_empty
+from servestatic.config._presence import CONFIG_ENV, ENV_PREFIX
 
 if TYPE_CHECKING:
     from pydantic.fields import FieldInfo
@@ -51,8 +52,6 @@ __all__ = [
     "is_kubernetes_service_variable",
 ]
 
-ENV_PREFIX = "SERVESTATIC_"
-CONFIG_ENV = "SERVESTATIC_CONFIG"
 _PATH_KEYS = ("root",)
 _TYPED = {"typed": True}
 
