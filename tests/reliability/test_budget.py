@@ -253,7 +253,11 @@ def test_asgi_disconnect_releases_the_budget_and_the_queue(tree: Path, ledger: L
         leave_first, leave_second = asyncio.Event(), asyncio.Event()
         one = asyncio.ensure_future(asyncio_fetch(app, first, stall_after=1, leave=leave_first))
         two = asyncio.ensure_future(asyncio_fetch(app, second, leave=leave_second))
-        for _ in range(50):
+        # Until the second has queued (its file is opened in a worker thread first, which
+        # a busy machine may take well over 50 ms to schedule); at most 5 s.
+        for _ in range(5000):
+            if len(budget._queue) == 1:
+                break
             await asyncio.sleep(0.001)
         assert budget.used == MIN_BLOCK
         assert len(budget._queue) == 1
