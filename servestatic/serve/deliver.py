@@ -141,7 +141,7 @@ def deliver(
        (a file's whole-file 200 answered from the memory cache is kept there, built once:
        :class:`~servestatic.serve.files.CachedFile`);
     2. a small span of a big file (a 1 KiB range) in one ``pread`` from a descriptor held
-       per file (:class:`~servestatic.serve.files.HeldDescriptors`: one ``stat`` checks it
+       per file (:class:`~servestatic.serve.files.HeldDescriptors`: an ``fstat`` checks it
        is still the indexed file): cheaper than opening a file, and than a thread hop;
        except where the server takes descriptors (``zerocopysend``), which then sends it
        without copying it through Python;

@@ -1,9 +1,10 @@
 """Ranges of big files are read from a descriptor held per file (``HeldDescriptors``).
 
-What must hold: one ``stat`` per request notices a replaced, changed or deleted file (the
-same answers as opening it every time), the table stays bounded, and a descriptor is never
-closed while a reader may use it (its number could be reused by another open: a reader
-would then send another file's bytes).
+What must hold: a replaced, changed or deleted file is noticed (the same answers as opening
+it every time: an ``fstat`` of the held file per request, a ``stat`` of its name at most
+once a second), the table stays bounded, and a descriptor is never closed while a reader
+may use it (its number could be reused by another open: a reader would then send another
+file's bytes). ``HandedFiles`` (pathsend) checks its descriptors the same way.
 """
 
 from __future__ import annotations
@@ -17,7 +18,8 @@ import pytest
 
 from servestatic.config import Settings
 from servestatic.http.records import Derived, Representation
-from servestatic.serve.files import HeldDescriptors, StaleFile
+import servestatic.serve.files as files_module
+from servestatic.serve.files import NAME_CHECK_SECONDS, HandedFiles, HeldDescriptors, StaleFile
 from servestatic.wsgi import ServeStatic
 from tests.client import call_wsgi
 from tests.conftest import Serve, write
@@ -75,14 +77,41 @@ def test_a_held_descriptor_serves_repeated_ranges_without_reopening(
     assert held.open_count == 1
 
 
+class Clock:
+    """``time.monotonic`` for the files module, moved by hand."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.now = 1000.0
+        fake = type("FakeTime", (), {"monotonic": staticmethod(lambda: self.now)})
+        monkeypatch.setattr(files_module, "time", fake)
+
+
+def _check(holder: HeldDescriptors | HandedFiles, representation: Representation) -> bytes:
+    """The holder's answer for the representation: the first 10 bytes read from its
+    descriptor (a range, or what the server would read from the pathsend path)."""
+    if isinstance(holder, HeldDescriptors):
+        return holder.read(representation, 0, 10)
+    body = holder.body(representation)
+    assert body is not None
+    with open(body.path, "rb") as handle:
+        return handle.read(10)
+
+
+HOLDERS = [HeldDescriptors, HandedFiles]
+
+
+@pytest.mark.parametrize("holder", HOLDERS, ids=["ranges", "pathsend"])
 @pytest.mark.parametrize("change", ["replaced", "rewritten", "deleted", "truncated"])
 def test_a_changed_file_is_stale_not_read_from_the_held_descriptor(
-    tmp_path: Path, change: str
+    tmp_path: Path, change: str, holder: type[HeldDescriptors | HandedFiles]
 ) -> None:
+    """Also inside the name check's window (the name was just looked up): the held file's
+    own ``fstat`` notices each change, a rename over it by its link count."""
     path = write(tmp_path / "big.bin", _version("big", 0))
-    held = HeldDescriptors()
+    held = holder()
     representation = _representation(path)
-    assert held.read(representation, 0, 10) == _version("big", 0)[:10]
+    for _ in range(3):  # opened, its name looked up, then within the window
+        assert _check(held, representation) == _version("big", 0)[:10]
     if change == "replaced":
         _replace(path, _version("big", 1), representation.mtime_ns)  # same size and mtime
     elif change == "rewritten":
@@ -95,8 +124,96 @@ def test_a_changed_file_is_stale_not_read_from_the_held_descriptor(
         os.truncate(path, 5)
         os.utime(path, ns=(representation.mtime_ns, representation.mtime_ns))
     with pytest.raises(StaleFile):
-        held.read(representation, 0, 10)
-    assert held.open_count == 0  # the stale descriptor is let go
+        _check(held, representation)
+    if isinstance(held, HeldDescriptors):
+        assert held.open_count == 0  # the stale descriptor is let go
+    else:
+        assert held.open_count == 1  # kept for a server that may not have opened it yet
+
+
+@pytest.mark.parametrize("holder", HOLDERS, ids=["ranges", "pathsend"])
+def test_within_the_window_only_the_held_file_is_checked(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, holder: type[HeldDescriptors | HandedFiles]
+) -> None:
+    """One ``stat`` of the name per second at most; between, ``fstat`` of the descriptor."""
+    clock = Clock(monkeypatch)
+    path = write(tmp_path / "big.bin", _version("big", 0))
+    held = holder()
+    representation = _representation(path)
+    assert _check(held, representation) == _version("big", 0)[:10]  # opened
+    calls: list[str] = []
+    real_stat, real_fstat = os.stat, os.fstat
+
+    def counting_stat(target: Any, *args: Any, **kwargs: Any) -> os.stat_result:
+        calls.append("stat")
+        return real_stat(target, *args, **kwargs)
+
+    def counting_fstat(descriptor: int) -> os.stat_result:
+        calls.append("fstat")
+        return real_fstat(descriptor)
+
+    monkeypatch.setattr(os, "stat", counting_stat)
+    monkeypatch.setattr(os, "fstat", counting_fstat)
+    for _ in range(5):
+        _check(held, representation)
+    assert calls[:1] == ["stat"]
+    assert calls.count("stat") == 1
+    assert calls.count("fstat") == 4
+    calls.clear()
+    clock.now += NAME_CHECK_SECONDS
+    _check(held, representation)
+    assert calls.count("stat") == 1
+
+
+@pytest.mark.parametrize("holder", HOLDERS, ids=["ranges", "pathsend"])
+def test_a_file_replaced_but_linked_elsewhere_is_noticed_within_a_second(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, holder: type[HeldDescriptors | HandedFiles]
+) -> None:
+    """The one replacement an ``fstat`` cannot see: the old file keeps a link (moved aside,
+    or hard-linked by a deploy tool). Until the name is looked up again, the old bytes are
+    read, which still match the headers built for them; then the entry is stale."""
+    clock = Clock(monkeypatch)
+    path = write(tmp_path / "big.bin", _version("big", 0))
+    held = holder()
+    representation = _representation(path)
+    for _ in range(2):
+        assert _check(held, representation) == _version("big", 0)[:10]
+    os.link(path, tmp_path / "big.bin.previous")
+    _replace(path, _version("big", 1), representation.mtime_ns + 10**9)
+    clock.now += NAME_CHECK_SECONDS / 2
+    assert _check(held, representation) == _version("big", 0)[:10]
+    clock.now += NAME_CHECK_SECONDS / 2
+    with pytest.raises(StaleFile):
+        _check(held, representation)
+
+
+def test_a_file_system_without_link_counts_gets_the_name_checked_every_time(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = write(tmp_path / "big.bin", _version("big", 0))
+    held = HeldDescriptors()
+    representation = _representation(path)
+    held.read(representation, 0, 10)
+    real_stat = os.stat
+    calls: list[str] = []
+
+    class NoLinks:
+        """A ``stat`` result whose link count is 0, as some file systems report."""
+
+        def __init__(self, info: os.stat_result) -> None:
+            self.info = info
+
+        def __getattr__(self, name: str) -> Any:
+            return 0 if name == "st_nlink" else getattr(self.info, name)
+
+    def unlinked_stat(target: Any, *args: Any, **kwargs: Any) -> Any:
+        calls.append("stat")
+        return NoLinks(real_stat(target, *args, **kwargs))
+
+    monkeypatch.setattr(os, "stat", unlinked_stat)
+    for _ in range(3):
+        assert held.read(representation, 0, 10) == _version("big", 0)[:10]
+    assert calls == ["stat"] * 3
 
 
 def test_a_file_known_by_path_only_is_reopened_and_checked(tmp_path: Path) -> None:
