@@ -374,7 +374,10 @@ class ServeStaticMiddleware(ServeStaticBase):
         if self._async:
             return self.__acall__(request)
         engine = self.engine
-        response = engine.serve(request_record(request))
+        record = request_record(request)
+        response = engine.kept(record)
+        if response is None:
+            response = engine.serve(record)
         if response is None:
             return self._miss(request)
         return to_django(response, engine.streams, asgi=is_asgi(request))
@@ -382,11 +385,13 @@ class ServeStaticMiddleware(ServeStaticBase):
     async def __acall__(self, request: HttpRequest) -> HttpResponseBase:
         engine = self.engine
         record = request_record(request)
-        try:
-            response = engine.serve(record, blocking=False)
-        except WouldBlock:
-            # A file to open, a lookup on disk or a changed file to rebuild: in a thread.
-            response = await run_sync(engine.serve, record)
+        response = engine.kept(record)
+        if response is None:
+            try:
+                response = engine.serve(record, blocking=False)
+            except WouldBlock:
+                # A file to open, a lookup on disk or a changed file to rebuild: in a thread.
+                response = await run_sync(engine.serve, record)
         if response is None:
             return await self._amiss(request)
         return to_django(response, engine.streams, asgi=True)

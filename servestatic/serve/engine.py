@@ -817,25 +817,6 @@ class Engine:
         and the lookup, the memory-cache answer and the pathsend step are inlined to spare
         a call each (the in-process benchmark in docs/performance.md measures it).
         """
-        if (
-            request.if_none_match is None  # the most common reason not to look (a 304)
-            and request.method == "GET"
-            and request.range is None
-            and request.if_modified_since is None
-            and request.if_match is None
-            and request.if_unmodified_since is None
-        ):
-            # A plain GET (is_plain, inlined: every request asks) of a file whose answer is
-            # kept: one lookup by URL and Accept-Encoding. The raw path is checked as below.
-            kept = self._plain_answers.get((request.path, request.accept_encoding))
-            if kept is not None and self._stored(request.path) is kept[0]:
-                raw_path = request.raw_path
-                if (
-                    not raw_path
-                    or (PERCENT_BYTE if type(raw_path) is bytes else "%") not in raw_path
-                    or not has_encoded_separator(raw_path)
-                ):
-                    return kept[1]
         #: The file of the start-up index at the request's own URL, when that answers.
         direct: FileEntry | None = None
         if self._blocking_lookups:
@@ -921,15 +902,23 @@ class Engine:
         ``path`` with this ``Accept-Encoding`` value, or None: then build the request record
         and call :meth:`serve` (which keeps the answer for the next time).
 
-        For adapters that read single headers cheaply (WSGI's ``environ``): the most common
-        request is answered before the record is built. The adapter must have checked that
-        the request is a plain GET; :meth:`serve` does the same lookup for a record."""
+        Adapters ask before they build the request record (WSGI from ``environ``, ASGI from
+        the scanned headers): the most common request is answered with one lookup. The
+        caller must have checked that the request is a plain GET; :meth:`serve` does not
+        look here (the adapters have looked already). Callers with a record: :meth:`kept`."""
         kept = self._plain_answers.get((path, accept_encoding))
         if kept is None or self._stored(path) is not kept[0]:
             return None
         if raw_path and has_encoded_separator(raw_path):
             return None
         return kept[1]
+
+    def kept(self, request: Request) -> Answer | None:
+        """:meth:`plain` for a caller that has the request record already (Django's
+        middleware): the kept answer if the request is a plain GET, else None."""
+        if not is_plain(request):
+            return None
+        return self.plain(request.path, request.raw_path, request.accept_encoding)
 
     def handle(self, request: Request) -> Plan | None:
         """The response plan, or None to hand the request to the wrapped application."""

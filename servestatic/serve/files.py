@@ -773,8 +773,9 @@ class HandedFiles:
     The server re-opens that path, which is the checked file itself: a symlink swapped in
     at the file's name (or any directory above it) afterwards changes nothing. One
     descriptor per file, reused while it is still the file indexed at that name (checked
-    as :class:`HeldDescriptors` checks its own: :func:`_still_named`), kept open at least :data:`HOLD_SECONDS` after it was last handed
-    over and never more than ``limit`` at once. When there is no ``/proc`` (not Linux), or
+    as :class:`HeldDescriptors` checks its own: :func:`_still_named`), kept open at least
+    :data:`HOLD_SECONDS` after it was last handed over and never more than ``limit`` at
+    once. When there is no ``/proc`` (not Linux), or
     every descriptor is in use, :meth:`path` returns None and the caller sends the body
     from its own descriptor instead: never a path that was only checked by name.
     """

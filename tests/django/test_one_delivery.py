@@ -263,3 +263,36 @@ def test_every_adapter_reports_memory_cache_hits(root: Path, kind: str) -> None:
     assert first.body == second.body == SMALL
     assert "cache-status" not in first.headers  # read from disk, then kept
     assert second.headers["cache-status"] == "servestatic; hit"
+
+
+@pytest.mark.parametrize("kind", ADAPTERS)
+def test_a_kept_plain_answer_is_looked_up_once(
+    kind: str, root: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every adapter asks the plain-GET table itself before ``Engine.serve``, which does not
+    ask again: a warm plain GET never reaches ``serve``, and one the table cannot answer
+    (a range) looks nothing up in it."""
+    served = Served(kind, root)
+    for _ in range(2):  # read from disk and cached, then answered from memory and kept
+        assert served.get("/small.txt").body == SMALL
+    engine = served.engine
+    serves: list[str] = []
+    lookups: list[str] = []
+    real_serve, real_plain = engine.serve, engine.plain
+
+    def counting_serve(request: Any, *args: Any, **kwargs: Any) -> Any:
+        serves.append(request.path)
+        return real_serve(request, *args, **kwargs)
+
+    def counting_plain(path: str, *args: Any) -> Any:
+        lookups.append(path)
+        return real_plain(path, *args)
+
+    monkeypatch.setattr(engine, "serve", counting_serve)
+    monkeypatch.setattr(engine, "plain", counting_plain)
+    for _ in range(3):
+        answer = served.get("/small.txt")
+        assert (answer.status, answer.body) == (200, SMALL)
+    assert (serves, lookups) == ([], ["/small.txt"] * 3)
+    assert served.get("/small.txt", "bytes=0-3").body == SMALL[:4]
+    assert (serves, lookups) == (["/small.txt"], ["/small.txt"] * 3)

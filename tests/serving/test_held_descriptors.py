@@ -16,9 +16,9 @@ from typing import Any
 
 import pytest
 
+import servestatic.serve.files as files_module
 from servestatic.config import Settings
 from servestatic.http.records import Derived, Representation
-import servestatic.serve.files as files_module
 from servestatic.serve.files import NAME_CHECK_SECONDS, HandedFiles, HeldDescriptors, StaleFile
 from servestatic.wsgi import ServeStatic
 from tests.client import call_wsgi
