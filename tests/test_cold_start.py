@@ -49,33 +49,22 @@ print(json.dumps({{
 """
 
 
-def _start(
-    tmp_path: Path, *, asgi: bool = False, env: dict[str, str] | None = None
-) -> tuple[set[str], dict[str, object]]:
-    """Build an application over ``tmp_path/static`` in a fresh interpreter whose working
-    directory is ``tmp_path``: (the watched modules it imported, what it reported)."""
-    root = tmp_path / "static"
-    root.mkdir(exist_ok=True)
-    (root / "app.js").write_text("1")
-    # No SERVESTATIC_* variable of the caller's, and no coverage in the child: coverage
-    # reads its configuration with tomllib, which would hide what servestatic imports.
+def _run_probe(
+    tmp_path: Path, code: str, arguments: list[str], env: dict[str, str] | None
+) -> dict[str, Any]:
+    """Run ``code`` in a fresh interpreter whose working directory is ``tmp_path``; return
+    the JSON report it prints.
+
+    No SERVESTATIC_* variable of the caller's, and no coverage in the child: coverage reads
+    its configuration with tomllib, which would hide what servestatic imports."""
     environ = {
         name: value
         for name, value in os.environ.items()
         if not name.upper().startswith(("SERVESTATIC", "COVERAGE_", "COV_CORE_"))
     }
     environ.update(env or {})
-    module, cls = (
-        ("servestatic.asgi", "ServeStaticASGI") if asgi else ("servestatic.wsgi", "ServeStatic")
-    )
     completed = subprocess.run(
-        [
-            sys.executable,
-            "-c",
-            _PROBE.format(module=module, cls=cls),
-            str(root),
-            json.dumps(WATCHED),
-        ],
+        [sys.executable, "-c", code, *arguments],
         capture_output=True,
         text=True,
         cwd=tmp_path,
@@ -84,7 +73,24 @@ def _start(
         check=False,
     )
     assert completed.returncode == 0, completed.stderr
-    report: dict[str, object] = json.loads(completed.stdout)
+    report: dict[str, Any] = json.loads(completed.stdout)
+    return report
+
+
+def _start(
+    tmp_path: Path, *, asgi: bool = False, env: dict[str, str] | None = None
+) -> tuple[set[str], dict[str, object]]:
+    """Build an application over ``tmp_path/static`` in a fresh interpreter whose working
+    directory is ``tmp_path``: (the watched modules it imported, what it reported)."""
+    root = tmp_path / "static"
+    root.mkdir(exist_ok=True)
+    (root / "app.js").write_text("1")
+    module, cls = (
+        ("servestatic.asgi", "ServeStaticASGI") if asgi else ("servestatic.wsgi", "ServeStatic")
+    )
+    report = _run_probe(
+        tmp_path, _PROBE.format(module=module, cls=cls), [str(root), json.dumps(WATCHED)], env
+    )
     assert isinstance(report["loaded"], list)
     return set(report["loaded"]), report
 
@@ -164,30 +170,10 @@ def _build(tmp_path: Path, env: dict[str, str] | None = None) -> dict[str, Any]:
     src = tmp_path / "src"
     src.mkdir(exist_ok=True)
     (src / "app.css").write_text("body { color: red }\n" * 50)
-    environ = {
-        name: value
-        for name, value in os.environ.items()
-        if not name.upper().startswith(("SERVESTATIC", "COVERAGE_", "COV_CORE_"))
-    }
-    environ.update(env or {})
-    completed = subprocess.run(
-        [
-            sys.executable,
-            "-c",
-            _BUILD_PROBE,
-            str(src),
-            str(tmp_path / "out"),
-            json.dumps(["difflib", "servestatic.compress", "servestatic.config._model"]),
-        ],
-        capture_output=True,
-        text=True,
-        cwd=tmp_path,
-        env=environ,
-        timeout=120,
-        check=False,
+    watched = ["difflib", "servestatic.compress", "servestatic.config._model"]
+    report = _run_probe(
+        tmp_path, _BUILD_PROBE, [str(src), str(tmp_path / "out"), json.dumps(watched)], env
     )
-    assert completed.returncode == 0, completed.stderr
-    report: dict[str, Any] = json.loads(completed.stdout)
     assert report["status"] == 0
     return report
 
