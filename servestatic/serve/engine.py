@@ -232,7 +232,7 @@ class Engine:
             max_ranges=settings.ranges.max_ranges,
             multipart=settings.ranges.multipart,
         )
-        self.builder = _entry_builder(settings, immutable_test, headers_hooks)
+        self.builder = _entry_builder(settings, immutable_test, headers_hooks, self.provenance)
         self.encodings = frozenset(settings.compression.encodings)
         self.hidden = HiddenPolicy(
             settings.hidden.serve_dotfiles,
@@ -1245,11 +1245,12 @@ def _entry_builder(
     settings: Settings,
     immutable_test: Callable[[str, str], bool] | None,
     headers_hooks: Sequence[Callable[..., Any]],
+    provenance: Mapping[str, str],
 ) -> EntryBuilder:
     """The settings that shape each file's headers, compiled once (rules, media types,
     presets, CORS, ETags, hooks)."""
     return EntryBuilder(
-        rules=compile_rules(settings.rules),
+        rules=compile_rules(settings.rules, provenance),
         media_types=MediaTypes(extra_types=settings.mimetypes),
         max_age=settings.max_age,
         charset=settings.charset or None,

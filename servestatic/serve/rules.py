@@ -16,7 +16,7 @@ matching rules share one header tuple. Nothing here runs per request in the defa
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from urllib.parse import quote
 
@@ -49,12 +49,23 @@ class CompiledRule:
     retained: bool | None = None  # a condition: files of a previous build (or not)
     #: The framework preset this rule comes from (issue 18), or None for ``[[rules]]``.
     preset: str | None = None
+    #: Where the rule was written, when imported files put rules before the configured
+    #: ones (the loader's provenance ``rules[N]``): ``_headers:12``, or
+    #: ``servestatic.toml [[rules]] #1`` for the configuration's first rule.
+    origin: str | None = None
 
     @property
     def label(self) -> str:
+        """How ``explain`` and ``check`` name the rule: ``#N`` is its place in the
+        configuration's ``[[rules]]``, whatever imported rules come before it; an imported
+        rule is named by its file and line."""
         if self.preset is not None:
             return f'preset {self.preset} "{self.name}"'
-        return f'#{self.number} "{self.name}"' if self.name else f"#{self.number}"
+        where = f"#{self.number}"
+        if self.origin is not None:
+            _, marker, position = self.origin.rpartition(" [[rules]] ")
+            where = position if marker else self.origin
+        return f'{where} "{self.name}"' if self.name and self.name != where else where
 
     @property
     def pattern_text(self) -> str:
@@ -70,9 +81,11 @@ class CompiledRule:
         return any(glob.match(url) for glob in self.globs for url in urls)
 
 
-def compile_rules(rules: Sequence[Rule]) -> RuleSet:
-    """Compile validated rules (globs are already known to be valid)."""
+def compile_rules(rules: Sequence[Rule], provenance: Mapping[str, str] | None = None) -> RuleSet:
+    """Compile validated rules (globs are already known to be valid); ``provenance`` (the
+    loader's) names where each came from when imported files added rules."""
     compiled = []
+    origins = provenance or {}
     for number, rule in enumerate(rules, start=1):
         cache_control = rule.cache_control
         if rule.immutable is True:
@@ -98,6 +111,7 @@ def compile_rules(rules: Sequence[Rule]) -> RuleSet:
                 charset=rule.charset,
                 content_disposition=rule.content_disposition,
                 deny=rule.deny,
+                origin=origins.get(f"rules[{number}]"),
                 final=rule.final,
                 retained=rule.retained,
             )

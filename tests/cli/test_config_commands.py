@@ -206,3 +206,29 @@ def test_output_into_a_closed_pipe_is_not_a_traceback(project: Path) -> None:
     assert child.wait(timeout=60) == 1
     assert "Traceback" not in errors
     assert "BrokenPipe" not in errors
+
+
+def test_rules_keep_their_configured_numbers_beside_imported_ones(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A ``_headers`` file puts its rules (and a rule hiding itself) before ``[[rules]]``:
+    ``explain`` and ``check`` still call the first configured rule #1, as the warning and
+    the configuration do, and name an imported rule by its file and line."""
+    write(project / "dist" / "_headers", "/app.js\n  X-From-Headers: 1\n")
+    assert main(["explain", "/assets/app.0123456789ab.js"]) == 0
+    out, _ = capsys.readouterr()
+    assert 'rules applied, in order:\n  #1 "assets": /assets/**\n' in out
+    assert main(["explain", "/app.js"]) == 0
+    out, _ = capsys.readouterr()
+    assert "rules applied, in order:\n  dist/_headers:1: /app.js\n" in out
+    assert "x-from-headers: 1" in out.lower()
+    assert main(["check"]) == 0
+    out, err = capsys.readouterr()
+    assert 'rule #1 "assets" (/assets/**): 1 URLs' in out
+    assert 'rule #2 "html" (/, /**/*.html): 1 URLs' in out
+    assert "rule dist/_headers:1 (/app.js): 1 URLs" in out
+    assert '#3 "assets"' not in out
+    assert err == (
+        'warning: servestatic.toml [[rules]] #3 "typo" → match: matches no file, '
+        "got '/asets/**'\n"
+    )
