@@ -819,6 +819,10 @@ class HandedFiles:
         try:
             current = _still_named(held, representation.path)
         except OSError as error:
+            if held.closed:
+                # Evicted by another thread since the lookup: its number is not ours to
+                # check any more (the lock below refuses it too). Hold the file anew.
+                return self._hold(representation)
             raise StaleFile(representation.path) from error
         if not current:
             if representation.derived.inode:

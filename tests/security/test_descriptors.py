@@ -209,6 +209,27 @@ def test_a_descriptor_evicted_while_handed_is_replaced(tree: Tree) -> None:
     assert response.messages[1]["path"] == next(iter(handed._held.values())).name
 
 
+def test_a_descriptor_evicted_inside_the_name_window_is_held_anew(
+    tree: Tree, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Inside the name check's window the held descriptor itself is checked (``fstat``):
+    one closed by another thread's eviction meanwhile is opened again, not taken for a
+    changed file (which would rebuild the entry)."""
+    app = _app("asgi", tree, "static")
+    handed = app.engine.handed
+    for _ in range(2):  # opened, then its name checked: the window is open
+        call_asgi(app, "/big.bin", extensions=PATHSEND)
+    (held,) = handed._held.values()
+    refreshed: list[str] = []
+    monkeypatch.setattr(app.engine, "refresh", lambda path, stale: refreshed.append(path))
+    held.closed = True
+    os.close(held.descriptor)
+    response = call_asgi(app, "/big.bin", extensions=PATHSEND)
+    assert response.body == BIG
+    assert response.messages[1]["path"] == next(iter(handed._held.values())).name
+    assert refreshed == []
+
+
 def test_the_pathsend_body_is_made_once_per_descriptor_and_dropped_with_its_file(
     tree: Tree,
 ) -> None:
