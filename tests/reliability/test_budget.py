@@ -242,6 +242,13 @@ def test_asgi_a_stalled_reader_holds_one_block(tree: Path, ledger: Ledger) -> No
     assert len(client.body) < SIZE
 
 
+async def _until(condition: Callable[[], bool], seconds: float = 5.0) -> None:
+    """Let the event loop run until ``condition()`` holds, for at most ``seconds``."""
+    deadline = time.monotonic() + seconds
+    while not condition() and time.monotonic() < deadline:
+        await asyncio.sleep(0.001)
+
+
 def test_asgi_disconnect_releases_the_budget_and_the_queue(tree: Path, ledger: Ledger) -> None:
     """A stalled client holds the whole (one-block) budget; a second waits for it; both
     leave: everything is given back and nobody takes a block past the budget."""
@@ -252,13 +259,13 @@ def test_asgi_disconnect_releases_the_budget_and_the_queue(tree: Path, ledger: L
         first, second = Client(ledger), Client(ledger)
         leave_first, leave_second = asyncio.Event(), asyncio.Event()
         one = asyncio.ensure_future(asyncio_fetch(app, first, stall_after=1, leave=leave_first))
+        # Each client's file is opened in a worker thread first, which a busy machine may
+        # take a while to schedule: the second starts only once the first holds the
+        # budget (else it could take the budget first and the roles swap), then the test
+        # waits until the second has queued. At most 5 s each.
+        await _until(lambda: budget.used == MIN_BLOCK)
         two = asyncio.ensure_future(asyncio_fetch(app, second, leave=leave_second))
-        # Until the second has queued (its file is opened in a worker thread first, which
-        # a busy machine may take well over 50 ms to schedule); at most 5 s.
-        for _ in range(5000):
-            if len(budget._queue) == 1:
-                break
-            await asyncio.sleep(0.001)
+        await _until(lambda: len(budget._queue) == 1)
         assert budget.used == MIN_BLOCK
         assert len(budget._queue) == 1
         leave_second.set()
@@ -304,7 +311,7 @@ def test_asgi_a_full_budget_is_overdrawn_after_max_wait(
     async def main() -> Client:
         stalled, fast, leave = Client(ledger), Client(ledger), asyncio.Event()
         hold = asyncio.ensure_future(asyncio_fetch(app, stalled, stall_after=1, leave=leave))
-        await asyncio.sleep(0.01)
+        await _until(lambda: budget.used == MIN_BLOCK)  # the stalled client holds it all
         await asyncio.wait_for(asyncio_fetch(app, fast), 10)
         leave.set()
         await hold
@@ -352,7 +359,11 @@ def test_trio_disconnect_releases_the_budget_and_the_queue(tree: Path, ledger: L
         leave = trio.Event()
         async with trio.open_nursery() as nursery:
             nursery.start_soon(lambda: trio_fetch(app, first, stall_after=1, leave=leave))
-            await trio.sleep(0.02)
+            # Until the first client holds the budget (its file is opened in a worker
+            # thread first); at most 5 s.
+            with trio.move_on_after(5):
+                while budget.used != MIN_BLOCK:
+                    await trio.sleep(0.001)
             with trio.move_on_after(0.05) as waiting:
                 # The second client waits for the budget; its task is cancelled (the
                 # server gave up on it), which must take it out of the queue.
