@@ -442,9 +442,9 @@ class HeldDescriptors:
 
     A range of a big file used to cost an ``open``, an ``fstat`` and a ``close`` per request
     (~5 µs of system calls around one ~1 µs ``pread``). The first range request of a file
-    opens and checks it as :func:`read_bytes` does (:func:`_open_checked`); later ones
-    check it before they read (:func:`_still_named`): the held file's own size, time and
-    links on every request, whether its name still leads to it at most once a second. A
+    opens and checks it as :func:`read_bytes` does (:func:`_open_checked`); every read is
+    then checked *after* it is made (:func:`_still_named`): the held file's own size,
+    time and links each time, whether its name still leads to it at most once a second. A
     file changed, replaced or deleted since is noticed as before (:class:`StaleFile`), and
     what is read always matches the headers sent with it.
 
@@ -476,23 +476,26 @@ class HeldDescriptors:
             or (derived.inode and derived.inode != held.inode)
         ):
             held = self._open(representation)
-        else:
-            try:
-                current = _still_named(held, path)
-            except OSError as error:
-                self._drop(path, held)
-                raise StaleFile(path) from error
-            if not current:
-                self._drop(path, held)
-                if derived.inode:
-                    # The entry knows its file's inode: it is out of date (a new deploy, a
-                    # link swapped in). Rebuild it, as a failed open would.
-                    raise StaleFile(path)
-                # Described by path only: the name may lead to a newer file of the same
-                # size and mtime (autorefresh); open it and check it as on a first request.
-                held = self._open(representation)
         # ``held`` is referenced here until the read is done: see _Descriptor.
         data = os.pread(held.descriptor, length, offset)
+        # Checked *after* the read. A write the read could have seen changed the file's
+        # modification time or size first (the kernel updates them before the bytes), so
+        # it is seen here; a check before the read would miss one landing in between.
+        try:
+            current = _still_named(held, path)
+        except OSError as error:
+            self._drop(path, held)
+            raise StaleFile(path) from error
+        if not current:
+            self._drop(path, held)
+            if derived.inode:
+                # The entry knows its file's inode: it is out of date (a new deploy, a
+                # link swapped in). Rebuild it, as a failed open would.
+                raise StaleFile(path)
+            # Described by path only: the name may lead to a newer file of the same size
+            # and mtime (autorefresh); open it and check it as on a first request.
+            held = self._open(representation)
+            data = os.pread(held.descriptor, length, offset)
         if len(data) != length:
             self._drop(path, held)
             raise StaleFile(path)
