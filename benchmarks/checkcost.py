@@ -1,0 +1,131 @@
+"""What the per-request check of a held range descriptor costs under a real server.
+
+Issue 19, item 1 asks where the time of a range goes when servestatic stays below the
+trivial application (each server's floor). A range of a big file is read with one
+``pread`` from a descriptor held per file; before it, servestatic checks that descriptor
+is still the indexed file (``serve.files._still_named``: an ``fstat`` of the held file on
+every request, a ``stat`` of its name at most once a second). The trivial application
+checks nothing. This script runs three contenders side by side on each server:
+
+- ``ours``: servestatic as shipped;
+- ``ours-unchecked``: the same, with the check replaced by ``True`` (a ``sitecustomize``
+  in ``benchmarks/contender/unchecked/``, found first on the server's path). An
+  experiment only: no setting does this, and it would let a file rewritten in place send
+  new bytes under its old headers;
+- ``trivial``: the floor.
+
+The 1 KiB range scenario of the suite is loaded with wrk in turns (each contender once per
+round), as the suite does, and the median of the rounds is reported with the ratios::
+
+    benchmarks/.venvs/bench/bin/python -m benchmarks.checkcost [--servers uvicorn,granian-wsgi]
+        [--rounds 5] [--seconds 4]
+
+Writes ``checkcost.md`` and ``checkcost.json`` into ``benchmarks/results/<stamp>-checkcost/``.
+Not part of the suite's report: evidence for one target (docs/performance.md).
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import datetime as dt
+import json
+import statistics
+from pathlib import Path
+
+from benchmarks.contenders import CONTENDER
+from benchmarks.fixtures import build_site
+from benchmarks.load import run_wrk
+from benchmarks.run import RESULTS, log
+from benchmarks.scenarios import SCENARIOS, verify
+from benchmarks.servers import serve
+
+UNCHECKED = CONTENDER / "unchecked"
+#: contender → (library, extra path put first on the server's PYTHONPATH)
+CONTENDERS: dict[str, tuple[str, Path | None]] = {
+    "ours": ("ours", None),
+    "ours-unchecked": ("ours", UNCHECKED),
+    "trivial": ("trivial", None),
+}
+
+
+def measure(server: str, rounds: int, seconds: float) -> dict[str, list[float]]:
+    """req/s of each contender per round on ``server``, loaded in turns."""
+    fixtures = build_site()
+    scenario = SCENARIOS["range"]
+    rates: dict[str, list[float]] = {name: [] for name in CONTENDERS}
+    with contextlib.ExitStack() as stack:
+        running = {
+            name: stack.enter_context(serve(library, server, extra_path=extra))
+            for name, (library, extra) in CONTENDERS.items()
+        }
+        headers = {}
+        for name, process in running.items():
+            headers[name] = verify(scenario, process.port, fixtures)
+            run_wrk(f"http://127.0.0.1:{process.port}{scenario.path}", headers[name], 2)
+        for number in range(rounds):
+            for name, process in running.items():
+                url = f"http://127.0.0.1:{process.port}{scenario.path}"
+                result = run_wrk(url, headers[name], seconds)
+                if any(result.errors.values()):
+                    raise SystemExit(f"{server} {name}: errors {result.errors}")
+                rates[name].append(result.rps)
+            log(
+                f"{server} round {number + 1}: "
+                + ", ".join(f"{name} {values[-1]:,.0f}" for name, values in rates.items())
+            )
+    return rates
+
+
+def report(results: dict[str, dict[str, list[float]]], command: str) -> str:
+    lines = [
+        "# The held-descriptor check under real servers",
+        "",
+        f"Command: `{command}`",
+        "",
+        "req/s of the 1 KiB range of the 10 MiB file, median of the rounds (all rounds in",
+        "brackets); ratios of the medians.",
+        "",
+        "| server | ours | ours, check removed | trivial | ours ÷ trivial "
+        "| unchecked ÷ trivial | check, µs per request |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for server, rates in results.items():
+        median = {name: statistics.median(values) for name, values in rates.items()}
+        cost = 1e6 / median["ours"] - 1e6 / median["ours-unchecked"]
+        cells = [
+            f"{median[name]:,.0f} [{', '.join(f'{v:,.0f}' for v in rates[name])}]"
+            for name in CONTENDERS
+        ]
+        lines.append(
+            f"| {server} | {' | '.join(cells)} | {median['ours'] / median['trivial']:.2f} "
+            f"| {median['ours-unchecked'] / median['trivial']:.2f} | {cost:.1f} |"
+        )
+    return "\n".join(lines) + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.checkcost")
+    parser.add_argument("--servers", default="uvicorn,granian-wsgi")
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--seconds", type=float, default=4.0)
+    args = parser.parse_args(argv)
+    stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
+    results = {
+        server: measure(server, args.rounds, args.seconds) for server in args.servers.split(",")
+    }
+    command = (
+        "python -m benchmarks.checkcost "
+        f"--servers {args.servers} --rounds {args.rounds} --seconds {args.seconds:g}"
+    )
+    output = RESULTS / f"{stamp}-checkcost"
+    output.mkdir(parents=True, exist_ok=True)
+    (output / "checkcost.md").write_text(report(results, command))
+    (output / "checkcost.json").write_text(json.dumps(results, indent=2) + "\n")
+    log(f"wrote {output / 'checkcost.md'}")
+    print(report(results, command))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
