@@ -87,3 +87,13 @@ def serve(adapter: str, mode: str) -> Serve:
         return make_server(adapter, application, root, **options)
 
     return factory
+
+
+class FakeClock:
+    """``time.monotonic`` for one module (its ``time`` name replaced), moved by hand:
+    ``clock.now += seconds``."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch, module: Any) -> None:
+        self.now = 1000.0
+        fake = type("FakeTime", (), {"monotonic": staticmethod(lambda: self.now)})
+        monkeypatch.setattr(module, "time", fake)

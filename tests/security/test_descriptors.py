@@ -29,6 +29,7 @@ from servestatic.serve.deliver import Response as DeliveredResponse
 from servestatic.serve.files import HandedFiles, StaleFile, open_representation, read_bytes
 from servestatic.serve.index import ScannedFile, stat_file
 from tests.client import Response, call_asgi, call_wsgi
+from tests.conftest import FakeClock
 
 BIG = (b"public big file\n" * 13_000)[:200_000]  # above the 64 KiB memory cache
 SMALL = b"public small file\n" * 20
@@ -347,9 +348,7 @@ def test_a_racy_check_without_proc(
     """Where ``/proc/self/fd`` is missing (not Linux), the real path is checked first and
     then opened one component at a time without following links; pathsend is not used."""
     monkeypatch.setattr(files_module, "_proc_fd", lambda: False)
-    clock = [1000.0]
-    fake_time = type("FakeTime", (), {"monotonic": staticmethod(lambda: clock[0])})
-    monkeypatch.setattr(files_module, "time", fake_time)
+    clock = FakeClock(monkeypatch, files_module)
     app = _app(KINDS[kind][0], tree, mode)
     healthy = _request(app, kind)
     assert healthy.status in {200, 206}
@@ -366,7 +365,7 @@ def test_a_racy_check_without_proc(
         # replacement only the name check sees): its own bytes are read until the name is
         # looked up again, at most NAME_CHECK_SECONDS later; never the outside twin.
         assert (response.status, response.body) == (206, BIG[:100])
-        clock[0] += files_module.NAME_CHECK_SECONDS
+        clock.now += files_module.NAME_CHECK_SECONDS
         response = _request(app, kind)
         _assert_clean(response)
     # Index mode, first request after the swap (or after the name check's window): the

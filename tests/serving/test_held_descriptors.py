@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import threading
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +23,7 @@ from servestatic.http.records import Derived, Representation
 from servestatic.serve.files import NAME_CHECK_SECONDS, HandedFiles, HeldDescriptors, StaleFile
 from servestatic.wsgi import ServeStatic
 from tests.client import call_wsgi
-from tests.conftest import Serve, write
+from tests.conftest import FakeClock, Serve, write
 
 SIZE = 16 * 1024
 #: Small enough that a 16 KiB file is "big" (not in the memory cache) and a 100-byte range
@@ -56,34 +57,41 @@ def _representation(path: Path) -> Representation:
     )
 
 
+def _held_file(tmp_path: Path) -> tuple[Path, Representation]:
+    """A big file's first version and the representation indexed for it."""
+    path = write(tmp_path / "big.bin", _version("big", 0))
+    return path, _representation(path)
+
+
+def _record(
+    monkeypatch: pytest.MonkeyPatch,
+    calls: list[str],
+    name: str,
+    result: Callable[[Any], Any] = lambda value: value,
+) -> None:
+    """Replace ``os.<name>`` by a wrapper that appends ``name`` to ``calls`` and returns
+    ``result`` of the real call's value."""
+    real = getattr(os, name)
+
+    def recorded(*args: Any, **kwargs: Any) -> Any:
+        calls.append(name)
+        return result(real(*args, **kwargs))
+
+    monkeypatch.setattr(os, name, recorded)
+
+
 def test_a_held_descriptor_serves_repeated_ranges_without_reopening(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    path = write(tmp_path / "big.bin", _version("big", 0))
+    _, representation = _held_file(tmp_path)
     held = HeldDescriptors()
-    representation = _representation(path)
     assert held.read(representation, 100, 50) == _version("big", 0)[100:150]
     opens: list[str] = []
-    real_open = os.open
-
-    def counting_open(*args: Any, **kwargs: Any) -> int:
-        opens.append(str(args[0]))
-        return real_open(*args, **kwargs)
-
-    monkeypatch.setattr(os, "open", counting_open)
+    _record(monkeypatch, opens, "open")
     for offset in range(0, 1000, 100):
         assert held.read(representation, offset, 10) == _version("big", 0)[offset : offset + 10]
     assert opens == []
     assert held.open_count == 1
-
-
-class Clock:
-    """``time.monotonic`` for the files module, moved by hand."""
-
-    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
-        self.now = 1000.0
-        fake = type("FakeTime", (), {"monotonic": staticmethod(lambda: self.now)})
-        monkeypatch.setattr(files_module, "time", fake)
 
 
 def _check(holder: HeldDescriptors | HandedFiles, representation: Representation) -> bytes:
@@ -107,9 +115,8 @@ def test_a_changed_file_is_stale_not_read_from_the_held_descriptor(
 ) -> None:
     """Also inside the name check's window (the name was just looked up): the held file's
     own ``fstat`` notices each change, a rename over it by its link count."""
-    path = write(tmp_path / "big.bin", _version("big", 0))
+    path, representation = _held_file(tmp_path)
     held = holder()
-    representation = _representation(path)
     for _ in range(3):  # opened, its name looked up, then within the window
         assert _check(held, representation) == _version("big", 0)[:10]
     if change == "replaced":
@@ -136,25 +143,14 @@ def test_within_the_window_only_the_held_file_is_checked(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, holder: type[HeldDescriptors | HandedFiles]
 ) -> None:
     """One ``stat`` of the name per second at most; between, ``fstat`` of the descriptor."""
-    clock = Clock(monkeypatch)
-    path = write(tmp_path / "big.bin", _version("big", 0))
+    clock = FakeClock(monkeypatch, files_module)
+    _, representation = _held_file(tmp_path)
     held = holder()
-    representation = _representation(path)
     for _ in range(2):  # opened, and its name looked up (after the read, for ranges)
         assert _check(held, representation) == _version("big", 0)[:10]
     calls: list[str] = []
-    real_stat, real_fstat = os.stat, os.fstat
-
-    def counting_stat(target: Any, *args: Any, **kwargs: Any) -> os.stat_result:
-        calls.append("stat")
-        return real_stat(target, *args, **kwargs)
-
-    def counting_fstat(descriptor: int) -> os.stat_result:
-        calls.append("fstat")
-        return real_fstat(descriptor)
-
-    monkeypatch.setattr(os, "stat", counting_stat)
-    monkeypatch.setattr(os, "fstat", counting_fstat)
+    _record(monkeypatch, calls, "stat")
+    _record(monkeypatch, calls, "fstat")
     for _ in range(5):
         _check(held, representation)
     assert calls == ["fstat"] * 5
@@ -171,10 +167,9 @@ def test_a_file_replaced_but_linked_elsewhere_is_noticed_within_a_second(
     """The one replacement an ``fstat`` cannot see: the old file keeps a link (moved aside,
     or hard-linked by a deploy tool). Until the name is looked up again, the old bytes are
     read, which still match the headers built for them; then the entry is stale."""
-    clock = Clock(monkeypatch)
-    path = write(tmp_path / "big.bin", _version("big", 0))
+    clock = FakeClock(monkeypatch, files_module)
+    path, representation = _held_file(tmp_path)
     held = holder()
-    representation = _representation(path)
     for _ in range(2):
         assert _check(held, representation) == _version("big", 0)[:10]
     os.link(path, tmp_path / "big.bin.previous")
@@ -192,9 +187,8 @@ def test_a_write_landing_just_before_the_read_is_caught_after_it(
     """The held file is checked after the ``pread``: a rewrite in place that lands between
     a check and the read (here: inside the read, just before the bytes are copied) would
     otherwise send its new bytes under the old version's headers."""
-    path = write(tmp_path / "big.bin", _version("big", 0))
+    path, representation = _held_file(tmp_path)
     held = HeldDescriptors()
-    representation = _representation(path)
     for _ in range(2):  # the descriptor held and its name looked up: the window is open
         assert held.read(representation, 0, 10) == _version("big", 0)[:10]
     real_pread = os.pread
@@ -214,10 +208,8 @@ def test_a_write_landing_just_before_the_read_is_caught_after_it(
 def test_a_file_system_without_link_counts_gets_the_name_checked_every_time(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    path = write(tmp_path / "big.bin", _version("big", 0))
+    _, representation = _held_file(tmp_path)
     held = HeldDescriptors()
-    representation = _representation(path)
-    real_stat = os.stat
     calls: list[str] = []
 
     class NoLinks:
@@ -229,11 +221,7 @@ def test_a_file_system_without_link_counts_gets_the_name_checked_every_time(
         def __getattr__(self, name: str) -> Any:
             return 0 if name == "st_nlink" else getattr(self.info, name)
 
-    def unlinked_stat(target: Any, *args: Any, **kwargs: Any) -> Any:
-        calls.append("stat")
-        return NoLinks(real_stat(target, *args, **kwargs))
-
-    monkeypatch.setattr(os, "stat", unlinked_stat)
+    _record(monkeypatch, calls, "stat", NoLinks)
     for _ in range(3):
         assert held.read(representation, 0, 10) == _version("big", 0)[:10]
     assert calls == ["stat"] * 3
