@@ -2,20 +2,25 @@
 
 Issue 19, item 1 asks where the time of a range goes when servestatic stays below the
 trivial application (each server's floor). A range of a big file is read with one
-``pread`` from a descriptor held per file; before it, servestatic checks that descriptor
+``pread`` from a descriptor held per file; after it, servestatic checks that descriptor
 is still the indexed file (``serve.files._still_named``: an ``fstat`` of the held file on
 every request, a ``stat`` of its name at most once a second). The trivial application
-checks nothing. This script runs three contenders side by side on each server:
+checks nothing. This script runs four contenders side by side on each server:
 
 - ``ours``: servestatic as shipped;
 - ``ours-unchecked``: the same, with the check replaced by ``True`` (a ``sitecustomize``
   in ``benchmarks/contender/unchecked/``, found first on the server's path). An
   experiment only: no setting does this, and it would let a file rewritten in place send
   new bytes under its old headers;
+- ``ours-syscall``: the check replaced by one bare system call (``getppid``: it keeps the
+  GIL and builds no object; ``benchmarks/contender/syscall/``), which splits the check's
+  cost into entering the kernel and ``os.fstat``'s own Python work;
 - ``trivial``: the floor.
 
-The 1 KiB range scenario of the suite is loaded with wrk in turns (each contender once per
-round), as the suite does, and the median of the rounds is reported with the ratios::
+The 1 KiB range scenario of the suite is loaded with wrk in turns, each contender once per
+round. The order turns by one place each round, so no contender always runs first or
+last; each ratio is the median over the rounds of that round's own ratio (paired, so a
+burst of load on the machine that slows a whole round cancels out)::
 
     benchmarks/.venvs/bench/bin/python -m benchmarks.checkcost [--servers uvicorn,granian-wsgi]
         [--rounds 5] [--seconds 4]
@@ -41,12 +46,25 @@ from benchmarks.scenarios import SCENARIOS, verify
 from benchmarks.servers import serve
 
 UNCHECKED = CONTENDER / "unchecked"
+SYSCALL = CONTENDER / "syscall"
 #: contender → (library, extra path put first on the server's PYTHONPATH)
 CONTENDERS: dict[str, tuple[str, Path | None]] = {
     "ours": ("ours", None),
     "ours-unchecked": ("ours", UNCHECKED),
+    "ours-syscall": ("ours", SYSCALL),
     "trivial": ("trivial", None),
 }
+
+
+def round_order(names: list[str], number: int) -> list[str]:
+    """Round ``number``'s order: the contenders turned by one place per round."""
+    shift = number % len(names)
+    return names[shift:] + names[:shift]
+
+
+def paired(rates: dict[str, list[float]], name: str, base: str) -> float:
+    """The median over the rounds of ``name``'s rate divided by ``base``'s in that round."""
+    return statistics.median(a / b for a, b in zip(rates[name], rates[base], strict=True))
 
 
 def measure(server: str, rounds: int, seconds: float) -> dict[str, list[float]]:
@@ -64,7 +82,8 @@ def measure(server: str, rounds: int, seconds: float) -> dict[str, list[float]]:
             headers[name] = verify(scenario, process.port, fixtures)
             run_wrk(f"http://127.0.0.1:{process.port}{scenario.path}", headers[name], 2)
         for number in range(rounds):
-            for name, process in running.items():
+            for name in round_order(list(running), number):
+                process = running[name]
                 url = f"http://127.0.0.1:{process.port}{scenario.path}"
                 result = run_wrk(url, headers[name], seconds)
                 if any(result.errors.values()):
@@ -84,22 +103,28 @@ def report(results: dict[str, dict[str, list[float]]], command: str) -> str:
         f"Command: `{command}`",
         "",
         "req/s of the 1 KiB range of the 10 MiB file, median of the rounds (all rounds in",
-        "brackets); ratios of the medians.",
+        "brackets, in the order they ran). Ratios are paired: the median over the rounds of",
+        "each round's own ratio. The costs are µs per request, from the paired ratios and",
+        "the trivial application's median: the check (ours against unchecked), and of it a",
+        "bare system call (syscall against unchecked).",
         "",
-        "| server | ours | ours, check removed | trivial | ours ÷ trivial "
-        "| unchecked ÷ trivial | check, µs per request |",
-        "|---|---|---|---|---|---|---|",
+        "| server | ours | check removed | bare system call | trivial | ours ÷ trivial "
+        "| unchecked ÷ trivial | syscall ÷ trivial | check, µs | system call, µs |",
+        "|---|---|---|---|---|---|---|---|---|---|",
     ]
     for server, rates in results.items():
-        median = {name: statistics.median(values) for name, values in rates.items()}
-        cost = 1e6 / median["ours"] - 1e6 / median["ours-unchecked"]
+        ratio = {name: paired(rates, name, "trivial") for name in rates}
+        floor = 1e6 / statistics.median(rates["trivial"])  # µs per request
+        cost = floor / ratio["ours"] - floor / ratio["ours-unchecked"]
+        syscall = floor / ratio["ours-syscall"] - floor / ratio["ours-unchecked"]
         cells = [
-            f"{median[name]:,.0f} [{', '.join(f'{v:,.0f}' for v in rates[name])}]"
+            f"{statistics.median(rates[name]):,.0f} [{', '.join(f'{v:,.0f}' for v in rates[name])}]"
             for name in CONTENDERS
         ]
         lines.append(
-            f"| {server} | {' | '.join(cells)} | {median['ours'] / median['trivial']:.2f} "
-            f"| {median['ours-unchecked'] / median['trivial']:.2f} | {cost:.1f} |"
+            f"| {server} | {' | '.join(cells)} | {ratio['ours']:.2f} "
+            f"| {ratio['ours-unchecked']:.2f} | {ratio['ours-syscall']:.2f} "
+            f"| {cost:.1f} | {syscall:.1f} |"
         )
     return "\n".join(lines) + "\n"
 
