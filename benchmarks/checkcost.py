@@ -15,7 +15,10 @@ checks nothing. This script runs four contenders side by side on each server:
 - ``ours-syscall``: the check replaced by one bare system call (``getppid``: it keeps the
   GIL and builds no object; ``benchmarks/contender/syscall/``), which splits the check's
   cost into entering the kernel and ``os.fstat``'s own Python work;
-- ``trivial``: the floor.
+- ``trivial``: the floor;
+- ``trivial-checked``: the floor with the same ``fstat`` after each ``pread``
+  (``benchmarks/contender/floorchecked/``): what the check costs the floor itself, so
+  ours ÷ this is the most a shorter range path that keeps the check could gain.
 
 The 1 KiB range scenario of the suite is loaded with wrk in turns, each contender once per
 round. The order turns by one place each round, so no contender always runs first or
@@ -47,12 +50,14 @@ from benchmarks.servers import serve
 
 UNCHECKED = CONTENDER / "unchecked"
 SYSCALL = CONTENDER / "syscall"
+FLOOR_CHECKED = CONTENDER / "floorchecked"
 #: contender → (library, extra path put first on the server's PYTHONPATH)
 CONTENDERS: dict[str, tuple[str, Path | None]] = {
     "ours": ("ours", None),
     "ours-unchecked": ("ours", UNCHECKED),
     "ours-syscall": ("ours", SYSCALL),
     "trivial": ("trivial", None),
+    "trivial-checked": ("trivial", FLOOR_CHECKED),
 }
 
 
@@ -106,11 +111,13 @@ def report(results: dict[str, dict[str, list[float]]], command: str) -> str:
         "brackets, in the order they ran). Ratios are paired: the median over the rounds of",
         "each round's own ratio. The costs are µs per request, from the paired ratios and",
         "the trivial application's median: the check (ours against unchecked), and of it a",
-        "bare system call (syscall against unchecked).",
+        "bare system call (syscall against unchecked). *trivial, checked*: the floor with",
+        "the same `fstat` after its `pread`.",
         "",
-        "| server | ours | check removed | bare system call | trivial | ours ÷ trivial "
-        "| unchecked ÷ trivial | syscall ÷ trivial | check, µs | system call, µs |",
-        "|---|---|---|---|---|---|---|---|---|---|",
+        "| server | ours | check removed | bare system call | trivial | trivial, checked "
+        "| ours ÷ trivial | unchecked ÷ trivial | syscall ÷ trivial | checked ÷ trivial "
+        "| ours ÷ checked floor | check, µs | system call, µs |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for server, rates in results.items():
         ratio = {name: paired(rates, name, "trivial") for name in rates}
@@ -121,9 +128,11 @@ def report(results: dict[str, dict[str, list[float]]], command: str) -> str:
             f"{statistics.median(rates[name]):,.0f} [{', '.join(f'{v:,.0f}' for v in rates[name])}]"
             for name in CONTENDERS
         ]
+        against_checked = paired(rates, "ours", "trivial-checked")
         lines.append(
             f"| {server} | {' | '.join(cells)} | {ratio['ours']:.2f} "
             f"| {ratio['ours-unchecked']:.2f} | {ratio['ours-syscall']:.2f} "
+            f"| {ratio['trivial-checked']:.2f} | {against_checked:.2f} "
             f"| {cost:.1f} | {syscall:.1f} |"
         )
     return "\n".join(lines) + "\n"

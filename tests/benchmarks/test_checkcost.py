@@ -103,6 +103,7 @@ def test_the_report_pairs_the_rounds() -> None:
         "ours-unchecked": [10_000.0, 5_000.0, 10_000.0],
         "ours-syscall": [10_000.0, 5_000.0, 9_500.0],
         "trivial": [10_000.0, 5_000.0, 12_000.0],
+        "trivial-checked": [9_500.0, 4_000.0, 11_000.0],
     }
     text = checkcost.report({"uvicorn": rates}, "python -m benchmarks.checkcost")
     row = next(line for line in text.splitlines() if line.startswith("| uvicorn "))
@@ -111,7 +112,45 @@ def test_the_report_pairs_the_rounds() -> None:
     ours = statistics.median([0.9, 0.9, 0.75])
     unchecked = statistics.median([1.0, 1.0, 10 / 12])
     syscall = statistics.median([1.0, 1.0, 9.5 / 12])
-    assert cells[5:8] == [f"{ours:.2f}", f"{unchecked:.2f}", f"{syscall:.2f}"]
+    checked = statistics.median([0.95, 0.8, 11 / 12])
+    against_checked = statistics.median([9 / 9.5, 4.5 / 4, 9 / 11])
+    assert cells[6:11] == [
+        f"{ours:.2f}",
+        f"{unchecked:.2f}",
+        f"{syscall:.2f}",
+        f"{checked:.2f}",
+        f"{against_checked:.2f}",
+    ]
     floor = 1e6 / 10_000
-    assert cells[8] == f"{floor / ours - floor / unchecked:.1f}"
-    assert cells[9] == f"{floor / syscall - floor / unchecked:.1f}"
+    assert cells[11] == f"{floor / ours - floor / unchecked:.1f}"
+    assert cells[12] == f"{floor / syscall - floor / unchecked:.1f}"
+
+
+def test_the_checked_floor_checks_after_each_read() -> None:
+    environ = dict(os.environ)
+    environ["PYTHONPATH"] = os.pathsep.join(
+        [str(checkcost.FLOOR_CHECKED), *filter(None, [environ.get("PYTHONPATH")])]
+    )
+    probe = """
+import os, tempfile
+with tempfile.TemporaryDirectory() as folder:
+    path = os.path.join(folder, "big.bin")
+    with open(path, "wb") as handle:
+        handle.write(b"0123456789")
+    descriptor = os.open(path, os.O_RDONLY)
+    print(os.pread(descriptor, 4, 2).decode())
+    os.unlink(path)
+    try:
+        os.pread(descriptor, 4, 2)
+    except OSError:
+        print("gone")
+"""
+    completed = subprocess.run(
+        [sys.executable, "-c", probe],
+        capture_output=True,
+        text=True,
+        env=environ,
+        timeout=60,
+        check=True,
+    )
+    assert completed.stdout.split() == ["2345", "gone"]
