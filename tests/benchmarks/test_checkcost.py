@@ -39,14 +39,16 @@ with tempfile.TemporaryDirectory() as folder:
 """
 
 
-def _probe(experiment: Path | None) -> str:
+def _run(code: str, experiment: Path | None) -> str:
+    """What ``code`` prints in a fresh interpreter with ``experiment`` (a folder holding a
+    ``sitecustomize``) first on its path, as checkcost starts a contender's server."""
     environ = dict(os.environ)
     if experiment is not None:
         environ["PYTHONPATH"] = os.pathsep.join(
             [str(experiment), *filter(None, [environ.get("PYTHONPATH")])]
         )
     completed = subprocess.run(
-        [sys.executable, "-c", PROBE],
+        [sys.executable, "-c", code],
         capture_output=True,
         text=True,
         env=environ,
@@ -54,6 +56,10 @@ def _probe(experiment: Path | None) -> str:
         check=True,
     )
     return completed.stdout.strip()
+
+
+def _probe(experiment: Path | None) -> str:
+    return _run(PROBE, experiment)
 
 
 def test_the_experiments_have_no_check_and_ours_has_it() -> None:
@@ -64,27 +70,14 @@ def test_the_experiments_have_no_check_and_ours_has_it() -> None:
 
 def test_the_syscall_experiment_makes_a_system_call_in_place_of_the_check() -> None:
     # The experiment must still enter the kernel once per read, or it measures nothing.
-    environ = dict(os.environ)
-    environ["PYTHONPATH"] = os.pathsep.join(
-        [str(checkcost.SYSCALL), *filter(None, [environ.get("PYTHONPATH")])]
-    )
     # The replacement calls os.getppid, bound at import: ask the function itself.
-    completed = subprocess.run(
-        [
-            sys.executable,
-            "-c",
-            "from servestatic.serve import files; import os;"
-            "check = files._still_named;"
-            "print(check.__code__.co_freevars or check.__code__.co_names,"
-            " check.__globals__['_getppid'] is os.getppid)",
-        ],
-        capture_output=True,
-        text=True,
-        env=environ,
-        timeout=60,
-        check=True,
+    code = (
+        "from servestatic.serve import files; import os;"
+        "check = files._still_named;"
+        "print(check.__code__.co_freevars or check.__code__.co_names,"
+        " check.__globals__['_getppid'] is os.getppid)"
     )
-    assert completed.stdout.strip() == "('_getppid',) True"
+    assert _run(code, checkcost.SYSCALL) == "('_getppid',) True"
 
 
 def test_every_contender_takes_every_place_in_turn() -> None:
@@ -127,10 +120,6 @@ def test_the_report_pairs_the_rounds() -> None:
 
 
 def test_the_checked_floor_checks_after_each_read() -> None:
-    environ = dict(os.environ)
-    environ["PYTHONPATH"] = os.pathsep.join(
-        [str(checkcost.FLOOR_CHECKED), *filter(None, [environ.get("PYTHONPATH")])]
-    )
     probe = """
 import os, tempfile
 with tempfile.TemporaryDirectory() as folder:
@@ -145,12 +134,4 @@ with tempfile.TemporaryDirectory() as folder:
     except OSError:
         print("gone")
 """
-    completed = subprocess.run(
-        [sys.executable, "-c", probe],
-        capture_output=True,
-        text=True,
-        env=environ,
-        timeout=60,
-        check=True,
-    )
-    assert completed.stdout.split() == ["2345", "gone"]
+    assert _run(probe, checkcost.FLOOR_CHECKED).split() == ["2345", "gone"]
