@@ -334,6 +334,10 @@ def targets(data: dict[str, Any]) -> tuple[list[str], list[str], list[str]]:
         else:
             mine.append(label)
 
+    def floor_at_least(floor_ratio: float | None, target: float) -> tuple[bool | None, str]:
+        """``gate``'s last two arguments for a ratio the trivial app must reach too."""
+        return (None if floor_ratio is None else floor_ratio >= target), f"{floor_ratio or 0:.2f}×"
+
     for (server, library, scenario), record in values.items():
         if library != "ours":
             continue
@@ -348,8 +352,7 @@ def targets(data: dict[str, Any]) -> tuple[list[str], list[str], list[str]]:
             gate(
                 ratio >= target,
                 f"{server} {scenario} {ratio:.2f}× ServeStatic (≥{target:g}×)",
-                None if floor_ratio is None else floor_ratio >= target,
-                f"{floor_ratio or 0:.2f}×",
+                *floor_at_least(floor_ratio, target),
             )
         limit = trivial_target(server, scenario)
         ratio = _ratio(ours, floor_value)
@@ -367,8 +370,7 @@ def targets(data: dict[str, Any]) -> tuple[list[str], list[str], list[str]]:
                 gate(
                     ratio >= GRANIAN_NGINX_AIM,
                     f"granian-asgi small {ratio:.2f}× nginx (moonshot ≥{GRANIAN_NGINX_AIM:g}×)",
-                    None if floor_ratio is None else floor_ratio >= GRANIAN_NGINX_AIM,
-                    f"{floor_ratio or 0:.2f}×",
+                    *floor_at_least(floor_ratio, GRANIAN_NGINX_AIM),
                 )
     by_key = {
         (r["library"], r["interface"], r["variant"], r["scenario"]): r
@@ -426,8 +428,7 @@ def targets(data: dict[str, Any]) -> tuple[list[str], list[str], list[str]]:
             gate(
                 ratio >= FAST_RATIO_MIN,
                 f"{label}: fast clients {ratio:.2f}× (≥{FAST_RATIO_MIN:g}×)",
-                None if floor_ratio is None else floor_ratio >= FAST_RATIO_MIN,
-                f"{floor_ratio or 0:.2f}×",
+                *floor_at_least(floor_ratio, FAST_RATIO_MIN),
             )
     npm_met, npm_missed = npm_checks(data.get("npm", []))
     return met + npm_met, mine + npm_missed, servers

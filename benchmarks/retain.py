@@ -104,34 +104,12 @@ def current_urls(dest: Path) -> list[str]:
 
 
 def _per_request(root: Path, urls: list[str], requests: int) -> float:
+    from benchmarks.watch import request_cost, wsgi_environ
     from servestatic import ServeStatic, Settings
 
     app = ServeStatic(None, settings=Settings(root=root, etag="content"))
-
-    def start_response(status: str, headers: Any, *args: Any) -> None:
-        pass
-
-    environs = [
-        {
-            "REQUEST_METHOD": "GET",
-            "PATH_INFO": url,
-            "QUERY_STRING": "",
-            "SERVER_PROTOCOL": "HTTP/1.1",
-            "HTTP_ACCEPT_ENCODING": "br, gzip",
-            "wsgi.url_scheme": "http",
-        }
-        for url in urls
-    ]
-    rounds = []
-    for _ in range(5):
-        started = time.perf_counter()
-        for number in range(requests):
-            body = app(environs[number % len(environs)], start_response)
-            close = getattr(body, "close", None)
-            if close is not None:
-                close()
-        rounds.append((time.perf_counter() - started) / requests)
-    return min(rounds)
+    environs = [wsgi_environ(url) for url in urls]
+    return min(request_cost(app, environs, requests) for _ in range(5))
 
 
 def measure_requests(tmp: Path, files: int, requests: int) -> dict[str, float]:

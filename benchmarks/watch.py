@@ -29,7 +29,7 @@ from typing import Any
 from servestatic import ServeStatic, Settings
 
 
-def _environ(url: str) -> dict[str, Any]:
+def wsgi_environ(url: str) -> dict[str, Any]:
     return {
         "REQUEST_METHOD": "GET",
         "PATH_INFO": url,
@@ -46,7 +46,7 @@ def _status(app: Any, url: str) -> str:
     def start_response(status: str, headers: Any, *args: Any) -> None:
         found.append(status)
 
-    body = app(_environ(url), start_response)
+    body = app(wsgi_environ(url), start_response)
     close = getattr(body, "close", None)
     if close is not None:
         close()
@@ -143,7 +143,7 @@ WATCH_REQUEST_MIN = 0.95
 ROUNDS = 7
 
 
-def _round(app: Any, environs: list[dict[str, Any]], requests: int) -> float:
+def request_cost(app: Any, environs: list[dict[str, Any]], requests: int) -> float:
     """Seconds per request over one round of ``requests`` calls."""
 
     def start_response(status: str, headers: Any, *args: Any) -> None:
@@ -164,7 +164,7 @@ def measure_requests(tmp: Path, requests: int, rounds: int = ROUNDS) -> dict[str
     every round), so a slow minute of the machine lands on every one of them."""
     root = tmp / "requests"
     urls = _tree(root, 1000)
-    environs = [_environ(url) for url in urls]
+    environs = [wsgi_environ(url) for url in urls]
     apps = {
         "index": ServeStatic(None, settings=Settings(root=root)),
         "watch": _watched(root),
@@ -175,10 +175,10 @@ def measure_requests(tmp: Path, requests: int, rounds: int = ROUNDS) -> dict[str
     try:
         for _ in range(2):  # warm-up: every entry looked up once by each application
             for app in apps.values():
-                _round(app, environs, len(environs))
+                request_cost(app, environs, len(environs))
         for number in range(rounds):
             for name in names[number % len(names) :] + names[: number % len(names)]:
-                best[name] = min(best[name], _round(apps[name], environs, requests))
+                best[name] = min(best[name], request_cost(apps[name], environs, requests))
     finally:
         apps["watch"].engine.watcher.stop()
     return best
