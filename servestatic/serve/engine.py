@@ -80,7 +80,7 @@ from servestatic.serve.index import (
 from servestatic.serve.redirects import CompiledRedirect, compile_redirects, first_match
 from servestatic.serve.rules import CompiledRule, compile_rules
 from servestatic.serve.sources import FileSource, LiveDirectory, StartupIndex
-from servestatic.serve.table import FileTable
+from servestatic.serve.table import PENDING, FileTable, PendingAlias
 from servestatic.serve.watch import Watcher, missing_extra
 
 __all__ = [
@@ -410,7 +410,7 @@ class Engine:
             if type(entry) is FileEntry:
                 files += 1
                 variants += len(entry.representations) - 1
-            elif type(entry) is ScannedFile:
+            elif isinstance(entry, PENDING):
                 files += 1
                 variants += len(entry.variants)
         roots = ", ".join(f"{path} at {prefix}" for path, prefix in self.roots) or "no root"
@@ -491,9 +491,13 @@ class Engine:
         found: set[int] = set()
         retained = self.builder.retained
         for url, stored in self.files.slots():
-            if type(stored) is not ScannedFile:
+            if type(stored) is ScannedFile:
+                urls: tuple[str, ...] = (url,)
+            elif type(stored) is PendingAlias:
+                urls = stored.rule_urls()
+            else:
                 continue
-            for rule in rules.matching((url,), stored.path in retained):
+            for rule in rules.matching(urls, stored.path in retained):
                 found.add(rule.number)
             if unused <= found:
                 break
@@ -707,6 +711,8 @@ class Engine:
         entry = self._serve(target, url, self._pages.get(target), self._originals.get(target))
         if entry is None:
             self.files.discard(url)
+        elif isinstance(entry, PENDING):
+            self.files.defer(url, entry)
         else:
             self.files[url] = entry
 
@@ -716,20 +722,31 @@ class Engine:
         url: str,
         scanned: ScannedFile | None,
         hashed: str | None,
-    ) -> FileEntry | None:
-        """The entry the start-up index places at ``url`` with the file at ``file_url``: a
-        page (``scanned``) or a manifest original (the ``hashed`` file's bytes, never
-        immutable). Header problems are gathered with the start-up's (``collect``); the
-        disk's answer to the same question is ``sources.Disk.lookup``."""
-        at = None if url == file_url else url
-        if scanned is not None:
-            return self.builder.build(scanned, url=at, collect=True)
-        if hashed is None:
-            return None
-        target = self._hashed_scans.get(hashed)
-        if target is None:
-            return None
-        return self.builder.build(target, url=url, original=file_url, collect=True)
+    ) -> FileEntry | ScannedFile | PendingAlias | None:
+        """What the start-up index places at ``url`` with the file at ``file_url``: a page
+        (``scanned``) or a manifest original (the ``hashed`` file's bytes, never immutable).
+
+        Deferred (built when first read, see :mod:`servestatic.serve.table`) when the
+        builder allows it for the URLs the rules will match; else built now, its header
+        problems gathered with the start-up's (``collect``). The disk's answer to the same
+        question is ``sources.Disk.lookup``."""
+        original = None
+        if scanned is None:
+            if hashed is None:
+                return None
+            scanned = self._hashed_scans.get(hashed)
+            if scanned is None:
+                return None
+            original = file_url
+        elif url == file_url:
+            # A page at its own URL: deferred as any plain file is.
+            if self.builder.deferrable(scanned):
+                return scanned
+            return self.builder.build(scanned, collect=True)
+        pending = PendingAlias(scanned, url, original)
+        if self.builder.deferrable(scanned, pending.rule_urls()):
+            return pending
+        return self.builder.build(scanned, url=url, original=original, collect=True)
 
     def _canonical_redirect(self, target: str) -> RedirectEntry:
         redirect = self.builder.redirect(relative_redirect(target))
@@ -973,7 +990,7 @@ class Engine:
         entry = self.file_source.find(path)
         if entry is None:
             return self._miss(path, request)
-        if isinstance(entry, ScannedFile):  # a file of the start-up index, not built yet
+        if isinstance(entry, PENDING):  # a file of the start-up index, not built yet
             return self.files.build(path, entry) or self._miss(path, request)
         return entry
 

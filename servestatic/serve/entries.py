@@ -243,7 +243,7 @@ class EntryBuilder:
             return None
         return {"off": 0, "mtime": _DATED_NS}.get(self.etag_mode)
 
-    def deferrable(self, scanned: ScannedFile) -> bool:
+    def deferrable(self, scanned: ScannedFile, urls: tuple[str, ...] = ()) -> bool:
         """May ``scanned``'s entry be built when first requested instead of at start-up?
 
         Only when building it can neither fail nor tell anything start-up must know: no
@@ -252,12 +252,17 @@ class EntryBuilder:
         URL is served at all; the imported ``_headers``/``_redirects`` are denied so), and
         no I/O (a content ETag without a manifest digest reads the file, which an
         asynchronous request must not do on the event loop).
+
+        ``urls``: the URLs the rules match when the file answers other names (a manifest
+        original: its own name, never the hashed one); by default the file's own URL.
         """
         if self.add_headers_function is not None:
             return False
         rules = self.rules
-        if rules.deny_rules and rules.may_deny(scanned.url, scanned.path in self.retained):
-            return False
+        if rules.deny_rules:
+            retained = scanned.path in self.retained
+            if any(rules.may_deny(url, retained) for url in urls or (scanned.url,)):
+                return False
         mode = self.etag_mode
         if mode == "off" or (mode == "mtime" and scanned.mtime_ns >= _DATED_NS):
             return True

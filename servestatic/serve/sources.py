@@ -27,6 +27,7 @@ from servestatic.http.records import FileEntry, RedirectEntry
 from servestatic.http.resolve import resolve
 from servestatic.serve.index import ScannedFile
 from servestatic.serve.redirects import CompiledRedirect, first_match
+from servestatic.serve.table import Slot
 
 if TYPE_CHECKING:
     from servestatic.serve.engine import Engine
@@ -34,8 +35,6 @@ if TYPE_CHECKING:
 __all__ = ["Disk", "FileSource", "LiveDirectory", "StartupIndex"]
 
 Entry = FileEntry | RedirectEntry
-#: What a table stores at a URL: an entry, or a file of the start-up index not built yet.
-Slot = Entry | ScannedFile
 #: Entries remembered by autorefresh lookups (cleared, not evicted, when full).
 BUILT_LIMIT = 4096
 
@@ -58,15 +57,15 @@ class FileSource(Protocol):
     indexed: Mapping[str, Entry]
 
     def indexed_get(self, path: str) -> Slot | None:
-        """``indexed``'s stored value at ``path``, built or not (a ScannedFile: a file not
-        built yet), without building it; None when there is none."""
+        """``indexed``'s stored value at ``path``, built or not (a ScannedFile or a
+        PendingAlias: not built yet), without building it; None when there is none."""
 
     def find(self, path: str) -> Slot | None:
         """What answers ``path`` itself (a safe, non-empty path): its file, an index file
         or clean URL page, a canonical redirect, or a forced redirect over any of them.
         None when nothing does (the engine then tries redirects, SPA fallback, 404 page).
-        A ScannedFile is a file of the start-up index not built yet: the engine builds
-        it (``Engine.lookup``)."""
+        A ScannedFile or PendingAlias is an entry of the start-up index not built yet: the
+        engine builds it (``Engine.lookup``)."""
 
     def fallback(self) -> FileEntry | None:
         """The SPA fallback entry (``spa.fallback``), if its file exists."""
@@ -195,7 +194,8 @@ class StartupIndex:
     def __init__(self, engine: Engine) -> None:
         self.engine = _back_reference(engine)
         self.indexed: Mapping[str, Entry] = engine.files
-        #: The stored value, built or not (a ScannedFile: deferred, built by the engine).
+        #: The stored value, built or not (a ScannedFile or PendingAlias: deferred, built
+        #: by the engine).
         self.indexed_get: Callable[[str], Slot | None] = engine.files.raw
         # Forced redirects were placed over files, and the others at their literal paths,
         # at start-up (Engine.refresh_special): the table holds every answer but misses.

@@ -9,6 +9,7 @@ known at start-up.
 from __future__ import annotations
 
 import copy
+import gzip
 import json
 import os
 import threading
@@ -23,7 +24,7 @@ from servestatic.http.records import FileEntry, RedirectEntry, Request
 from servestatic.serve.engine import Engine
 from servestatic.serve.entries import EntryBuilder
 from servestatic.serve.index import ScannedFile
-from servestatic.serve.table import FileTable
+from servestatic.serve.table import FileTable, PendingAlias
 from tests.client import Response, make_server
 from tests.conftest import JS, write
 
@@ -33,11 +34,13 @@ RULES: list[dict[str, Any]] = [
     {"match": "/data.bin", "content_disposition": "attachment"},
     {"match": "/**", "retained": True, "headers": {"X-Retained": "1"}},
 ]
+#: With a rule on a hashed name (``_retained_site``'s): its original name must not match it.
+SITE_RULES = [*RULES, {"match": "/lib.0123456789ab.js", "headers": {"X-Hashed": "1"}}]
 
 
 def _eager(patch: pytest.MonkeyPatch) -> None:
     """Engines built while this is patched build every entry at start-up (the old way)."""
-    patch.setattr(EntryBuilder, "deferrable", lambda self, scanned: False)
+    patch.setattr(EntryBuilder, "deferrable", lambda self, scanned, urls=(): False)
     patch.setattr(EntryBuilder, "deferred_from", lambda self: None)
 
 
@@ -49,7 +52,19 @@ def _settings(root: Path, **extra: Any) -> Settings:
 
 def _retained_site(site: Path) -> Path:
     """``site`` with a ``--retain`` history: ``app.db8f2edc0c8a.js`` is kept from an older
-    build (the ``retained`` rule condition), ``app.js`` is the current build's."""
+    build (the ``retained`` rule condition), ``app.js`` is the current build's; and with a
+    ``staticfiles.json`` whose original names are answered with the hashed files (a
+    script with a variant, a directory's index page, one a deny rule may hide)."""
+    write(site / "lib.0123456789ab.js", "library();")
+    write(site / "lib.0123456789ab.js.gz", gzip.compress(b"library();", mtime=0))
+    write(site / "guide" / "index.fedcba987654.html", "<h1>guide</h1>")
+    write(site / "secret.111111111111.js", "secret();")
+    originals = {
+        "lib.js": "lib.0123456789ab.js",
+        "guide/index.html": "guide/index.fedcba987654.html",
+        "secret.js": "secret.111111111111.js",
+    }
+    write(site / "staticfiles.json", json.dumps({"version": "1.1", "paths": originals}))
     history = {
         "version": 1,
         "retain": {"builds": 2},
@@ -93,7 +108,16 @@ def _answer(response: Response) -> tuple[int, list[tuple[str, str]], bytes]:
 
 
 @pytest.mark.parametrize("adapter", ["wsgi", "asgi"])
-@pytest.mark.parametrize("extra", [{}, {"clean_urls": True}, {"etag": "off"}])
+@pytest.mark.parametrize(
+    "extra",
+    [
+        {},
+        {"clean_urls": True},
+        {"index_file": True},
+        {"etag": "off"},
+        {"rules": [*SITE_RULES, {"match": "/secret.js", "deny": True}]},
+    ],
+)
 def test_a_lazy_index_answers_every_url_like_an_eager_one(
     adapter: str,
     extra: dict[str, Any],
@@ -101,19 +125,32 @@ def test_a_lazy_index_answers_every_url_like_an_eager_one(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     root = _retained_site(site)
+    extra = {"rules": SITE_RULES, **extra}
     with monkeypatch.context() as patch:
         _eager(patch)
         reference = make_server(adapter, None, settings=_settings(root, **extra))
     lazy = make_server(adapter, None, settings=_settings(root, **extra))
     lazy_table: FileTable = lazy.app.engine.files
     assert lazy_table.pending() > 0  # the comparison is with deferred entries
+    assert type(lazy_table.raw("/lib.js")) is PendingAlias  # originals among them
     assert reference.app.engine.files.pending() == 0
     retained = reference.get("/app.db8f2edc0c8a.js")
     assert retained.header("x-retained") == "1"  # the rule condition is exercised
     assert reference.get("/app.js").header("x-retained") is None
     urls = sorted(reference.app.engine.files.keys())
     assert urls == sorted(lazy_table.keys())
-    urls += ["/missing.js", "/docs", "/orphan.txt", "/app.js.gz", "/.hidden"]
+    # Manifest originals: served (with the hashed file's bytes, never immutable) or
+    # hidden by the deny rule, alike in both.
+    assert reference.get("/lib.js").body == b"library();"
+    assert reference.get("/lib.js").header("x-hashed") is None
+    assert reference.get("/lib.0123456789ab.js").header("x-hashed") == "1"
+    if "clean_urls" not in extra:
+        # (Under clean URLs an original page with no file of its own is served nowhere,
+        # eagerly or not: the build keeps every page under its own name as well.)
+        guide = "/guide/" if "index_file" in extra else "/guide/index.html"
+        assert reference.get(guide).body == b"<h1>guide</h1>"
+    assert ("/secret.js" in urls) is (extra["rules"] is SITE_RULES)
+    urls += ["/missing.js", "/docs", "/orphan.txt", "/app.js.gz", "/.hidden", "/secret.js"]
     for url in urls:
         stored = reference.app.engine.files.get(url)
         etag = stored.identity.etag if type(stored) is FileEntry else None
@@ -136,16 +173,22 @@ def test_start_up_builds_only_what_it_must(site: Path, monkeypatch: pytest.Monke
     monkeypatch.setattr(EntryBuilder, "build", counting)
     app = ServeStatic(None, root=site, index_file=True)
     engine = app.engine
-    # Only the pages served at other URLs (a directory's index file) were built.
-    assert sorted(built) == ["/", "/docs/"]
+    # Nothing is built at start-up: plain files wait as the walk's records, the pages
+    # served at other URLs (a directory's index file) as PendingAlias.
+    assert built == []
     plain = [url for url, stored in engine.files.slots() if type(stored) is ScannedFile]
+    aliases = [url for url, stored in engine.files.slots() if type(stored) is PendingAlias]
     assert "/app.js" in plain
-    assert engine.files.pending() == len(plain) >= 8
-    built.clear()
-    engine.serve(Request("GET", "/app.js"))
-    engine.serve(Request("GET", "/app.js"))
-    assert built == ["/app.js"]  # once, on the first request
-    assert type(engine.files.raw("/app.js")) is FileEntry
+    assert sorted(aliases) == ["/", "/docs/"]
+    assert engine.files.pending() == len(plain) + len(aliases) >= 10
+    for url in ("/app.js", "/docs/"):
+        engine.serve(Request("GET", url))
+        engine.serve(Request("GET", url))
+        assert type(engine.files.raw(url)) is FileEntry
+    assert built == ["/app.js", "/docs/"]  # each once, on its first request
+    docs = engine.files["/docs/"]
+    assert type(docs) is FileEntry
+    assert (docs.url, docs.source_url) == ("/docs/", "/docs/index.html")
 
 
 def test_the_public_table_only_shows_built_entries(site: Path) -> None:
@@ -320,6 +363,21 @@ def test_unused_rules_are_still_reported_with_deferred_files(site: Path) -> None
     assert engine.files.pending() > 0
     unused = [p for p in engine.problems if p.kind == "unused_rule"]
     assert [p.value for p in unused] == ["/nothing/**"]
+
+
+def test_a_rule_only_a_deferred_original_name_matches_is_used(site: Path) -> None:
+    root = _retained_site(site)
+    # /docs/ (an index page's directory) and /lib.js (a manifest original) are served by
+    # entries not built yet; the hashed name is matched by no rule here.
+    rules = [{"match": "/lib.js", "max_age": 1}, {"match": "/docs/", "max_age": 1}]
+    settings = Settings.model_validate({"root": root, "rules": rules, "index_file": True})
+    engine = Engine(settings, standalone=True, collect=True)
+    assert type(engine.files.raw("/lib.js")) is PendingAlias
+    assert type(engine.files.raw("/docs/")) is PendingAlias
+    assert [p.value for p in engine.problems if p.kind == "unused_rule"] == []
+    # Both still counted by the summary, with the original's variant.
+    assert engine.files.pending() >= 2
+    assert "precompressed variant" in engine.summary()
 
 
 def test_the_summary_counts_deferred_files_and_their_variants(site: Path) -> None:
