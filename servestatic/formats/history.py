@@ -7,15 +7,27 @@ still works. The history records which files each build wrote, so that they can 
 once no page can refer to them any more::
 
     {
-      "version": 1,
+      "version": 2,
       "retain": {"builds": 2},                    # or {"seconds": 604800} for "7d"
       "builds": [                                  # oldest first; the last is current
-        {"id": "20250102T030405Z-1a2b3c4d", "time": 1735787045.5,
-         "files": {"css/app.1a2b3c4d5e6f.css": {"size": 1234, "hash": "<sha256 hex>",
-                                                  "hashed": true},
-                   "index.html": {"size": 99, "hash": "<sha256 hex>", "hashed": false}}}
-      ]
+        {"id": "20250102T030405Z-1a2b3c4d", "time": 1735787045.5},
+        {"id": "20250103T030405Z-5e6f7a8b", "time": 1735873445.5}
+      ],
+      "files": {                                   # each name, once per version
+        "css/app.1a2b3c4d5e6f.css": [{"size": 1234, "hash": "<sha256 hex>",
+                                      "hashed": true, "builds": [[0, 1]]}],
+        "index.html": [{"size": 99, "hash": "<sha256 hex>", "hashed": false,
+                        "builds": [[0, 0]]},
+                       {"size": 104, "hash": "<sha256 hex>", "hashed": false,
+                        "builds": [[1, 1]]}]
+      }
     }
+
+A version's ``builds`` are spans ``[first, last]`` (indexes into ``builds``, both included)
+of the builds that wrote those bytes under that name: a file unchanged over five builds is
+one record, so reading the history costs the server a few microseconds per distinct file,
+whatever the number of builds (issue 19 item 3). Version 1, which earlier releases wrote
+(each build listing all its files), is still read; the next build rewrites it as version 2.
 
 Only ``hashed`` files outlive their build: an unhashed name (``index.html``, ``robots.txt``)
 always answers with the current build's bytes, and one the current build no longer has is
@@ -39,7 +51,7 @@ from __future__ import annotations
 import json
 import os
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -60,7 +72,10 @@ __all__ = [
 ]
 
 HISTORY_NAME = ".servestatic-history.json"
-_VERSION = 1
+#: Written: version 2 (each file once per version, with its spans of builds). Read: 2,
+#: and 1 (each build listing all its files), which earlier releases wrote.
+_VERSION = 2
+_VERSIONS = (1, 2)
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 _DURATION = re.compile(r"^([0-9]+)([smhdw])$")
 
@@ -157,41 +172,70 @@ class History:
 def read_history(root: str) -> History | None:
     """DEST's history (None when there is none); :class:`HistoryError` when it is unusable
     (a build must not guess which files are still needed)."""
+    found = _read_document(root)
+    if found is None:
+        return None
+    path, document = found
+    try:
+        return _parse(document)
+    except (AttributeError, KeyError, TypeError, ValueError) as error:
+        raise _unusable(path, error) from None
+
+
+def _read_document(root: str) -> tuple[str, Any] | None:
     path = os.path.join(root, HISTORY_NAME)
     try:
         with open(path, "rb") as handle:
-            document = json.load(handle)
+            return path, json.load(handle)
     except (FileNotFoundError, NotADirectoryError):
         return None
     except OSError as error:
         raise HistoryError(f"{path}: cannot read ({error.strerror})") from None
     except ValueError as error:
         raise HistoryError(f"{path}: not valid JSON ({error})") from None
-    try:
-        return _parse(document)
-    except (AttributeError, KeyError, TypeError, ValueError) as error:
-        raise HistoryError(
-            f"{path}: not a servestatic build history ({error}); move it away to start a "
-            "new history (files of earlier builds are then kept until removed by hand)"
-        ) from None
+
+
+def _unusable(path: str, error: Exception) -> HistoryError:
+    return HistoryError(
+        f"{path}: not a servestatic build history ({error}); move it away to start a "
+        "new history (files of earlier builds are then kept until removed by hand)"
+    )
 
 
 def _parse(document: Any) -> History:
-    if not isinstance(document, dict) or document.get("version") != _VERSION:
-        raise ValueError(f"expected version {_VERSION}")
-    retain = document["retain"]
+    if not isinstance(document, dict) or document.get("version") not in _VERSIONS:
+        raise ValueError(f"expected version {_VERSION} (or {_VERSION - 1})")
+    retention = _retention(document["retain"])
+    if document["version"] == 1:
+        return History(retention, tuple(_parse_v1(document["builds"])))
+    heads = _build_heads(document["builds"])
+    files: list[dict[str, FileInfo]] = [{} for _ in heads]
+    for name, versions in _names(document["files"], len(heads)):
+        for info, spans in versions:
+            for first, last in spans:
+                for index in range(first, last + 1):
+                    files[index][name] = info
+    return History(
+        retention,
+        tuple(BuildRecord(id, time, found) for (id, time), found in zip(heads, files, strict=True)),
+    )
+
+
+def _retention(retain: Any) -> Retention:
     builds_value, seconds_value = retain.get("builds"), retain.get("seconds")
     if seconds_value is not None:
-        retention = Retention(seconds=_count(seconds_value, "retain.seconds"))
-    else:
-        retention = Retention(builds=_count(builds_value, "retain.builds"))
+        return Retention(seconds=_count(seconds_value, "retain.seconds"))
+    return Retention(builds=_count(builds_value, "retain.builds"))
+
+
+def _parse_v1(builds: Any) -> list[BuildRecord]:
+    """Version 1: every build lists all its files (read, never written any more)."""
     records = []
     # Most files are in every kept build, unchanged: each name is checked once and equal
-    # records share one FileInfo (issue 19 item 3: start-up with retained builds grows with
-    # the distinct files, not with builds x files, as far as reading the document allows).
+    # records share one FileInfo.
     names: set[str] = set()
     infos: dict[tuple[Any, ...], FileInfo] = {}
-    for number, build in enumerate(document["builds"]):
+    for number, build in enumerate(builds):
         files = {}
         for name, info in build["files"].items():
             size = info["size"]
@@ -207,11 +251,60 @@ def _parse(document: Any) -> History:
                         _count(size, "size"), info["hash"], bool(info["hashed"])
                     )
             files[name] = shared
-        when = build["time"]
-        if not isinstance(when, int | float) or isinstance(when, bool):
-            raise TypeError(f"builds[{number}].time must be a number")
-        records.append(BuildRecord(str(build["id"]), float(when), files))
-    return History(retention, tuple(records))
+        records.append(BuildRecord(str(build["id"]), _time(build["time"], number), files))
+    return records
+
+
+def _time(when: Any, number: int) -> float:
+    if not isinstance(when, int | float) or isinstance(when, bool):
+        raise TypeError(f"builds[{number}].time must be a number")
+    return float(when)
+
+
+def _build_heads(builds: Any) -> list[tuple[str, float]]:
+    """Version 2's builds: (id, time), oldest first."""
+    return [(str(build["id"]), _time(build["time"], number)) for number, build in enumerate(builds)]
+
+
+#: A name's versions: each record with the spans of builds that wrote it (``(first,
+#: last)`` indexes into the builds, oldest first, both included).
+Versions = list[tuple["FileInfo", list[tuple[int, int]]]]
+
+
+def _names(files: Any, count: int) -> Iterator[tuple[str, Versions]]:
+    """Version 2's files, checked: each name with its versions."""
+    for name, records in files.items():
+        if not safe_name(name):
+            raise ValueError(f"bad file name {name!r}")
+        versions: Versions = []
+        for info in records:
+            digest = info["hash"]
+            if not SHA256_HEX.match(digest):
+                raise ValueError(f"files[{name!r}]: bad hash {digest!r}")
+            spans = [(first, last) for first, last in info["builds"]]
+            if not spans or not all(
+                type(first) is int and type(last) is int and 0 <= first <= last < count
+                for first, last in spans
+            ):
+                raise ValueError(f"files[{name!r}]: bad spans of builds {info['builds']!r}")
+            versions.append(
+                (FileInfo(_count(info["size"], "size"), digest, bool(info["hashed"])), spans)
+            )
+        if not versions:
+            raise ValueError(f"files[{name!r}]: no version")
+        if len(versions) > 1 or len(versions[0][1]) > 1:
+            _one_version_per_build(name, versions)
+        yield name, versions
+
+
+def _one_version_per_build(name: str, versions: Versions) -> None:
+    seen: set[int] = set()
+    for _, spans in versions:
+        for first, last in spans:
+            for index in range(first, last + 1):
+                if index in seen:
+                    raise ValueError(f"files[{name!r}]: two versions in builds[{index}]")
+                seen.add(index)
 
 
 def _count(value: Any, key: str) -> int:
@@ -220,23 +313,50 @@ def _count(value: Any, key: str) -> int:
     return value
 
 
+def _grouped(history: History) -> dict[str, dict[FileInfo, list[int]]]:
+    """Name → each distinct version → the indexes of the builds that wrote it."""
+    indexes: dict[str, dict[FileInfo, list[int]]] = {}
+    for index, record in enumerate(history.builds):
+        for name, info in record.files.items():
+            indexes.setdefault(name, {}).setdefault(info, []).append(index)
+    return indexes
+
+
 def history_document(history: History) -> dict[str, Any]:
-    """The JSON document for ``history`` (what :func:`read_history` parses back)."""
+    """The JSON document for ``history`` (what :func:`read_history` parses back).
+
+    Each name is written once per distinct version, with the spans of builds that wrote
+    it: a file unchanged over five builds is one record, not five, so the document (and
+    the server's start-up) grows with the distinct files, not with builds x files."""
+    indexes = _grouped(history)
     return {
         "version": _VERSION,
         "retain": history.retain.to_json(),
-        "builds": [
-            {
-                "id": record.id,
-                "time": record.time,
-                "files": {
-                    name: {"size": info.size, "hash": info.hash, "hashed": info.hashed}
-                    for name, info in sorted(record.files.items())
-                },
-            }
-            for record in history.builds
-        ],
+        "builds": [{"id": record.id, "time": record.time} for record in history.builds],
+        "files": {
+            name: [
+                {
+                    "size": info.size,
+                    "hash": info.hash,
+                    "hashed": info.hashed,
+                    "builds": _spans(found),
+                }
+                for info, found in sorted(indexes[name].items(), key=lambda item: item[1][0])
+            ]
+            for name in sorted(indexes)
+        },
     }
+
+
+def _spans(indexes: list[int]) -> list[tuple[int, int]]:
+    """Ascending build indexes as ``(first, last)`` runs (JSON arrays when written)."""
+    spans: list[tuple[int, int]] = []
+    for index in indexes:
+        if spans and spans[-1][1] == index - 1:
+            spans[-1] = (spans[-1][0], index)
+        else:
+            spans.append((index, index))
+    return spans
 
 
 # ----------------------------------------------------------------------------- serving
@@ -254,38 +374,87 @@ class ServedBuilds:
     digests: Mapping[str, str]
 
 
-def served_builds(root: str) -> ServedBuilds:
+def served_builds(root: str, *, digests: bool = True, build_ids: bool = True) -> ServedBuilds:
     """The history of ``root`` as the server uses it; empty when there is none or it is
-    unusable (the server then serves the files as any others, it never fails)."""
+    unusable (the server then serves the files as any others, it never fails).
+
+    ``digests=False`` (the server without content ETags) and ``build_ids=False`` (no build
+    tag headers) leave those out: no ``stat`` per file, no list of builds per file.
+    ``retained`` is always there (the rules' ``retained`` condition)."""
     try:
-        history = read_history(root)
-    except HistoryError:
-        history = None
-    if history is None or history.current is None:
-        return ServedBuilds({}, frozenset(), {})
-    base = os.path.abspath(root)
-    builds: dict[str, list[str]] = {}
+        found = _read_document(root)
+        if found is None:
+            return _NOTHING_SERVED
+        document = found[1]
+        if isinstance(document, dict) and document.get("version") == _VERSION:
+            _retention(document["retain"])
+            heads = _build_heads(document["builds"])
+            names = _names(document["files"], len(heads))
+            ids = [id for id, _ in heads]
+            return _served(os.path.abspath(root), ids, names, digests, build_ids)
+        history = _parse(document)
+    except (HistoryError, AttributeError, KeyError, TypeError, ValueError):
+        return _NOTHING_SERVED
+    ids = [record.id for record in history.builds]
+    grouped = (
+        (name, [(info, _spans(indexes)) for info, indexes in infos.items()])
+        for name, infos in _grouped(history).items()
+    )
+    return _served(os.path.abspath(root), ids, grouped, digests, build_ids)
+
+
+_NOTHING_SERVED = ServedBuilds({}, frozenset(), {})
+
+
+def _served(
+    base: str,
+    ids: list[str],
+    names: Iterable[tuple[str, Versions]],
+    want_digests: bool,
+    want_ids: bool,
+) -> ServedBuilds:
+    """:func:`served_builds` from each name's versions (one pass, per name)."""
+    if not ids:
+        return _NOTHING_SERVED
+    current = len(ids) - 1
+    builds: dict[str, tuple[str, ...]] = {}
     digests: dict[str, str] = {}
-    sizes: dict[str, int] = {}
-    joined: dict[str, str] = {}  # name -> path: a name is in most builds, joined once
-    for record in reversed(history.builds):
-        for name, info in record.files.items():
-            path = joined.get(name)
-            if path is None:
-                path = joined[name] = os.path.join(base, *name.split("/"))
-            if path not in sizes:
-                sizes[path] = info.size
-                digests[path] = info.hash
+    retained: list[str] = []
+    # Names are safe (checked): relative, "/"-separated, no "." or ".." segment.
+    prefix = os.path.join(base, "")
+    separator = os.sep
+    for name, versions in names:
+        path = prefix + (name if separator == "/" else name.replace("/", separator))
+        # The newest version: the one the latest build that has the name wrote.
+        if len(versions) == 1:
+            newest, spans = versions[0]
+        else:
+            newest, spans = max(versions, key=_last_build)
+        if _last_build((newest, spans)) < current:
+            retained.append(path)  # no file of that name in the current build
+        if want_ids:
             # An unhashed name (index.html) belongs to an older build only if it had the
             # same bytes then: the tag of a build is purged with the pages it served.
-            if digests.get(path, info.hash) == info.hash:
-                builds.setdefault(path, []).append(record.id)
-    for path, size in sizes.items():
-        try:
-            if os.stat(path).st_size != size:
-                del digests[path]
-        except (OSError, ValueError):
-            del digests[path]
-    current = history.current.id
-    retained = frozenset(path for path, ids in builds.items() if current not in ids)
-    return ServedBuilds({path: tuple(ids) for path, ids in builds.items()}, retained, digests)
+            indexes = sorted(
+                (
+                    index
+                    for info, version_spans in versions
+                    if info.hash == newest.hash
+                    for first, last in version_spans
+                    for index in range(first, last + 1)
+                ),
+                reverse=True,
+            )
+            builds[path] = tuple(ids[index] for index in indexes)
+        if want_digests:
+            try:
+                if os.stat(path).st_size == newest.size:
+                    digests[path] = newest.hash
+            except (OSError, ValueError):
+                pass
+    return ServedBuilds(builds, frozenset(retained), digests)
+
+
+def _last_build(version: tuple[FileInfo, list[tuple[int, int]]]) -> int:
+    spans = version[1]
+    return spans[0][1] if len(spans) == 1 else max(last for _, last in spans)

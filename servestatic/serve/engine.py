@@ -628,8 +628,9 @@ class Engine:
         """What the build left in ``root``: digests (``staticfiles.json``, and the history
         of ``--retain`` builds) spare reading every file for content ETags; the history says
         which files are kept from previous builds and which builds contain each file."""
-        builds = served_builds(root)
-        if self.etag_mode == "content":
+        content = self.etag_mode == "content"
+        builds = served_builds(root, digests=content, build_ids=bool(self.builder.tag_headers))
+        if content:
             self.builder.digests.update(builds.digests)
             self.builder.digests.update(load_digests(root))
         self.builder.retained.update(builds.retained)

@@ -241,7 +241,7 @@ def test_a_crash_before_the_manifest_leaves_every_file_tracked(
     ("content", "problem"),
     [
         ("{nope", "not valid JSON"),
-        ('{"version": 2, "retain": {"builds": 1}, "builds": []}', "expected version 1"),
+        ('{"version": 3, "retain": {"builds": 1}, "builds": []}', "expected version 2 (or 1)"),
         ('{"version": 1, "retain": "3", "builds": []}', "not a servestatic build history"),
         (
             '{"version": 1, "retain": {"seconds": 60}, "builds": [{"id": "x", "time": 1, '
@@ -253,6 +253,26 @@ def test_a_crash_before_the_manifest_leaves_every_file_tracked(
             '{"version": 1, "retain": {"builds": 1}, "builds": [{"id": "x", "time": "now", '
             '"files": {}}]}',
             "builds[0].time must be a number",
+        ),
+        # Version 2: each name once per version, with the spans of builds that wrote it.
+        (
+            '{"version": 2, "retain": {"builds": 1}, "builds": [{"id": "x", "time": 1}], '
+            '"files": {"a/../../b.css": [{"size": 1, "hash": "' + "0" * 64 + '", '
+            '"hashed": true, "builds": [[0, 0]]}]}}',
+            "bad file name 'a/../../b.css'",
+        ),
+        (
+            '{"version": 2, "retain": {"builds": 1}, "builds": [{"id": "x", "time": 1}], '
+            '"files": {"b.css": [{"size": 1, "hash": "' + "0" * 64 + '", '
+            '"hashed": true, "builds": [[0, 1]]}]}}',
+            "bad spans of builds [[0, 1]]",
+        ),
+        (
+            '{"version": 2, "retain": {"builds": 1}, "builds": [{"id": "x", "time": 1}], '
+            '"files": {"b.css": [{"size": 1, "hash": "' + "0" * 64 + '", "hashed": true, '
+            '"builds": [[0, 0]]}, {"size": 2, "hash": "' + "1" * 64 + '", "hashed": true, '
+            '"builds": [[0, 0]]}]}}',
+            "two versions in builds[0]",
         ),
     ],
 )

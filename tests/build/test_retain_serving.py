@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from servestatic.build.history import read_history
+from servestatic.build.history import HISTORY_NAME, ServedBuilds, read_history, served_builds
 from servestatic.cli import run
 from servestatic.config import Settings
 from tests.build.helpers import text_blob, write
@@ -149,3 +150,94 @@ def test_no_history_no_tags(tmp_path: Path) -> None:
     response = server.get("/a.css")
     assert response.status == 200
     assert "surrogate-key" not in response.headers
+
+
+def _version_1(dest: Path) -> dict[str, Any]:
+    """DEST's history in the first format (each build listing all its files), as earlier
+    releases wrote it."""
+    history = read_history(str(dest))
+    assert history is not None
+    return {
+        "version": 1,
+        "retain": history.retain.to_json(),
+        "builds": [
+            {
+                "id": record.id,
+                "time": record.time,
+                "files": {
+                    name: {"size": info.size, "hash": info.hash, "hashed": info.hashed}
+                    for name, info in record.files.items()
+                },
+            }
+            for record in history.builds
+        ],
+    }
+
+
+def test_the_history_records_each_file_once_per_version_and_reads_as_before(
+    tmp_path: Path,
+) -> None:
+    src, dest = tmp_path / "src", tmp_path / "dest"
+    write(src / "js" / "same.js", "export const same = 1;\n")
+    builds = [_build(src, dest, version, retain="3") for version in "123"]
+    document = json.loads((dest / HISTORY_NAME).read_text())
+    assert document["version"] == 2
+    assert [sorted(build) for build in document["builds"]] == [["id", "time"]] * 3
+    files = document["files"]
+    # Unchanged over three builds: one record, one span.
+    (same,) = files[builds[0]["js/same.js"]]
+    assert same["builds"] == [[0, 2]]
+    # An unhashed page with new bytes each build: three versions, one build each.
+    assert [version["builds"] for version in files["index.html"]] == [[[0, 0]], [[1, 1]], [[2, 2]]]
+    # A hashed name is new each build.
+    assert files[builds[0]["css/app.css"]][0]["builds"] == [[0, 0]]
+    # The same history written in the first format reads and serves the same.
+    history = read_history(str(dest))
+    assert history is not None
+    old = tmp_path / "old"
+    shutil.copytree(dest, old)
+    (old / HISTORY_NAME).write_text(json.dumps(_version_1(dest)))
+    assert read_history(str(old)) == history
+    for options in ({}, {"digests": False}, {"build_ids": False}):
+        served, served_old = served_builds(str(dest), **options), served_builds(str(old), **options)
+        assert _relative(served, dest) == _relative(served_old, old)
+    full = served_builds(str(dest))
+    # The two older app.css (their variants follow them: the history lists files only).
+    assert {Path(path).name for path in full.retained} == {
+        Path(paths["css/app.css"]).name for paths in builds[:2]
+    }
+    assert full.builds[str(dest / builds[0]["js/same.js"])] == tuple(
+        record.id for record in reversed(history.builds)
+    )
+    bare = served_builds(str(dest), digests=False, build_ids=False)
+    assert bare.retained == full.retained
+    assert bare.builds == {}
+    assert bare.digests == {}
+
+
+def _relative(served: ServedBuilds, root: Path) -> tuple[Any, ...]:
+    def name(path: str) -> str:
+        return Path(path).relative_to(root).as_posix()
+
+    return (
+        sorted((name(path), ids) for path, ids in served.builds.items()),
+        sorted(name(path) for path in served.retained),
+        sorted((name(path), digest) for path, digest in served.digests.items()),
+    )
+
+
+def test_the_server_serves_without_retention_when_the_history_is_unusable(
+    two_builds: tuple[Path, dict[str, str], dict[str, str], dict[str, str]],
+) -> None:
+    dest, old, _, _ = two_builds
+    assert served_builds(str(dest)).retained
+    document = json.loads((dest / HISTORY_NAME).read_text())
+    # Two versions of one name in the same build: the build refuses such a history, and
+    # the server reads nothing from it (the files are served as any others).
+    name = old["css/app.css"]
+    first = document["files"][name][0]
+    document["files"][name].append({**first, "hash": "f" * 64})
+    (dest / HISTORY_NAME).write_text(json.dumps(document))
+    assert served_builds(str(dest)) == ServedBuilds({}, frozenset(), {})
+    server = _server("wsgi", dest, rules=[{"match": "/**", "retained": True, "max_age": 1}])
+    assert server.get("/" + name).headers["cache-control"] != "max-age=1"
