@@ -1332,7 +1332,7 @@ def explain(engine: Engine, request: Request) -> Explanation:
         kind = "fallback"
     if entry.status == 404:
         kind = "not_found"
-    urls = (entry.url,) if entry.url == entry.source_url else (entry.url, entry.source_url)
+    urls = _rule_urls(entry.url, entry, engine.original_name(entry.source_url), engine.url_policy)
     reason = why_missing(engine, request) if kind != "file" else None
     retained = entry.representations[0].path in engine.builder.retained
     return Explanation(plan, kind, entry, engine.builder.rules.matching(urls, retained), reason)
@@ -1390,16 +1390,34 @@ def _on_disk(engine: Engine, path: str) -> str | None:
     return None
 
 
+def _answered_original(url: str, original: str | None, policy: UrlPolicy) -> str | None:
+    """``original`` (the name a manifest serves a hashed file under) when the entry at
+    ``url`` answers it, else None."""
+    return original if original is not None and url in page_urls(original, policy) else None
+
+
+def _rule_urls(
+    url: str, entry: FileEntry, original: str | None, policy: UrlPolicy
+) -> tuple[str, ...]:
+    """The URLs the rules matched when ``entry`` was built to answer ``url``, as
+    ``EntryBuilder.build`` folds them: ``url`` and the file's own URL, or for a manifest
+    original the original name (``original``: the name the manifest serves the entry's
+    file under), never the hashed one."""
+    source = _answered_original(url, original, policy) or entry.source_url
+    return (url,) if url == source else (url, source)
+
+
 def rule_usage(engine: Engine) -> dict[int, int]:
     """How many indexed URLs each rule matches (a rule matching nothing is likely a typo)."""
     counts = {rule.number: 0 for rule in engine.builder.rules.rules}
     # Files a deny rule hides are not in the table; the builder counted them.
     for number, hidden in engine.builder.denied.items():
         counts[number] += hidden
+    originals = {hashed: name for name, hashed in engine._originals.items()}
     for url, entry in engine.files.items():
         if not isinstance(entry, FileEntry):
             continue
-        urls = (url,) if url == entry.source_url else (url, entry.source_url)
+        urls = _rule_urls(url, entry, originals.get(entry.source_url), engine.url_policy)
         retained = entry.representations[0].path in engine.builder.retained
         for rule in engine.builder.rules.matching(urls, retained):
             counts[rule.number] += 1
@@ -1469,8 +1487,8 @@ def explain_notes(engine: Engine, entry: FileEntry) -> list[str]:
     source = entry.source_url
     policy = engine.url_policy
     file_url = source
-    original = engine.original_name(source)
-    if original is not None and entry.url in page_urls(original, policy):
+    original = _answered_original(entry.url, engine.original_name(source), policy)
+    if original is not None:
         notes.append(f"  original name of {source} (staticfiles.json), not immutable")
         file_url = original
     index = policy.index

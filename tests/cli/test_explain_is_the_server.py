@@ -320,3 +320,31 @@ def test_a_clean_url_is_explained_as_its_page(
     assert f"/style.css: file {site}/style.0123456789ab.css (status 200)" in lines
     assert "  original name of /style.0123456789ab.css (staticfiles.json), not immutable" in lines
     assert explained("/about.html", "GET", [])[0] == 308  # the .html form redirects
+
+
+def test_explain_and_the_rule_counts_match_an_original_name_as_the_server_does(
+    tmp_path: Path,
+) -> None:
+    from servestatic.config import Settings
+    from servestatic.http.records import Request
+    from servestatic.serve.engine import Engine, explain, rule_usage
+
+    write(tmp_path / "lib.0123456789ab.js", "library();")
+    write(tmp_path / "staticfiles.json", '{"paths": {"lib.js": "lib.0123456789ab.js"}}')
+    rules = [
+        {"name": "hashed", "match": "/lib.0123456789ab.js", "headers": {"X-Hashed": "1"}},
+        {"name": "original", "match": "/lib.js", "headers": {"X-Original": "1"}},
+    ]
+    engine = Engine(Settings.model_validate({"root": tmp_path, "rules": rules}), standalone=True)
+    # The original name is served with the hashed file's bytes; the rules match the name
+    # requested, never the hashed one (the server's truth, from its own headers).
+    for path, name, header in (
+        ("/lib.js", "original", "X-Original"),
+        ("/lib.0123456789ab.js", "hashed", "X-Hashed"),
+    ):
+        explained = explain(engine, Request("GET", path))
+        assert explained.plan is not None
+        sent = {key.lower() for key, _ in explained.plan.headers.pairs}
+        assert sent & {"x-hashed", "x-original"} == {header.lower()}
+        assert [rule.name for rule in explained.rules] == [name]
+    assert rule_usage(engine) == {1: 1, 2: 1}
