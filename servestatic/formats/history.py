@@ -429,8 +429,8 @@ def _served(
         if len(versions) == 1:
             newest, spans = versions[0]
         else:
-            newest, spans = max(versions, key=_last_build)
-        if _last_build((newest, spans)) < current:
+            newest, spans = max(versions, key=lambda version: _last_build(version[1]))
+        if _last_build(spans) < current:
             retained.append(path)  # no file of that name in the current build
         if want_ids:
             # An unhashed name (index.html) belongs to an older build only if it had the
@@ -455,6 +455,5 @@ def _served(
     return ServedBuilds(builds, frozenset(retained), digests)
 
 
-def _last_build(version: tuple[FileInfo, list[tuple[int, int]]]) -> int:
-    spans = version[1]
+def _last_build(spans: list[tuple[int, int]]) -> int:
     return spans[0][1] if len(spans) == 1 else max(last for _, last in spans)

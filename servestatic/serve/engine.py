@@ -78,7 +78,7 @@ from servestatic.serve.index import (
     stat_file,
 )
 from servestatic.serve.redirects import CompiledRedirect, compile_redirects, first_match
-from servestatic.serve.rules import CompiledRule, compile_rules
+from servestatic.serve.rules import CompiledRule, compile_rules, matched_urls
 from servestatic.serve.sources import FileSource, LiveDirectory, StartupIndex
 from servestatic.serve.table import PENDING, FileTable, PendingAlias
 from servestatic.serve.watch import Watcher, missing_extra
@@ -1403,8 +1403,7 @@ def _rule_urls(
     ``EntryBuilder.build`` folds them: ``url`` and the file's own URL, or for a manifest
     original the original name (``original``: the name the manifest serves the entry's
     file under), never the hashed one."""
-    source = _answered_original(url, original, policy) or entry.source_url
-    return (url,) if url == source else (url, source)
+    return matched_urls(url, _answered_original(url, original, policy) or entry.source_url)
 
 
 def rule_usage(engine: Engine) -> dict[int, int]:

@@ -31,7 +31,7 @@ from servestatic.http.records import (
     Representation,
 )
 from servestatic.serve.index import ScannedFile
-from servestatic.serve.rules import BaseHeaders, Policy, RuleSet
+from servestatic.serve.rules import BaseHeaders, Policy, RuleSet, matched_urls
 
 __all__ = [
     "EntryBuilder",
@@ -347,7 +347,7 @@ class EntryBuilder:
         self, scanned: ScannedFile, request_url: str, source: str, media_type: str
     ) -> Policy:
         """The rules folded over the built-in headers for the URL(s) the file answers."""
-        urls = (request_url,) if request_url == source else (request_url, source)
+        urls = matched_urls(request_url, source)
         # The hooks see the URL the entry answers (a directory's URL for its index file),
         # as ServeStatic's did.
         immutable = self.immutable_test(scanned.path, request_url)

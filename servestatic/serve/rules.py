@@ -26,6 +26,13 @@ from servestatic.http.glob import Glob, compile_glob
 __all__ = ["BaseHeaders", "CompiledRule", "Policy", "RuleSet", "compile_rules"]
 
 
+def matched_urls(url: str, source: str) -> tuple[str, ...]:
+    """The URLs the rules match for an entry answering ``url`` with the file named
+    ``source`` (its own URL, or the original name a build manifest serves it under, never
+    the hashed one): one when they are the same."""
+    return (url,) if url == source else (url, source)
+
+
 @dataclass(frozen=True, slots=True)
 class CompiledRule:
     """A rule ready to match: plain values only, no pydantic objects."""

@@ -32,6 +32,7 @@ from typing import Any, NamedTuple, cast
 
 from servestatic.http.records import FileEntry, RedirectEntry
 from servestatic.serve.index import ScannedFile
+from servestatic.serve.rules import matched_urls
 
 __all__ = ["PENDING", "Entry", "FileTable", "PendingAlias", "Slot"]
 
@@ -58,8 +59,7 @@ class PendingAlias(NamedTuple):
 
     def rule_urls(self) -> tuple[str, ...]:
         """The URLs the rules match for this entry (as ``EntryBuilder.build`` folds them)."""
-        source = self.original or self.scanned.url
-        return (self.url,) if self.url == source else (self.url, source)
+        return matched_urls(self.url, self.original or self.scanned.url)
 
 
 #: What the table stores at a URL: a built entry, or what to build it from.
