@@ -22,7 +22,7 @@ import os
 import re
 import sys
 import warnings
-from collections.abc import Callable, Container, Iterable, Mapping, Sequence
+from collections.abc import Callable, Container, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -1406,17 +1406,23 @@ def _rule_urls(
     return matched_urls(url, _answered_original(url, original, policy) or entry.source_url)
 
 
+def _indexed_rule_urls(engine: Engine) -> Iterator[tuple[str, FileEntry, tuple[str, ...]]]:
+    """Each file entry of the start-up index, with the URLs its rules matched (built now
+    if deferred: ``servestatic check`` reads them all)."""
+    originals = {hashed: name for name, hashed in engine._originals.items()}
+    for url, entry in engine.files.items():
+        if type(entry) is FileEntry:
+            original = originals.get(entry.source_url)
+            yield url, entry, _rule_urls(url, entry, original, engine.url_policy)
+
+
 def rule_usage(engine: Engine) -> dict[int, int]:
     """How many indexed URLs each rule matches (a rule matching nothing is likely a typo)."""
     counts = {rule.number: 0 for rule in engine.builder.rules.rules}
     # Files a deny rule hides are not in the table; the builder counted them.
     for number, hidden in engine.builder.denied.items():
         counts[number] += hidden
-    originals = {hashed: name for name, hashed in engine._originals.items()}
-    for url, entry in engine.files.items():
-        if not isinstance(entry, FileEntry):
-            continue
-        urls = _rule_urls(url, entry, originals.get(entry.source_url), engine.url_policy)
+    for _, entry, urls in _indexed_rule_urls(engine):
         retained = entry.representations[0].path in engine.builder.retained
         for rule in engine.builder.rules.matching(urls, retained):
             counts[rule.number] += 1
@@ -1432,10 +1438,7 @@ def preset_report(engine: Engine) -> list[str]:
     if not engine.presets:
         return ["presets: none detected" if choice == "auto" else "presets: none"]
     covered: dict[int, list[str]] = {}
-    for url, entry in engine.files.items():
-        if type(entry) is not FileEntry:
-            continue
-        urls = (url,) if url == entry.source_url else (url, entry.source_url)
+    for url, _, urls in _indexed_rule_urls(engine):
         for rule in engine.builder.rules.matching(urls):
             if rule.preset is not None:
                 covered.setdefault(rule.number, []).append(url)

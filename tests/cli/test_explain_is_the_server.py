@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import json
 import os
 from collections.abc import Iterator
 from pathlib import Path
@@ -348,3 +349,23 @@ def test_explain_and_the_rule_counts_match_an_original_name_as_the_server_does(
         assert sent & {"x-hashed", "x-original"} == {header.lower()}
         assert [rule.name for rule in explained.rules] == [name]
     assert rule_usage(engine) == {1: 1, 2: 1}
+
+
+def test_the_preset_report_covers_an_original_name_as_the_server_does(tmp_path: Path) -> None:
+    from servestatic.config import Settings
+    from servestatic.http.records import Request
+    from servestatic.serve.engine import Engine, explain, preset_report
+
+    hashed = "main.0123456789abcdef.js"
+    write(tmp_path / hashed, "main();")
+    write(tmp_path / "staticfiles.json", json.dumps({"paths": {"main.js": hashed}}))
+    settings = Settings.model_validate({"root": tmp_path, "presets": "webpack"})
+    engine = Engine(settings, standalone=True)
+    # The preset's rule (content-hashed names) shapes the hashed URL, not the original.
+    assert [rule.preset for rule in explain(engine, Request("GET", "/" + hashed)).rules] == [
+        "webpack"
+    ]
+    assert explain(engine, Request("GET", "/main.js")).rules == []
+    report = "\n".join(preset_report(engine))
+    assert f"1 URLs (/{hashed})" in report
+    assert "/main.js" not in report
